@@ -1,0 +1,47 @@
+"""Reports: tokens and cost, score tables, cohort coverage, as polars DataFrames and reproducible files.
+
+Three library functions, each taking a DuckDB connection from :func:`gensql.connect` or a data root:
+
+* :func:`tokens_report` (:mod:`.tokens`, which documents every column): model-call volume and cost
+  grouped by model, template, stage, cohort, run, day and/or month;
+* :func:`scores_report` (:mod:`.scores`): one row per evaluated essay with mean/min/max/count of its
+  scores per evaluation model x evaluation template (``long=True``: one row per essay x model x template);
+* :func:`cohort_report` (:mod:`.cohort`): expected members vs present on disk vs ok, per stage, with
+  the cohort's tokens and cost (``missing=True``: the members whose directory does not exist).
+
+Each has a ``build_*`` twin returning a :class:`Report` (rows, totals row, notes, provenance), which
+the CLI renders. Shared pieces: :mod:`.filters` (cohort/stage/model/date filters as bound SQL),
+:mod:`.connection` (connection and snapshot id), :mod:`.pricing` (price-table rules per model and day),
+:mod:`.output` (display and export).
+
+:func:`export` writes a report to a file with its provenance (see :func:`provenance`): a sidecar
+``FILE.meta.json`` for every format, and inside the file for parquet (key-value metadata
+``gensql.provenance``) and xlsx (a ``provenance`` sheet). The data file's bytes depend only on the
+snapshot, the price table and the options; only the sidecar carries the report time.
+"""
+
+from __future__ import annotations
+
+from .cohort import COHORT_COLUMNS, STAGE_ORDER, build_cohort, cohort_report
+from .connection import snapshot_id
+from .output import (
+    BINARY_FORMATS,
+    PROVENANCE_KEY,
+    REPORT_FORMATS,
+    SIDECAR_SUFFIX,
+    TOTAL_LABEL,
+    export,
+    provenance,
+    render_report,
+    render_text,
+)
+from .report import COST_COLUMNS, Report, ReportError
+from .scores import NONE_LABEL, SCORE_KEY_COLUMNS, SCORE_STATS, build_scores, scores_report
+from .tokens import BY_COLUMNS, TOKEN_COLUMNS, build_tokens, tokens_report
+
+__all__ = [
+    "BINARY_FORMATS", "BY_COLUMNS", "COHORT_COLUMNS", "COST_COLUMNS", "NONE_LABEL", "PROVENANCE_KEY",
+    "REPORT_FORMATS", "SCORE_KEY_COLUMNS", "SCORE_STATS", "SIDECAR_SUFFIX", "STAGE_ORDER", "TOKEN_COLUMNS",
+    "TOTAL_LABEL", "Report", "ReportError", "build_cohort", "build_scores", "build_tokens", "cohort_report",
+    "export", "provenance", "render_report", "render_text", "scores_report", "snapshot_id", "tokens_report",
+]

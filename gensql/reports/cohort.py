@@ -1,0 +1,115 @@
+"""The cohort report: expected members vs on disk vs ok per stage, with the cohort's tokens and cost."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+import polars as pl
+
+from ..prices import PriceTable
+from .connection import connection, snapshot_id
+from .filters import as_date, make_filters
+from .pricing import price_table
+from .report import Report, ReportError
+from .tokens import tokens_frames
+
+STAGE_ORDER: tuple[str, ...] = ("draft", "essay", "evaluation")
+
+COHORT_COLUMNS: tuple[str, ...] = (
+    "stage", "expected", "on_disk", "missing", "ok", "not_ok", "model_calls", "completion_tokens",
+    "prompt_tokens_est", "currency", "cost_input_est", "cost_output", "cost_total_est", "unpriced_calls",
+)
+
+
+def cohort_report(
+    con_or_root=None,
+    cohort_id: str | None = None,
+    missing: bool = False,
+    prices: PriceTable | str | os.PathLike | None = None,
+    price_at: date | str | None = None,
+    *,
+    index_dir: str | os.PathLike | None = None,
+) -> pl.DataFrame:
+    """Coverage of one cohort per stage, with its tokens and cost; ``missing=True``: the missing members.
+
+    Per stage: ``expected`` (distinct members listed in membership.csv), ``on_disk`` (their directory
+    exists), ``missing`` (it does not: expected but never generated), ``ok`` (status ok), ``not_ok``
+    (on disk but not ok), then ``model_calls``, ``completion_tokens``, ``prompt_tokens_est``, cost
+    and ``unpriced_calls`` over the members on disk (as in :func:`tokens_report`). ``missing=True``
+    returns ``cohort_id, stage, gen_id, line`` of each member whose directory does not exist.
+    """
+    return build_cohort(con_or_root, cohort_id, missing, prices, price_at, index_dir=index_dir).df
+
+
+def _stage_key(stage: str | None) -> tuple:
+    return (STAGE_ORDER.index(stage) if stage in STAGE_ORDER else len(STAGE_ORDER), stage or "")
+
+
+def build_cohort(con_or_root=None, cohort_id=None, missing=False, prices=None, price_at=None, *, index_dir=None) -> Report:
+    if not cohort_id:
+        raise ReportError("give a cohort id")
+    con = connection(con_or_root, index_dir)
+    filters = make_filters(con, cohort_id, None, None, None, None)
+    table = price_table(prices)
+    at = as_date(price_at, "price_at")
+    params_out = {"cohort": cohort_id, "missing": bool(missing), "price_at": at.isoformat() if at else None}
+    members = con.sql(
+        """
+        WITH m AS (
+            SELECT stage, gen_id, bool_or(exists_on_disk) AS on_disk, any_value(status) AS status, min(line) AS line
+            FROM membership WHERE cohort_id = $cohort GROUP BY stage, gen_id
+        )
+        SELECT stage, count(*) AS expected, count(*) FILTER (WHERE on_disk) AS on_disk,
+               count(*) FILTER (WHERE NOT on_disk) AS missing, count(*) FILTER (WHERE status = 'ok') AS ok,
+               count(*) FILTER (WHERE on_disk AND status IS DISTINCT FROM 'ok') AS not_ok
+        FROM m GROUP BY stage
+        """,
+        params={"cohort": cohort_id},
+    ).pl()
+    n_missing = int(members["missing"].sum()) if members.height else 0
+    n_expected = int(members["expected"].sum()) if members.height else 0
+    notes = []
+    if missing:
+        df = con.sql(
+            """
+            SELECT cohort_id, stage, gen_id, min(line) AS line
+            FROM membership WHERE cohort_id = $cohort AND NOT exists_on_disk
+            GROUP BY cohort_id, stage, gen_id
+            """,
+            params={"cohort": cohort_id},
+        ).pl()
+        df = df.with_columns(pl.col("line").cast(pl.Int64))
+        order = sorted(range(df.height), key=lambda i: (_stage_key(df["stage"][i]), df["line"][i], df["gen_id"][i]))
+        df = df[order] if df.height else df
+        notes.append(f"{n_missing:,} of {n_expected:,} members of {cohort_id} are missing on disk")
+        return Report("cohort-missing", df, (), None, notes, params_out, snapshot_id(con), None)
+
+    tokens, _totals, notes = tokens_frames(con, ("stage",), filters, table, at)
+    joined = members.join(tokens, on="stage", how="left")
+    order = sorted(range(joined.height), key=lambda i: _stage_key(joined["stage"][i]))
+    joined = joined[order] if joined.height else joined
+    ints = ("expected", "on_disk", "missing", "ok", "not_ok", "model_calls", "completion_tokens", "prompt_tokens_est", "unpriced_calls")
+    joined = joined.with_columns(
+        *(pl.col(c).fill_null(0).cast(pl.Int64) for c in ints),
+        pl.lit(table.currency, dtype=pl.String).alias("currency"),
+    )
+    df = joined.select(COHORT_COLUMNS)
+    totals = _cohort_totals(df, _totals)
+    if n_missing:
+        notes.insert(0, f"{n_missing:,} of {n_expected:,} members of {cohort_id} are missing on disk "
+                        f"(list them with `gensql report cohort {cohort_id} --missing`)")
+    return Report("cohort", df, ("stage",), totals, notes, params_out, snapshot_id(con), table)
+
+
+def _cohort_totals(df: pl.DataFrame, token_totals: pl.DataFrame) -> pl.DataFrame:
+    row: dict[str, pl.Series] = {}
+    for c in COHORT_COLUMNS:
+        if c == "stage":
+            row[c] = pl.Series([None], dtype=pl.String)
+        elif c in ("expected", "on_disk", "missing", "ok", "not_ok"):
+            row[c] = pl.Series([int(df[c].sum()) if df.height else 0], dtype=pl.Int64)
+        else:
+            row[c] = pl.Series([token_totals[c][0]], dtype=df.schema[c])
+    return pl.DataFrame(row)
+

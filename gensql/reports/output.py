@@ -1,0 +1,198 @@
+"""Report display (table, markdown) and export with provenance (csv, json, parquet, xlsx + sidecar)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from .. import __version__
+from .report import COST_COLUMNS, Report, ReportError
+
+REPORT_FORMATS: tuple[str, ...] = ("table", "csv", "json", "markdown", "parquet", "xlsx")
+BINARY_FORMATS = frozenset({"parquet", "xlsx"})
+TOTAL_LABEL = "TOTAL"
+PROVENANCE_KEY = "gensql.provenance"
+SIDECAR_SUFFIX = ".meta.json"
+
+
+def _kind(column: str) -> str:
+    if column in COST_COLUMNS:
+        return "cost"
+    if column.endswith("_rate"):
+        return "rate"
+    if column.startswith("duration_s"):
+        return "seconds"
+    if column.endswith(("/mean", "/min", "/max")) or column in ("mean", "min", "max"):
+        return "score"
+    return "plain"
+
+
+def _cell(value, kind: str) -> str:
+    if value is None:
+        return "n/a" if kind == "cost" else ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if kind == "cost":
+            if value != 0 and abs(value) < 0.00005:
+                return "<0.0001" if value > 0 else "-<0.0001"
+            return f"{value:,.4f}"
+        if kind == "rate":
+            return f"{value * 100:.1f}%"
+        if kind == "seconds":
+            return f"{value:,.1f}"
+        if kind == "score":
+            return f"{value:.2f}"
+        return f"{value:,.4g}"
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value).replace("\n", " ")
+
+
+def _display_rows(report: Report) -> tuple[list[str], list[list[str]], list[bool]]:
+    df = report.df
+    header = list(df.columns)
+    numeric = [df.schema[c].is_numeric() for c in header]
+    kinds = [_kind(c) for c in header]
+    frames = [df]
+    if report.totals is not None:
+        frames.append(report.totals.select(header))
+    rows: list[list[str]] = []
+    for n, frame in enumerate(frames):
+        for record in frame.iter_rows():
+            cells = [_cell(v, k) for v, k in zip(record, kinds)]
+            if n == 1:  # the totals row: label it in the first group column (or the first column)
+                first = header.index(report.group_columns[0]) if report.group_columns else 0
+                cells[first] = TOTAL_LABEL
+            rows.append(cells)
+    return header, rows, numeric
+
+
+def render_text(report: Report, fmt: str) -> str:
+    """``table`` (boxed, every column, nothing cut) or ``markdown`` (GitHub table) with a totals row."""
+    header, rows, numeric = _display_rows(report)
+    if fmt == "markdown":
+        esc = lambda s: s.replace("|", "\\|")  # noqa: E731
+        lines = ["| " + " | ".join(esc(h) for h in header) + " |"]
+        lines.append("| " + " | ".join("---:" if n else "---" for n in numeric) + " |")
+        lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
+        return "\n".join(lines) + "\n"
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
+
+    def line(cells: list[str]) -> str:
+        return "│ " + " │ ".join(c.rjust(w) if n else c.ljust(w) for c, w, n in zip(cells, widths, numeric)) + " │"
+
+    def rule(left: str, mid: str, right: str) -> str:
+        return left + mid.join("─" * (w + 2) for w in widths) + right
+
+    parts = [rule("┌", "┬", "┐"), line(header), rule("├", "┼", "┤")]
+    body = rows[:-1] if report.totals is not None and rows else rows
+    parts += [line(r) for r in body]
+    if report.totals is not None and rows:
+        parts += [rule("├", "┼", "┤"), line(rows[-1])] if body else [line(rows[-1])]
+    parts.append(rule("└", "┴", "┘"))
+    n = report.df.height
+    parts.append(f"{n:,} row{'s' if n != 1 else ''}" + (" + total" if report.totals is not None else ""))
+    return "\n".join(parts) + "\n"
+
+
+def provenance(report: Report, fmt: str, *, generated_at: datetime | None = None) -> dict:
+    """What produced a report: gensql version, snapshot, price table, filters and grouping, columns.
+
+    With ``generated_at`` (the sidecar) the report time is included; without it (inside parquet and
+    xlsx files) it is not, so the data file's bytes depend only on what went into it.
+    """
+    doc = {
+        "gensql_version": __version__,
+        "report": report.name,
+        "snapshot_id": report.snapshot_id,
+        "prices": report.prices.describe() if report.prices is not None else None,
+        **report.params,
+        "format": fmt,
+        "columns": list(report.df.columns),
+        "rows": report.df.height,
+    }
+    if generated_at is not None:
+        doc["generated_at"] = generated_at.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return doc
+
+
+def _json_dumps(doc: dict) -> bytes:
+    import orjson
+
+    return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+
+
+def render_report(report: Report, fmt: str) -> bytes:
+    """The bytes of ``report`` in ``fmt`` (parquet and xlsx carry the provenance inside)."""
+    if fmt in ("table", "markdown"):
+        return render_text(report, fmt).encode()
+    df = report.df
+    if fmt in ("csv", "json"):
+        from ..render import render_bytes
+
+        return render_bytes(df.to_arrow(), fmt)
+    buf = io.BytesIO()
+    if fmt == "parquet":
+        inner = _json_dumps(provenance(report, fmt)).decode()
+        df.write_parquet(buf, metadata={PROVENANCE_KEY: inner})
+    elif fmt == "xlsx":
+        _write_xlsx(report, buf)
+    else:
+        raise ValueError(f"unknown format {fmt!r}: expected one of {', '.join(REPORT_FORMATS)}")
+    return buf.getvalue()
+
+
+def _write_xlsx(report: Report, buf: io.BytesIO) -> None:
+    import orjson
+    from xlsxwriter import Workbook
+
+    workbook = Workbook(buf, {"in_memory": True})
+    # A fixed creation time: xlsxwriter stamps "now" otherwise, and the bytes would differ per run.
+    workbook.set_properties({"created": datetime(2000, 1, 1), "title": f"gensql report {report.name}"})
+    df = report.df
+    if df.width:
+        df.write_excel(workbook, worksheet="report", float_precision=6, autofit=False)
+    else:
+        workbook.add_worksheet("report")
+    sheet = workbook.add_worksheet("provenance")
+    sheet.write_row(0, 0, ["key", "value"])
+    for i, (key, value) in enumerate(sorted(provenance(report, "xlsx").items()), start=1):
+        sheet.write_string(i, 0, key)
+        sheet.write_string(i, 1, value if isinstance(value, str) else orjson.dumps(value).decode())
+    workbook.close()
+
+
+def export(report: Report, fmt: str, output: str | os.PathLike, *, now: datetime | None = None) -> Path:
+    """Write ``report`` to ``output`` in ``fmt`` and its provenance to ``output + '.meta.json'``.
+
+    Returns the sidecar's path. The sidecar holds :func:`provenance` with the report time and the
+    data file's name and sha256.
+    """
+    output = Path(output)
+    data = render_report(report, fmt)
+    _atomic_write(output, data)
+    doc = provenance(report, fmt, generated_at=now or datetime.now(timezone.utc))
+    doc["file"] = output.name
+    doc["sha256"] = hashlib.sha256(data).hexdigest()
+    sidecar = output.with_name(output.name + SIDECAR_SUFFIX)
+    _atomic_write(sidecar, _json_dumps(doc))
+    return sidecar
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,33 @@
+"""The report object every report builds, its error, and the column kinds shared by the renderers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from ..errors import GensqlError
+from ..prices import PriceTable
+
+COST_COLUMNS: tuple[str, ...] = ("cost_input_est", "cost_output", "cost_total_est")
+
+
+class ReportError(GensqlError):
+    """A report was asked for something that does not exist or does not parse (unknown cohort, bad date)."""
+
+    exit_code = 2
+
+
+@dataclass
+class Report:
+    """A computed report: its rows, a totals row, notes for stderr, and what produced it."""
+
+    name: str
+    df: pl.DataFrame
+    group_columns: tuple[str, ...] = ()
+    totals: pl.DataFrame | None = None  # one row, same columns, group columns NULL
+    notes: list[str] = field(default_factory=list)
+    params: dict = field(default_factory=dict)  # filters, grouping and options, JSON-ready
+    snapshot_id: str | None = None
+    prices: PriceTable | None = None
+
