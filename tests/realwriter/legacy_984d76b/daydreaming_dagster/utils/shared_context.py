@@ -1,0 +1,17 @@
+# Copied verbatim from github.com/zby/DayDreamingDayDreaming at 984d76b4e98e9b39d093f324e53d8012f55e258d,
+# path daydreaming_dagster/utils/shared_context.py. Not edited: framework imports (dagster, openai, tenacity, ratelimit) resolve to the
+# stubs of tests/realwriter/legacy_stubs while this era is imported (see ../__init__.py).
+"""Shared context utilities for Dagster assets."""
+
+
+class MockLoadContext:
+    """Minimal context object for cross-partition IO manager calls.
+    
+    This pattern is documented in docs/evaluation_asset_architecture.md as an
+    intentional way to load data from foreign key referenced partitions.
+    
+    The IO manager only needs the partition_key attribute to locate the correct file.
+    """
+    
+    def __init__(self, partition_key: str):
+        self.partition_key = partition_key
