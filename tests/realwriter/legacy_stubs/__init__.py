@@ -66,7 +66,7 @@ class FakeLLM:
             text, finish = f"Reasoning of {model} about the text (call {n}).\n\nSCORE: {score}\n", "stop"
         else:
             text = (
-                f"Answer {n} from {model}.\n<essay-idea>Idea {n} of {model}.</essay-idea>\n"
+                f"Answer {n} from {model}.\n<essay-idea>\nIdea {n} of {model}.\n</essay-idea>\n"
                 f"Line two of answer {n}.\nLine three of answer {n}.\n"
             )
             finish = "stop"
@@ -293,3 +293,39 @@ def flags(df, column: str, keep: set[str], id_column: str = "template_id"):
     df = df.copy()
     df[column] = df[id_column].isin(keep)
     return df
+
+
+class Clock:
+    """Simulated wall clock: the files one pipeline run writes get that run's time as mtime.
+
+    The real client waited at least 65 s between calls (``mandatory_delay``); a test writes them
+    within one kernel tick. Each ``with clock.run(root):`` stamps the files the block created or
+    changed with the current simulated time and advances it by ``step`` seconds.
+    """
+
+    def __init__(self, start: float = 1_755_500_000.0, step: float = 65.0):
+        self.now, self.step = start, step
+
+    @staticmethod
+    def _state(root):
+        import os
+
+        out = {}
+        for dirpath, _, files in os.walk(root):
+            for name in files:
+                st = os.stat(os.path.join(dirpath, name))
+                out[os.path.join(dirpath, name)] = (st.st_mtime_ns, st.st_size, st.st_ino)
+        return out
+
+    @contextmanager
+    def run(self, root):
+        import os
+
+        before = self._state(root)
+        try:
+            yield
+        finally:
+            for path, state in self._state(root).items():
+                if before.get(path) != state:
+                    os.utime(path, (self.now, self.now))
+            self.now += self.step
