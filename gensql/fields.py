@@ -82,6 +82,7 @@ FILE_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
     ("gen_id", "string", "Generation id: the directory name (the directory is the identity).", "path"),
     ("stage", "string", "draft, essay or evaluation: the parent directory name.", "path"),
     ("gen_dir", "string", "Directory of the generation, relative to the data root.", "path"),
+    ("store_root", "string", "Root the directory sits in: 'gens' (gens/<stage>/<gen_id>/) or 'docs' (seed 000's docs/<stage>/[<logical_key_id>/]<doc_id>/).", "path"),
     ("prompt_bytes", "int", "Size of prompt.txt in bytes (NULL when absent).", "stat prompt.txt"),
     ("raw_bytes", "int", "Size of raw.txt in bytes (NULL when absent).", "stat raw.txt"),
     ("parsed_bytes", "int", "Size of parsed.txt in bytes (NULL when absent).", "stat parsed.txt"),
@@ -103,19 +104,20 @@ DERIVED_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
     ("logical_key", "string", "Id of the logical product; attempts of one product share it. Draft: (combo_id, template_id, model_id, replicate); essay: (parent_gen_id, template_id, replicate); evaluation: (parent_gen_id, template_id, model_id, replicate).", "derived"),
     ("is_model_call", "bool", "A model call was made (not copy mode, and raw output or call facts exist): counts as spend.", "derived"),
     ("error_count", "int", "Number of scan_errors rows for this generation.", "derived"),
+    ("facts_from", "string", "Sources outside the directory that filled columns its own files left NULL, comma-joined: membership (wide membership.csv), sqlite (docs/ rows: db/documents.sqlite), templates (1_raw/essay_templates.csv generator); NULL when none (docs/eras.md).", "membership.csv, documents.sqlite, essay_templates.csv"),
     ("meta", "string", "The merged metadata as JSON text, every original key kept (query it with DuckDB's JSON functions).", "all JSON files"),
 )
 # fmt: on
 
 #: Column order of the ``gens`` table.
 GENS_COLUMN_ORDER: tuple[str, ...] = (
-    "gen_id", "stage", "gen_dir", "model_id", "template_id", "parent_gen_id", "origin_cohort_id",
+    "gen_id", "stage", "gen_dir", "store_root", "model_id", "template_id", "parent_gen_id", "origin_cohort_id",
     "combo_id", "replicate", "mode", "run_id", "task_id", "function", "parser_name", "finish_reason",
     "truncated", "status", "prompt_tokens", "completion_tokens", "total_tokens", "max_tokens",
     "duration_s", "prompt_bytes", "raw_bytes", "parsed_bytes", "has_prompt", "has_raw", "has_parsed",
     "created_at", "created_at_source", "score", "score_error", "logical_key", "is_model_call",
     "recorded_truncated", "input_mode", "parse_success", "parse_error", "meta_stage", "meta_gen_id",
-    "has_metadata", "has_raw_metadata", "has_parsed_metadata", "error_count", "meta",
+    "has_metadata", "has_raw_metadata", "has_parsed_metadata", "error_count", "facts_from", "meta",
 )
 
 
@@ -126,6 +128,29 @@ def _column_types() -> dict[str, str]:
 
 
 COLUMN_TYPES: dict[str, str] = _column_types()
+
+# --- facts from outside a generation's directory (the post-pass of refresh, gensql.facts) ----------
+
+#: Columns a wide membership.csv line can fill, with the membership columns that feed each one (the
+#: same keys, aliases included, as the metadata sources of the column). Only where the row is NULL.
+MEMBERSHIP_FACTS: dict[str, tuple[str, ...]] = {
+    "combo_id": ("combo_id",),
+    "template_id": ("template_id", "draft_template", "essay_template", "evaluation_template", "essay_template_id"),
+    "model_id": ("llm_model_id", "model_id"),
+    "parent_gen_id": ("parent_gen_id", "parent_doc_id"),
+    "replicate": ("replicate",),
+}
+#: Columns seed 000's documents.sqlite can fill for docs rows: gens column -> ``documents`` column.
+#: ``created_at`` is always taken from it (no file records a time), with created_at_source 'sqlite'.
+SQLITE_FACTS: dict[str, str] = {
+    "run_id": "run_id",
+    "task_id": "task_id",
+    "template_id": "template_id",
+    "model_id": "model_id",
+    "parent_gen_id": "parent_doc_id",
+}
+#: The ``facts_from`` labels, in the order they are joined.
+FACT_SOURCES: tuple[str, ...] = ("membership", "sqlite", "templates")
 assert set(COLUMN_TYPES) == set(GENS_COLUMN_ORDER), set(COLUMN_TYPES) ^ set(GENS_COLUMN_ORDER)
 
 GENS_SCHEMA = pa.schema([pa.field(name, ARROW_TYPES[COLUMN_TYPES[name]]) for name in GENS_COLUMN_ORDER])

@@ -29,6 +29,8 @@ from . import __version__, layout
 from .errors import StrictModeError
 from .fields import GENS_SCHEMA
 from .catalog import write_catalog
+from .docs_index import read_documents
+from .facts import apply as apply_facts, gather as gather_facts
 from .index import SnapshotBuilder, collect_garbage, current_snapshot, writer_lock
 from .membership import read_memberships
 from .scan import ERRORS_SCHEMA, MANIFEST_SCHEMA, BatchResult, racy_window_ns, scan_batch
@@ -92,18 +94,25 @@ def refresh(
     started = time.perf_counter()
     racy_after_ns = time.time_ns() - racy_window_ns()
     where = layout.resolve(data_root, index_dir)
-    where.require_gens()
+    if not (where.data_root / layout.DOCS_DIR).is_dir():
+        where.require_gens()  # a store of seed 000's era may hold only docs/
     jobs = max(1, jobs or os.cpu_count() or 1)
     data_root_str = str(where.data_root)
 
     with writer_lock(where.index_dir):
         collect_garbage(where.index_dir)
         previous = None if full else current_snapshot(where.index_dir)
+        if previous is not None and not previous.table_path("_gens_scan").exists():
+            previous = None  # an index written before borrowed facts existed: read everything again
         manifest = _read_manifest(previous.table_path("_manifest")) if previous else None
 
-        listed, entry_errors = _list_generations(where)
+        listed, entry_errors = _list_generations(where) if where.gens_root.is_dir() else ({}, [])
+        docs, docs_errors = _list_docs(where, listed)
+        entry_errors = entry_errors + docs_errors
+        for stage, found in docs.items():
+            listed[stage] = sorted([*listed.get(stage, []), *found])
         # Every stage gets a plan, so a stage directory that vanished removes all of its rows.
-        plan = {stage: _stage_plan(stage, listed.get(stage, []), manifest) for stage in layout.STAGES}
+        plan = {stage: _stage_plan(stage, listed.get(stage, []), manifest, docs.get(stage)) for stage in layout.STAGES}
         removed = {f"{stage}/{gen_id}" for stage, p in plan.items() for gen_id in p.removed}
         del manifest
         deleted = len(removed)
@@ -131,6 +140,7 @@ def refresh(
                     out.carry_over(previous, drop | removed)
             members, member_errors = read_memberships(where.data_root)
             errors.extend(member_errors)
+            facts_digest = _write_gens(where.data_root, builder, previous, members, errors)
             carried = _carried_errors(previous, drop | removed) if previous is not None else []
             all_errors = pa.Table.from_batches(carried + [_errors_batch(errors)], schema=ERRORS_SCHEMA)
             pq.write_table(members, builder.path("membership"))
@@ -162,6 +172,7 @@ def refresh(
                 "by_stage": result.by_stage,
                 "scan_errors": result.scan_errors,
                 "members": result.members,
+                "facts_digest": facts_digest,
             }, before_swap=write_catalog)
         except BaseException:
             builder.abort()
@@ -213,28 +224,119 @@ class _StagePlan:
     masks: pa.Array  # previous presence mask, null for a directory not seen before
     sigs: pa.Array  # previous signature, null when unknown or racy
     removed: list[str]  # gen ids in the previous manifest, gone from disk
+    dirs: pa.Array | None = None  # directory relative to the data root for docs/ documents, null for gens/
 
 
-def _stage_plan(stage: str, names: list[str], manifest: pa.Table | None) -> _StagePlan:
-    """Join the listing with the previous manifest in Arrow: no Python object per generation."""
+def _stage_plan(stage: str, names: list[str], manifest: pa.Table | None, docs: dict[str, str] | None = None) -> _StagePlan:
+    """Join the listing with the previous manifest in Arrow: no Python object per generation.
+
+    ``docs`` maps the names that are documents of the docs store to their directories.
+    """
     on_disk = pa.array(names, pa.string())
+    dirs = pa.array([docs.get(name) for name in names], pa.string()) if docs else None
     if manifest is None:
         nulls = pa.nulls(len(on_disk))
-        return _StagePlan(on_disk, nulls.cast(pa.int32()), nulls.cast(pa.int64()), [])
+        return _StagePlan(on_disk, nulls.cast(pa.int32()), nulls.cast(pa.int64()), [], dirs)
     prev = manifest.filter(pc.equal(manifest.column("stage"), stage))
     prev_ids = prev.column("gen_id").combine_chunks()
     where = pc.index_in(on_disk, value_set=prev_ids)
     removed = prev_ids.filter(pc.invert(pc.is_in(prev_ids, value_set=on_disk))).to_pylist()
-    return _StagePlan(on_disk, pc.take(prev.column("mask"), where).combine_chunks(), pc.take(prev.column("sig"), where).combine_chunks(), removed)
+    return _StagePlan(on_disk, pc.take(prev.column("mask"), where).combine_chunks(), pc.take(prev.column("sig"), where).combine_chunks(), removed, dirs)
 
 
-def _batches(plan: dict[str, _StagePlan]) -> Iterator[tuple[str, list[tuple[str, int | None, int | None]]]]:
-    """Work items ``(stage, [(gen_id, mask, sig), ...])``, materialised one batch at a time."""
+def _batches(plan: dict[str, _StagePlan]) -> Iterator[tuple[str, list[tuple]]]:
+    """Work items ``(stage, [(gen_id, mask, sig[, rel_dir]), ...])``, materialised one batch at a time."""
     for stage in layout.STAGES:
         p = plan[stage]
         for i in range(0, len(p.names), BATCH_SIZE):
             sl = slice(i, i + BATCH_SIZE)
-            yield stage, list(zip(p.names[sl].to_pylist(), p.masks[sl].to_pylist(), p.sigs[sl].to_pylist()))
+            columns = [p.names[sl].to_pylist(), p.masks[sl].to_pylist(), p.sigs[sl].to_pylist()]
+            if p.dirs is not None:
+                columns.append(p.dirs[sl].to_pylist())
+            yield stage, list(zip(*columns))
+
+
+def _list_docs(where: layout.StoreLayout, gens_listed: dict[str, list[str]]) -> tuple[dict[str, dict[str, str]], list[tuple]]:
+    """Documents of seed 000's docs store per stage, ``{doc_id: directory relative to the data root}``.
+
+    ``docs/<stage>/<doc_id>/`` (flat, from 2025-09-07) and ``docs/<stage>/<logical_key_id>/<doc_id>/``
+    (nested, before): an entry holding only directories is a logical-key bucket, any other entry a
+    document. A doc_id that is also a gens id of the stage, or a second directory with the same
+    doc_id (the flat one wins), is not indexed: it is a ``duplicate_id`` error, never dropped silently.
+    """
+    root = where.data_root / layout.DOCS_DIR
+    found: dict[str, dict[str, str]] = {}
+    errors: list[tuple] = []
+    if not root.is_dir():
+        return found, errors
+    with os.scandir(root) as entries:
+        for entry in entries:
+            if not entry.name.startswith(".") and (entry.name not in layout.STAGES or not entry.is_dir()):
+                errors.append((f"{layout.DOCS_DIR}/{entry.name}", None, None, None, "unexpected_entry", f"not a stage directory (expected {', '.join(layout.STAGES)})"))
+    for stage in layout.STAGES:
+        flat: list[tuple[str, str]] = []
+        nested: list[tuple[str, str]] = []
+        try:
+            entries = os.scandir(root / stage)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        with entries:
+            for entry in entries:
+                rel = f"{layout.DOCS_DIR}/{stage}/{entry.name}"
+                if entry.name.startswith("."):
+                    continue
+                if not entry.is_dir():
+                    errors.append((rel, stage, None, None, "unexpected_entry", "a file where a document directory was expected"))
+                    continue
+                try:
+                    with os.scandir(entry.path) as inner:
+                        children = [e for e in inner if not e.name.startswith(".")]
+                    bucket = bool(children) and all(e.is_dir() for e in children)
+                except OSError:
+                    children, bucket = [], False  # the scan records why the directory cannot be read
+                if bucket:
+                    nested.extend((e.name, f"{rel}/{e.name}") for e in children)
+                else:
+                    flat.append((entry.name, rel))
+        gens_ids = set(gens_listed.get(stage, ()))
+        docs: dict[str, str] = {}
+        for doc_id, rel in sorted(flat) + sorted(nested):
+            if doc_id in gens_ids:
+                errors.append((rel, stage, doc_id, None, "duplicate_id", f"{layout.GENS_DIR}/{stage}/{doc_id} has the same id: the gens directory is indexed, this one is not"))
+            elif doc_id in docs:
+                errors.append((rel, stage, doc_id, None, "duplicate_id", f"{docs[doc_id]} has the same id: that directory is indexed, this one is not"))
+            else:
+                docs[doc_id] = rel
+        found[stage] = docs
+    return found, errors
+
+
+def _write_gens(data_root: Path, builder: SnapshotBuilder, previous, members: pa.Table, errors: list[tuple]) -> str:
+    """Write ``gens`` from the scanned rows plus borrowed facts (:mod:`gensql.facts`); return the facts' digest.
+
+    Without outside facts ``gens`` is the scan table itself (a hard link). When neither the scanned
+    rows (their file is the previous snapshot's, linked) nor the facts changed, the previous ``gens``
+    is reused.
+    """
+    documents, db_errors = read_documents(data_root)
+    facts, fact_errors = gather_facts(data_root, members, documents)
+    errors.extend(db_errors + fact_errors)
+    digest = facts.digest()
+    scan, target = builder.path("_gens_scan"), builder.path("gens")
+    if facts.empty:
+        _link_or_copy(scan, target)
+    elif previous is not None and previous.info.get("facts_digest") == digest and _same_file(scan, previous.table_path("_gens_scan")):
+        _link_or_copy(previous.table_path("gens"), target)
+    else:
+        apply_facts(scan, target, facts, ROW_GROUP_ROWS)
+    return digest
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _run(work: Iterator, total: int, data_root: str, racy_after_ns: int, jobs: int) -> Iterator[BatchResult]:
@@ -289,7 +391,8 @@ def _carried_errors(previous, drop: set[str]) -> list[pa.RecordBatch]:
         table = pq.read_table(previous.table_path("scan_errors"))
     except (FileNotFoundError, OSError, pa.ArrowInvalid):
         return []
-    table = table.filter(pc.is_valid(table.column("gen_id")))
+    # Errors of the listing (no gen_id, or duplicate_id) are made again by every refresh.
+    table = table.filter(pc.and_(pc.is_valid(table.column("gen_id")), pc.not_equal(table.column("kind"), "duplicate_id")))
     return list(_without(table.to_batches(), drop))
 
 
@@ -320,7 +423,7 @@ class _GensWriter:
 
     def __exit__(self, exc_type, *exc) -> None:
         if exc_type is None:
-            if not self._writers and not self.builder.path("gens").exists():
+            if not self._writers and not self.builder.path("_gens_scan").exists():
                 self._open()  # an empty store still gets (empty) tables
             for table in self._buffers:
                 self._flush(table)
@@ -329,7 +432,7 @@ class _GensWriter:
 
     def _open(self) -> None:
         self._writers = {
-            "gens": pq.ParquetWriter(self.builder.path("gens"), GENS_SCHEMA),
+            "gens": pq.ParquetWriter(self.builder.path("_gens_scan"), GENS_SCHEMA),
             "_manifest": pq.ParquetWriter(self.builder.path("_manifest"), MANIFEST_SCHEMA),
         }
 
@@ -361,12 +464,12 @@ class _GensWriter:
     def carry_over(self, previous, drop: set[str]) -> None:
         """Copy the previous snapshot's rows that were neither re-read nor deleted."""
         if not self._writers and not drop:
-            for table in ("gens", "_manifest"):
+            for table in ("_gens_scan", "_manifest"):
                 _link_or_copy(previous.table_path(table), self.builder.path(table))
-            stages = pq.read_table(self.builder.path("gens"), columns=["stage"]).column("stage")
+            stages = pq.read_table(self.builder.path("_gens_scan"), columns=["stage"]).column("stage")
             self._count(stages, len(stages))
             return
-        for batch in _without(pq.ParquetFile(previous.table_path("gens")).iter_batches(batch_size=65536), drop):
+        for batch in _without(pq.ParquetFile(previous.table_path("_gens_scan")).iter_batches(batch_size=65536), drop):
             self._add("gens", batch)
             self._count(batch.column("stage"), batch.num_rows)
         for batch in _without(pq.ParquetFile(previous.table_path("_manifest")).iter_batches(batch_size=262144), drop):

@@ -21,6 +21,15 @@ INDEX_DIR_ENV = "GENSQL_INDEX_DIR"
 
 GENS_DIR = "gens"
 COHORTS_DIR = "cohorts"
+#: Seed 000's docs store (2025-09-06..09-07): ``docs/<stage>/<doc_id>/`` or, before 09-07,
+#: ``docs/<stage>/<logical_key_id>/<doc_id>/``; indexed next to gens/ (``gens.store_root``).
+DOCS_DIR = "docs"
+#: Seed 000's SQLite index of the docs store, read read-only for facts of docs rows.
+DOCS_DB_FILE = "db/documents.sqlite"
+#: The pipeline's template list whose ``generator`` column says which essay templates copy.
+ESSAY_TEMPLATES_FILE = "1_raw/essay_templates.csv"
+#: Values of ``gens.store_root``: which root directory a row's generation directory sits in.
+STORE_ROOTS: tuple[str, ...] = (GENS_DIR, DOCS_DIR)
 INDEX_DIR = "index"
 MEMBERSHIP_FILE = "membership.csv"
 
@@ -62,6 +71,38 @@ LEGACY_DIRS: dict[str, dict[str, str]] = {
     },
 }
 LEGACY_LINKS_DIR = "3_generation/links_responses"
+LEGACY_LINKS_PROMPTS_DIR = "3_generation/links_prompts"
+#: Single-phase era (before 2025-08-19): one model call per task, then a parsed essay portion.
+LEGACY_SINGLE_PHASE_DIRS: dict[str, str] = {
+    "prompts": "3_generation/generation_prompts",
+    "raw": "3_generation/generation_responses",
+    "parsed": "3_generation/parsed_generation_responses",
+}
+#: The pipeline's task tables (``data/2_tasks/<name>``) and the task kind each one defines.
+LEGACY_TASKS_DIR = "2_tasks"
+LEGACY_TASK_TABLES: dict[str, str] = {
+    "generation_tasks.csv": "generation",
+    "link_generation_tasks.csv": "links",
+    "draft_generation_tasks.csv": "draft",
+    "essay_generation_tasks.csv": "essay",
+    "evaluation_tasks.csv": "evaluation",
+}
+#: The pipeline's id lists (``data/1_raw/<name>``): model ids, and template ids per task kind.
+LEGACY_RAW_DIR = "1_raw"
+LEGACY_MODELS_FILE = "llm_models.csv"
+LEGACY_TEMPLATE_LISTS: dict[str, str] = {
+    "generation": "generation_templates.csv",
+    "links": "link_templates.csv",
+    "draft": "draft_templates.csv",
+    "essay": "essay_templates.csv",
+    "evaluation": "evaluation_templates.csv",
+}
+
+#: Prefix of the hidden temporary name a writer (backfill, the write path) builds a generation,
+#: file or membership under before renaming it into place; refresh never reads such an entry as data.
+WRITER_TMP_PREFIX = ".tmp-"
+#: Prefix of the ids the write path gives new generations, as the current pipeline does.
+STAGE_ID_PREFIX: dict[str, str] = {"draft": "d_", "essay": "e_", "evaluation": "v_"}
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
 
@@ -130,6 +171,7 @@ SNAPSHOT_INFO_FILE = "snapshot.json"
 #: Tables of one snapshot and their file names. ``_manifest`` is the change-detection state.
 TABLE_FILES: dict[str, str] = {
     "gens": "gens.parquet",
+    "_gens_scan": "_gens_scan.parquet",  # gens as scanned from each directory alone (before borrowed facts)
     "membership": "membership.parquet",
     "scan_errors": "scan_errors.parquet",
     "_manifest": "_manifest.parquet",

@@ -96,9 +96,13 @@ class ScannedGen:
     problems: list[FileProblem] = field(default_factory=list)
 
 
-def scan_generation(data_root: str, stage: str, gen_id: str, racy_after_ns: int) -> ScannedGen:
-    """Read one generation directory into a ``gens`` row (never raises for bad files)."""
-    rel_dir = f"{layout.GENS_DIR}/{stage}/{gen_id}"
+def scan_generation(data_root: str, stage: str, gen_id: str, racy_after_ns: int, rel_dir: str | None = None) -> ScannedGen:
+    """Read one generation directory into a ``gens`` row (never raises for bad files).
+
+    ``rel_dir`` is the directory relative to the data root when it is not ``gens/<stage>/<gen_id>``
+    (a document of seed 000's docs store); its first component becomes ``store_root``.
+    """
+    rel_dir = rel_dir or f"{layout.GENS_DIR}/{stage}/{gen_id}"
     gen_dir = f"{data_root}/{rel_dir}"
     problems: list[FileProblem] = []
     stats: dict[str, os.stat_result] = {}
@@ -142,6 +146,7 @@ def scan_generation(data_root: str, stage: str, gen_id: str, racy_after_ns: int)
     row["gen_id"] = gen_id
     row["stage"] = stage
     row["gen_dir"] = rel_dir
+    row["store_root"] = rel_dir.split("/", 1)[0]
     for name, column in ((layout.PROMPT_FILE, "prompt"), (layout.RAW_FILE, "raw"), (layout.PARSED_FILE, "parsed")):
         st = stats.get(name)
         row[f"has_{column}"] = st is not None
@@ -188,11 +193,12 @@ class BatchResult:
     errors: list[tuple]
 
 
-def scan_batch(data_root: str, stage: str, items: list[tuple[str, int | None, int | None]], racy_after_ns: int) -> BatchResult:
-    """Check ``(gen_id, mask, sig)`` items against the disk; re-scan those that changed.
+def scan_batch(data_root: str, stage: str, items: list[tuple], racy_after_ns: int) -> BatchResult:
+    """Check ``(gen_id, mask, sig[, rel_dir])`` items against the disk; re-scan those that changed.
 
     ``mask``/``sig`` are the previous refresh's values: ``mask`` None for a directory not seen before,
-    ``sig`` None for one that must be re-read (racy).
+    ``sig`` None for one that must be re-read (racy). ``rel_dir`` (optional, None for the default
+    ``gens/<stage>/<gen_id>``) places a document of the docs store.
     """
     columns: dict[str, list] = {name: [] for name in GENS_COLUMN_ORDER}
     man_ids: list[str] = []
@@ -203,18 +209,21 @@ def scan_batch(data_root: str, stage: str, items: list[tuple[str, int | None, in
     replaced: list[str] = []
     new = unchanged = 0
     stage_dir = f"{data_root}/{layout.GENS_DIR}/{stage}"
-    for gen_id, mask, sig in items:
-        if sig is not None and current_signature(f"{stage_dir}/{gen_id}", mask, racy_after_ns) == sig:
+    for item in items:
+        gen_id, mask, sig = item[0], item[1], item[2]
+        rel_dir = item[3] if len(item) > 3 else None
+        where = f"{data_root}/{rel_dir}" if rel_dir else f"{stage_dir}/{gen_id}"
+        if sig is not None and current_signature(where, mask, racy_after_ns) == sig:
             unchanged += 1
             continue
         try:
-            scanned = scan_generation(data_root, stage, gen_id, racy_after_ns)
+            scanned = scan_generation(data_root, stage, gen_id, racy_after_ns, rel_dir)
         except _ENOENT_ERRORS:
             if mask is not None:
                 vanished.append(gen_id)
             continue
         except Exception as exc:  # a bug or an OS oddity must cost one row's details, not the refresh
-            scanned = _fallback_row(stage, gen_id, exc)
+            scanned = _fallback_row(stage, gen_id, exc, rel_dir)
         if mask is None:
             new += 1
         else:
@@ -226,7 +235,7 @@ def scan_batch(data_root: str, stage: str, items: list[tuple[str, int | None, in
         man_mask.append(scanned.mask)
         man_sig.append(scanned.sig)
         for p in scanned.problems:
-            errors.append((f"{layout.GENS_DIR}/{stage}/{gen_id}/{p.file}", stage, gen_id, p.file, p.kind, p.message))
+            errors.append((f"{row['gen_dir']}/{p.file}", stage, gen_id, p.file, p.kind, p.message))
     gens = manifest = None
     if man_ids:
         gens = pa.RecordBatch.from_arrays([pa.array(columns[f.name], type=f.type) for f in GENS_SCHEMA], schema=GENS_SCHEMA)
@@ -237,9 +246,10 @@ def scan_batch(data_root: str, stage: str, items: list[tuple[str, int | None, in
     return BatchResult(stage, len(items), gens, manifest, new, replaced, vanished, unchanged, errors)
 
 
-def _fallback_row(stage: str, gen_id: str, exc: Exception) -> ScannedGen:
+def _fallback_row(stage: str, gen_id: str, exc: Exception, rel_dir: str | None = None) -> ScannedGen:
     row: dict[str, Any] = {name: None for name in GENS_COLUMN_ORDER}
-    row.update(gen_id=gen_id, stage=stage, gen_dir=f"{layout.GENS_DIR}/{stage}/{gen_id}", status="gen_error", error_count=1)
+    rel_dir = rel_dir or f"{layout.GENS_DIR}/{stage}/{gen_id}"
+    row.update(gen_id=gen_id, stage=stage, gen_dir=rel_dir, store_root=rel_dir.split("/", 1)[0], status="gen_error", error_count=1)
     for col in ("has_prompt", "has_raw", "has_parsed", "has_metadata", "has_raw_metadata", "has_parsed_metadata", "truncated", "is_model_call"):
         row[col] = False
     return ScannedGen(row, 0, None, [FileProblem("", "internal", f"{type(exc).__name__}: {exc}")])

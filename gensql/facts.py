@@ -1,0 +1,187 @@
+"""Borrowed facts: the post-pass of refresh that fills ``gens`` columns from outside each directory.
+
+A ``gens`` row is first scanned from its own directory alone (cacheable per directory). Some eras
+recorded facts of a generation elsewhere: the wide ``membership.csv`` of 2025-09-15 (combo, template,
+model, parent, replicate), seed 000's ``db/documents.sqlite`` (run id, insert time, ids of docs rows)
+and ``1_raw/essay_templates.csv`` (which essay templates copy). This pass fills a column from them
+ONLY where the row's own value is NULL, says so in ``facts_from``, and recomputes the derived
+columns that depend on the filled values (``logical_key``, ``is_model_call``). It runs in DuckDB over
+the whole table at once on every refresh, so an incremental refresh equals a full one. The rules and
+the resulting values per era are in docs/eras.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from . import layout
+from .derive import logical_key
+from .fields import FACT_SOURCES, GENS_COLUMN_ORDER, GENS_SCHEMA, MEMBERSHIP_FACTS, SQLITE_FACTS
+
+_NULL_LIKE_SQL = "('', 'nan', 'none', 'null')"
+_KEY_PARTS = ("combo_id", "template_id", "model_id", "parent_gen_id", "replicate")
+
+
+@dataclass
+class Facts:
+    """The outside sources of one refresh (each None or empty when the store has none)."""
+
+    membership: pa.Table | None  # membership rows that carry extras (wide files only)
+    documents: pa.Table | None  # gensql.docs_index.DOCUMENTS_SCHEMA
+    copy_templates: list[str]  # essay template ids whose generator is 'copy'
+
+    @property
+    def empty(self) -> bool:
+        return self.membership is None and self.documents is None and not self.copy_templates
+
+    def digest(self) -> str:
+        """A fingerprint of everything the pass reads besides the scanned rows."""
+        h = hashlib.sha256()
+        for table in (self.membership, self.documents):
+            if table is None:
+                h.update(b"-")
+                continue
+            sink = pa.BufferOutputStream()
+            with pa.ipc.new_stream(sink, table.schema) as writer:
+                writer.write_table(table)
+            h.update(sink.getvalue().to_pybytes())
+        h.update("\x1f".join(self.copy_templates).encode())
+        return h.hexdigest()
+
+
+def gather(data_root: Path, membership: pa.Table, documents: pa.Table | None) -> tuple[Facts, list[tuple]]:
+    """Collect the outside sources; returns them and ``scan_errors`` tuples for unusable ones."""
+    wide = membership.filter(pc.is_valid(membership.column("extras")))
+    copy_templates, errors = _copy_templates(data_root)
+    return Facts(wide if wide.num_rows else None, documents if documents is not None and documents.num_rows else None, copy_templates), errors
+
+
+def _copy_templates(data_root: Path) -> tuple[list[str], list[tuple]]:
+    path = data_root / layout.ESSAY_TEMPLATES_FILE
+    if not path.is_file():
+        return [], []
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+        reader = csv.DictReader(io.StringIO(text))
+        if not reader.fieldnames or "template_id" not in reader.fieldnames or "generator" not in reader.fieldnames:
+            return [], []  # an older list without a generator column says nothing about copy mode
+        ids = sorted({(r.get("template_id") or "").strip() for r in reader if (r.get("generator") or "").strip().lower() == "copy"} - {""})
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        return [], [(layout.ESSAY_TEMPLATES_FILE, None, None, path.name, "unreadable", f"cannot read: {exc}")]
+    return ids, []
+
+
+def _clean(expr: str) -> str:
+    return f"CASE WHEN lower(trim({expr})) IN {_NULL_LIKE_SQL} THEN NULL ELSE trim({expr}) END"
+
+
+def _membership_sql(con: duckdb.DuckDBPyConnection, facts: Facts) -> str:
+    """A relation ``m(stage, gen_id, <fact columns>)``: the first non-null value per member."""
+    if facts.membership is None:
+        cols = ", ".join(f"NULL::{'BIGINT' if c == 'replicate' else 'VARCHAR'} AS {c}" for c in MEMBERSHIP_FACTS)
+        return f"SELECT NULL::VARCHAR AS stage, NULL::VARCHAR AS gen_id, {cols} WHERE false"
+    con.register("_facts_membership", facts.membership)
+    picks = []
+    for column, keys in MEMBERSHIP_FACTS.items():
+        value = "coalesce(" + ", ".join(_clean(f"json_extract_string(extras, '$.\"{k}\"')") for k in keys) + ")"
+        if column == "replicate":
+            value = f"TRY_CAST(TRY_CAST({value} AS DOUBLE) AS BIGINT)"
+        picks.append(f"first({value} ORDER BY cohort_id, line) FILTER (WHERE {value} IS NOT NULL) AS {column}")
+    return f"SELECT stage, gen_id, {', '.join(picks)} FROM _facts_membership GROUP BY stage, gen_id"
+
+
+def _documents_sql(con: duckdb.DuckDBPyConnection, facts: Facts) -> str:
+    if facts.documents is None:
+        cols = ", ".join(f"NULL::VARCHAR AS {c}" for c in dict.fromkeys(SQLITE_FACTS.values()))
+        return f"SELECT NULL::VARCHAR AS stage, NULL::VARCHAR AS gen_id, {cols}, NULL::TIMESTAMPTZ AS created_at WHERE false"
+    con.register("_facts_documents", facts.documents)
+    return "SELECT * FROM _facts_documents"
+
+
+def apply(scan_path: Path, out_path: Path, facts: Facts, row_group_rows: int) -> None:
+    """Write ``gens`` to ``out_path``: the scanned rows at ``scan_path`` with borrowed facts filled."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        m_sql = _membership_sql(con, facts)
+        q_sql = _documents_sql(con, facts)
+        con.register("_facts_copy", pa.table({"template_id": pa.array(facts.copy_templates, pa.string())}))
+        scan = f"read_parquet({_literal(str(scan_path))})"
+        # own_rep: a JSON file recorded a replicate (the scan's default 1 is not a recorded value)
+        own_rep = "(" + _clean("json_extract_string(s.meta, '$.replicate')") + " IS NOT NULL)"
+        fills = {
+            col: (f"s.{col} IS NULL AND m.{col} IS NOT NULL" if col != "replicate" else f"m.replicate IS NOT NULL AND m.replicate <> s.replicate AND NOT {own_rep}")
+            for col in MEMBERSHIP_FACTS
+        }
+        q_fills = {col: f"s.{col} IS NULL AND q.{src} IS NOT NULL" for col, src in SQLITE_FACTS.items()}
+        used_m = " OR ".join(f"({c})" for c in fills.values())
+        used_q = "q.gen_id IS NOT NULL AND (q.created_at IS NOT NULL OR " + " OR ".join(f"({c})" for c in q_fills.values()) + ")"
+        value: dict[str, str] = {}
+        for col in dict.fromkeys([*MEMBERSHIP_FACTS, *SQLITE_FACTS]):
+            branches = []
+            if col in fills:
+                branches.append(f"WHEN {fills[col]} THEN m.{col}")
+            if col in q_fills:
+                branches.append(f"WHEN {q_fills[col]} THEN q.{SQLITE_FACTS[col]}")
+            value[col] = f"CASE {' '.join(branches)} ELSE s.{col} END"
+        filled = (
+            "SELECT s.*, "
+            + ", ".join(f"{expr} AS _new_{col}" for col, expr in value.items())
+            + f", ({used_m}) AS _used_m, ({used_q}) AS _used_q, q.created_at AS _q_created_at"
+            + f" FROM {scan} AS s"
+            + f" LEFT JOIN ({m_sql}) AS m ON m.stage = s.stage AND m.gen_id = s.gen_id"
+            + f" LEFT JOIN ({q_sql}) AS q ON s.store_root = {_literal(layout.DOCS_DIR)} AND q.stage = s.stage AND q.gen_id = s.gen_id"
+        )
+        con.execute(f"CREATE TEMP TABLE _filled AS {filled}")
+        con.execute(
+            "CREATE TEMP TABLE _final AS SELECT *, "
+            "(_new_template_id IS NOT NULL AND stage = 'essay' AND mode IS NULL"
+            " AND _new_template_id IN (SELECT template_id FROM _facts_copy)) AS _used_t FROM _filled"
+        )
+        # logical_key: recomputed (in Python, gensql.ids) only for rows whose key parts changed
+        changed_parts = " OR ".join(f"_new_{c} IS DISTINCT FROM {c}" for c in _KEY_PARTS)
+        rows = con.execute(
+            f"SELECT stage, gen_id, {', '.join('_new_' + c for c in _KEY_PARTS)} FROM _final WHERE {changed_parts}"
+        ).fetchall()
+        keys = pa.table({
+            "stage": pa.array([r[0] for r in rows], pa.string()),
+            "gen_id": pa.array([r[1] for r in rows], pa.string()),
+            "logical_key": pa.array([logical_key(r[0], dict(zip(_KEY_PARTS, r[2:]))) for r in rows], pa.string()),
+        })
+        con.register("_facts_keys", keys)
+        replace = [f"_new_{col} AS {col}" for col in value]
+        replace += [
+            "CASE WHEN _q_created_at IS NOT NULL THEN _q_created_at ELSE created_at END AS created_at",
+            "CASE WHEN _q_created_at IS NOT NULL THEN 'sqlite' ELSE created_at_source END AS created_at_source",
+            "CASE WHEN _used_t THEN 'copy' ELSE mode END AS mode",
+            "CASE WHEN _used_t THEN false ELSE is_model_call END AS is_model_call",
+            "CASE WHEN _used_t AND status = 'gen_error' AND NOT has_raw AND NOT has_parsed THEN 'skipped' ELSE status END AS status",
+            "coalesce(k.logical_key, f.logical_key) AS logical_key",
+            "nullif(concat_ws(',', "
+            + ", ".join(f"CASE WHEN {flag} THEN '{label}' END" for flag, label in zip(("_used_m", "_used_q", "_used_t"), FACT_SOURCES))
+            + "), '') AS facts_from",
+        ]
+        columns = GENS_COLUMN_ORDER
+        replaced = {r.rsplit(" AS ", 1)[1]: r for r in replace}
+        select = ", ".join(replaced.get(c, f"f.{c}") for c in columns)
+        reader = con.sql(
+            f"SELECT {select} FROM _final AS f LEFT JOIN _facts_keys AS k ON k.stage = f.stage AND k.gen_id = f.gen_id"
+        ).to_arrow_reader(row_group_rows)
+        with pq.ParquetWriter(out_path, GENS_SCHEMA) as writer:
+            for batch in reader:
+                writer.write_table(pa.Table.from_batches([batch]).cast(GENS_SCHEMA), row_group_size=row_group_rows)
+    finally:
+        con.close()
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
