@@ -27,6 +27,12 @@ _EXPORTS = {
     "tokens_report": "gensql.reports",
     "scores_report": "gensql.reports",
     "cohort_report": "gensql.reports",
+    "write_generation": "gensql.write",
+    "update_generation": "gensql.write",
+    "write_membership": "gensql.write",
+    "resolve_latest": "gensql.write",
+    "export_sqlite": "gensql.write",
+    "GenerationRef": "gensql.write",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

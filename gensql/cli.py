@@ -216,8 +216,11 @@ def backfill(data_root, stage, run_id, link, dry_run, quiet):
     """Migrate the legacy flat folders (3_generation/, 4_evaluation/) into gens/<stage>/<gen_id>/.
 
     Non-destructive and idempotent: legacy files are never changed and a second run creates nothing.
-    The plan (--dry-run) goes to stdout as tab-separated lines: stage, gen_id, task_id, version, kind,
-    status (new | imported | conflict), files. Exits 1 when any file could not be imported.
+    Task ids are split with the pipeline's task tables (2_tasks/) and id lists (1_raw/) when present.
+    The plan (--dry-run) goes to stdout as tab-separated lines: stage, gen_id, task_id, kind-vN, mode,
+    status (new | imported | conflict), files, facts with their source, parent_gen_id, note; then one
+    `not-imported` line per legacy file left out, with the reason. Exits 1 when any file could not be
+    imported; an unusable task table is a warning (filename parsing continues).
     """
     from .backfill import backfill as run_backfill
 
@@ -227,9 +230,11 @@ def backfill(data_root, stage, run_id, link, dry_run, quiet):
     finally:
         progress.close()
     if dry_run:
-        for p in result.planned:
-            click.echo("\t".join((p.stage, p.gen_id, p.task_id, f"v{p.version}", p.kind, p.status, ",".join(p.files))))
+        for line in result.plan_lines():
+            click.echo(line)
     if not quiet:
+        for path, message in result.warnings:
+            click.echo(f"gensql: backfill: warning: {path}: {message}", err=True)
         for path, message in result.errors:
             click.echo(f"gensql: backfill: {path}: {message}", err=True)
         click.echo(result.to_text(), err=True)
@@ -417,6 +422,90 @@ def lineage(gen_id, stage, fmt, data_root, index_dir):
         click.echo(orjson.dumps(tree, option=orjson.OPT_INDENT_2).decode())
     else:
         click.echo(render_tree(tree), nl=False)
+
+
+@cli.group()
+def cohort() -> None:
+    """Make and list cohorts (cohorts/<id>/membership.csv)."""
+
+
+@cohort.command("create")
+@click.argument("cohort_id")
+@click.option("--from-sql", "sql", required=True, help="A query over the index returning stage and gen_id columns.")
+@click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE", help="Bind a $KEY parameter in the query (repeatable).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing membership.csv of this cohort.")
+@DATA_ROOT
+@INDEX_DIR
+@handle_errors
+def cohort_create(cohort_id, sql, params, overwrite, data_root, index_dir):
+    """Write cohorts/COHORT_ID/membership.csv from a query (e.g. every latest ok essay of a template)."""
+    from .write import create_cohort_from_query
+
+    ref = create_cohort_from_query(data_root, cohort_id, sql, _parse_params(params), overwrite=overwrite, index_dir=index_dir)
+    click.echo(f"gensql: cohort {ref.cohort_id}: {ref.members} member(s) written to {ref.path}", err=True)
+
+
+@cohort.command("list")
+@DATA_ROOT
+@output_options(("table", "csv", "json", "jsonl", "markdown"))
+@handle_errors
+def cohort_list(data_root, fmt, output):
+    """Every cohort with its member count and how many members exist on disk (read from the files)."""
+    import pyarrow as pa
+
+    from .write import list_cohorts
+
+    cohorts = list_cohorts(data_root)
+    columns = ("cohort_id", "members", "on_disk", "missing")
+    emit(pa.table({c: pa.array([getattr(i, c) for i in cohorts], pa.string() if c == "cohort_id" else pa.int64()) for c in columns}), fmt, output)
+
+
+@cli.command()
+@click.option("--stage", type=click.Choice(["draft", "essay", "evaluation"]), required=True)
+@click.option("--combo", "combo_id", default=None, help="combo_id (drafts).")
+@click.option("--template", "template_id", default=None, help="template_id of this stage.")
+@click.option("--model", "model_id", default=None, help="model_id.")
+@click.option("--parent", "parent_gen_id", default=None, help="parent_gen_id (essays, evaluations).")
+@click.option("--replicate", type=click.IntRange(min=1), default=None)
+@click.option("--task", "task_id", default=None, help="task_id (older eras).")
+@click.option("--any-status", is_flag=True, help="The newest attempt whatever its status, not only the newest ok one.")
+@click.option("--format", "fmt", type=click.Choice(["id", "json"]), default="id", show_default=True, help="id: the gen_id alone; json: the whole gens row.")
+@DATA_ROOT
+@INDEX_DIR
+@handle_errors
+def latest(stage, combo_id, template_id, model_id, parent_gen_id, replicate, task_id, any_status, fmt, data_root, index_dir):
+    """Print the newest successful attempt of a logical product (exit 1 when there is none)."""
+    import orjson
+
+    from .write import resolve_latest
+
+    row = resolve_latest(data_root, stage, combo_id=combo_id, template_id=template_id, model_id=model_id,
+                         parent_gen_id=parent_gen_id, replicate=replicate, task_id=task_id,
+                         ok_only=not any_status, index_dir=index_dir)
+    if row is None:
+        _fail(f"no {'' if any_status else 'successful '}{stage} matches (run `gensql refresh` if it was just written)", 1)
+    if fmt == "id":
+        click.echo(row["gen_id"])
+    else:
+        click.echo(orjson.dumps(row, default=str, option=orjson.OPT_INDENT_2 | orjson.OPT_NAIVE_UTC).decode())
+
+
+@cli.group()
+def export() -> None:
+    """Export the index in other formats."""
+
+
+@export.command("sqlite")
+@click.option("--db", type=click.Path(dir_okay=False), default=None, help="Database file [default: <data-root>/db/documents.sqlite].")
+@DATA_ROOT
+@INDEX_DIR
+@handle_errors
+def export_sqlite_cmd(db, data_root, index_dir):
+    """Write seed 000's SQLite documents table (its exact DDL and indexes) from the current snapshot."""
+    from .write import export_sqlite
+
+    result = export_sqlite(data_root, db, index_dir=index_dir)
+    click.echo(f"gensql: exported {result.documents} documents of snapshot {result.snapshot_id} to {result.path}", err=True)
 
 
 def main() -> None:

@@ -63,3 +63,13 @@ class PriceTableError(GensqlError):
     """A price table file is malformed; the message names the line."""
 
     exit_code = 2
+
+
+class WriteError(GensqlError, ValueError):
+    """The write path refused a generation or cohort: a missing or invalid fact, or a broken invariant."""
+
+    exit_code = 2
+
+
+class GenerationExistsError(WriteError):
+    """A generation with that id already exists; gensql never overwrites one."""

@@ -33,7 +33,7 @@ def _gen_dir(gens_root: Path, stage: str, gen_id: str) -> Path:
 
 def _text(path: Path) -> str | None:
     try:
-        return path.read_text(encoding="utf-8", errors="replace")
+        return path.read_bytes().decode("utf-8", errors="replace")  # bytes: no newline translation
     except FileNotFoundError:
         return None
 

@@ -1,0 +1,126 @@
+"""Writing a cohort's ``membership.csv`` (current two-column form) atomically, and listing cohorts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import layout
+from ..errors import InvalidIdError, WriteError
+from ..membership import read_memberships
+from ._fs import replace_file
+
+
+@dataclass(frozen=True)
+class CohortRef:
+    cohort_id: str
+    path: Path
+    members: int
+
+
+@dataclass(frozen=True)
+class CohortInfo:
+    """One cohort as ``gensql cohort list`` shows it: members listed, how many exist on disk."""
+
+    cohort_id: str
+    members: int
+    on_disk: int
+    missing: int
+
+
+def _member(row: object, n: int) -> tuple[str, str]:
+    if isinstance(row, Mapping):
+        stage, gen_id = row.get("stage"), row.get("gen_id")
+    else:
+        try:
+            stage, gen_id = row  # type: ignore[misc]
+        except (TypeError, ValueError):
+            raise WriteError(f"member {n}: expected (stage, gen_id) or a mapping with those keys, got {row!r}") from None
+    try:
+        return layout.check_stage(stage), layout.check_name(gen_id, "gen_id")
+    except InvalidIdError as exc:
+        raise WriteError(f"member {n}: {exc}") from None
+
+
+def write_membership(
+    data_root: str | os.PathLike | None,
+    cohort_id: str,
+    rows: Iterable[tuple[str, str] | Mapping[str, str]],
+    *,
+    overwrite: bool = False,
+) -> CohortRef:
+    """Write ``cohorts/<cohort_id>/membership.csv`` as ``stage,gen_id`` rows, atomically.
+
+    Every row is validated (a known stage, a safe id) and a duplicate row is an error, before
+    anything is written. An existing membership file is replaced only with ``overwrite=True``;
+    the replacement is a rename, so a reader sees the old file or the new one, never a mix.
+    """
+    where = layout.resolve(data_root)
+    cohort_id = layout.check_name(cohort_id, "cohort_id")
+    members: list[tuple[str, str]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for n, row in enumerate(rows, start=1):
+        member = _member(row, n)
+        if member in seen:
+            raise WriteError(f"member {n}: {member[0]}/{member[1]} is listed twice (first as member {seen[member]})")
+        seen[member] = n
+        members.append(member)
+    target = where.cohorts_root / cohort_id / layout.MEMBERSHIP_FILE
+    if target.exists() and not overwrite:
+        raise WriteError(f"cohort {cohort_id!r} already has {target}: pass overwrite=True (--overwrite) to replace it")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(("stage", "gen_id"))
+    writer.writerows(members)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    replace_file(target, buffer.getvalue().encode("utf-8"))
+    return CohortRef(cohort_id=cohort_id, path=target, members=len(members))
+
+
+def list_cohorts(data_root: str | os.PathLike | None) -> list[CohortInfo]:
+    """Every cohort with a membership file, read from the files (not the index), sorted by id."""
+    where = layout.resolve(data_root)
+    table, _errors = read_memberships(where.data_root)
+    counts: dict[str, list[int]] = {}
+    for cohort_id, stage, gen_id in zip(*(table.column(c).to_pylist() for c in ("cohort_id", "stage", "gen_id"))):
+        entry = counts.setdefault(cohort_id, [0, 0])
+        entry[0] += 1
+        entry[1] += (where.gens_root / stage / gen_id).is_dir()
+    if where.cohorts_root.is_dir():
+        for path in where.cohorts_root.glob(f"*/{layout.MEMBERSHIP_FILE}"):
+            counts.setdefault(path.parent.name, [0, 0])
+    return [CohortInfo(c, m, d, m - d) for c, (m, d) in sorted(counts.items())]
+
+
+def create_cohort_from_query(
+    data_root: str | os.PathLike | None,
+    cohort_id: str,
+    sql: str,
+    params: dict | None = None,
+    *,
+    overwrite: bool = False,
+    index_dir: str | os.PathLike | None = None,
+) -> CohortRef:
+    """Make a cohort from any query over the current index that returns ``stage`` and ``gen_id`` columns.
+
+    For example every latest successful essay of a template:
+    ``SELECT stage, gen_id FROM latest_attempt WHERE stage = 'essay' AND template_id = $t``.
+    Duplicate (stage, gen_id) rows of the result are kept once, in first-seen order.
+    """
+    from ..catalog import connect
+    from ..query import run_sql
+
+    con = connect(data_root, index_dir)
+    try:
+        table = run_sql(con, sql, params or None)
+    finally:
+        con.close()
+    missing = [c for c in ("stage", "gen_id") if c not in table.column_names]
+    if missing:
+        raise WriteError(f"the query must return the columns stage and gen_id (it lacks {', '.join(missing)}; it returned {', '.join(table.column_names) or 'nothing'})")
+    rows = dict.fromkeys(zip(table.column("stage").to_pylist(), table.column("gen_id").to_pylist()))
+    return write_membership(data_root, cohort_id, rows, overwrite=overwrite)
