@@ -84,6 +84,11 @@ def logical_key(stage: str, v: dict[str, Any]) -> str:
         parts = (v.get("parent_gen_id"), v.get("template_id"), v.get("replicate"))
     else:
         parts = (v.get("parent_gen_id"), v.get("template_id"), v.get("model_id"), v.get("replicate"))
+    task_id = v.get("task_id")
+    if task_id and any(p is None or p == "" for p in parts[:-1]):
+        # A part is unknown: NULL parts must not merge different tasks into one product, so the
+        # recorded task id (older eras, backfilled legacy files) names the product instead.
+        return logical_key_id(stage, "task_id", task_id, v.get("replicate"))
     return logical_key_id(stage, *parts)
 
 
