@@ -24,6 +24,7 @@ from gensql.backfill import (
     backfill,
     backfill_gen_id,
 )
+from gensql.backfill.names import parse_name
 from gensql.errors import GensqlError
 from gensql.ids import logical_key_id, new_gen_id
 from gensql.layout import (
@@ -37,106 +38,82 @@ from gensql.layout import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-# the module itself, even if the package ever exports a function of the same name
-backfill_module = importlib.import_module("gensql.backfill")
+# the module that writes (os.link, _transfer live there)
+backfill_module = importlib.import_module("gensql.backfill.write")
 D, E, V = LEGACY_DIRS["draft"], LEGACY_DIRS["essay"], LEGACY_DIRS["evaluation"]
 
-# Draft task ids: newer "__"-joined ones and older ambiguous "_"-joined ones.
-C1, C2, C3, L1 = "c1__dtpl__m1", "c2_old_tpl_model", "c3__dtpl__m2", "l1_tpl_model"
-E1, E2, E3, E_ORPHAN, E_ONEPHASE = f"{C1}__etpl", f"{C2}_etpl2", f"{L1}_etpl", "orphan__etpl", "c9__etpl__m9"
-V1, V2, V3 = f"{E1}__vtpl__vm", f"{E2}_vtpl_vm", f"{C3}__vtpl__vm"
+# Task ids as the real pipeline spelled them (single "_" joins; ids contain "_", "-", "."), no task
+# tables: these tests are about the mechanics. tests/test_backfill_real.py runs the real writer code.
+C1 = "combo_v1_1a2b3c4d5e6f_deliberate-rolling-thread-v2_deepseek_r1_p"  # versioned draft
+L1 = "combo_v1_9f8e7d6c5b4a_creative-synthesis-v10_gemini_2.5_flash"  # links draft (2025-08)
+E1, E2, E_ORPHAN = f"{C1}_creative-synthesis-v10", f"{L1}_creative-synthesis-v10", "combo_v1_000000000000_x_creative-synthesis-v10"
+V1, V2 = f"{E1}__daydreaming-verification-v2__sonnet-4", f"{E2}_daydreaming-verification-v2_sonnet-4"
 
-LEGACY: dict[str, str] = {
-    # drafts: c1 has raw _v1, _v2, -v3, parsed unversioned and _v2, one unversioned prompt
-    f"{D['prompts']}/{C1}.txt": "prompt c1\n",
-    f"{D['raw']}/{C1}_v1.txt": "raw c1 v1\n",
-    f"{D['raw']}/{C1}_v2.txt": "raw c1 v2\n",
-    f"{D['raw']}/{C1}-v3.txt": "raw c1 v3\n",
-    f"{D['parsed']}/{C1}.txt": "parsed c1 unversioned\n",
-    f"{D['parsed']}/{C1}_v2.txt": "parsed c1 v2\n",
-    # c2: parsed-only (unversioned = v0); prompts v1, v2 -> the preferred (v2) is used; also in links
-    f"{D['prompts']}/{C2}_v1.txt": "prompt c2 v1\n",
-    f"{D['prompts']}/{C2}_v2.txt": "prompt c2 v2\n",
-    f"{D['parsed']}/{C2}.txt": "parsed c2\n",
-    f"{LEGACY_LINKS_DIR}/{C2}.txt": "links c2\n",
-    # c3: raw-only, unversioned (v0) and _v1
-    f"{D['raw']}/{C3}.txt": "raw c3 unversioned\n",
-    f"{D['raw']}/{C3}_v1.txt": "raw c3 v1\n",
-    # l1: links only
-    f"{LEGACY_LINKS_DIR}/{L1}.txt": "links l1\n",
-    f"{LEGACY_LINKS_DIR}/README.md": "not a response\n",
+T0 = 1_756_000_000  # seconds; each legacy file gets T0 + its offset below as mtime (the run that wrote it)
+LEGACY: dict[str, tuple[str, int]] = {
+    # c1: run 1 ok (prompt, raw, parsed v1), run 2 truncated (prompt v2, raw v2, no parsed)
+    f"{D['prompts']}/{C1}_v1.txt": ("prompt c1 v1\n", 0),
+    f"{D['raw']}/{C1}_v1.txt": ("raw c1 v1\n", 0),
+    f"{D['parsed']}/{C1}_v1.txt": ("parsed c1 v1\n", 0),
+    f"{D['prompts']}/{C1}_v2.txt": ("prompt c1 v2\n", 60),
+    f"{D['raw']}/{C1}_v2.txt": ("raw c1 v2 cut\n", 60),
+    # l1: links only (the model's output, unparsed), and a stray file
+    f"{LEGACY_LINKS_DIR}/{L1}.txt": ("links l1\n", 0),
+    f"{LEGACY_LINKS_DIR}/README.md": ("not a response\n", 0),
     # essays
-    f"{E['prompts']}/{E1}_v1.txt": "prompt e1 v1\n",
-    f"{E['raw']}/{E1}_v1.txt": "raw e1 v1\n",
-    f"{E['parsed']}/{E1}.txt": "parsed e1\n",
-    f"{E['parsed']}/{E2}.txt": "parsed e2\n",
-    f"{E['raw']}/{E3}-v1.txt": "raw e3 v1\n",
-    f"{E['raw']}/{E3}-v2.txt": "raw e3 v2 dash\n",
-    f"{E['raw']}/{E3}_v2.txt": "raw e3 v2 underscore\n",
-    f"{E['parsed']}/{E_ORPHAN}.txt": "parsed orphan\n",
-    f"{E['parsed']}/{E_ONEPHASE}.txt": "parsed one-phase\n",
-    # evaluations
-    f"{V['prompts']}/{V1}.txt": "prompt v1\n",
-    f"{V['raw']}/{V1}_v1.txt": "reasoning\nSCORE: 7\n",
-    f"{V['parsed']}/{V1}_v1.txt": "7\n",
-    f"{V['raw']}/{V2}.txt": "raw v2\n",
-    f"{V['parsed']}/{V3}.txt": "5\n",
-    f"{V['prompts']}/lonely__vtpl__vm.txt": "prompt without response\n",
+    f"{E['prompts']}/{E1}_v1.txt": ("prompt e1\n", 120),
+    f"{E['raw']}/{E1}_v1.txt": ("raw e1\n", 120),
+    f"{E['parsed']}/{E1}_v1.txt": ("parsed e1\n", 120),
+    f"{E['parsed']}/{E2}.txt": ("essay e2\n", 120),
+    f"{E['parsed']}/{E_ORPHAN}.txt": ("parsed orphan\n", 120),
+    # evaluations: responses are the model's output (no raw side-write in any legacy era)
+    f"{V['prompts']}/{V1}_v1.txt": ("prompt v1\n", 180),
+    f"{V['parsed']}/{V1}_v1.txt": ("reasoning\nSCORE: 7\n", 180),
+    f"{V['parsed']}/{V2}.txt": ("reasoning\nSCORE: 4\n", 180),
+    f"{V['prompts']}/lonely__vtpl__vm.txt": ("prompt without response\n", 180),
 }
 
 # (stage, task_id, kind, version) -> {file name: content} (metadata.json besides)
 EXPECTED: dict[tuple[str, str, str, int], dict[str, str]] = {
-    ("draft", C1, KIND_RAW, 1): {PROMPT_FILE: "prompt c1\n", RAW_FILE: "raw c1 v1\n"},
-    ("draft", C1, KIND_RAW, 2): {PROMPT_FILE: "prompt c1\n", RAW_FILE: "raw c1 v2\n"},
-    ("draft", C1, KIND_RAW, 3): {PROMPT_FILE: "prompt c1\n", RAW_FILE: "raw c1 v3\n", PARSED_FILE: "parsed c1 v2\n"},
-    ("draft", C2, KIND_PARSED, 0): {PROMPT_FILE: "prompt c2 v2\n", PARSED_FILE: "parsed c2\n"},
-    ("draft", C2, KIND_LINKS, 0): {PROMPT_FILE: "prompt c2 v2\n", PARSED_FILE: "links c2\n"},
-    ("draft", C3, KIND_RAW, 0): {RAW_FILE: "raw c3 unversioned\n"},
-    ("draft", C3, KIND_RAW, 1): {RAW_FILE: "raw c3 v1\n"},
-    ("draft", L1, KIND_LINKS, 0): {PARSED_FILE: "links l1\n"},
-    ("essay", E1, KIND_RAW, 1): {PROMPT_FILE: "prompt e1 v1\n", RAW_FILE: "raw e1 v1\n", PARSED_FILE: "parsed e1\n"},
-    ("essay", E2, KIND_PARSED, 0): {PARSED_FILE: "parsed e2\n"},
-    ("essay", E3, KIND_RAW, 1): {RAW_FILE: "raw e3 v1\n"},
-    ("essay", E3, KIND_RAW, 2): {RAW_FILE: "raw e3 v2 underscore\n"},
-    ("essay", E_ORPHAN, KIND_PARSED, 0): {PARSED_FILE: "parsed orphan\n"},
-    ("essay", E_ONEPHASE, KIND_PARSED, 0): {PARSED_FILE: "parsed one-phase\n"},
-    ("evaluation", V1, KIND_RAW, 1): {PROMPT_FILE: "prompt v1\n", RAW_FILE: "reasoning\nSCORE: 7\n", PARSED_FILE: "7\n"},
-    ("evaluation", V2, KIND_RAW, 0): {RAW_FILE: "raw v2\n"},
-    ("evaluation", V3, KIND_PARSED, 0): {PARSED_FILE: "5\n"},
+    ("draft", C1, KIND_RAW, 1): {PROMPT_FILE: "prompt c1 v1\n", RAW_FILE: "raw c1 v1\n", PARSED_FILE: "parsed c1 v1\n"},
+    ("draft", C1, KIND_RAW, 2): {PROMPT_FILE: "prompt c1 v2\n", RAW_FILE: "raw c1 v2 cut\n"},
+    ("draft", L1, KIND_LINKS, 0): {RAW_FILE: "links l1\n", PARSED_FILE: "links l1\n"},
+    ("essay", E1, KIND_RAW, 1): {PROMPT_FILE: "prompt e1\n", RAW_FILE: "raw e1\n", PARSED_FILE: "parsed e1\n"},
+    ("essay", E2, KIND_PARSED, 0): {RAW_FILE: "essay e2\n", PARSED_FILE: "essay e2\n"},
+    ("essay", E_ORPHAN, KIND_PARSED, 0): {RAW_FILE: "parsed orphan\n", PARSED_FILE: "parsed orphan\n"},
+    ("evaluation", V1, KIND_PARSED, 1): {PROMPT_FILE: "prompt v1\n", RAW_FILE: "reasoning\nSCORE: 7\n", PARSED_FILE: "reasoning\nSCORE: 7\n"},
+    ("evaluation", V2, KIND_PARSED, 0): {RAW_FILE: "reasoning\nSCORE: 4\n", PARSED_FILE: "reasoning\nSCORE: 4\n"},
 }
+N = len(EXPECTED)
 
 
 def gid(stage: str, task_id: str, kind: str, version: int) -> str:
     return backfill_gen_id(stage, task_id, kind, version)
 
 
-# Parent -> its latest attempt; None: unresolved (the key is left out).
+# Parent -> its latest attempt (the one holding the newest parsed text); None: unresolved.
 PARENTS: dict[tuple[str, str], tuple[str, str] | None] = {
-    ("essay", E1): (C1, gid("draft", C1, KIND_RAW, 3)),
-    ("essay", E2): (C2, gid("draft", C2, KIND_PARSED, 0)),  # the responses attempt wins over links
-    ("essay", E3): (L1, gid("draft", L1, KIND_LINKS, 0)),
+    ("essay", E1): (C1, gid("draft", C1, KIND_RAW, 1)),  # raw v2 was cut off: v1 holds the parsed draft
+    ("essay", E2): (L1, gid("draft", L1, KIND_LINKS, 0)),
     ("essay", E_ORPHAN): None,
-    ("essay", E_ONEPHASE): None,
     ("evaluation", V1): (E1, gid("essay", E1, KIND_RAW, 1)),
     ("evaluation", V2): (E2, gid("essay", E2, KIND_PARSED, 0)),
-    ("evaluation", V3): None,
 }
 
-# Only "__"-joined task ids in known shapes yield template/model ids; "_"-joined ones yield none.
+# Without task tables or id lists: only what the file names spell out unambiguously.
 FIELDS: dict[tuple[str, str], dict[str, str]] = {
-    ("draft", C1): {"combo_id": "c1", "template_id": "dtpl", "llm_model_id": "m1"},
-    ("draft", C3): {"combo_id": "c3", "template_id": "dtpl", "llm_model_id": "m2"},
-    ("essay", E1): {"template_id": "etpl"},
-    ("essay", E_ONEPHASE): {"template_id": "etpl", "llm_model_id": "m9"},
-    ("evaluation", V1): {"template_id": "vtpl", "llm_model_id": "vm"},
+    ("essay", E1): {"template_id": "creative-synthesis-v10"},
+    ("essay", E2): {"template_id": "creative-synthesis-v10"},
+    ("evaluation", V1): {"template_id": "daydreaming-verification-v2", "llm_model_id": "sonnet-4"},
 }
 
 
 def make_legacy(root: Path) -> Path:
-    for rel, text in LEGACY.items():
+    for rel, (text, offset) in LEGACY.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+        os.utime(path, (T0 + offset, T0 + offset))
     return root
 
 
@@ -192,9 +169,9 @@ def test_backfill_creates_exactly_the_expected_store(store: Path) -> None:
     summary = backfill(store, run_id="backfill-20240101", progress=lambda d, t: calls.append((d, t)))
 
     assert isinstance(summary, BackfillSummary)
-    assert summary.created == len(EXPECTED) == 17
+    assert summary.created == len(EXPECTED) == N
     assert (summary.skipped, summary.linked, summary.copied) == (0, 0, sum(len(f) for f in EXPECTED.values()))
-    assert calls == [(i, 17) for i in range(18)]
+    assert calls == [(i, N) for i in range(N + 1)]
     assert gens_dirs(store) == expected_dirs()
 
     for (stage, task_id, kind, version), files in EXPECTED.items():
@@ -214,10 +191,12 @@ def test_backfill_creates_exactly_the_expected_store(store: Path) -> None:
         assert bf["parsed_only"] is (RAW_FILE not in files)
         # provenance names the legacy file behind every file in the directory
         for name, rel in bf["source_files"].items():
-            assert LEGACY[rel] == files[f"{name}.txt"]
+            assert LEGACY[rel][0] == files[f"{name}.txt"]
         assert set(bf["source_files"]) == {n.removesuffix(".txt") for n in files}
         for key in ("template_id", "llm_model_id", "combo_id"):
             assert md.get(key) == FIELDS.get((stage, task_id), {}).get(key), (stage, task_id, key)
+            if key in md:
+                assert bf["facts_from"][key] == "filename"
         if stage != "draft":
             parent = PARENTS[(stage, task_id)]
             if parent is None:
@@ -230,15 +209,14 @@ def test_backfill_creates_exactly_the_expected_store(store: Path) -> None:
             assert "parent_gen_id" not in md
 
     # the derivation is pinned: ids must not change between gensql versions
-    assert gid("draft", C1, KIND_RAW, 3) == new_gen_id(logical_key_id("draft", C1), "backfill", "raw-v3") == "nq73ubqo0qj1cq3a"
+    assert gid("draft", C1, KIND_RAW, 2) == new_gen_id(logical_key_id("draft", C1), "backfill", "raw-v2")
 
     unresolved = {(s, t): reason for s, t, reason in summary.unresolved_parents}
-    assert set(unresolved) == {("essay", E_ORPHAN), ("essay", E_ONEPHASE), ("evaluation", V3)}
-    assert "an evaluation of a draft?" in unresolved[("evaluation", V3)] and C3 in unresolved[("evaluation", V3)]
-    assert summary.errors == [(f"{E['raw']}/{E3}-v2.txt", f"duplicate of version 2 of {E3!r} ({E['raw']}/{E3}_v2.txt is used); not imported")]
+    assert set(unresolved) == {("essay", E_ORPHAN)}
+    assert summary.errors == []
     assert sorted(p for p, _ in summary.ignored) == sorted([f"{LEGACY_LINKS_DIR}/README.md", f"{V['prompts']}/lonely__vtpl__vm.txt"])
     text = summary.to_text()
-    assert "created 17 generation(s)" in text and "3 unresolved parent(s)" in text and "1 error(s)" in text
+    assert f"created {N} generation(s)" in text and "1 unresolved parent(s)" in text and "0 error(s)" in text
 
 
 def test_second_run_on_a_later_day_is_a_noop(store: Path) -> None:
@@ -246,7 +224,7 @@ def test_second_run_on_a_later_day_is_a_noop(store: Path) -> None:
     before = tree_hash(store)
     summary = backfill(store)  # default run id: backfill-<today>
     assert re.fullmatch(r"backfill-\d{8}", summary.run_id)
-    assert (summary.created, summary.skipped, summary.linked, summary.copied) == (0, 17, 0, 0)
+    assert (summary.created, summary.skipped, summary.linked, summary.copied) == (0, N, 0, 0)
     assert tree_hash(store) == before
     assert read_md(store, "draft", gid("draft", C1, KIND_RAW, 1))["run_id"] == "backfill-20240101"
 
@@ -256,28 +234,27 @@ def test_dry_run_writes_nothing_and_returns_the_plan(store: Path) -> None:
     summary = backfill(store, dry_run=True, run_id="r")
     assert tree_hash(store) == before
     assert not (store / GENS_DIR).exists()
-    assert summary.dry_run and summary.created == 17 and (summary.linked, summary.copied) == (0, 0)
+    assert summary.dry_run and summary.created == N and (summary.linked, summary.copied) == (0, 0)
     planned = {(p.stage, p.task_id, p.kind, p.version): p for p in summary.planned}
     assert set(planned) == set(EXPECTED)
-    c1 = planned[("draft", C1, KIND_RAW, 3)]
-    assert c1.gen_id == gid("draft", C1, KIND_RAW, 3)
-    assert c1.files == {PROMPT_FILE: f"{D['prompts']}/{C1}.txt", RAW_FILE: f"{D['raw']}/{C1}-v3.txt", PARSED_FILE: f"{D['parsed']}/{C1}_v2.txt"}
+    c1 = planned[("draft", C1, KIND_RAW, 2)]
+    assert c1.gen_id == gid("draft", C1, KIND_RAW, 2)
+    assert c1.files == {PROMPT_FILE: f"{D['prompts']}/{C1}_v2.txt", RAW_FILE: f"{D['raw']}/{C1}_v2.txt"}
     assert c1.to_dict()["status"] == "new"
-    assert "would create 17" in summary.to_text()
+    assert f"would create {N}" in summary.to_text()
 
     backfill(store, run_id="r")
     again = backfill(store, dry_run=True)
-    assert (again.created, again.skipped) == (0, 17)
+    assert (again.created, again.skipped) == (0, N)
     assert {p.status for p in again.planned} == {"imported"}
 
 
 def test_stage_filter_still_links_to_parents(store: Path) -> None:
     summary = backfill(store, stage="essay", run_id="r")
-    assert set(gens_dirs(store)) == {"essay"} and summary.created == 6
-    assert summary.errors[0][0].startswith(E["raw"])
+    assert set(gens_dirs(store)) == {"essay"} and summary.created == 3
     assert {s for s, _, _ in summary.unresolved_parents} == {"essay"}
-    assert read_md(store, "essay", gid("essay", E1, KIND_RAW, 1))["parent_gen_id"] == gid("draft", C1, KIND_RAW, 3)
-    assert backfill(store, stage="draft", run_id="r").created == 8
+    assert read_md(store, "essay", gid("essay", E1, KIND_RAW, 1))["parent_gen_id"] == gid("draft", C1, KIND_RAW, 1)
+    assert backfill(store, stage="draft", run_id="r").created == 3
     with pytest.raises(GensqlError):
         backfill(store, stage="essays")
 
@@ -294,7 +271,7 @@ def test_link_makes_hard_links_and_leaves_legacy_intact(store: Path) -> None:
             target = store / GENS_DIR / stage / md["gen_id"] / name
             assert target.stat().st_ino == (store / sources[name.removesuffix(".txt")]).stat().st_ino
     assert legacy_hash(store) == before
-    assert {p: (store / p).read_text(encoding="utf-8") for p in LEGACY} == LEGACY
+    assert {p: (store / p).read_text(encoding="utf-8") for p in LEGACY} == {p: t for p, (t, _) in LEGACY.items()}
 
 
 def test_link_falls_back_to_copy(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -312,12 +289,12 @@ def test_link_falls_back_to_copy(store: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_existing_foreign_directory_is_an_error_and_untouched(store: Path) -> None:
-    target = store / GENS_DIR / "draft" / gid("draft", C3, KIND_RAW, 0)
+    target = store / GENS_DIR / "draft" / gid("draft", L1, KIND_LINKS, 0)
     target.mkdir(parents=True)
     (target / METADATA_FILE).write_text('{"stage": "draft", "task_id": "something else"}', encoding="utf-8")
     summary = backfill(store, run_id="r")
-    assert summary.created == 16 and summary.skipped == 0
-    message = f"exists but was not imported from draft {C3!r} raw v0; left untouched"
+    assert summary.created == N - 1 and summary.skipped == 0
+    message = f"exists but was not imported from draft {L1!r} links v0; left untouched"
     assert (f"{GENS_DIR}/draft/{target.name}", message) in summary.errors
     assert sorted(p.name for p in target.iterdir()) == [METADATA_FILE]
 
@@ -335,7 +312,7 @@ def test_no_legacy_folders_is_a_clear_error(tmp_path: Path) -> None:
 _KILLED_RUN = """
 import os, signal, sys
 import importlib
-b = importlib.import_module("gensql.backfill")
+b = importlib.import_module("gensql.backfill.write")
 root, mode, k = sys.argv[1], sys.argv[2], int(sys.argv[3])
 def die():
     os.kill(os.getpid(), signal.SIGKILL)
@@ -357,7 +334,7 @@ b.backfill(root, run_id="r", progress=progress)
 """
 
 
-@pytest.mark.parametrize(("mode", "k", "complete", "stale"), [("progress", 3, 3, 0), ("file", 6, 2, 1)])
+@pytest.mark.parametrize(("mode", "k", "complete", "stale"), [("progress", 2, 2, 0), ("file", 5, 1, 1)])
 def test_killed_run_leaves_no_partial_generation(tmp_path: Path, mode: str, k: int, complete: int, stale: int) -> None:
     reference = make_legacy(tmp_path / "reference")
     backfill(reference, run_id="r")
@@ -377,18 +354,20 @@ def test_killed_run_leaves_no_partial_generation(tmp_path: Path, mode: str, k: i
         assert tree_hash(stage_dir / name, mtimes=False) == tree_hash(ref_gens / "draft" / name, mtimes=False)
 
     summary = backfill(store, run_id="r")
-    assert (summary.created, summary.skipped, summary.stale_removed) == (17 - complete, complete, stale)
+    assert (summary.created, summary.skipped, summary.stale_removed) == (N - complete, complete, stale)
     assert tree_hash(store / GENS_DIR, mtimes=False) == tree_hash(ref_gens, mtimes=False)
 
 
 def test_version_names() -> None:
-    parse = backfill_module._parse_name
-    assert parse("a__b__c.txt") == ("a__b__c", 0, "")
-    assert parse("a__b__c_v12.txt") == ("a__b__c", 12, "_")
-    assert parse("a_b-v3.txt") == ("a_b", 3, "-")
-    assert parse("a_v1_v2.txt") == ("a_v1", 2, "_")  # only the last suffix is a version
-    assert parse("a_vx.txt") == ("a_vx", 0, "")
-    assert parse("notes.md") is None and parse(".txt") is None
+    """Only ``_vN`` is a version; ``-vN`` ends template ids and stays in the task id."""
+    assert parse_name("a_b_c.txt") == ("a_b_c", 0)
+    assert parse_name("a__b__c_v12.txt") == ("a__b__c", 12)
+    assert parse_name("combo_v1_ab_creative-synthesis-v10_deepseek_r1_p.txt") == ("combo_v1_ab_creative-synthesis-v10_deepseek_r1_p", 0)
+    assert parse_name("x_creative-synthesis-v10.txt") == ("x_creative-synthesis-v10", 0)
+    assert parse_name("x_creative-synthesis-v10_v3.txt") == ("x_creative-synthesis-v10", 3)
+    assert parse_name("a_v1_v2.txt") == ("a_v1", 2)  # only the last suffix is a version
+    assert parse_name("a_vx.txt") == ("a_vx", 0)
+    assert parse_name("notes.md") is None and parse_name(".txt") is None
 
 
 def test_cli_backfill_dry_run_then_real_run_then_refresh(store: Path) -> None:
@@ -401,12 +380,13 @@ def test_cli_backfill_dry_run_then_real_run_then_refresh(store: Path) -> None:
 
     before = tree_hash(store)
     dry = cli("backfill", "--dry-run")
-    assert dry.returncode == 1  # the fixture holds one duplicate version, reported and not imported
-    assert "l1_tpl_model_etpl-v2.txt: duplicate of version 2" in dry.stderr
+    assert dry.returncode == 0, dry.stderr
     assert tree_hash(store) == before
-    plan = [line.split("\t") for line in dry.stdout.splitlines()]
+    rows = [line.split("\t") for line in dry.stdout.splitlines()]
+    plan = [r for r in rows if r[0] != "not-imported"]
     assert {(row[0], row[1]) for row in plan} == {(stage, gen_id) for stage, ids in expected_dirs().items() for gen_id in ids}
     assert all(row[5] == "new" for row in plan)
+    assert sorted(r[1] for r in rows if r[0] == "not-imported") == sorted([f"{LEGACY_LINKS_DIR}/README.md", f"{V['prompts']}/lonely__vtpl__vm.txt"])
     real = cli("backfill", "--quiet")
     assert real.stdout == ""
     assert gens_dirs(store) == expected_dirs()
