@@ -1,0 +1,134 @@
+"""Stores written by the real pipeline's own writer code, era by era, indexed by `gensql refresh`.
+
+Each fixture runs the copied writer code of one era (tests/realwriter/<era>/) on a fake LLM and keeps
+what the real code was given for every generation (realwriter.gens_common.Gen). The tests check, fact
+by fact, that `gens`, `lineage`, `latest_attempt` and `scores` hold exactly that (model, templates,
+combo, parent, replicate, mode, tokens, status, score, run id and created_at from documents.sqlite),
+and where each borrowed fact came from (`facts_from`).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import gensql
+from gensql.ids import logical_key_id
+from realwriter import gens_0915
+
+STAGES = ("draft", "essay", "evaluation")
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "gensql", *args], capture_output=True, text=True, env=os.environ.copy())
+
+
+def rows(con, sql, *params):
+    cur = con.execute(sql, list(params))
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def by_id(con, view):
+    return {(r["stage"], r["gen_id"]): r for r in rows(con, f"SELECT * FROM {view}")}
+
+
+def check_gens_facts(truth, con, *, store_root="gens"):
+    """Every generation the real code wrote has one row holding what that code was given."""
+    gens = by_id(con, "gens")
+    assert set(gens) == set(truth.gens)
+    for key, g in truth.gens.items():
+        r = gens[key]
+        assert r["store_root"] == store_root, key
+        assert r["template_id"] == g.template_id, key
+        assert r["parent_gen_id"] == g.parent_gen_id, key
+        assert r["replicate"] == g.replicate, key
+        assert r["run_id"] == g.run_id, key
+        if g.mode == "copy":
+            assert r["mode"] == "copy" and r["is_model_call"] is False, key
+            assert r["completion_tokens"] is None and r["max_tokens"] is None, key
+        else:
+            assert r["is_model_call"] is True, key
+            assert r["completion_tokens"] == g.completion_tokens, key
+            assert r["max_tokens"] == g.max_tokens, key
+        assert r["prompt_tokens"] is None and r["total_tokens"] is None, key  # the real client never records them
+        assert r["status"] == g.outcome, key
+        if g.stage == "evaluation":
+            assert r["score"] == g.score and r["score_error"] is None, key
+    return gens
+
+
+def check_lineage_and_scores(truth, con):
+    lineage = by_id(con, "lineage")
+    for key, g in truth.gens.items():
+        line = lineage[key]
+        assert line["broken_link"] is False, key
+        chain = [g]
+        while chain[-1].parent_gen_id:
+            parent_stage = STAGES[STAGES.index(chain[-1].stage) - 1]
+            chain.append(truth.gens[(parent_stage, chain[-1].parent_gen_id)])
+        draft = chain[-1]
+        assert line["draft_gen_id"] == draft.gen_id and line["combo_id"] == draft.combo_id, key
+        assert line["draft_template_id"] == draft.template_id and line["draft_model_id"] == draft.model_id, key
+        if g.stage != "draft":
+            essay = chain[-2]
+            assert line["essay_gen_id"] == essay.gen_id and line["essay_template_id"] == essay.template_id, key
+    scores = {r["gen_id"]: r for r in rows(con, "SELECT * FROM scores")}
+    for g in truth.of_stage("evaluation"):
+        s = scores[g.gen_id]
+        essay = truth.gens[("essay", g.parent_gen_id)]
+        draft = truth.gens[("draft", essay.parent_gen_id)]
+        assert (s["score"], s["evaluation_template_id"], s["evaluation_model_id"], s["replicate"]) == (g.score, g.template_id, g.model_id, g.replicate)
+        assert (s["essay_gen_id"], s["essay_template_id"], s["draft_template_id"], s["combo_id"]) == (essay.gen_id, essay.template_id, draft.template_id, draft.combo_id)
+    latest = by_id(con, "latest_attempt")
+    ok = {k for k, g in truth.gens.items() if g.outcome == "ok"}
+    assert set(latest) == ok  # every product was asked for once: each is its own latest success
+
+
+# --- 2025-09-15: one fat metadata.json, wide membership.csv --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def era_0915(tmp_path_factory):
+    root = tmp_path_factory.mktemp("era0915") / "data"
+    truth = gens_0915.build(root)
+    proc = run_cli("refresh", "--data-root", str(root))
+    assert proc.returncode == 0, proc.stderr
+    return truth, gensql.connect(root)
+
+
+def test_0915_store_is_what_the_real_code_writes(era_0915):
+    truth, _ = era_0915
+    drafts = truth.of_stage("draft")
+    assert len(drafts) == 4 and len(truth.of_stage("essay")) == 8 and len(truth.of_stage("evaluation")) == 16
+    meta = (truth.data_root / "gens" / "draft" / drafts[0].gen_id / "metadata.json").read_text()
+    assert '"combo_id"' not in meta  # the era's drafts record their combo only in membership.csv
+    header = (truth.data_root / "cohorts" / truth.cohort_id / "membership.csv").read_text().splitlines()[0]
+    assert header == "stage,gen_id,cohort_id,parent_gen_id,combo_id,template_id,llm_model_id,replicate"
+
+
+def test_0915_gens_hold_every_fact_the_real_code_was_given(era_0915):
+    truth, con = era_0915
+    gens = check_gens_facts(truth, con)
+    for key, g in truth.gens.items():
+        r = gens[key]
+        assert r["combo_id"] == g.combo_id, key  # from membership: the metadata lacks it
+        assert r["model_id"] == g.model_id, key  # copy essays: the draft model their membership line names
+        assert r["facts_from"] == "membership", key
+        assert r["origin_cohort_id"] == truth.cohort_id
+    for g in truth.of_stage("draft"):
+        assert gens[("draft", g.gen_id)]["logical_key"] == logical_key_id("draft", g.combo_id, g.template_id, g.model_id, g.replicate)
+    copies = [g for g in truth.of_stage("essay") if g.mode == "copy"]
+    assert len(copies) == 4
+    assert {r["gen_id"] for r in rows(con, "SELECT gen_id FROM token_usage WHERE stage = 'essay'")} == {g.gen_id for g in truth.of_stage("essay") if g.mode == "llm"}
+
+
+def test_0915_lineage_latest_attempt_and_scores(era_0915):
+    truth, con = era_0915
+    check_lineage_and_scores(truth, con)
+    drafts_by_key = rows(con, "SELECT count(DISTINCT logical_key) AS n FROM gens WHERE stage = 'draft'")
+    assert drafts_by_key[0]["n"] == 4  # four different products, not merged under a NULL combo
+    assert rows(con, "SELECT count(*) AS n FROM problems")[0]["n"] == 0
