@@ -194,6 +194,7 @@ def test_tokens_by_model_match_the_truth(store, con):
     data, truth, _ = store
     prices = load_prices()
     want: dict = defaultdict(lambda: defaultdict(int))
+    known: dict = defaultdict(lambda: defaultdict(int))  # calls that recorded each summed column
     cost: dict = defaultdict(lambda: [Decimal(0), Decimal(0)])
     for g in truth.gens.values():
         v = g.values
@@ -202,10 +203,11 @@ def test_tokens_by_model_match_the_truth(store, con):
         if not v.get("is_model_call"):
             continue
         w["model_calls"] += 1
-        w["completion_tokens"] += v.get("completion_tokens") or 0
-        w["prompt_tokens"] += v.get("prompt_tokens") or 0
-        w["prompt_bytes"] += v.get("prompt_bytes") or 0
-        w["prompt_tokens_est"] += _est(v) or 0
+        for column, value in (("completion_tokens", v.get("completion_tokens")), ("prompt_tokens", v.get("prompt_tokens")),
+                              ("total_tokens", v.get("total_tokens")), ("prompt_bytes", v.get("prompt_bytes")),
+                              ("prompt_tokens_est", _est(v))):
+            w[column] += value or 0
+            known[v.get("model_id")][column] += value is not None
         w["truncated"] += bool(v.get("truncated"))
         rule = prices.lookup(v.get("model_id"), v["created_at"].astimezone(timezone.utc).date())
         assert rule is not None
@@ -214,9 +216,14 @@ def test_tokens_by_model_match_the_truth(store, con):
     df = tokens_report(con)
     assert df["model_id"].to_list()[:-1] == sorted(m for m in want if m is not None)
     for row in df.iter_rows(named=True):
-        w = want[row["model_id"]]
-        for column in ("generations", "model_calls", "completion_tokens", "prompt_tokens", "prompt_bytes", "prompt_tokens_est", "truncated"):
+        w, k = want[row["model_id"]], known[row["model_id"]]
+        for column in ("generations", "model_calls", "truncated"):
             assert row[column] == w[column], (row["model_id"], column)
+        for column in ("completion_tokens", "prompt_tokens", "total_tokens", "prompt_bytes", "prompt_tokens_est"):
+            # the sum of what was recorded; unknown (NULL) when calls exist and none recorded it
+            assert row[column] == (None if w["model_calls"] and not k[column] else w[column]), (row["model_id"], column)
+        for column in ("prompt_tokens", "completion_tokens", "total_tokens"):
+            assert row[f"calls_with_{column}"] == k[column], (row["model_id"], column)
         if w["model_calls"]:
             cin, cout = cost[row["model_id"]]
             assert (row["cost_input_est"], row["cost_output"], row["cost_total_est"]) == (float(cin), float(cout), float(cin + cout))
@@ -372,3 +379,95 @@ def test_export_to_a_missing_directory_is_a_clear_error(con, tmp_path):
     with pytest.raises(ReportError, match="cannot write .*x.csv: No such file or directory"):
         export(build_tokens(con), "csv", tmp_path / "no" / "x.csv")
     assert not (tmp_path / "no").exists()
+
+
+# --------------------------------------------------------------------------------------------------
+# Unknown is not zero: token sums over calls that never recorded a count are NULL
+# --------------------------------------------------------------------------------------------------
+
+UNKNOWN_PRICES = ("model,match,input_per_mtok,output_per_mtok,currency,effective_from\n"
+                  "cm-only,exact,1,2,USD,\npartial,exact,1,2,USD,\nsilent,exact,1,2,USD,\n")
+
+
+@pytest.fixture(scope="module")
+def unknown_store(tmp_path_factory):
+    """Calls as the pipeline's own client recorded them (completion tokens and the cap only), next to
+    calls with OpenAI-style usage, calls with no usage at all, an unpriced model and a copy-mode essay."""
+    from hand_store import HandStore
+
+    root = tmp_path_factory.mktemp("unknown")
+    s = HandStore(root)
+
+    def call(gen_id, model, usage, template="dt", prompt="p" * 400):
+        raw_meta = {"stage": "draft", "gen_id": gen_id, "mode": "llm", "llm_model_id": model, "usage": usage,
+                    "finish_reason": "stop", "duration_s": 2.0}
+        s.draft(gen_id, model=model, template=template, combo=gen_id, raw_meta=raw_meta, prompt=prompt, at=100)
+
+    real_client = {"completion_tokens": 300, "max_tokens": 4096}
+    call("d1", "cm-only", real_client)
+    call("d2", "cm-only", {"completion_tokens": 200, "max_tokens": 4096})
+    call("d3", "partial", {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150})
+    call("d4", "partial", {"completion_tokens": 70, "max_tokens": 4096})
+    call("d5", "silent", None)
+    call("d6", "mystery", None)
+    s.essay("e1", "d1", model="cm-only", template="copy-t", raw=None, prompt=None,
+            extra={"mode": "copy"}, at=100)
+    s.cohort("quiet", [("draft", "d5"), ("draft", "d6"), ("essay", "e-missing")])
+    s.refresh()
+    prices = root / "prices.csv"
+    prices.write_text(UNKNOWN_PRICES)
+    return s.data, prices
+
+
+def test_token_sums_never_recorded_are_null_not_zero(unknown_store):
+    data, prices = unknown_store
+    report = build_tokens(data, by="model", prices=prices)
+    rows = {r["model_id"]: r for r in report.df.iter_rows(named=True)}
+    cm = rows["cm-only"]  # the real client: completion tokens and max_tokens only
+    assert (cm["model_calls"], cm["completion_tokens"], cm["calls_with_completion_tokens"]) == (2, 500, 2)
+    assert cm["prompt_tokens"] is None and cm["total_tokens"] is None
+    assert cm["calls_with_prompt_tokens"] == 0 and cm["calls_with_total_tokens"] == 0
+    assert cm["prompt_tokens_est"] == 200 and cm["cost_output"] is not None  # the estimate and cost stay known
+    partial = rows["partial"]  # some calls recorded prompt/total tokens: the sum of those, with the coverage
+    assert (partial["prompt_tokens"], partial["calls_with_prompt_tokens"], partial["model_calls"]) == (100, 1, 2)
+    assert (partial["total_tokens"], partial["calls_with_total_tokens"]) == (150, 1)
+    assert partial["completion_tokens"] == 120
+    silent = rows["silent"]  # a call without any usage: no completion count, so no output cost
+    assert silent["completion_tokens"] is None and silent["calls_with_usage"] == 0
+    assert silent["cost_output"] is None and silent["cost_total_est"] is None
+    assert silent["cost_input_est"] == pytest.approx(100 / 1e6)  # the prompt estimate is known
+    mystery = rows["mystery"]  # unpriced and silent
+    assert (mystery["unpriced_calls"], mystery["unpriced_prompt_tokens_est"]) == (1, 100)
+    assert mystery["unpriced_completion_tokens"] is None
+    assert rows["cm-only"]["unpriced_completion_tokens"] == 0  # no unpriced call: a known zero
+    assert any("mystery (1 call, completion tokens not recorded)" in n for n in report.notes)
+    total = report.totals.row(0, named=True)
+    assert (total["prompt_tokens"], total["calls_with_prompt_tokens"], total["model_calls"]) == (100, 1, 6)
+    assert total["completion_tokens"] == 620 and total["calls_with_completion_tokens"] == 4
+    by_template = {r["template_id"]: r for r in tokens_report(data, by="template", prices=prices).iter_rows(named=True)}
+    copy = by_template["copy-t"]  # no model call at all: nothing to count, a known zero
+    assert (copy["generations"], copy["model_calls"], copy["prompt_tokens"], copy["completion_tokens"]) == (1, 0, 0, 0)
+
+
+def test_cohort_report_keeps_unknown_tokens_null(unknown_store):
+    data, prices = unknown_store
+    rows = {r["stage"]: r for r in cohort_report(data, "quiet", prices=prices).iter_rows(named=True)}
+    draft = rows["draft"]
+    assert (draft["model_calls"], draft["calls_with_completion_tokens"], draft["completion_tokens"]) == (2, 0, None)
+    assert draft["prompt_tokens_est"] == 200 and draft["cost_output"] is None
+    essay = rows["essay"]  # listed, never generated: nothing to count
+    assert (essay["missing"], essay["model_calls"], essay["completion_tokens"]) == (1, 0, 0)
+
+
+def test_views_and_cli_show_unknown_sums_as_null(unknown_store):
+    import gensql
+
+    data, prices = unknown_store
+    con = gensql.connect(data)
+    sums = dict(con.sql("SELECT model_id, sum(prompt_tokens) FROM token_usage GROUP BY 1").fetchall())
+    assert sums["cm-only"] is None and sums["partial"] == 100
+    proc = _gensql("report", "tokens", "--format", "csv", "--prices", str(prices), "--data-root", str(data))
+    assert proc.returncode == 0, proc.stderr
+    got = {r["model_id"]: r for r in pl.read_csv(io.BytesIO(proc.stdout)).iter_rows(named=True)}
+    assert got["cm-only"]["prompt_tokens"] is None and got["cm-only"]["total_tokens"] is None
+    assert got["cm-only"]["completion_tokens"] == 500

@@ -17,7 +17,7 @@ from .tokens import tokens_frames
 STAGE_ORDER: tuple[str, ...] = ("draft", "essay", "evaluation")
 
 COHORT_COLUMNS: tuple[str, ...] = (
-    "stage", "expected", "on_disk", "missing", "ok", "not_ok", "model_calls", "completion_tokens",
+    "stage", "expected", "on_disk", "missing", "ok", "not_ok", "model_calls", "calls_with_completion_tokens", "completion_tokens",
     "prompt_tokens_est", "currency", "cost_input_est", "cost_output", "cost_total_est", "unpriced_calls",
 )
 
@@ -35,8 +35,9 @@ def cohort_report(
 
     Per stage: ``expected`` (distinct members listed in membership.csv), ``on_disk`` (their directory
     exists), ``missing`` (it does not: expected but never generated), ``ok`` (status ok), ``not_ok``
-    (on disk but not ok), then ``model_calls``, ``completion_tokens``, ``prompt_tokens_est``, cost
-    and ``unpriced_calls`` over the members on disk (as in :func:`tokens_report`). ``missing=True``
+    (on disk but not ok), then ``model_calls``, ``calls_with_completion_tokens``, ``completion_tokens``,
+    ``prompt_tokens_est``, cost and ``unpriced_calls`` over the members on disk (as in
+    :func:`tokens_report`: a token sum is NULL when the stage has calls and none recorded it). ``missing=True``
     returns ``cohort_id, stage, gen_id, line`` of each member whose directory does not exist.
     """
     return build_cohort(con_or_root, cohort_id, missing, prices, price_at, index_dir=index_dir).df
@@ -89,9 +90,14 @@ def build_cohort(con_or_root=None, cohort_id=None, missing=False, prices=None, p
     joined = members.join(tokens, on="stage", how="left")
     order = sorted(range(joined.height), key=lambda i: _stage_key(joined["stage"][i]))
     joined = joined[order] if joined.height else joined
-    ints = ("expected", "on_disk", "missing", "ok", "not_ok", "model_calls", "completion_tokens", "prompt_tokens_est", "unpriced_calls")
+    # A stage with no generation on disk has no tokens row: nothing to count, so 0. A matched stage's
+    # NULL token sum means its calls recorded none (unknown, see tokens.py): it stays NULL.
+    no_row = pl.col("model_calls").is_null()
+    counts = ("expected", "on_disk", "missing", "ok", "not_ok", "model_calls", "calls_with_completion_tokens", "unpriced_calls")
+    sums = ("completion_tokens", "prompt_tokens_est")
     joined = joined.with_columns(
-        *(pl.col(c).fill_null(0).cast(pl.Int64) for c in ints),
+        *(pl.col(c).fill_null(0).cast(pl.Int64) for c in counts),
+        *(pl.when(no_row).then(0).otherwise(pl.col(c)).cast(pl.Int64).alias(c) for c in sums),
         pl.lit(table.currency, dtype=pl.String).alias("currency"),
     )
     df = joined.select(COHORT_COLUMNS)

@@ -69,10 +69,16 @@ def resolve_prices(con, table: PriceTable, price_at: date | None) -> tuple[pa.Ta
 _NOTE_MODELS = 8
 
 
-def unpriced_note(unpriced: dict[str | None, list[int]], table: PriceTable) -> str:
+def unpriced_note(unpriced: dict[str | None, list], table: PriceTable) -> str:
+    """The note naming unpriced models: ``unpriced`` maps a model id to [calls, completion tokens or
+    None when none of its calls recorded them]."""
     rows = sorted(unpriced.items(), key=lambda item: (-item[1][0], item[0] is None, item[0] or ""))
     calls = sum(k for k, _ in unpriced.values())
-    parts = [f"{m if m is not None else '(no model id)'} ({k:,} call{'s' if k != 1 else ''}, {c:,} completion tokens)"
+
+    def completion(c: int | None) -> str:
+        return "completion tokens not recorded" if c is None else f"{c:,} completion tokens"
+
+    parts = [f"{m if m is not None else '(no model id)'} ({k:,} call{'s' if k != 1 else ''}, {completion(c)})"
              for m, (k, c) in rows[:_NOTE_MODELS]]
     if len(rows) > _NOTE_MODELS:
         rest = rows[_NOTE_MODELS:]

@@ -8,6 +8,9 @@ covers **model calls only** (``gens.is_model_call``: copy-mode generations are n
 generations                     generation directories in the group
 model_calls                     of them, model calls
 calls_with_usage                calls with any token count recorded
+calls_with_prompt_tokens        calls that recorded prompt tokens (the coverage of prompt_tokens)
+calls_with_completion_tokens    calls that recorded completion tokens (coverage of completion_tokens)
+calls_with_total_tokens         calls that recorded total tokens (the coverage of total_tokens)
 prompt_tokens                   prompt tokens as recorded (usually not recorded: a floor, not a total)
 completion_tokens               completion tokens as recorded
 total_tokens                    total tokens as recorded (``gens.total_tokens``)
@@ -25,10 +28,19 @@ unpriced_prompt_tokens_est      their prompt_tokens_est
 unpriced_completion_tokens      their completion tokens
 ==============================  ===================================================================
 
+**Unknown is not zero.** A token sum (``prompt_tokens``, ``completion_tokens``, ``total_tokens``,
+``prompt_bytes``, ``prompt_tokens_est`` and the ``unpriced_*`` sums) is NULL when the group has calls
+but none of them recorded that count (the pipeline's own client recorded only completion tokens and
+the cap, so most models have no prompt or total tokens at all); it is 0 only when the group has no
+call to count. Where some calls recorded it, the sum covers those calls only: compare
+``calls_with_prompt_tokens`` / ``calls_with_completion_tokens`` / ``calls_with_total_tokens`` with
+``model_calls`` to see how much of the group a sum covers.
+
 Input cost uses the estimate because prompt tokens were usually not recorded: a recorded-only input
 cost would be near zero and wrong; the ``_est`` suffix says so. Cost columns are NULL (never 0) for a
-group without a priced call. A priced call without recorded completion tokens adds no output cost (a
-note says how many). Each call is priced on the UTC day of its ``created_at`` (or ``price_at``), by
+group without a priced call, and ``cost_input_est`` / ``cost_output`` are NULL when none of its priced
+calls has a prompt estimate / recorded completion tokens (``cost_total_est`` is NULL when either is).
+A priced call without recorded completion tokens adds no output cost (a note says how many). Each call is priced on the UTC day of its ``created_at`` (or ``price_at``), by
 the rules in :mod:`gensql.prices`. Costs are summed exactly (decimal) and converted to float once, so
 the same snapshot and price table always give the same numbers.
 """
@@ -69,13 +81,15 @@ _BY_SQL: dict[str, str] = {
     "month": "strftime(c.day, '%Y-%m')",
 }
 TOKEN_COLUMNS: tuple[str, ...] = (
-    "generations", "model_calls", "calls_with_usage", "prompt_tokens", "completion_tokens", "total_tokens",
-    "prompt_bytes", "prompt_tokens_est", "truncated", "truncated_rate", "duration_s_mean", "duration_s_total",
+    "generations", "model_calls", "calls_with_usage", "calls_with_prompt_tokens", "calls_with_completion_tokens",
+    "calls_with_total_tokens", "prompt_tokens", "completion_tokens", "total_tokens", "prompt_bytes",
+    "prompt_tokens_est", "truncated", "truncated_rate", "duration_s_mean", "duration_s_total",
     "currency", "cost_input_est", "cost_output", "cost_total_est", "unpriced_calls", "unpriced_prompt_tokens_est",
     "unpriced_completion_tokens",
 )
 _INT_TOKEN_COLUMNS = (
-    "generations", "model_calls", "calls_with_usage", "prompt_tokens", "completion_tokens", "total_tokens",
+    "generations", "model_calls", "calls_with_usage", "calls_with_prompt_tokens", "calls_with_completion_tokens",
+    "calls_with_total_tokens", "prompt_tokens", "completion_tokens", "total_tokens",
     "prompt_bytes", "prompt_tokens_est", "truncated", "unpriced_calls", "unpriced_prompt_tokens_est",
     "unpriced_completion_tokens",
 )
@@ -110,9 +124,13 @@ SELECT {select}
     count(*) AS generations,
     count(*) FILTER (WHERE c.prompt_tokens IS NOT NULL OR c.completion_tokens IS NOT NULL
                      OR c.total_tokens IS NOT NULL) AS calls_with_usage,
+    count(c.prompt_tokens) AS calls_with_prompt_tokens,
+    count(c.completion_tokens) AS calls_with_completion_tokens,
+    count(c.total_tokens) AS calls_with_total_tokens,
+    count(c.prompt_bytes) AS _with_prompt_bytes,
+    count(c.est) AS _with_prompt_tokens_est,
     CAST(sum(c.prompt_tokens) AS BIGINT) AS prompt_tokens,
     CAST(sum(c.completion_tokens) AS BIGINT) AS completion_tokens,
-    count(c.completion_tokens) AS _with_completion,
     CAST(sum(c.total_tokens) AS BIGINT) AS total_tokens,
     CAST(sum(c.prompt_bytes) AS BIGINT) AS prompt_bytes,
     CAST(sum(c.est) AS BIGINT) AS prompt_tokens_est,
@@ -125,7 +143,19 @@ GROUP BY ALL
 """
 
 _SUMMED = ("prompt_tokens", "completion_tokens", "total_tokens", "prompt_bytes", "prompt_tokens_est", "truncated",
-           "calls_with_usage", "_dur_n", "_dur_us")
+           "calls_with_usage", "calls_with_prompt_tokens", "calls_with_completion_tokens", "calls_with_total_tokens",
+           "_with_prompt_bytes", "_with_prompt_tokens_est", "_dur_n", "_dur_us")
+#: Each token sum and the count of calls it covers: the sum is NULL (unknown) when calls exist but
+#: none recorded it, never 0 (the ``unpriced_*`` sums: over the unpriced calls).
+_COVERED_BY = {
+    "prompt_tokens": "calls_with_prompt_tokens",
+    "completion_tokens": "calls_with_completion_tokens",
+    "total_tokens": "calls_with_total_tokens",
+    "prompt_bytes": "_with_prompt_bytes",
+    "prompt_tokens_est": "_with_prompt_tokens_est",
+    "unpriced_prompt_tokens_est": "_unpriced_with_prompt_tokens_est",
+    "unpriced_completion_tokens": "_unpriced_with_completion_tokens",
+}
 
 
 
@@ -173,10 +203,14 @@ def _rollup(cells: pl.DataFrame, keys: Sequence[str], prices: list[tuple[Decimal
         when(call, "generations").alias("model_calls"),
         *(when(call, c).alias(c) for c in _SUMMED),
         when(priced, "generations").alias("_priced"),
-        when(priced, pl.col("generations") - pl.col("_with_completion")).alias("_priced_no_completion"),
+        when(priced, pl.col("generations") - pl.col("calls_with_completion_tokens")).alias("_priced_no_completion"),
+        when(priced, "_with_prompt_tokens_est").alias("_priced_with_prompt_tokens_est"),
+        when(priced, "calls_with_completion_tokens").alias("_priced_with_completion_tokens"),
         when(unpriced, "generations").alias("unpriced_calls"),
         when(unpriced, "prompt_tokens_est").alias("unpriced_prompt_tokens_est"),
         when(unpriced, "completion_tokens").alias("unpriced_completion_tokens"),
+        when(unpriced, "_with_prompt_tokens_est").alias("_unpriced_with_prompt_tokens_est"),
+        when(unpriced, "calls_with_completion_tokens").alias("_unpriced_with_completion_tokens"),
         pl.when(priced).then(pl.col("prompt_tokens_est").fill_null(0) * pl.col("_in")).sum().alias("_cin"),
         pl.when(priced).then(pl.col("completion_tokens").fill_null(0) * pl.col("_out")).sum().alias("_cout"),
     ]
@@ -196,16 +230,22 @@ def _finish(summed: pl.DataFrame, keys: Sequence[str], currency: str | None) -> 
     for r in summed.iter_rows(named=True):
         calls, priced, dur_n = r["model_calls"], r["_priced"], r["_dur_n"]
         cin, cout = r["_cin"] or Decimal(0), r["_cout"] or Decimal(0)
+        row = {**{k: r[k] for k in keys}, **{c: r[c] for c in _INT_TOKEN_COLUMNS}}
+        over = {"unpriced_prompt_tokens_est": r["unpriced_calls"], "unpriced_completion_tokens": r["unpriced_calls"]}
+        for column, covered in _COVERED_BY.items():
+            if r[covered] == 0 and over.get(column, calls):  # calls to count, none recorded it: unknown
+                row[column] = None
+        known_in = priced and r["_priced_with_prompt_tokens_est"]
+        known_out = priced and r["_priced_with_completion_tokens"]
         rows.append({
-            **{k: r[k] for k in keys},
-            **{c: r[c] for c in _INT_TOKEN_COLUMNS},
+            **row,
             "truncated_rate": r["truncated"] / calls if calls else None,
             "duration_s_mean": float(_EXACT.divide(Decimal(r["_dur_us"]), Decimal(dur_n) * _MILLION)) if dur_n else None,
             "duration_s_total": per_million(r["_dur_us"]) if dur_n else None,
             "currency": currency,
-            "cost_input_est": per_million(cin) if priced else None,
-            "cost_output": per_million(cout) if priced else None,
-            "cost_total_est": per_million(_EXACT.add(cin, cout)) if priced else None,
+            "cost_input_est": per_million(cin) if known_in else None,
+            "cost_output": per_million(cout) if known_out else None,
+            "cost_total_est": per_million(_EXACT.add(cin, cout)) if known_in and known_out else None,
         })
     schema = {k: summed.schema[k] for k in keys} | _TOKEN_DTYPES
     return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
@@ -250,10 +290,11 @@ def tokens_frames(
     unpriced = (
         total_cells.filter(pl.col("_call") & pl.col("_price").is_null())
         .group_by("_model")
-        .agg(pl.col("generations").sum(), pl.col("completion_tokens").fill_null(0).sum())
+        .agg(pl.col("generations").sum(), pl.col("completion_tokens").fill_null(0).sum(),
+             pl.col("calls_with_completion_tokens").sum())
     )
     if unpriced.height:
-        notes.append(unpriced_note({m: [k, c] for m, k, c in unpriced.iter_rows()}, table))
+        notes.append(unpriced_note({m: [k, c if n else None] for m, k, c, n in unpriced.iter_rows()}, table))
     k = summed_total["_priced_no_completion"][0]
     if k:
         notes.append(f"{k:,} priced model call{'s' if k != 1 else ''} recorded no completion tokens: their output "

@@ -5,7 +5,9 @@
 --     as in gens.
 --   created_at: when the call produced its output (gens.created_at); day: its UTC calendar date.
 --   prompt_tokens, completion_tokens, total_tokens: as the provider reported them (NULL when not
---     recorded; prompt tokens usually were not).
+--     recorded; prompt tokens usually were not: the pipeline's own client recorded only completion
+--     tokens and max_tokens). Unknown is not zero: sum() over calls that recorded none is NULL, and
+--     count(prompt_tokens) etc. say how many calls a sum covers; never coalesce a count to 0.
 --   max_tokens: the requested completion cap (a limit, not a count).
 --   usage_recorded: some token count was recorded for this call.
 --   prompt_bytes: size of prompt.txt in bytes (known even when tokens are not).
