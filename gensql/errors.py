@@ -73,3 +73,9 @@ class WriteError(GensqlError, ValueError):
 
 class GenerationExistsError(WriteError):
     """A generation with that id already exists; gensql never overwrites one."""
+
+
+class SearchQueryError(GensqlError, ValueError):
+    """A search query that cannot be parsed, or an invalid search option."""
+
+    exit_code = 2

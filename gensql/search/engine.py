@@ -1,0 +1,175 @@
+"""Building a snapshot's search index incrementally, without ever touching the previous snapshot's.
+
+Each snapshot has its own tantivy index in ``<snapshot>/search/``. tantivy never rewrites a file in
+place (segments are write-once; ``meta.json`` is replaced by a rename), so a new snapshot starts as
+hard links to the previous snapshot's files, deletes the documents of texts that changed or vanished,
+adds the new ones, and commits. The previous snapshot's directory stays byte-for-byte what it was:
+a refresh killed at any moment leaves the previous searchable state whole, and a reader of a snapshot
+only ever finds texts of that snapshot.
+
+One document per text file: ``key`` (``<gen_dir>/<file>``, the delete term), ``gen_id``, ``stage``,
+``file`` (prompt, raw, parsed) and ``text`` (tokenised, positions kept for phrase queries, not
+stored: snippets are cut from the file when a hit is shown). Texts longer than
+:data:`SEARCH_MAX_CHARS` are indexed up to that cap (the ``texts`` table flags them).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+SEARCH_DIR = "search"
+#: Characters of one text that are indexed; the rest of a longer text is not searchable.
+SEARCH_MAX_CHARS = 1_000_000
+#: tantivy's writer memory budget (it flushes a segment when full) and threads.
+_WRITER_HEAP = 96 * 1024 * 1024
+_WRITER_THREADS = 2
+#: Files of a tantivy directory that are not index data (locks) and must not be shared.
+_NOT_SHARED = (".tantivy-writer.lock", ".tantivy-meta.lock")
+#: Files tantivy replaces by rename; copied rather than linked for good measure.
+_COPIED = ("meta.json", ".managed.json")
+
+
+def schema():
+    import tantivy
+
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("key", stored=False, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("gen_id", stored=True, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("stage", stored=True, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("file", stored=True, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("gen_dir", stored=True, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("text", stored=False, tokenizer_name="default", index_option="position")
+    return builder.build()
+
+
+@dataclass
+class SearchIndexStats:
+    """What one update did: documents added and deleted, texts cut at the cap, bytes on disk."""
+
+    added: int = 0
+    deleted: int = 0
+    capped: int = 0
+    documents: int = 0
+    size_bytes: int = 0
+
+
+def _seed_from(previous: Path | None, target: Path) -> None:
+    target.mkdir(parents=True)
+    if previous is None or not previous.is_dir():
+        return
+    for entry in os.scandir(previous):
+        if not entry.is_file(follow_symlinks=False) or entry.name in _NOT_SHARED:
+            continue
+        src, dst = Path(entry.path), target / entry.name
+        if entry.name in _COPIED:
+            shutil.copy2(src, dst)
+            continue
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+
+def _keys(table: pa.Table) -> pa.Array:
+    return pc.binary_join_element_wise(table.column("gen_dir"), table.column("file"), "/")
+
+
+def plan_changes(texts: pa.Table, previous: pa.Table | None) -> tuple[pa.Table, list[str]]:
+    """The text rows to (re-)index and the keys to delete, from the new and previous ``texts`` tables.
+
+    A text is re-indexed when it is new or its sha256 changed; a key is deleted when its text changed
+    or vanished. Texts without a sha256 (unreadable) are not indexed.
+    """
+    readable = texts.filter(pc.is_valid(texts.column("sha256")))
+    if previous is None:
+        return readable, []
+    old = previous.filter(pc.is_valid(previous.column("sha256")))
+    new_sig = pc.binary_join_element_wise(_keys(readable), readable.column("sha256"), "\x1f")
+    old_sig = pc.binary_join_element_wise(_keys(old), old.column("sha256"), "\x1f")
+    add = readable.filter(pc.invert(pc.is_in(new_sig, value_set=old_sig)))
+    gone = old.filter(pc.invert(pc.is_in(old_sig, value_set=new_sig)))
+    return add, _keys(gone).to_pylist()
+
+
+def update_search_index(
+    data_root: Path,
+    target: Path,
+    previous: Path | None,
+    texts: pa.Table,
+    previous_texts: pa.Table | None,
+    read_text: Callable[[Path], str | None] | None = None,
+) -> SearchIndexStats:
+    """Make ``target`` the search index for ``texts``, starting from the index at ``previous``.
+
+    ``texts`` needs the columns ``gen_id``, ``stage``, ``gen_dir``, ``file``, ``sha256`` (see the
+    ``texts`` table). Without a usable previous index every text is indexed.
+    """
+    import tantivy
+
+    read = read_text or _read_text
+    if previous is not None and not (previous / "meta.json").is_file():
+        previous, previous_texts = None, None
+    _seed_from(previous, target)
+    index = tantivy.Index(schema(), path=str(target), reuse=True)
+    add, delete = plan_changes(texts, previous_texts)
+    stats = SearchIndexStats()
+    writer = index.writer(_WRITER_HEAP, _WRITER_THREADS)
+    try:
+        for key in delete:
+            writer.delete_documents_by_term("key", key)
+        stats.deleted = len(delete)
+        # Deleting every re-indexed key first makes an update of an unchanged key harmless.
+        for key in _keys(add).to_pylist():
+            writer.delete_documents_by_term("key", key)
+        for row in _rows(add):
+            text = read(data_root / row["gen_dir"] / _file_name(row["file"]))
+            if text is None:
+                continue
+            if len(text) > SEARCH_MAX_CHARS:
+                text = text[:SEARCH_MAX_CHARS]
+                stats.capped += 1
+            writer.add_document(tantivy.Document(
+                key=f"{row['gen_dir']}/{row['file']}", gen_id=row["gen_id"], stage=row["stage"],
+                file=row["file"], gen_dir=row["gen_dir"], text=text,
+            ))
+            stats.added += 1
+        writer.commit()
+        writer.wait_merging_threads()
+    except BaseException:
+        try:
+            writer.rollback()
+        except Exception:  # noqa: BLE001 - the original error is the one to report
+            pass
+        raise
+    for name in _NOT_SHARED:
+        (target / name).unlink(missing_ok=True)
+    index.reload()
+    stats.documents = index.searcher().num_docs
+    stats.size_bytes = sum(e.stat().st_size for e in os.scandir(target) if e.is_file())
+    return stats
+
+
+def _rows(table: pa.Table) -> Iterable[dict]:
+    cols = ("gen_id", "stage", "gen_dir", "file")
+    for batch in table.select(list(cols)).to_batches(8192):
+        yield from batch.to_pylist()
+
+
+def _file_name(kind: str) -> str:
+    from .. import layout
+
+    return {"prompt": layout.PROMPT_FILE, "raw": layout.RAW_FILE, "parsed": layout.PARSED_FILE}[kind]
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return None

@@ -1,0 +1,166 @@
+"""Answering a search: parse the query, filter, rank with BM25, join the hits to ``gens``, cut snippets."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from .. import layout
+from ..catalog import define_views
+from ..errors import IndexNotFoundError, SearchQueryError
+from ..index import require_snapshot
+from .engine import SEARCH_DIR, SEARCH_MAX_CHARS, _file_name, _read_text, schema
+
+FILES = ("prompt", "raw", "parsed")
+#: Columns of a search result, in order.
+SEARCH_COLUMNS = (
+    "rank", "gen_id", "stage", "file", "model_id", "template_id", "status", "score", "bm25", "snippet",
+)
+#: Characters of text around the matches shown in a snippet.
+SNIPPET_CHARS = 160
+
+
+_PREFIX_TERM = re.compile(r"(?<![\w\"*])(\w[\w\-]*)\*")
+
+
+def _with_prefix_terms(query: str) -> str:
+    """``netw*`` outside quotes becomes tantivy's phrase-prefix ``"netw"*`` (its parser has no bare prefix)."""
+    parts = query.split('"')
+    for i in range(0, len(parts), 2):  # even parts are outside quotes
+        parts[i] = _PREFIX_TERM.sub(r'"\1"*', parts[i])
+    return '"'.join(parts)
+
+
+def _as_tuple(value) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _allowed_gen_ids(con, model, template, status, cohort) -> list[str] | None:
+    """gen_ids passing the metadata filters (None: no metadata filter given)."""
+    clauses, params = [], {}
+    for column, values in (("model_id", model), ("template_id", template), ("status", status)):
+        if values:
+            clauses.append(f"{column} IN (SELECT unnest(${column}))")
+            params[column] = list(values)
+    if cohort:
+        clauses.append("gen_id IN (SELECT gen_id FROM membership WHERE cohort_id IN (SELECT unnest($cohort)))")
+        params["cohort"] = list(cohort)
+    if not clauses:
+        return None
+    sql = f"SELECT DISTINCT gen_id FROM gens WHERE {' AND '.join(clauses)}"
+    return [r[0] for r in con.execute(sql, params).fetchall()]
+
+
+def search(
+    data_root: str | os.PathLike | None,
+    query: str,
+    *,
+    file: str | list[str] | None = None,
+    stage: str | list[str] | None = None,
+    model: str | list[str] | None = None,
+    template: str | list[str] | None = None,
+    status: str | list[str] | None = None,
+    cohort: str | list[str] | None = None,
+    limit: int = 20,
+    snippets: bool = True,
+    index_dir: str | os.PathLike | None = None,
+) -> pl.DataFrame:
+    """Ranked hits for ``query`` in the current snapshot's texts, best first, as a polars DataFrame.
+
+    The query language is tantivy's: words (any of them, ranked by BM25), ``"a phrase"``, ``AND``,
+    ``OR``, ``-excluded``, ``+required``, ``prefix*``. Filters narrow the hits to texts of those
+    files, stages, models, templates, statuses or cohorts (each takes one value or a list). The
+    result has one row per matching text (:data:`SEARCH_COLUMNS`); ``snippet`` marks the matched
+    terms with ``**`` and is cut from the file as it is now (the index stores no text).
+    Join it with any view: ``con.register("hits", gensql.search(...))``.
+    """
+    import tantivy
+
+    if not query or not query.strip():
+        raise SearchQueryError("empty search query: give words, a \"phrase\", or a prefix*")
+    if limit < 1:
+        raise SearchQueryError(f"limit must be at least 1, not {limit}")
+    files, stages = _as_tuple(file), _as_tuple(stage)
+    for value in files:
+        if value not in FILES:
+            raise SearchQueryError(f"unknown file {value!r}: expected one of {', '.join(FILES)}")
+    for value in stages:
+        layout.check_stage(value)
+    where = layout.resolve(data_root, index_dir)
+    snap = require_snapshot(where.index_dir)
+    search_dir = snap.path / SEARCH_DIR
+    if not (search_dir / "meta.json").is_file():
+        raise IndexNotFoundError(
+            f"the index snapshot {snap.path.name} has no search index (refreshed with --no-texts?): run `gensql refresh` without it"
+        )
+    index = tantivy.Index.open(str(search_dir))
+    try:
+        text_query = index.parse_query(_with_prefix_terms(query), ["text"])
+    except ValueError as exc:
+        raise SearchQueryError(f"cannot parse the search query {query!r}: {exc}") from None
+    sch = index.schema
+    must = [(tantivy.Occur.Must, text_query)]
+    for field, values in (("file", files), ("stage", stages)):
+        if values:
+            must.append((tantivy.Occur.Must, tantivy.Query.term_set_query(sch, field, list(values))))
+    con = duckdb.connect()
+    try:
+        define_views(con, snap.path)
+        allowed = _allowed_gen_ids(con, _as_tuple(model), _as_tuple(template), _as_tuple(status), _as_tuple(cohort))
+        if allowed is not None and not allowed:
+            return _empty()
+        if allowed is not None:
+            must.append((tantivy.Occur.Must, tantivy.Query.term_set_query(sch, "gen_id", allowed)))
+        searcher = index.searcher()
+        result = searcher.search(tantivy.Query.boolean_query(must), limit)
+        hits = []
+        for rank, (bm25, address) in enumerate(result.hits, start=1):
+            doc = searcher.doc(address)
+            hits.append({"rank": rank, "gen_id": doc["gen_id"][0], "stage": doc["stage"][0],
+                         "file": doc["file"][0], "gen_dir": doc["gen_dir"][0], "bm25": float(bm25)})
+        if not hits:
+            return _empty()
+        frame = pl.DataFrame(hits)
+        con.register("_hits", frame.select("rank", "gen_id", "stage"))
+        facts = con.execute(
+            "SELECT h.rank, g.model_id, g.template_id, g.status, g.score FROM _hits h "
+            "LEFT JOIN gens g ON g.gen_id = h.gen_id AND g.stage = h.stage ORDER BY h.rank"
+        ).pl()
+    finally:
+        con.close()
+    frame = frame.join(facts, on="rank", how="left")
+    if snippets:
+        generator = tantivy.SnippetGenerator.create(searcher, text_query, sch, "text")
+        generator.set_max_num_chars(SNIPPET_CHARS)
+        cut = [_snippet(generator, where.data_root / d / _file_name(f)) for d, f in zip(frame["gen_dir"], frame["file"])]
+    else:
+        cut = [None] * frame.height
+    return frame.with_columns(pl.Series("snippet", cut, dtype=pl.String)).select(SEARCH_COLUMNS)
+
+
+def _snippet(generator, path: Path) -> str | None:
+    import tantivy
+
+    text = _read_text(path)
+    if text is None:
+        return None
+    snippet = generator.snippet_from_doc(tantivy.Document(text=text[:SEARCH_MAX_CHARS]))
+    fragment = snippet.fragment()
+    data = fragment.encode("utf-8")
+    out, at = [], 0
+    for span in snippet.highlighted():  # byte ranges within the fragment
+        out += [data[at:span.start], b"**", data[span.start:span.end], b"**"]
+        at = span.end
+    out.append(data[at:])
+    return " ".join(b"".join(out).decode("utf-8", errors="replace").split())
+
+
+def _empty() -> pl.DataFrame:
+    types = {"rank": pl.Int64, "bm25": pl.Float64, "score": pl.Float64}
+    return pl.DataFrame(schema={c: types.get(c, pl.String) for c in SEARCH_COLUMNS})
