@@ -508,6 +508,32 @@ def export_sqlite_cmd(db, data_root, index_dir):
     click.echo(f"gensql: exported {result.documents} documents of snapshot {result.snapshot_id} to {result.path}", err=True)
 
 
+@cli.command("search")
+@click.argument("query")
+@click.option("--file", "files", multiple=True, type=click.Choice(["prompt", "raw", "parsed"]), help="Search only these texts (repeatable).")
+@click.option("--stage", "stages", multiple=True, type=click.Choice(["draft", "essay", "evaluation"]), help="Only these stages (repeatable).")
+@click.option("--model", "models", multiple=True, help="Only generations of this model_id (repeatable).")
+@click.option("--template", "templates", multiple=True, help="Only this template_id (repeatable).")
+@click.option("--status", "statuses", multiple=True, help="Only this status: ok, truncated, parse_error, gen_error, skipped (repeatable).")
+@click.option("--cohort", "cohorts", multiple=True, help="Only members of this cohort (repeatable).")
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=20, show_default=True, help="Number of hits.")
+@DATA_ROOT
+@INDEX_DIR
+@output_options(("table", "csv", "json", "jsonl", "markdown", "parquet"))
+@handle_errors
+def search_cmd(query, files, stages, models, templates, statuses, cohorts, limit, data_root, index_dir, fmt, output):
+    """Ranked full-text search (BM25) over prompts, raw and parsed texts.
+
+    QUERY: words (ranked by BM25), "a phrase", AND / OR, -excluded, +required, prefix*.
+    """
+    from .search import search
+
+    hits = search(data_root, query, file=files or None, stage=stages or None, model=models or None,
+                  template=templates or None, status=statuses or None, cohort=cohorts or None,
+                  limit=limit, index_dir=index_dir)
+    emit(hits.to_arrow(), fmt, output)
+
+
 def main() -> None:
     cli(prog_name="gensql")
 
