@@ -17,7 +17,7 @@ import pytest
 
 import gensql
 from gensql.ids import logical_key_id
-from realwriter import gens_0915
+from realwriter import gens_0915, gens_0927
 
 STAGES = ("draft", "essay", "evaluation")
 
@@ -131,4 +131,32 @@ def test_0915_lineage_latest_attempt_and_scores(era_0915):
     check_lineage_and_scores(truth, con)
     drafts_by_key = rows(con, "SELECT count(DISTINCT logical_key) AS n FROM gens WHERE stage = 'draft'")
     assert drafts_by_key[0]["n"] == 4  # four different products, not merged under a NULL combo
+    assert rows(con, "SELECT count(*) AS n FROM problems")[0]["n"] == 0
+
+
+# --- 2025-09-27: raw/parsed split, metadata.json seeded by the cohort --------------------------------
+
+
+@pytest.fixture(scope="module")
+def era_0927(tmp_path_factory):
+    root = tmp_path_factory.mktemp("era0927") / "data"
+    truth = gens_0927.build(root)
+    gensql.refresh(root)
+    return truth, gensql.connect(root)
+
+
+def test_0927_everything_comes_from_the_directory(era_0927):
+    truth, con = era_0927
+    gens = check_gens_facts(truth, con)
+    for key, g in truth.gens.items():
+        r = gens[key]
+        assert (r["combo_id"], r["model_id"]) == (g.combo_id, g.model_id), key
+        assert r["facts_from"] is None, key  # the seeded metadata.json records what membership.csv says
+        assert r["has_raw_metadata"] and r["has_parsed_metadata"], key
+    for g in truth.of_stage("essay"):
+        r = gens[("essay", g.gen_id)]
+        if g.mode == "copy":
+            # the real code copied the draft's parsed text into raw.txt: no model call, not spend
+            assert r["finish_reason"] == "copy" and r["has_raw"] and r["is_model_call"] is False
+    check_lineage_and_scores(truth, con)
     assert rows(con, "SELECT count(*) AS n FROM problems")[0]["n"] == 0

@@ -132,3 +132,58 @@ def cell(value) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+class _DagsterInvalidPropertyError(Exception):
+    pass
+
+
+class _FieldDefault:
+    """``pydantic.Field(default=..., default_factory=...)``: resolved when the resource is built."""
+
+    def __init__(self, default=None, default_factory=None, **_):
+        self.default, self.default_factory = default, default_factory
+
+    def value(self):
+        return self.default_factory() if self.default_factory else self.default
+
+
+class _Config:
+    """``dagster.Config`` / ``ConfigurableResource`` (pydantic models): class defaults, keyword overrides."""
+
+    def __init__(self, **kwargs):
+        for klass in reversed(type(self).__mro__):
+            for key, value in vars(klass).items():
+                if isinstance(value, _FieldDefault):
+                    object.__setattr__(self, key, value.value())
+        for key, value in kwargs.items():
+            object.__setattr__(self, key, value)
+
+
+def import_gens_era(package: str, *modules: str) -> list:
+    """:func:`realwriter.legacy_stubs.import_era`, plus what newer eras also import: ``dagster.Config``,
+    ``dagster._core.errors`` and ``pydantic.Field`` (configuration classes only; nothing that writes)."""
+    import importlib
+    import sys
+    import types
+
+    from .legacy_stubs import stubbed_modules
+
+    core, errors = types.ModuleType("dagster._core"), types.ModuleType("dagster._core.errors")
+    errors.DagsterInvalidPropertyError = _DagsterInvalidPropertyError
+    pydantic = types.ModuleType("pydantic")
+    pydantic.Field = _FieldDefault
+    extra = {"dagster._core": core, "dagster._core.errors": errors, "pydantic": pydantic}
+    saved = {name: sys.modules.get(name) for name in extra}
+    with stubbed_modules():
+        sys.modules["dagster"].Config = _Config
+        sys.modules["dagster"].ConfigurableResource = _Config
+        sys.modules.update(extra)
+        try:
+            return [importlib.import_module(f"{package}.daydreaming_dagster.{m}") for m in modules]
+        finally:
+            for name, module in saved.items():
+                if module is None:
+                    sys.modules.pop(name, None)
+                else:
+                    sys.modules[name] = module

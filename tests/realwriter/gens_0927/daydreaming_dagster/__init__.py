@@ -1,0 +1,6 @@
+# Copied from github.com/zby/DayDreamingDayDreaming at 2e526d04d7a1fc7ac77b8bce4ec5de47ad9bd18c,
+# path src/daydreaming_dagster/__init__.py. Edits: not edited. Framework imports (dagster, openai, tenacity, ratelimit)
+# resolve to the stubs of tests/realwriter/legacy_stubs while the era is imported.
+"""Daydreaming Dagster package."""
+
+__version__ = "0.1.0"

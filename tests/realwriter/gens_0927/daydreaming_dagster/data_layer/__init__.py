@@ -1,0 +1,16 @@
+# Copied from github.com/zby/DayDreamingDayDreaming at 2e526d04d7a1fc7ac77b8bce4ec5de47ad9bd18c,
+# path src/daydreaming_dagster/data_layer/__init__.py. Edits: not edited. Framework imports (dagster, openai, tenacity, ratelimit)
+# resolve to the stubs of tests/realwriter/legacy_stubs while the era is imported.
+from .paths import Paths
+from .gens_data_layer import (
+    GensDataLayer,
+    GenerationMetadata,
+    resolve_generation_metadata,
+)
+
+__all__ = [
+    "Paths",
+    "GensDataLayer",
+    "GenerationMetadata",
+    "resolve_generation_metadata",
+]
