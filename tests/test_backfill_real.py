@@ -215,6 +215,21 @@ def test_two_phase_era(tmp_path: Path) -> None:
     gensql.refresh(data)
     check_against_truth(data, truth)
     assert rows(data, "SELECT * FROM problems") == []
+    assert backfill(data, run_id="r2").created == 0
+
+
+def test_copy_mode_from_the_prompt_when_the_template_list_is_gone(tmp_path: Path) -> None:
+    """The essay prompt the pipeline wrote in copy mode ("COPY_MODE: no prompt needed") is enough."""
+    data = tmp_path / "data"
+    truth = build_5c21221(data)
+    (data / "1_raw" / "essay_templates.csv").unlink()
+    summary = backfill(data, dry_run=True)
+    essays = {p.task_id: p for p in summary.planned if p.stage == "essay"}
+    for task in truth.of_stage("essay"):
+        p = essays[task.task_id]
+        assert p.mode == task.mode
+        if task.mode == "copy":
+            assert p.facts_from["mode"].startswith("prompt 3_generation/essay_prompts/") and "raw.txt" not in p.files
 
 
 def test_texts_the_0924_importer_wrote_are_not_imported_twice(tmp_path: Path) -> None:

@@ -72,6 +72,8 @@ SINGLE_PHASE_ESSAY_TEMPLATE = "parsed-from-links-v1"
 _NO_CALL_PROMPT_PREFIXES = ("COPY_MODE", "PARSER_MODE")
 
 SRC_FILENAME = "filename"
+#: Stages the 2025-09-24 importer wrote into (only their metadata.json files are read to find its work).
+IMPORTER_STAGES: tuple[str, ...] = ("essay", "evaluation")
 
 
 @dataclass(frozen=True)
@@ -233,7 +235,7 @@ def _says_no_call(data_root: Path, rel: str | None) -> bool:
 def _imported_by_importer(data_root: Path) -> dict[tuple[str, str, str], str]:
     """(stage, legacy folder name, file name) -> gen id, for gens/ dirs the 09-24 importer wrote."""
     found: dict[tuple[str, str, str], str] = {}
-    for stage in STAGES:
+    for stage in IMPORTER_STAGES:
         try:
             entries = list(os.scandir(data_root / GENS_DIR / stage))
         except OSError:
