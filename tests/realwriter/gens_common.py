@@ -138,31 +138,31 @@ class _DagsterInvalidPropertyError(Exception):
     pass
 
 
-class _FieldDefault:
-    """``pydantic.Field(default=..., default_factory=...)``: resolved when the resource is built."""
-
-    def __init__(self, default=None, default_factory=None, **_):
-        self.default, self.default_factory = default, default_factory
-
-    def value(self):
-        return self.default_factory() if self.default_factory else self.default
-
-
 class _Config:
     """``dagster.Config`` / ``ConfigurableResource`` (pydantic models): class defaults, keyword overrides."""
 
     def __init__(self, **kwargs):
         for klass in reversed(type(self).__mro__):
             for key, value in vars(klass).items():
-                if isinstance(value, _FieldDefault):
-                    object.__setattr__(self, key, value.value())
+                if type(value).__module__ == "pydantic.fields":  # Field(...) / PrivateAttr(...) defaults
+                    factory = getattr(value, "default_factory", None)
+                    object.__setattr__(self, key, factory() if factory else value.default)
         for key, value in kwargs.items():
             object.__setattr__(self, key, value)
 
 
+def _inert_attribute(name: str):
+    from .legacy_stubs import _Inert
+
+    if name.startswith("__"):
+        raise AttributeError(name)
+    return _Inert
+
+
 def import_gens_era(package: str, *modules: str) -> list:
-    """:func:`realwriter.legacy_stubs.import_era`, plus what newer eras also import: ``dagster.Config``,
-    ``dagster._core.errors`` and ``pydantic.Field`` (configuration classes only; nothing that writes)."""
+    """:func:`realwriter.legacy_stubs.import_era`, plus what newer eras also import from dagster:
+    ``Config``/``ConfigurableResource`` (configuration holders), ``dagster._core.errors``,
+    ``dagster._check`` and inert definitions (partitions, asset keys). Nothing stubbed writes files."""
     import importlib
     import sys
     import types
@@ -171,13 +171,14 @@ def import_gens_era(package: str, *modules: str) -> list:
 
     core, errors = types.ModuleType("dagster._core"), types.ModuleType("dagster._core.errors")
     errors.DagsterInvalidPropertyError = _DagsterInvalidPropertyError
-    pydantic = types.ModuleType("pydantic")
-    pydantic.Field = _FieldDefault
-    extra = {"dagster._core": core, "dagster._core.errors": errors, "pydantic": pydantic}
+    check = types.ModuleType("dagster._check")
+    check.CheckError = type("CheckError", (Exception,), {})
+    extra = {"dagster._core": core, "dagster._core.errors": errors, "dagster._check": check}
     saved = {name: sys.modules.get(name) for name in extra}
     with stubbed_modules():
         sys.modules["dagster"].Config = _Config
         sys.modules["dagster"].ConfigurableResource = _Config
+        sys.modules["dagster"].__getattr__ = _inert_attribute  # other definitions (partitions, keys) are inert
         sys.modules.update(extra)
         try:
             return [importlib.import_module(f"{package}.daydreaming_dagster.{m}") for m in modules]
