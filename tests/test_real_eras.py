@@ -17,7 +17,7 @@ import pytest
 
 import gensql
 from gensql.ids import logical_key_id
-from realwriter import gens_0915, gens_0927
+from realwriter import gens_0915, gens_0927, gens_head
 
 STAGES = ("draft", "essay", "evaluation")
 
@@ -158,5 +158,30 @@ def test_0927_everything_comes_from_the_directory(era_0927):
         if g.mode == "copy":
             # the real code copied the draft's parsed text into raw.txt: no model call, not spend
             assert r["finish_reason"] == "copy" and r["has_raw"] and r["is_model_call"] is False
+    check_lineage_and_scores(truth, con)
+    assert rows(con, "SELECT count(*) AS n FROM problems")[0]["n"] == 0
+
+
+# --- HEAD (2025-10-18): deterministic d_/e_/v_ ids, slim membership ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def era_head(tmp_path_factory):
+    root = tmp_path_factory.mktemp("erahead") / "data"
+    truth = gens_head.build(root)
+    gensql.refresh(root)
+    return truth, gensql.connect(root)
+
+
+def test_head_gens_lineage_and_scores(era_head):
+    truth, con = era_head
+    assert (truth.data_root / "cohorts" / truth.cohort_id / "membership.csv").read_text().splitlines()[0] == "stage,gen_id"
+    gens = check_gens_facts(truth, con)
+    prefixes = {"draft": "d_", "essay": "e_", "evaluation": "v_"}
+    for (stage, gen_id), g in truth.gens.items():
+        r = gens[(stage, gen_id)]
+        assert gen_id.startswith(prefixes[stage])
+        assert r["model_id"] == g.model_id and r["facts_from"] is None and r["origin_cohort_id"] == truth.cohort_id
+        assert r["combo_id"] == (g.combo_id if stage == "draft" else None)  # combo only on drafts: lineage carries it
     check_lineage_and_scores(truth, con)
     assert rows(con, "SELECT count(*) AS n FROM problems")[0]["n"] == 0

@@ -73,19 +73,25 @@ def score_of(text: str) -> float | None:
     return float(found[-1]) if found else None
 
 
-def write_inputs(data_root: Path, era_dir: Path, *, gen_models: set[str], eval_models: set[str], templates: dict[str, set[str]], replicates: dict[str, int] | None = None) -> None:
-    """Write the pipeline's inputs: 1_raw CSVs (real files, flags set), templates, concepts, combos."""
+def write_inputs(data_root: Path, era_dir: Path, *, gen_models: set[str], eval_models: set[str], templates: dict[str, set[str]], replicates: dict[str, int] | None = None, flags: bool = True) -> None:
+    """Write the pipeline's inputs: 1_raw CSVs (real files, flags set), templates, concepts, combos.
+
+    ``flags=False`` (HEAD, whose cohort spec chooses templates and models, and which rejects the old
+    ``active``/``for_generation`` columns) writes the era's CSVs unchanged.
+    """
     raw = data_root / "1_raw"
     raw.mkdir(parents=True, exist_ok=True)
     models = pd.read_csv(era_dir / "raw" / "llm_models.csv")
-    models["for_generation"] = models["id"].isin(gen_models)
-    models["for_evaluation"] = models["id"].isin(eval_models)
+    if flags:
+        models["for_generation"] = models["id"].isin(gen_models)
+        models["for_evaluation"] = models["id"].isin(eval_models)
     models.to_csv(raw / "llm_models.csv", index=False)
     for stage, active in templates.items():
         df = pd.read_csv(era_dir / "raw" / f"{stage}_templates.csv")
         missing = active - set(df["template_id"])
         assert not missing, f"{stage} templates {missing} are not in the real list"
-        df["active"] = df["template_id"].isin(active)
+        if flags:
+            df["active"] = df["template_id"].isin(active)
         df.to_csv(raw / f"{stage}_templates.csv", index=False)
         for tpl in active:
             for folder in ("templates", "generation_templates"):
@@ -93,7 +99,8 @@ def write_inputs(data_root: Path, era_dir: Path, *, gen_models: set[str], eval_m
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(TEMPLATE_TEXT[stage])
     concepts = pd.read_csv(era_dir / "raw" / "concepts_metadata.csv")
-    concepts["active"] = concepts["concept_id"].isin(CONCEPTS)
+    if flags:
+        concepts["active"] = concepts["concept_id"].isin(CONCEPTS)
     concepts.to_csv(raw / "concepts_metadata.csv", index=False)
     for cid, name in CONCEPTS.items():
         for level in ("sentence", "paragraph"):
