@@ -10,14 +10,17 @@ and where each borrowed fact came from (`facts_from`).
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
+from datetime import datetime
 
 import pytest
 
 import gensql
 from gensql.ids import logical_key_id
-from realwriter import gens_0915, gens_0927, gens_head
+from realwriter import docs_0906, docs_0907, gens_0915, gens_0927, gens_head
+from storebuilder import tree_digest
 
 STAGES = ("draft", "essay", "evaluation")
 
@@ -184,4 +187,84 @@ def test_head_gens_lineage_and_scores(era_head):
         assert r["model_id"] == g.model_id and r["facts_from"] is None and r["origin_cohort_id"] == truth.cohort_id
         assert r["combo_id"] == (g.combo_id if stage == "draft" else None)  # combo only on drafts: lineage carries it
     check_lineage_and_scores(truth, con)
+    assert rows(con, "SELECT count(*) AS n FROM problems")[0]["n"] == 0
+
+
+# --- seed 000's docs store (2025-09-06 nested, 2025-09-07 flat) with db/documents.sqlite ------------
+
+
+def sqlite_rows(root):
+    con = sqlite3.connect(f"file:{root / 'db' / 'documents.sqlite'}?mode=ro", uri=True)
+    try:
+        con.row_factory = sqlite3.Row
+        return {(r["stage"], r["doc_id"]): dict(r) for r in con.execute("SELECT * FROM documents")}
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module", params=["nested", "flat"])
+def era_docs(request, tmp_path_factory):
+    root = tmp_path_factory.mktemp(f"docs-{request.param}") / "data"
+    truth = (docs_0906 if request.param == "nested" else docs_0907).build(root)
+    store = [root / "docs", root / "db"]
+    before = tree_digest(*store)
+    gensql.refresh(root)
+    assert tree_digest(*store) == before  # the docs tree and documents.sqlite: not a byte, not an mtime, no -wal/-shm
+    return request.param, truth, gensql.connect(root)
+
+
+def test_docs_rows_hold_the_files_and_sqlite_facts(era_docs):
+    layout, truth, con = era_docs
+    db = sqlite_rows(truth.data_root)
+    gens = by_id(con, "gens")
+    assert set(gens) == set(truth.gens)
+    assert {k for k in db} <= set(truth.gens)
+    for key, g in truth.gens.items():
+        r = gens[key]
+        where = f"docs/{g.stage}/" + (r["gen_dir"].split("/")[2] + "/" if layout == "nested" else "") + g.gen_id
+        assert (r["store_root"], r["gen_dir"]) == ("docs", where), key
+        assert (r["template_id"], r["model_id"], r["parent_gen_id"], r["replicate"]) == (g.template_id, g.model_id, g.parent_gen_id, 1), key
+        assert r["combo_id"] == (g.combo_id if g.stage == "draft" else None), key
+        assert r["completion_tokens"] is None and r["prompt_tokens"] is None  # the docs era recorded no usage
+        assert r["status"] == "ok", key
+        row = db.get(key)
+        if row is not None:  # the real code inserted a row: its run id and insert time are the row's facts
+            assert r["run_id"] == g.run_id == row["run_id"], key
+            assert r["created_at"] == datetime.fromisoformat(row["created_at"].replace("Z", "+00:00")), key
+            assert r["created_at_source"] == "sqlite" and "sqlite" in r["facts_from"], key
+        else:  # 2025-09-07's essay_response never inserted its row (an undefined name, caught and logged)
+            assert layout == "flat" and g.stage == "essay", key
+            assert r["run_id"] is None and r["created_at_source"] == "raw", key
+        if g.mode == "copy":
+            assert r["mode"] == "copy" and r["is_model_call"] is False and r["facts_from"].endswith("templates"), key
+            if layout == "flat":
+                assert not r["has_prompt"], key  # from 6c8ad15 copy mode writes no prompt.txt
+            else:
+                assert (truth.data_root / r["gen_dir"] / "prompt.txt").read_text().startswith("COPY_MODE"), key
+        else:
+            assert r["mode"] is None and r["is_model_call"] is True, key
+        if g.stage == "evaluation":
+            assert r["score"] == g.score, key
+
+
+def test_docs_lineage_scores_and_attempts(era_docs):
+    _, truth, con = era_docs
+    lineage = by_id(con, "lineage")
+    for key, g in truth.gens.items():
+        line = lineage[key]
+        assert line["broken_link"] is False, key
+        if g.stage == "evaluation":
+            essay = truth.gens[("essay", g.parent_gen_id)]
+            draft = truth.gens[("draft", essay.parent_gen_id)]
+            assert (line["essay_gen_id"], line["draft_gen_id"], line["combo_id"]) == (essay.gen_id, draft.gen_id, draft.combo_id)
+            assert (line["essay_template_id"], line["draft_model_id"]) == (essay.template_id, draft.model_id)
+    evaluations = truth.of_stage("evaluation")
+    rerun = [g for g in evaluations if (g.parent_gen_id, g.template_id) == (evaluations[0].parent_gen_id, evaluations[0].template_id)]
+    assert len(rerun) == 2  # the first evaluation task ran twice: two attempts of one product
+    attempts = rows(con, "SELECT * FROM attempts WHERE stage = 'evaluation' AND attempts = 2")
+    assert len(attempts) == 1 and attempts[0]["latest_gen_id"] == rerun[1].gen_id
+    latest = {r["gen_id"] for r in rows(con, "SELECT gen_id FROM latest_attempt WHERE stage = 'evaluation'")}
+    assert latest == {g.gen_id for g in evaluations} - {rerun[0].gen_id}
+    scores = rows(con, "SELECT * FROM scores")
+    assert {(s["gen_id"], s["score"], s["evaluation_model_id"], s["essay_gen_id"]) for s in scores} == {(g.gen_id, g.score, g.model_id, g.parent_gen_id) for g in evaluations}
     assert rows(con, "SELECT count(*) AS n FROM problems")[0]["n"] == 0

@@ -1,0 +1,9 @@
+# Copied from github.com/zby/DayDreamingDayDreaming at 6915d2dc73c8622589b5579ed581f864cbe866d2,
+# path daydreaming_dagster/models/__init__.py. Edits: not edited. Framework imports (dagster, openai, tenacity, ratelimit)
+# resolve to the stubs of tests/realwriter/legacy_stubs while the era is imported.
+"""Models for the daydreaming experiment."""
+
+from .concept import Concept
+from .content_combination import ContentCombination
+
+__all__ = ["Concept", "ContentCombination"]
