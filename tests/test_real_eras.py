@@ -13,6 +13,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from datetime import datetime
 
 import pytest
@@ -268,3 +269,29 @@ def test_docs_lineage_scores_and_attempts(era_docs):
     scores = rows(con, "SELECT * FROM scores")
     assert {(s["gen_id"], s["score"], s["evaluation_model_id"], s["essay_gen_id"]) for s in scores} == {(g.gen_id, g.score, g.model_id, g.parent_gen_id) for g in evaluations}
     assert rows(con, "SELECT count(*) AS n FROM problems")[0]["n"] == 0
+
+
+def test_refresh_neither_waits_for_nor_disturbs_a_writer_holding_documents_sqlite(tmp_path):
+    root = tmp_path / "data"
+    truth = docs_0907.build(root)
+    db = root / "db" / "documents.sqlite"
+    draft = truth.of_stage("draft")[0]
+    writer = sqlite3.connect(db, isolation_level=None)
+    try:
+        writer.execute("PRAGMA locking_mode=EXCLUSIVE")  # the writer keeps its lock: ordinary readers get 'locked'
+        writer.execute("UPDATE documents SET run_id = 'committed-later' WHERE doc_id = ?", (draft.gen_id,))  # committed, still in the WAL
+        writer.execute("BEGIN EXCLUSIVE")
+        writer.execute("UPDATE documents SET run_id = 'uncommitted'")
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0).execute("SELECT count(*) FROM documents").fetchone()
+        main_bytes, files = db.read_bytes(), sorted(p.name for p in db.parent.iterdir())
+        started = time.monotonic()
+        gensql.refresh(root)
+        assert time.monotonic() - started < 10
+        assert db.read_bytes() == main_bytes and sorted(p.name for p in db.parent.iterdir()) == files
+        gens = by_id(gensql.connect(root), "gens")
+        assert gens[("draft", draft.gen_id)]["run_id"] == "committed-later"  # committed rows in the WAL are read
+        others = [g for k, g in truth.gens.items() if g.stage == "evaluation"]
+        assert all(gens[("evaluation", g.gen_id)]["run_id"] == g.run_id for g in others)  # the open transaction is not
+    finally:
+        writer.close()

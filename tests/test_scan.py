@@ -229,3 +229,80 @@ def test_a_file_that_cannot_be_read_is_recorded_as_unreadable(store):
     assert errors == [("gens/draft/d_odd/raw_metadata.json", "unreadable", "cannot read: Is a directory")]
     row = gens_by_id(store)["d_odd"]
     assert (row["model_id"], row["status"], row["has_raw_metadata"], row["error_count"]) == ("m1", "ok", False, 1)
+
+
+def write_doc(root, rel, files):
+    """A document of seed 000's docs store at ``docs/<rel>/`` (nested or flat)."""
+    path = root / "docs" / rel
+    path.mkdir(parents=True)
+    for name, content in files.items():
+        (path / name).write_text(json.dumps(content, indent=2) if name.endswith(".json") else content)
+    return path
+
+
+def test_docs_store_both_nestings_and_duplicate_ids(store):
+    write_gen(store, "draft", "abcd000000000001", {"metadata.json": {"mode": "llm", "template_id": "t-gens"}, "raw.txt": "x", "parsed.txt": "x"})
+    doc = {"metadata.json": {"task_id": "c1_t1_m1", "combo_id": "c1", "draft_template": "t1", "model_id": "m1", "usage": None}, "raw.txt": "r\n", "parsed.txt": "p\n"}
+    write_doc(store, "draft/lk00000000000001/abcd000000000001", doc)  # same id as the gens draft: gens wins
+    write_doc(store, "draft/lk00000000000002/flat00000000001", doc)  # nested and flat with one doc_id: flat wins
+    write_doc(store, "draft/flat00000000001", doc)
+    write_doc(store, "draft/lk00000000000003/nest00000000001", doc)
+    write_doc(store, "essay/ess0000000000001", {"metadata.json": {"essay_template": "e1", "model_id": "m1", "parent_doc_id": "nest00000000001"}, "raw.txt": "e", "parsed.txt": "e"})
+    (store / "docs" / "notes.txt").write_text("stray")
+    for _ in range(2):  # the second (incremental) refresh reports the same, once
+        refresh(store)
+        rows = {(r["stage"], r["gen_id"]): r for r in index_rows(store)}
+        assert {k: (r["store_root"], r["gen_dir"]) for k, r in rows.items()} == {
+            ("draft", "abcd000000000001"): ("gens", "gens/draft/abcd000000000001"),
+            ("draft", "flat00000000001"): ("docs", "docs/draft/flat00000000001"),
+            ("draft", "nest00000000001"): ("docs", "docs/draft/lk00000000000003/nest00000000001"),
+            ("essay", "ess0000000000001"): ("docs", "docs/essay/ess0000000000001"),
+        }
+        nest = rows[("draft", "nest00000000001")]
+        assert pick(nest, "template_id", "model_id", "combo_id", "task_id", "replicate", "mode", "status", "is_model_call", "facts_from") == {
+            "template_id": "t1", "model_id": "m1", "combo_id": "c1", "task_id": "c1_t1_m1", "replicate": 1, "mode": None, "status": "ok", "is_model_call": True, "facts_from": None,
+        }
+        assert rows[("essay", "ess0000000000001")]["parent_gen_id"] == "nest00000000001"
+        errors = sorted((e["path"], e["stage"], e["gen_id"], e["kind"]) for e in index_rows(store, "scan_errors"))
+        assert errors == [
+            ("docs/draft/lk00000000000001/abcd000000000001", "draft", "abcd000000000001", "duplicate_id"),
+            ("docs/draft/lk00000000000002/flat00000000001", "draft", "flat00000000001", "duplicate_id"),
+            ("docs/notes.txt", None, None, "unexpected_entry"),
+        ]
+
+
+def test_membership_facts_fill_only_what_the_metadata_lacks(store):
+    write_gen(store, "draft", "d_own", {"metadata.json": {"template_id": "t-own", "llm_model_id": "m-own", "combo_id": "c-own", "replicate": 1}, "raw.txt": "x", "parsed.txt": "x"})
+    write_gen(store, "draft", "d_bare", {"metadata.json": {"template_id": "t1", "llm_model_id": "m1"}, "raw.txt": "x", "parsed.txt": "x"})
+    write_gen(store, "essay", "e_bare", {"metadata.json": {"mode": "copy", "llm_model_id": None, "parent_gen_id": "d_bare", "template_id": "copy-t"}, "parsed.txt": "x"})
+    write_membership(store, "a", "stage,gen_id,cohort_id,parent_gen_id,combo_id,template_id,llm_model_id,replicate\n"
+                     "draft,d_own,a,,c-mem,t-mem,m-mem,3\ndraft,d_bare,a,,c9,t-mem,m-mem,2\nessay,e_bare,a,d_bare,nan,copy-t,m1,\n")
+    write_membership(store, "b", "stage,gen_id,combo_id\ndraft,d_bare,c-later\nessay,e_bare,c-from-b\n")
+    refresh(store)
+    rows = gens_by_id(store)
+    assert pick(rows["d_own"], "template_id", "model_id", "combo_id", "replicate", "facts_from") == {
+        "template_id": "t-own", "model_id": "m-own", "combo_id": "c-own", "replicate": 1, "facts_from": None}  # metadata wins, recorded 1 included
+    assert pick(rows["d_bare"], "template_id", "model_id", "combo_id", "replicate", "facts_from") == {
+        "template_id": "t1", "model_id": "m1", "combo_id": "c9", "replicate": 2, "facts_from": "membership"}  # cohort a before b
+    from gensql.ids import logical_key_id
+    assert rows["d_bare"]["logical_key"] == logical_key_id("draft", "c9", "t1", "m1", 2)
+    assert pick(rows["e_bare"], "model_id", "combo_id", "replicate", "is_model_call", "facts_from") == {
+        "model_id": "m1", "combo_id": "c-from-b", "replicate": 1, "is_model_call": False, "facts_from": "membership"}  # 'nan' is no value
+
+
+def test_an_unreadable_documents_sqlite_is_reported_and_the_docs_rows_stay(store):
+    write_doc(store, "draft/doc0000000000001", {"metadata.json": {"draft_template": "t1", "model_id": "m1"}, "raw.txt": "r", "parsed.txt": "p"})
+    (store / "db").mkdir()
+    (store / "db" / "documents.sqlite").write_bytes(b"not a database at all" * 10)
+    refresh(store)
+    errors = [(e["path"], e["kind"]) for e in index_rows(store, "scan_errors")]
+    assert errors == [("db/documents.sqlite", "bad_sqlite")]
+    row = gens_by_id(store)["doc0000000000001"]
+    assert pick(row, "template_id", "run_id", "created_at_source", "facts_from") == {"template_id": "t1", "run_id": None, "created_at_source": "raw", "facts_from": None}
+
+
+def test_a_data_root_with_only_a_docs_store_is_indexed(tmp_path):
+    write_doc(tmp_path, "evaluation/lk00000000000009/doc0000000000002", {"metadata.json": {"evaluation_template": "v1", "model_id": "m1", "parent_doc_id": "gone"}, "raw.txt": "Fine.\nSCORE: 6", "parsed.txt": "Fine.\nSCORE: 6"})
+    refresh(tmp_path)
+    row = gens_by_id(tmp_path)["doc0000000000002"]
+    assert pick(row, "stage", "store_root", "score", "status") == {"stage": "evaluation", "store_root": "docs", "score": 6.0, "status": "ok"}

@@ -24,6 +24,7 @@ sonnet-4, and the first evaluation task run a second time (two attempts of one p
 
 from __future__ import annotations
 
+import gc
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -143,4 +144,5 @@ def run(package: str, era_dir: Path, data_root: Path, llm: FakeLLM | None = None
             gen = Gen("evaluation", "", row["evaluation_template"], EVAL_MODEL, None, row["_parent"], 1, "llm", run_id=f"run-eval-{i}")
             step("evaluation", row["evaluation_task_id"], eval_tasks, eval_mod.evaluation_prompt, eval_mod.evaluation_response, gen)
     truth.llm = llm
+    gc.collect()  # the real index objects never close their connections: end them as the run's process would
     return truth
