@@ -33,6 +33,7 @@ from .docs_index import read_documents
 from .facts import apply as apply_facts, gather as gather_facts
 from .index import SnapshotBuilder, collect_garbage, current_snapshot, writer_lock
 from .membership import read_memberships
+from .safeio import check_inside, store_roots
 from .scan import ERRORS_SCHEMA, MANIFEST_SCHEMA, BatchResult, racy_window_ns, scan_batch
 
 #: Directories per worker task: large enough to amortise the round trip, small enough to balance.
@@ -187,33 +188,79 @@ def refresh(
 def _list_generations(where: layout.StoreLayout) -> tuple[dict[str, list[str]], list[tuple]]:
     """Generation directory names per stage (sorted), and errors for entries that are not one.
 
-    Names starting with '.' are ignored: they are temporary directories of writers (backfill).
+    Names starting with '.' are ignored: they are temporary directories of writers (backfill). Every
+    other entry that cannot be a generation is a ``scan_errors`` row, never an abort: a name that is
+    not UTF-8 (``bad_name``), a directory that cannot be listed or a symlink loop (``unreadable``), a
+    symlink whose real path leaves the store (``outside_store``, not followed: docs/hardening.md).
     """
     listed: dict[str, list[str]] = {}
     errors: list[tuple] = []
     gens_root = where.gens_root
-    for entry in os.scandir(gens_root):
-        if entry.name.startswith("."):
-            continue
-        if entry.name not in layout.STAGES or not entry.is_dir():
-            errors.append((f"{layout.GENS_DIR}/{entry.name}", None, None, None, "unexpected_entry", f"not a stage directory (expected {', '.join(layout.STAGES)})"))
+    roots = store_roots(where.data_root)
+
+    def error(rel: str, stage: str | None, kind: str, message: str) -> None:
+        errors.append((rel, stage, None, None, kind, message))
+
+    try:
+        with os.scandir(gens_root) as top:
+            for entry in top:
+                name = _printable(entry.name)
+                if entry.name.startswith("."):
+                    continue
+                if name != entry.name:
+                    error(f"{layout.GENS_DIR}/{name}", None, "bad_name", "entry name is not valid UTF-8")
+                elif entry.name not in layout.STAGES or not entry.is_dir():
+                    error(f"{layout.GENS_DIR}/{entry.name}", None, "unexpected_entry", f"not a stage directory (expected {', '.join(layout.STAGES)})")
+    except OSError as exc:
+        error(layout.GENS_DIR, None, "unreadable", f"cannot list: {exc.strerror or exc}")
     for stage in layout.STAGES:
         names: list[str] = []
+        stage_rel = f"{layout.GENS_DIR}/{stage}"
+        stage_dir = gens_root / stage
         try:
-            entries = os.scandir(gens_root / stage)
+            if stage_dir.is_symlink():
+                check_inside(stage_dir, roots)
+            entries = os.scandir(stage_dir)
         except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as exc:
+            error(stage_rel, stage, getattr(exc, "kind", "unreadable"), f"cannot list: {exc.strerror or exc}")
             continue
         with entries:
             for entry in entries:
                 if entry.name.startswith("."):
                     continue
-                if entry.is_dir():
+                name = _printable(entry.name)
+                rel = f"{stage_rel}/{name}"
+                if name != entry.name:
+                    error(rel, stage, "bad_name", "directory name is not valid UTF-8: it cannot be a generation id")
+                    continue
+                try:
+                    if entry.is_symlink():
+                        check_inside(entry.path, roots)
+                    is_dir = entry.is_dir()
+                except FileNotFoundError:
+                    error(rel, stage, "unexpected_entry", "a symlink to nothing where a generation directory was expected")
+                    continue
+                except OSError as exc:
+                    error(rel, stage, getattr(exc, "kind", "unreadable"), f"cannot read: {exc.strerror or exc}")
+                    continue
+                if is_dir:
                     names.append(entry.name)
                 else:
-                    errors.append((f"{layout.GENS_DIR}/{stage}/{entry.name}", stage, None, None, "unexpected_entry", "a file where a generation directory was expected"))
+                    error(rel, stage, "unexpected_entry", "a file where a generation directory was expected")
         names.sort()
         listed[stage] = names
     return listed, errors
+
+
+def _printable(name: str) -> str:
+    """``name`` itself when it is valid UTF-8, else with the undecodable bytes as ``\\xNN`` escapes."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 @dataclass
@@ -260,8 +307,8 @@ def _list_docs(where: layout.StoreLayout, gens_listed: dict[str, list[str]]) -> 
     """Documents of seed 000's docs store per stage, ``{doc_id: directory relative to the data root}``.
 
     ``docs/<stage>/<doc_id>/`` (flat, from 2025-09-07) and ``docs/<stage>/<logical_key_id>/<doc_id>/``
-    (nested, before): an entry holding only directories is a logical-key bucket, any other entry a
-    document. A doc_id that is also a gens id of the stage, or a second directory with the same
+    (nested, before): an entry holding only directories is a logical-key bucket (an empty one holds
+    no document: the era's pruner left such leftovers), any other entry a document. A doc_id that is also a gens id of the stage, or a second directory with the same
     doc_id (the flat one wins), is not indexed: it is a ``duplicate_id`` error, never dropped silently.
     """
     root = where.data_root / layout.DOCS_DIR
@@ -291,7 +338,7 @@ def _list_docs(where: layout.StoreLayout, gens_listed: dict[str, list[str]]) -> 
                 try:
                     with os.scandir(entry.path) as inner:
                         children = [e for e in inner if not e.name.startswith(".")]
-                    bucket = bool(children) and all(e.is_dir() for e in children)
+                    bucket = all(e.is_dir() for e in children)  # empty: a bucket whose documents were pruned
                 except OSError:
                     children, bucket = [], False  # the scan records why the directory cannot be read
                 if bucket:

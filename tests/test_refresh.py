@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -97,6 +99,41 @@ def test_cli_strict_fails_after_writing_the_index(tmp_path):
 # --- incremental refresh -----------------------------------------------------------------------
 
 MUTATIONS = ("add", "delete", "same_size_rewrite", "grow_raw", "drop_parsed", "add_parsed", "corrupt_json", "touch", "membership", "stray_file")
+MIXED_MUTATIONS = MUTATIONS + ("wide_membership", "doc_add", "doc_delete", "doc_rewrite", "doc_flatten", "gens_takes_doc_id", "sqlite_row", "copy_template")
+
+
+def docs_index_module():
+    """The real SQLiteDocumentsIndex of seed 000's era (tests/realwriter/docs_0907)."""
+    from realwriter.gens_common import import_gens_era
+
+    return import_gens_era("realwriter.docs_0907", "utils.documents_index")[0]
+
+
+def write_doc(root: Path, stage: str, doc_id: str, i: int, *, bucket: str | None = None) -> Path:
+    path = root / "docs" / stage / (f"{bucket}/{doc_id}" if bucket else doc_id)
+    path.mkdir(parents=True, exist_ok=True)
+    meta = {"task_id": f"task_{i}", "model_id": "m1", "function": f"{stage}_response"}
+    meta.update({"draft": {"combo_id": f"c{i % 2}", "draft_template": "t1"}, "essay": {"essay_template": f"e{i % 2}", "parent_doc_id": f"x_{i:04d}"}}.get(stage, {}))
+    (path / "metadata.json").write_text(json.dumps(meta, indent=2))
+    (path / "raw.txt").write_text(f"raw {i}\n")
+    (path / "parsed.txt").write_text(f"parsed {i}\n")
+    return path
+
+
+def make_mixed_store(root: Path, n: int = 5) -> Path:
+    """The small gens store plus seed 000's docs store (both nestings, documents.sqlite) and a wide cohort."""
+    make_small_store(root, n)
+    index = docs_index_module()
+    db = index.SQLiteDocumentsIndex(root / "db" / "documents.sqlite", root / "docs")
+    db.init_maybe_create_tables()
+    for i in range(3):
+        write_doc(root, "draft", f"x_{i:04d}", i, bucket=f"lk{i}")
+        write_doc(root, "essay", f"y_{i:04d}", i)
+        if i < 2:
+            db.insert_document(index.DocumentRow(doc_id=f"x_{i:04d}", logical_key_id=f"lk{i}", stage="draft", task_id=f"task_{i}", doc_dir=f"draft/lk{i}/x_{i:04d}", run_id=f"run{i}", template_id="t1", model_id="m1"))
+    db.close()
+    write_membership(root, "wide", "stage,gen_id,cohort_id,parent_gen_id,combo_id,template_id,llm_model_id,replicate\nessay,e_0001,wide,d_0001,c1,t1,m1,1\n")
+    return root
 
 
 def mutate(root: Path, kind: str, stage: str, i: int) -> str | None:
@@ -134,6 +171,51 @@ def mutate(root: Path, kind: str, stage: str, i: int) -> str | None:
     return f"{stage}/{gen_id}"
 
 
+def mutate_mixed(root: Path, kind: str, stage: str, i: int) -> str | None:
+    """The mutations of :func:`mutate`, plus changes to the docs store and to facts outside directories."""
+    doc_stage = "draft" if stage == "draft" else "essay"
+    doc_id = f"{'x' if doc_stage == 'draft' else 'y'}_{i % 4:04d}"
+    docs = {p.parent.name: p.parent for p in (root / "docs" / doc_stage).glob("**/metadata.json")}
+    if kind == "wide_membership":
+        write_membership(root, f"w_{stage}_{i}", f"stage,gen_id,combo_id,llm_model_id,replicate\n{stage},{stage[0]}_{i:04d},cw{i},mw{i},{i + 1}\n{doc_stage},{doc_id},cw{i},,\n")
+        return None
+    if kind == "sqlite_row":
+        con = sqlite3.connect(root / "db" / "documents.sqlite")
+        with con:
+            con.execute("INSERT OR REPLACE INTO documents (doc_id, logical_key_id, stage, task_id, doc_dir, status, run_id, template_id, created_at) VALUES (?, 'lk', ?, 't', 'd', 'ok', ?, ?, ?)",
+                        (doc_id, doc_stage, f"r{i}", f"tpl{i}", f"2025-09-0{1 + i % 5}T10:00:00.000Z"))
+        con.close()
+        return None
+    if kind == "copy_template":
+        (root / "1_raw").mkdir(exist_ok=True)
+        (root / "1_raw" / "essay_templates.csv").write_text(f"template_id,generator\ne{i % 2},copy\ne{1 - i % 2},llm\n")
+        return None
+    if kind == "doc_add":  # a new document, or its files written again where it is
+        bucket = docs[doc_id].parent.name if doc_id in docs and docs[doc_id].parent.name != doc_stage else None
+        write_doc(root, doc_stage, doc_id, i, bucket=bucket if doc_id in docs else (None if i % 2 else f"lk{i}"))
+        return f"{doc_stage}/{doc_id}"
+    if doc_id not in docs:
+        return mutate(root, kind, stage, i) if kind in MUTATIONS else None
+    if kind == "doc_delete":
+        shutil.rmtree(docs[doc_id])
+    elif kind == "doc_rewrite":
+        meta = docs[doc_id] / "metadata.json"
+        meta.write_text(meta.read_text().replace('"m1"', '"mZ"'))
+    elif kind == "doc_flatten":
+        target = root / "docs" / doc_stage / doc_id
+        if target == docs[doc_id]:
+            return None
+        shutil.move(docs[doc_id], target)
+    elif kind == "gens_takes_doc_id":  # a gens directory with the document's id: it wins from now on
+        source = root / "gens" / doc_stage / f"{doc_stage[0]}_0001"
+        if (root / "gens" / doc_stage / doc_id).exists() or not source.exists():
+            return None
+        shutil.copytree(source, root / "gens" / doc_stage / doc_id)
+    else:
+        return mutate(root, kind, stage, i)
+    return f"{doc_stage}/{doc_id}"
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.sampled_from(MUTATIONS), st.sampled_from(STAGES), st.integers(0, 5)), min_size=1, max_size=8))
 def test_incremental_refresh_equals_full_refresh(monkeypatch, mutations):
@@ -152,6 +234,25 @@ def test_incremental_refresh_equals_full_refresh(monkeypatch, mutations):
         # Only the touched directories were re-read; every other one was carried over from the index.
         assert incremental.unchanged == len(existing - touched)
         assert incremental.new + incremental.changed == len(existing & touched)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(MIXED_MUTATIONS), st.sampled_from(STAGES), st.integers(0, 5)), min_size=1, max_size=8))
+def test_incremental_refresh_equals_full_refresh_with_docs_and_borrowed_facts(monkeypatch, mutations):
+    """The same with seed 000's docs store, documents.sqlite, wide membership and essay templates."""
+    monkeypatch.setenv("GENSQL_RACY_WINDOW", "0.02")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = make_mixed_store(Path(tmp) / "store", n=5)
+        time.sleep(0.03)
+        refresh(root)
+        touched = {m for m in (mutate_mixed(root, *args) for args in mutations) if m}
+        incremental = refresh(root)
+        full_index = Path(tmp) / "full-index"
+        full = refresh(root, full_index, full=True)
+        assert snapshot_tables(root / "index") == snapshot_tables(full_index)
+        assert incremental.generations == full.generations
+        indexed = {f"{r['stage']}/{r['gen_id']}" for r in pq.read_table(full_index / "current" / "gens.parquet").to_pylist()}
+        assert incremental.unchanged == len(indexed - touched)
 
 
 def test_same_size_rewrite_right_after_a_refresh_is_seen(tmp_path):
