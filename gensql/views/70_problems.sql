@@ -4,7 +4,9 @@
 --                           empty_file, not_utf8, not_an_object, unreadable);
 --     any other scan_errors kind as itself: 'missing_metadata' (a generation directory without
 --                           metadata.json), 'bad_value' (a metadata value ignored), 'unexpected_entry',
---                           'bad_membership', 'internal';
+--                           'bad_membership', 'internal', 'duplicate_id' (a docs/ document not indexed
+--                           because a gens/ or another docs/ directory of the stage has its id),
+--                           'bad_sqlite' (db/documents.sqlite unreadable: docs rows keep their file facts);
 --     'parent_missing'      an essay or evaluation with no parent_gen_id, or whose parent_gen_id names
 --                           no generation directory in any stage (a dangling link);
 --     'parent_wrong_stage'  the parent exists, but not in the stage it must sit in (an essay's parent
