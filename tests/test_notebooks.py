@@ -301,6 +301,12 @@ def _polars_table(nb, tag: str) -> list[dict]:
 # --------------------------------------------------------------------------------------------------
 
 
+def known_sum(values) -> int | None:
+    """A report's token sum: NULL (unknown) when there are calls and none recorded it, never 0."""
+    values = list(values)
+    return None if values and all(x is None for x in values) else sum(x or 0 for x in values)
+
+
 def test_tokens_and_cost(executed, store):
     nb = executed("02_tokens_and_cost")
     _, truth = store
@@ -316,7 +322,7 @@ def test_tokens_and_cost(executed, store):
     assert set(shown) == set(per_model)
     for model, rows in per_model.items():
         assert shown[model]["model_calls"] == len(rows)
-        assert shown[model]["completion_tokens"] == sum(v["completion_tokens"] or 0 for v in rows)
+        assert shown[model]["completion_tokens"] == known_sum(v["completion_tokens"] for v in rows)
         assert shown[model]["prompt_tokens_est"] == sum(prompt_est(v) for v in rows)
         assert shown[model]["unpriced_calls"] == 0
     for model in ("sonnet-4", "gpt-4o"):  # exact rules: priced at their only price
@@ -333,7 +339,9 @@ def test_tokens_and_cost(executed, store):
     assert totals["calls_with_usage"] == sum(
         1 for v in calls if (v["prompt_tokens"], v["completion_tokens"], v["total_tokens"]) != (None, None, None))
     assert totals["completion_tokens"] == sum(v["completion_tokens"] or 0 for v in calls)
-    assert totals["cost_total_est"] == pytest.approx(sum(r["cost_total_est"] for r in shown.values()), abs=5e-4)
+    # the overall total covers every known part; a model whose output cost is unknown has no total of its own
+    known_parts = sum((r["cost_input_est"] or 0) + (r["cost_output"] or 0) for r in shown.values())
+    assert totals["cost_total_est"] == pytest.approx(known_parts, abs=5e-4)
 
     sql = by(table(nb, "sql-by-model"), "model_id")
     for model, rows in per_model.items():
@@ -347,16 +355,17 @@ def test_tokens_and_cost(executed, store):
     assert set(templates) == set(per_template)
     for key, rows in per_template.items():
         assert templates[key]["model_calls"] == len(rows)
-        assert templates[key]["completion_tokens"] == sum(v["completion_tokens"] or 0 for v in rows)
+        assert templates[key]["completion_tokens"] == known_sum(v["completion_tokens"] for v in rows)
 
     per_day = defaultdict(list)
     for v in calls:
         per_day[v["created_at"].date().isoformat()].append(v)
     days = by(_polars_table(nb, "by-day"), "day")
-    assert len(per_day) > 5 and set(days) == set(per_day)
+    # days with generations but no model call (the 2025-09-24 importer's copies) show model_calls 0
+    assert len(per_day) > 5 and {d for d, r in days.items() if r["model_calls"]} == set(per_day)
     for day, rows in per_day.items():
         assert days[day]["model_calls"] == len(rows)
-        assert days[day]["completion_tokens"] == sum(v["completion_tokens"] or 0 for v in rows)
+        assert days[day]["completion_tokens"] == known_sum(v["completion_tokens"] for v in rows)
 
     for tag in ("chart-model", "chart-day"):
         width, height = png_size(nb, tag)
@@ -371,7 +380,7 @@ def test_tokens_and_cost(executed, store):
         else:
             assert unpriced[model]["unpriced_calls"] == len(rows)
             assert unpriced[model]["cost_total_est"] is None
-            assert unpriced[model]["unpriced_completion_tokens"] == sum(v["completion_tokens"] or 0 for v in rows)
+            assert unpriced[model]["unpriced_completion_tokens"] == known_sum(v["completion_tokens"] for v in rows)
     left_out = [v for v in calls if v["model_id"] not in ("sonnet-4", "gpt-4o")]
     completion = sum(v["completion_tokens"] or 0 for v in left_out)
     assert f"left out, unpriced: {len(left_out)} calls, {completion:,} completion tokens" in stdout(nb, "unpriced-totals")

@@ -8,13 +8,13 @@ match on every row and column is an end-to-end check of the scanner against inde
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import pyarrow.parquet as pq
 import pytest
 
 from gensql import refresh
-from gensql.synth import make_sample_store, make_store
+from gensql.synth import ERAS, make_sample_store, make_store
 
 SKIP = {"era", "score_error_is_null"}
 
@@ -51,10 +51,10 @@ def check_against_truth(root, truth):
 def test_sample_store_index_matches_the_generator(tmp_path):
     truth = make_sample_store(tmp_path)
     result = check_against_truth(tmp_path, truth)
-    assert result.generations == 382
-    assert result.by_stage == {"draft": 74, "essay": 84, "evaluation": 224}
-    assert result.error_kinds == {"invalid_json": 3, "empty_file": 3, "bad_value": 3, "missing_metadata": 2, "not_utf8": 1, "not_an_object": 1, "unexpected_entry": 1, "bad_membership": 1}
-    assert {era: truth.count(era=era) for era in ("current", "transition", "single", "imported")} == {"current": 222, "transition": 64, "single": 55, "imported": 41}
+    assert result.generations == truth.n_gens
+    assert result.by_stage == truth.stage_counts
+    assert result.error_kinds == dict(Counter(e.kind for e in truth.scan_errors))
+    assert all(truth.count(era=era) > 0 for era in ERAS)  # every era has rows in the index
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -69,7 +69,51 @@ def test_committed_sample_store_indexes_with_the_expected_counts(tmp_path):
     from pathlib import Path
 
     data = Path(__file__).resolve().parents[1] / "data"
-    shutil.copytree(data / "gens", tmp_path / "gens")
-    shutil.copytree(data / "cohorts", tmp_path / "cohorts")
+    for entry in data.iterdir():
+        if entry.name != "index":
+            (shutil.copytree if entry.is_dir() else shutil.copy2)(entry, tmp_path / entry.name)
     result = refresh(tmp_path)
-    assert (result.generations, result.scan_errors, result.members) == (382, 15, 410)
+    truth = make_sample_store(tmp_path / "fresh")
+    assert (result.generations, result.scan_errors, result.members) == (truth.n_gens, len(truth.scan_errors), len(truth.membership))
+
+
+def test_backfill_of_the_sample_legacy_folders_follows_the_legacy_truth(tmp_path):
+    """gensql backfill migrates every legacy task the generator wrote, with the facts its task id
+    stands for, skips what the 2025-09-24 importer already copied, and a second run creates nothing."""
+    from gensql.backfill import backfill
+
+    truth = make_sample_store(tmp_path)
+    first = backfill(tmp_path, run_id="r1")
+    imported = [t for t in truth.legacy if t.imported_gen_id]
+    assert first.skipped == len(imported)
+    assert (first.errors, first.unresolved_parents, first.ignored) == ([], [], [])
+    assert backfill(tmp_path, run_id="r2").created == 0
+    refresh(tmp_path)
+    rows = pq.read_table(tmp_path / "index" / "current" / "gens.parquet").to_pylist()
+    new = [r for r in rows if (r["stage"], r["gen_id"]) not in truth.gens]
+    assert len(new) == first.created
+    by_task = defaultdict(list)
+    for r in new:
+        by_task[r["task_id"]].append(r)
+    tasks = {t.task_id: t for t in truth.legacy}
+    for t in truth.legacy:
+        got = by_task.get(t.task_id, [])
+        if t.imported_gen_id:
+            assert got == [], t.task_id  # never imported twice
+            continue
+        assert got, f"legacy task {t.task_id} was not migrated"
+        same_stage = [r for r in got if r["stage"] == t.stage]
+        assert same_stage, t.task_id
+        for r in same_stage:
+            assert (r["template_id"], r["model_id"]) == (t.template_id, t.model_id), t.task_id
+            if t.stage == "draft":
+                assert r["combo_id"] == t.combo_id
+            if t.copy:
+                assert r["mode"] == "copy" and not r["is_model_call"]
+        parent = tasks.get(t.parent_task_id) if t.parent_task_id else None
+        if parent is not None and t.stage == "evaluation":
+            ids = {r["gen_id"]: r for r in rows}
+            for r in same_stage:  # evaluations keep their parent: a generation of the parent task
+                assert r["parent_gen_id"] in ids, t.task_id
+                assert ids[r["parent_gen_id"]]["task_id"] == parent.task_id or r["parent_gen_id"] == parent.imported_gen_id, t.task_id
+    assert set(by_task) <= set(tasks)

@@ -15,6 +15,8 @@ from gensql.fields import GENS_COLUMN_ORDER
 from gensql.ids import logical_key_id
 from gensql.layout import (
     COHORTS_DIR,
+    DOCS_DB_FILE,
+    DOCS_DIR,
     GENS_DIR,
     JSON_FILES,
     KNOWN_FILES,
@@ -40,14 +42,25 @@ REQUIRED_KEYS = {
 
 
 def tree(root: Path, with_mtimes: bool = False) -> dict[str, object]:
-    """Every file under root's gens/ and cohorts/: relative path -> bytes (and mtime)."""
+    """Every file under root but its index: relative path -> bytes (and mtime)."""
     out: dict[str, object] = {}
-    for sub in (GENS_DIR, COHORTS_DIR):
+    for dirpath, dirs, files in os.walk(root):
+        if Path(dirpath) == root and "index" in dirs:
+            dirs.remove("index")
+        for name in files:
+            p = Path(dirpath) / name
+            rel = p.relative_to(root).as_posix()
+            out[rel] = (p.read_bytes(), p.stat().st_mtime_ns) if with_mtimes else p.read_bytes()
+    return out
+
+
+def leaf_dirs(root: Path) -> set[str]:
+    """Directories under gens/ and docs/ that hold files: one per generation or document."""
+    out = set()
+    for sub in (GENS_DIR, DOCS_DIR):
         for dirpath, _, files in os.walk(root / sub):
-            for name in files:
-                p = Path(dirpath) / name
-                rel = p.relative_to(root).as_posix()
-                out[rel] = (p.read_bytes(), p.stat().st_mtime_ns) if with_mtimes else p.read_bytes()
+            if files and Path(dirpath).parent.parent != root:  # not a stage directory's stray file
+                out.add(Path(dirpath).relative_to(root).as_posix())
     return out
 
 
@@ -81,7 +94,7 @@ def test_bench_is_deterministic(tmp_path: Path) -> None:
 def test_committed_sample_is_current(sample: tuple[Path, synth.StoreTruth]) -> None:
     root, _ = sample
     assert (REPO_DATA / GENS_DIR).is_dir(), "run: python -m gensql.synth sample data"
-    assert sorted(p.name for p in REPO_DATA.iterdir() if p.name != "index") == [COHORTS_DIR, GENS_DIR]
+    assert sorted(p.name for p in REPO_DATA.iterdir() if p.name != "index") == sorted(p.name for p in root.iterdir())
     committed, fresh = tree(REPO_DATA), tree(root)
     assert sorted(committed) == sorted(fresh), "data/ differs from make_sample_store: regenerate it"
     changed = [k for k in fresh if committed[k] != fresh[k]]
@@ -93,7 +106,7 @@ def test_committed_sample_is_current(sample: tuple[Path, synth.StoreTruth]) -> N
 
 def test_sample_size_and_shape(sample: tuple[Path, synth.StoreTruth]) -> None:
     _, truth = sample
-    assert 300 <= len(truth.gens) <= 400
+    assert 300 <= len(truth.gens) <= 450  # a few hundred: the committed sample stays small
     assert truth.n_gens == len(truth.gens)
     stages = Counter(g.stage for g in truth.gens.values())
     assert set(stages) == set(STAGES)
@@ -134,7 +147,8 @@ def test_sample_usage_copy_scores_and_lineage(sample: tuple[Path, synth.StoreTru
     assert any(x["is_model_call"] and x["completion_tokens"] is None and x["total_tokens"] is None for x in v)
     # copy-mode essays, some without prompt.txt, never model calls
     copies = [g for g in gens if g.values["mode"] == "copy"]
-    assert copies and all(not g.values["is_model_call"] and g.values["finish_reason"] == "copy" for g in copies)
+    assert copies and all(not g.values["is_model_call"] and g.values["finish_reason"] in ("copy", None) for g in copies)
+    assert any(g.values["finish_reason"] == "copy" for g in copies)  # older eras recorded no finish reason
     assert any(not g.values["has_prompt"] and not g.values["has_raw"] for g in copies)
     # truncation by each signal
     trunc = [x for x in v if x["status"] == "truncated"]
@@ -194,10 +208,10 @@ def test_values_keys(sample: tuple[Path, synth.StoreTruth]) -> None:
 
 def test_truth_matches_disk(sample: tuple[Path, synth.StoreTruth]) -> None:
     root, truth = sample
-    on_disk = {(p.parent.name, p.name) for p in (root / GENS_DIR).glob("*/*") if p.is_dir()}
-    assert on_disk == set(truth.gens)
+    assert leaf_dirs(root) == {g.values["gen_dir"] for g in truth.gens.values()}
     for (stage, gid), g in truth.gens.items():
-        d = root / GENS_DIR / stage / gid
+        d = root / g.values["gen_dir"]
+        assert (d.name, g.values["store_root"]) == (gid, g.values["gen_dir"].split("/")[0])
         names = {p.name for p in d.iterdir()}
         assert names <= set(KNOWN_FILES)
         v = g.values
@@ -208,6 +222,8 @@ def test_truth_matches_disk(sample: tuple[Path, synth.StoreTruth]) -> None:
         for flag, name in (("has_metadata", METADATA_FILE), ("has_raw_metadata", RAW_METADATA_FILE),
                            ("has_parsed_metadata", PARSED_METADATA_FILE)):
             assert v[flag] == (name in names)
+        if v["created_at_source"] == "sqlite":  # the documents index's insert time (checked in test_importer_docs_and_fat_eras)
+            continue
         source_file = {"raw": RAW_FILE, "parsed": PARSED_FILE, "raw_metadata": RAW_METADATA_FILE,
                        "metadata": METADATA_FILE, "dir": None}[v["created_at_source"]]
         path = d / source_file if source_file else d
@@ -305,3 +321,71 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "30 generations" in capsys.readouterr().err
     assert synth.main(["store", str(tmp_path / "s"), "--n", "30"]) == 2  # refuses a non-empty root
     assert "already has content" in capsys.readouterr().err
+
+
+# --- the real pipeline's other eras: legacy flat files, seed 000's docs store, 09-15, the 09-24 importer --
+
+
+def test_sample_has_every_legacy_era_with_task_tables_and_id_lists(sample: tuple[Path, synth.StoreTruth]) -> None:
+    import csv
+
+    root, truth = sample
+    assert {t.era for t in truth.legacy} == set(synth.LEGACY_ERAS)
+    assert {(t.era, t.kind) for t in truth.legacy} >= {
+        ("legacy_single", "generation"), ("legacy_single", "evaluation"), ("legacy_two_phase", "links"),
+        ("legacy_two_phase", "essay"), ("legacy_two_phase", "evaluation"), ("legacy_versioned", "draft"),
+        ("legacy_versioned", "essay"), ("legacy_versioned", "evaluation")}
+    models = {r["id"] for r in csv.DictReader((root / "1_raw" / "llm_models.csv").open())}
+    assert {"deepseek_r1_p", "gemini_2.5_flash"} <= models
+    tables = {}
+    for path in (root / "2_tasks").glob("*_tasks.csv"):
+        for r in csv.DictReader(path.open()):
+            key = next(k for k in r if k.endswith("task_id"))
+            tables[r[key]] = r
+    for t in truth.legacy:
+        # single underscores join the parts; only _vN is a version; -vN ends template ids
+        assert t.task_id.startswith(t.combo_id + "_") and "_" + t.template_id in t.task_id
+        assert t.in_task_table == (t.task_id in tables), t.task_id
+        for v in t.versions:
+            for kind, rel in v.files.items():
+                name = rel.rsplit("/", 1)[1]
+                assert (root / rel).is_file(), rel
+                assert name == (f"{t.task_id}_v{v.n}.txt" if v.n else f"{t.task_id}.txt")
+            if t.stage == "evaluation" and v.score is not None:
+                assert (root / v.files["parsed"]).read_text().rstrip().endswith(f"SCORE: {v.score:g}")
+    assert any(t.versions[-1].n >= 2 for t in truth.legacy)  # a versioned retry
+    assert any(t.copy for t in truth.legacy) and any(t.template_id.endswith("-v10") for t in truth.legacy)
+    legacy_files = {rel for t in truth.legacy for v in t.versions for rel in v.files.values()}
+    on_disk = {k for k in tree(root) if k.startswith(("3_generation/", "4_evaluation/"))}
+    assert on_disk == legacy_files
+
+
+def test_importer_docs_and_fat_eras(sample: tuple[Path, synth.StoreTruth]) -> None:
+    import sqlite3
+
+    root, truth = sample
+    imported = [t for t in truth.legacy if t.imported_gen_id]
+    assert imported and all(t.era == "legacy_two_phase" and t.stage in ("essay", "evaluation") for t in imported)
+    for t in imported:
+        g = truth.gens[(t.stage, t.imported_gen_id)]
+        meta = json.loads((root / g.values["gen_dir"] / METADATA_FILE).read_text())
+        assert meta["legacy_fields"]["origin_filename"] == t.versions[0].files["parsed"].rsplit("/", 1)[1]
+        assert meta["source_file"] == t.versions[0].files["parsed"] and g.era == "importer_0924"
+    docs = [g for g in truth.gens.values() if g.values["store_root"] == "docs"]
+    assert {g.era for g in docs} == {"docs_nested", "docs_flat"}
+    assert all(g.values["gen_dir"].count("/") == (3 if g.era == "docs_nested" else 2) for g in docs)
+    with sqlite3.connect(f"file:{root / DOCS_DB_FILE}?mode=ro", uri=True) as con:
+        in_db = {(s, d) for s, d in con.execute("SELECT stage, doc_id FROM documents")}
+    assert in_db == {(r.stage, r.doc_id) for r in truth.documents}
+    assert {(g.stage, g.gen_id) for g in docs if g.values["facts_from"] and "sqlite" in g.values["facts_from"]} == in_db
+    assert len(docs) > len(in_db)  # one document the index never recorded: no borrowed facts
+    assert any(g.values["facts_from"] == "sqlite,templates" and g.values["mode"] == "copy" for g in docs)
+    times = {r.doc_id: r.created_at for r in truth.documents}
+    assert all(g.values["created_at"] == times[g.gen_id] and g.values["created_at_source"] == "sqlite"
+               for g in docs if g.gen_id in times)
+    fat = [g for g in truth.gens.values() if g.era == "fat_0915"]
+    drafts = [g for g in fat if g.stage == "draft"]
+    assert drafts and all(g.values["facts_from"] == "membership" and g.values["combo_id"] for g in drafts)
+    for g in drafts:  # the combo is nowhere in the directory: only the wide membership line has it
+        assert "combo_id" not in (root / g.values["gen_dir"] / METADATA_FILE).read_text()
+    assert all(g.values["facts_from"] is None for g in truth.gens.values() if g.era in ("current", "transition"))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..layout import (
     COHORTS_DIR,
+    DOCS_DB_FILE,
     GENS_DIR,
     MEMBERSHIP_FILE,
     METADATA_FILE,
@@ -18,12 +19,17 @@ from ..layout import (
     STAGES,
 )
 from .era_current import render_split
+from .era_docs import ERA_FLAT, ERA_NESTED, DocRow, render_doc, write_db
+from .era_fat import ERA as FAT, MEMBERSHIP_COLUMNS as FAT_COLUMNS, render_fat
 from .era_imported import render_imported
+from .era_importer import ERA as IMPORTER, import_task
+from .era_legacy import LegacyWriter
 from .era_single import render_single
 from .model import GenDir, touch, write_gen
 from .plan import (
     COHORT_BASELINE,
     COHORT_EXPORT,
+    COHORT_FAT,
     COHORT_LEGACY,
     COHORT_RERUN,
     ERA_COHORT,
@@ -33,7 +39,7 @@ from .plan import (
     Planner,
     group_of,
 )
-from .truth import ExpectedError, StoreTruth, finish_truth
+from .truth import Borrowed, ExpectedError, StoreTruth, finish_truth
 from .vocab import (
     COPY_TEMPLATE,
     DRAFT_TEMPLATES,
@@ -42,7 +48,15 @@ from .vocab import (
     EVAL_MODELS,
     EVAL_TEMPLATES,
     MODELS,
+    LEGACY_COPY_TEMPLATE,
+    LEGACY_DRAFT_TEMPLATE,
+    LEGACY_ESSAY_TEMPLATE,
+    LEGACY_EVAL_MODELS,
+    LEGACY_EVAL_TEMPLATES,
+    LEGACY_GEN_MODELS,
+    LEGACY_LINKS_TEMPLATE,
     RERUN_EVAL_TEMPLATE,
+    b36,
     day,
 )
 
@@ -60,6 +74,8 @@ class MixedBuilder(Planner):
         self.gens: list[GenDir] = []
         self.by_id: dict[str, GenDir] = {}
         self.members: dict[str, list[tuple[str, str, dict]]] = {}
+        self.legacy = LegacyWriter(self)
+        self.doc_rows: list[DocRow] = []
 
     # ---- rendering -----------------------------------------------------------------------------
 
@@ -72,6 +88,8 @@ class MixedBuilder(Planner):
             render_split(p, g, self.rng)
         elif p.era == "single":
             render_single(p, g, self.rng)
+        elif p.era == FAT:
+            render_fat(p, g, self.rng)
         else:
             render_imported(p, g, self.rng)
         if p.stage == "evaluation":
@@ -295,6 +313,105 @@ class MixedBuilder(Planner):
         g.json[METADATA_FILE].set("meta_stage", "essay")
         g.json[PARSED_METADATA_FILE].set("meta_stage", "essay")
 
+    # ---- the real pipeline's other eras -------------------------------------------------------
+
+    def real_eras(self) -> None:
+        """Legacy flat files, the 09-24 importer's gens, seed 000's docs store, the 09-15 gens store."""
+        self.legacy.build()
+        self.importer()
+        self.docs()
+        for _ in range(2):
+            self.fat_family()
+
+    def importer(self) -> None:
+        """The 2025-09-24 importer's copies of the two-phase era's essays and evaluations."""
+        t = day(-2.5)
+        essays: dict[str, str] = {}
+        for task in [x for x in self.legacy.tasks if x.era == "legacy_two_phase" and x.stage in ("essay", "evaluation")]:
+            texts = {kind: self.legacy.files[path][0] for kind, path in task.versions[0].files.items()}
+            gen_id = self.new_id(task.stage, IMPORTER)
+            parent = essays.get(task.parent_task_id) if task.stage == "evaluation" else None
+            g = import_task(task, gen_id, texts, parent, t, LEGACY_LINKS_TEMPLATE,
+                            LEGACY_ESSAY_TEMPLATE if task.stage == "evaluation" else None)
+            if task.stage == "essay":
+                essays[task.task_id] = gen_id
+            task.imported_gen_id = gen_id
+            self.gens.append(g)
+            self.by_id[gen_id] = g
+            t += 2
+
+    def docs(self) -> None:
+        """Seed 000's docs store: one family in the nested layout, one in the flat layout."""
+        rng = self.rng
+        for era, t0 in ((ERA_NESTED, day(-6.6)), (ERA_FLAT, day(-6.1))):
+            nested = era == ERA_NESTED
+            run_id = "%08x-%04x-%04x-%04x-%012x" % tuple(rng.getrandbits(b) for b in (32, 16, 16, 16, 48))
+            combo, model = self.combo(), LEGACY_GEN_MODELS[nested]
+            t = t0
+
+            def doc(stage, task, template, doc_model, parent, prompt, raw, parsed, score, group, *, combo=None, in_db=True):
+                nonlocal t
+                t += rng.randint(40, 200)
+                doc_id, lk = self.new_id(stage, era), b36(rng.getrandbits(80) % 36**16, 16)
+                function = f"{stage}_response" if (not nested or stage == "essay") else None
+                g = render_doc(stage, doc_id, era, lk if nested else None, task_id=task, template=template, model=doc_model,
+                               parent=parent, combo=combo, function=function, prompt=prompt, raw=raw, parsed=parsed,
+                               score=score, t=t, group=group)
+                self.gens.append(g)
+                self.by_id[doc_id] = g
+                if in_db:
+                    from datetime import datetime, timedelta, timezone
+
+                    when = datetime.fromtimestamp(t, tz=timezone.utc) + timedelta(milliseconds=rng.randrange(1, 1000))
+                    self.doc_rows.append(DocRow(doc_id, lk, stage, task, parent, template, doc_model, run_id, when,
+                                                g.rel()[len("docs/"):], len(raw.decode()), len(parsed.decode()),
+                                                function))
+                return g
+
+            dtask = f"{combo}_{LEGACY_DRAFT_TEMPLATE}_{model}"
+            raw, parsed = self.legacy._draft_texts()
+            d = doc("draft", dtask, LEGACY_DRAFT_TEMPLATE, model, None, self.legacy._prompt("Think about", LEGACY_DRAFT_TEMPLATE).encode(),
+                    raw.encode(), parsed.encode(), None, f"draft|{combo}|{LEGACY_DRAFT_TEMPLATE}|{model}|1", combo=combo)
+            for et in (LEGACY_ESSAY_TEMPLATE, LEGACY_COPY_TEMPLATE):
+                etask = f"{dtask}_{et}"
+                copy = et == LEGACY_COPY_TEMPLATE
+                text = parsed if copy else self.legacy._essay_text()
+                prompt = None if copy else self.legacy._prompt("Write an essay", et, parsed).encode()
+                e = doc("essay", etask, et, model, d.gen_id, prompt, text.encode(), text.encode(), None,
+                        f"essay|{d.gen_id}|{et}|1")
+                for k, vm in enumerate(LEGACY_EVAL_MODELS):
+                    vt = LEGACY_EVAL_TEMPLATES[0]
+                    last = not nested and copy and k == len(LEGACY_EVAL_MODELS) - 1
+                    etext, score = self.legacy._eval_text(scored=not (not nested and not copy and k == 1))
+                    doc("evaluation", f"{etask}__{vt}__{vm}", vt, vm, e.gen_id, self.legacy._prompt("Evaluate", vt, text).encode(),
+                        etext.encode(), etext.encode(), score, f"evaluation|{e.gen_id}|{vt}|{vm}|1", in_db=not last)
+
+    def fat_family(self) -> None:
+        """A 2025-09-15 family: a draft, an LLM essay and a copy essay, evaluations; membership has the combo."""
+        rng = self.rng
+        combo = self.combo()
+        model = LEGACY_GEN_MODELS[rng.randrange(2)]
+
+        def add(p: Plan, row: dict) -> GenDir:
+            g = self.render(p)
+            g.row = {"cohort_id": COHORT_FAT, "parent_gen_id": p.parent, "combo_id": combo, "template_id": p.template, **row}
+            self.gens.append(g)
+            self.by_id[g.gen_id] = g
+            self.member(COHORT_FAT, g)
+            return g
+
+        d = add(self.plan("draft", FAT, template=LEGACY_DRAFT_TEMPLATE, model=model, combo=combo, outcome="ok"),
+                {"llm_model_id": model, "replicate": 1})
+        for et in (LEGACY_ESSAY_TEMPLATE, LEGACY_COPY_TEMPLATE):
+            copy = et == LEGACY_COPY_TEMPLATE
+            e = add(self.plan("essay", FAT, parent=d, template=et, model=None if copy else model, mode="copy" if copy else "llm",
+                              with_prompt=not copy), {"llm_model_id": model, "replicate": 1})
+            if PARSED_FILE not in e.text:
+                continue
+            for vt in LEGACY_EVAL_TEMPLATES:
+                vm = LEGACY_EVAL_MODELS[0]
+                add(self.plan("evaluation", FAT, parent=e, template=vt, model=vm), {"llm_model_id": vm, "replicate": 1})
+
     # ---- assembly ------------------------------------------------------------------------------
 
     def build(self, n: int) -> None:
@@ -321,6 +438,7 @@ class MixedBuilder(Planner):
             if g.era == "transition" and g.stage == "draft":
                 self.member(COHORT_BASELINE, g)
                 break
+        self.real_eras()
 
     def write(self, root: Path) -> StoreTruth:
         gens_root = root / GENS_DIR
@@ -328,6 +446,19 @@ class MixedBuilder(Planner):
             (gens_root / stage).mkdir(parents=True, exist_ok=True)
         for g in self.gens:
             write_gen(root, g)
+        for g in self.gens:  # docs/ bucket directories (nested layout): the time of their last document
+            if g.bucket:
+                touch(root / g.rel() / "..", max(x.dir_mtime for x in self.gens if x.bucket == g.bucket))
+        # the legacy flat folders, the pipeline's tables and seed 000's documents index
+        self.legacy.tables({}, day(-6.9))
+        for rel, (data, t) in sorted(self.legacy.files.items()):
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            touch(path, t)
+        if self.doc_rows:
+            write_db(root, self.doc_rows, day(-6.0))
+            touch(root / DOCS_DB_FILE, day(-6.0))
         # a stray file in a stage directory
         stray = gens_root / "essay" / STRAY_FILE
         stray.write_bytes(b"essays 2025-03-05: re-run the truncated ones with max_tokens=16384\n")
@@ -335,25 +466,28 @@ class MixedBuilder(Planner):
         # cohorts
         cohorts_root = root / COHORTS_DIR
         truth = StoreTruth(profile="mixed")
+        wide: list[tuple[str, int, str, str, dict[str, str]]] = []
         for cohort, rows in sorted(self.members.items()):
             cdir = cohorts_root / cohort
             cdir.mkdir(parents=True, exist_ok=True)
-            if cohort == COHORT_LEGACY:
-                header = ["cohort_id", "stage", "gen_id", "parent_gen_id", "combo_id", "template_id",
-                          "llm_model_id", "replicate", "essay_task_id"]
+            header = {COHORT_LEGACY: ["cohort_id", "stage", "gen_id", "parent_gen_id", "combo_id", "template_id",
+                                      "llm_model_id", "replicate", "essay_task_id"],
+                      COHORT_FAT: list(FAT_COLUMNS)}.get(cohort)
+            if header:  # an old wide membership file
                 lines = [",".join(header)]
-                for stage, gid, row in rows:
-                    vals = [cohort, stage, gid, row.get("parent_gen_id"), row.get("combo_id"),
-                            row.get("template_id"), row.get("llm_model_id"), row.get("replicate"), row.get("essay_task_id")]
-                    lines.append(",".join("" if v is None else str(v) for v in vals))
+                for i, (stage, gid, row) in enumerate(rows, start=1):
+                    row = {**row, "cohort_id": cohort, "stage": stage, "gen_id": gid}
+                    cells = ["" if row.get(c) is None else str(row.get(c)) for c in header]
+                    lines.append(",".join(cells))
+                    wide.append((cohort, i, stage, gid, dict(zip(header, cells))))
             else:
                 lines = ["stage,gen_id"] + [f"{stage},{gid}" for stage, gid, _ in rows]
             path = cdir / MEMBERSHIP_FILE
             path.write_bytes(("\n".join(lines) + "\n").encode("utf-8"))
-            t_cohort = day(WINDOWS["rerun" if cohort == COHORT_RERUN else
-                                     "current" if cohort == COHORT_BASELINE else "single"][0])
+            t_cohort = day(WINDOWS["rerun" if cohort == COHORT_RERUN else "current" if cohort == COHORT_BASELINE
+                                   else FAT if cohort == COHORT_FAT else "single"][0])
             touch(path, t_cohort)
-            if cohort != COHORT_LEGACY:
+            if not header:
                 counts = {s: sum(1 for st, _, _ in rows if st == s) for s in STAGES}
                 manifest = {"cohort_id": cohort, "description": f"cohort {cohort}", "members": len(rows),
                             "stages": counts}
@@ -369,7 +503,11 @@ class MixedBuilder(Planner):
         (cdir / MEMBERSHIP_FILE).write_bytes(("\n".join(bad) + "\n").encode("utf-8"))
         touch(cdir / MEMBERSHIP_FILE, day(9.9))
         truth.cohorts = sorted(list(self.members) + [COHORT_EXPORT])
-        finish_truth(truth, self.gens)
+        copy_templates = frozenset(t for t, gen in self.legacy.essay_generators.items() if gen == "copy")
+        documents = {(r.stage, r.doc_id): r for r in self.doc_rows}
+        finish_truth(truth, self.gens, Borrowed(wide, documents, copy_templates))
+        truth.legacy = self.legacy.tasks
+        truth.documents = list(self.doc_rows)
         truth.scan_errors.append(ExpectedError("essay", None, None, "unexpected_entry", f"{GENS_DIR}/essay/{STRAY_FILE}"))
         truth.scan_errors.append(ExpectedError(None, None, MEMBERSHIP_FILE, "bad_membership",
                                                f"{COHORTS_DIR}/{COHORT_EXPORT}/{MEMBERSHIP_FILE}"))

@@ -68,6 +68,8 @@ class GenDir:
         self.dir_mtime = 0
         self.score: float | None = None  # the score parsed.txt is meant to carry
         self.row: dict[str, object] = {}  # extra columns for old-style membership files
+        self.store_root = GENS_DIR  # or seed 000's docs/ (layout.DOCS_DIR)
+        self.bucket: str | None = None  # docs/ nested layout: the logical_key_id directory above the doc
 
     def add_json(self, name: str, j: JsonFile, t: int) -> JsonFile:
         self.json[name] = j
@@ -92,7 +94,8 @@ class GenDir:
         self.score = score if data is not None else None
 
     def rel(self, name: str | None = None) -> str:
-        base = f"{GENS_DIR}/{self.stage}/{self.gen_id}"
+        bucket = f"{self.bucket}/" if self.bucket else ""
+        base = f"{self.store_root}/{self.stage}/{bucket}{self.gen_id}"
         return base if name is None else f"{base}/{name}"
 
 
@@ -112,13 +115,13 @@ def _encode_json(j: JsonFile, kind: str | None) -> bytes:
     return text.encode("utf-8")
 
 
-
 def touch(path: Path | int, t: int) -> None:
     os.utime(path, ns=(t * 1_000_000_000, t * 1_000_000_000))
 
 
 def write_gen(root: Path, g: GenDir) -> None:
-    d = root / GENS_DIR / g.stage / g.gen_id
+    d = root / g.rel()
+    d.parent.mkdir(parents=True, exist_ok=True)  # a docs/ bucket directory (its mtime: set by the caller)
     d.mkdir()
     for name, j in g.json.items():
         path = d / name

@@ -32,6 +32,10 @@ COHORT_LEGACY = "2025-03-01-legacy"
 COHORT_BASELINE = "2025-03-05-baseline"
 COHORT_RERUN = "2025-03-08-rerun"
 COHORT_EXPORT = "2025-03-10-export"
+#: The 2025-09-15 era's cohort (a wide membership.csv: the only record of combo ids).
+COHORT_FAT = "2025-02-24-fat"
+#: The Dagster run that wrote the 2025-09-15 era's generations.
+FAT_RUN_ID = "6f1c9e20-5b3d-4c8a-9e71-0915a2d4c3b8"
 
 #: era -> (planning day, first generation day, last generation day); days after 2025-03-01 00:00 UTC.
 WINDOWS = {
@@ -40,9 +44,10 @@ WINDOWS = {
     "transition": (2.4, 2.5, 4.3),
     "current": (4.4, 4.5, 7.8),
     "rerun": (8.0, 8.1, 9.8),
+    "fat_0915": (-5.0, -4.9, -3.2),
 }
 ERA_COHORT = {"single": COHORT_LEGACY, "imported": COHORT_LEGACY, "transition": COHORT_LEGACY,
-               "current": COHORT_BASELINE}
+              "current": COHORT_BASELINE, "fat_0915": COHORT_FAT}
 ERA_SHARE = (("single", 0.12), ("imported", 0.10), ("transition", 0.18), ("current", 0.60))
 
 OUTCOMES = {
@@ -50,6 +55,7 @@ OUTCOMES = {
                 ("parse_flag_false", 1), ("empty_raw", 1), ("unparseable", 2)),
     "single": (("ok", 85), ("truncated", 6), ("parse_error", 5), ("skipped", 4)),
     "imported": (("ok", 92), ("parse_error", 4), ("unparseable", 4)),
+    "fat_0915": (("ok", 86), ("truncated", 6), ("parse_error", 5), ("unparseable", 3)),
 }
 OUTCOMES["transition"] = OUTCOMES["current"]
 SHAPES = (("cm", 75), ("openai", 8), ("total", 5), ("anthropic", 7), ("null", 5))
@@ -214,6 +220,8 @@ class Planner:
                                     model if stage != "essay" else None) if x)
         if window == "rerun" or era in ("current", "transition"):
             run_id: str | None = self.run_ids["rerun" if window == "rerun" else era]
+        elif era == "fat_0915":
+            run_id = FAT_RUN_ID
         elif era == "single":
             run_id = f"r2025030{1 + (t - T0) // DAY}-{'abc'[t % 3]}"
         else:
@@ -225,8 +233,9 @@ class Planner:
             combo=combo, replicate=replicate, mode=mode, outcome=outcome,
             run_id=run_id,
             task_id=task, parent_task=parent_task, t_plan=self.t_plan(window), t_gen=t,
-            shape=shape or ("cm" if era in ("single", "imported") else self.pick(SHAPES)),
-            trunc=trunc or rng.choice(("length", "length", "cap", "provider", "openai")),
+            shape=shape or ("cm" if era in ("single", "imported", "fat_0915") else self.pick(SHAPES)),
+            trunc=trunc or (rng.choice(("length", "cap")) if era == "fat_0915" else
+                            rng.choice(("length", "length", "cap", "provider", "openai"))),
             trunc_parsed=trunc_parsed,
         )
         self.call_facts(p)

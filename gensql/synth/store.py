@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..layout import COHORTS_DIR, GENS_DIR
+from ..layout import COHORTS_DIR, DOCS_DIR, GENS_DIR
 from .bench import make_bench
 from .mixed import MixedBuilder
 from .truth import StoreTruth
@@ -16,7 +16,7 @@ SAMPLE_N = 360
 
 
 def _check_empty(root: Path) -> None:
-    for sub in (GENS_DIR, COHORTS_DIR):
+    for sub in (GENS_DIR, COHORTS_DIR, DOCS_DIR):
         p = root / sub
         if p.exists() and any(p.iterdir()):
             raise FileExistsError(f"{p} already has content: synth writes into an empty data root")
@@ -27,9 +27,11 @@ def make_store(root: Path, *, n: int, seed: int = 0, profile: str = "mixed") -> 
 
     ``profile="mixed"``: every era and every anomaly (see the module docstring). ``n`` is a target:
     the mixed profile always writes a fixed kit of 61 directories that carries each anomaly at least
-    once plus at least one realistic family per era (``n=0`` gives 80 to 120 directories), then fills
-    up to roughly ``n`` (within a few percent) with families: draft -> essays -> evaluations, with
-    replicates, retries in a later cohort, and outcomes drawn in realistic proportions.
+    once plus at least one realistic family per era, and the real pipeline's other eras (about 36
+    generation and document directories of the 2025-09-15 gens store, the 09-24 importer and seed
+    000's docs store, and 40 legacy flat-file tasks); ``n=0`` gives 110 to 160 directories. It then
+    fills up to roughly ``n`` (within a few percent) with families: draft -> essays -> evaluations,
+    with replicates, retries in a later cohort, and outcomes drawn in realistic proportions.
     ``ExpectedGen.logical_group`` names the product the generator *meant*. Where a corrupted or
     missing metadata.json hides key parts the scanner's logical key is built from less, but the store
     is made so that grouping by either gives the same partition of directories.

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from ..layout import (
+    DOCS_DIR,
     JSON_FILES,
     METADATA_FILE,
     PARENT_STAGE,
@@ -22,8 +23,13 @@ from ..layout import (
 )
 from .model import GenDir
 
-#: Format eras of a generation directory (see ``store-formats.md``).
-ERAS: tuple[str, ...] = ("current", "transition", "single", "imported")
+#: Format eras of a generation directory (see ``store-formats.md`` and docs/eras.md): the synthetic
+#: ``current`` / ``transition`` / ``single`` / ``imported`` eras, and those written as the real pipeline
+#: wrote them: ``fat_0915`` (974def2, combo only in the wide membership.csv), ``importer_0924`` (the
+#: 2025-09-24 importer's copies of legacy texts), seed 000's docs store in both nestings
+#: (``docs_nested``, ``docs_flat``). The legacy flat-file eras are not generation directories:
+#: see ``era_legacy.LEGACY_ERAS`` and ``StoreTruth.legacy``.
+ERAS: tuple[str, ...] = ("current", "transition", "single", "imported", "fat_0915", "importer_0924", "docs_nested", "docs_flat")
 #: ``scan_errors.kind`` values the mixed profile produces.
 ERROR_KINDS: tuple[str, ...] = (
     "invalid_json",
@@ -47,7 +53,7 @@ class ExpectedGen:
 
     stage: str
     gen_id: str
-    era: str  # "current" | "transition" | "single" | "imported"
+    era: str  # one of ERAS
     values: dict[str, object]  # expected ``gens`` column values (names from fields.GENS_COLUMN_ORDER)
     logical_group: str  # the generator's name for the logical product; attempts of one product share it
 
@@ -81,6 +87,10 @@ class StoreTruth:
     n_gens: int = 0
     #: Generation directories per stage (also set for the bench profile).
     stage_counts: dict[str, int] = field(default_factory=dict)
+    #: The legacy flat-file tasks written (era_legacy.LegacyTask): migrated by backfill, never indexed.
+    legacy: list = field(default_factory=list)
+    #: The rows of db/documents.sqlite (era_docs.DocRow), one per docs/ directory but one.
+    documents: list = field(default_factory=list)
 
     _ATTRS = ("stage", "gen_id", "era", "logical_group")
 
@@ -200,6 +210,7 @@ def _expect(g: GenDir) -> dict[str, object]:
         "gen_id": g.gen_id,
         "stage": g.stage,
         "gen_dir": g.rel(),
+        "store_root": g.store_root,
         "model_id": m.get("model_id"),
         "template_id": m.get("template_id"),
         "parent_gen_id": m.get("parent_gen_id"),
@@ -243,7 +254,95 @@ def _expect(g: GenDir) -> dict[str, object]:
 
 
 
-def finish_truth(truth: StoreTruth, gens: list[GenDir]) -> None:
+@dataclass(frozen=True)
+class Borrowed:
+    """The facts refresh borrows from outside the directories (docs/eras.md, D1/D2)."""
+
+    #: wide membership lines: (cohort_id, line, stage, gen_id, {column: cell text}) in file order
+    membership: list[tuple[str, int, str, str, dict[str, str]]]
+    #: db/documents.sqlite rows by (stage, doc_id): objects with run_id, task_id, template_id,
+    #: model_id, parent_doc_id, created_at
+    documents: dict[tuple[str, str], object]
+    #: essay templates whose generator is copy in 1_raw/essay_templates.csv
+    copy_templates: frozenset[str]
+
+
+#: gens column <- wide membership columns, first non-null wins (gensql.fields.MEMBERSHIP_FACTS).
+_MEMBERSHIP_FACTS = {
+    "combo_id": ("combo_id",),
+    "template_id": ("template_id", "draft_template", "essay_template", "evaluation_template", "essay_template_id"),
+    "model_id": ("llm_model_id", "model_id"),
+    "parent_gen_id": ("parent_gen_id", "parent_doc_id"),
+    "replicate": ("replicate",),
+}
+
+
+def _cell(text: str | None) -> str | None:
+    if text is None or text.strip().lower() in NULL_LIKE:
+        return None
+    return text.strip()
+
+
+def _member_facts(borrowed: Borrowed) -> dict[tuple[str, str], dict[str, object]]:
+    """Per member: the first non-null value of each fact, by cohort id then line."""
+    out: dict[tuple[str, str], dict[str, object]] = {}
+    for _, _, stage, gen_id, cells in sorted(borrowed.membership, key=lambda m: (m[0], m[1])):
+        facts = out.setdefault((stage, gen_id), {})
+        for column, keys in _MEMBERSHIP_FACTS.items():
+            if facts.get(column) is not None:
+                continue
+            value = next((c for c in (_cell(cells.get(k)) for k in keys) if c is not None), None)
+            if column == "replicate" and value is not None:
+                try:
+                    value = int(float(value))
+                except ValueError:
+                    value = None
+            facts[column] = value
+    return out
+
+
+def _recorded_replicate(g: GenDir) -> bool:
+    """A JSON file wrote a replicate that is not null-like (the scan's default 1 is not recorded)."""
+    for name, j in g.json.items():
+        if name in g.corrupt or "replicate" not in j.obj or j.obj["replicate"] is None:
+            continue
+        if str(j.obj["replicate"]).strip().lower() not in NULL_LIKE:
+            return True
+    return False
+
+
+def _borrow(g: GenDir, v: dict[str, object], member: dict[str, object] | None, borrowed: Borrowed) -> None:
+    """The post-pass of refresh: fill only where the directory left a column NULL; say where from."""
+    used = []
+    if member:
+        filled = False
+        for column in ("combo_id", "template_id", "model_id", "parent_gen_id"):
+            if v[column] is None and member.get(column) is not None:
+                v[column], filled = member[column], True
+        rep = member.get("replicate")
+        if rep is not None and rep != v["replicate"] and not _recorded_replicate(g):
+            v["replicate"], filled = rep, True
+        if filled:
+            used.append("membership")
+    row = borrowed.documents.get((g.stage, g.gen_id)) if g.store_root == DOCS_DIR else None
+    if row is not None:
+        for column, value in (("run_id", row.run_id), ("task_id", row.task_id), ("template_id", row.template_id),
+                              ("model_id", row.model_id), ("parent_gen_id", row.parent_doc_id)):
+            if v[column] is None and value is not None:
+                v[column] = value
+        v["created_at"], v["created_at_source"] = row.created_at, "sqlite"
+        used.append("sqlite")
+    if g.stage == "essay" and v["mode"] is None and v["template_id"] in borrowed.copy_templates:
+        v["mode"], v["is_model_call"] = "copy", False
+        if v["status"] == "gen_error" and not v["has_raw"] and not v["has_parsed"]:
+            v["status"] = "skipped"
+        used.append("templates")
+    v["facts_from"] = ",".join(used) or None
+
+
+def finish_truth(truth: StoreTruth, gens: list[GenDir], borrowed: Borrowed | None = None) -> None:
+    borrowed = borrowed or Borrowed([], {}, frozenset())
+    members = _member_facts(borrowed)
     stages_of: dict[str, set[str]] = {}
     for g in gens:
         stages_of.setdefault(g.gen_id, set()).add(g.stage)
@@ -262,6 +361,7 @@ def finish_truth(truth: StoreTruth, gens: list[GenDir]) -> None:
         per_gen[(e.stage, e.gen_id)] = per_gen.get((e.stage, e.gen_id), 0) + 1  # type: ignore[index]
     for g in gens:
         v = _expect(g)
+        _borrow(g, v, members.get((g.stage, g.gen_id)), borrowed)
         v["error_count"] = per_gen.get((g.stage, g.gen_id), 0)
         key = (g.stage, g.gen_id)
         assert key not in truth.gens, key

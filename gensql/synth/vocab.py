@@ -90,3 +90,26 @@ def b36(n: int, width: int) -> str:
 def day(d: float) -> int:
     return T0 + int(d * DAY)
 
+
+# --------------------------------------------------------------------------------------------------
+# The real pipeline's own ids (legacy flat files, seed 000's docs store, the 2025-09-15 gens store):
+# model ids and template ids contain '_', '-' and '.', and '-vN' ends template ids.
+# --------------------------------------------------------------------------------------------------
+
+#: id -> provider model name, as in the pipeline's data/1_raw/llm_models.csv.
+LEGACY_MODELS: dict[str, str] = {
+    "deepseek_r1_p": "deepseek/deepseek-r1",
+    "gemini_2.5_flash": "google/gemini-2.5-flash",
+    "gemini_25_pro": "google/gemini-2.5-pro",
+    "sonnet-4": "anthropic/claude-sonnet-4",
+    "qwen3-235b-a22b": "qwen/qwen3-235b-a22b",
+}
+LEGACY_GEN_MODELS = ("deepseek_r1_p", "gemini_2.5_flash")
+LEGACY_EVAL_MODELS = ("sonnet-4", "gemini_25_pro")
+#: Single-phase generation template (d4d2215), links/draft templates, essay templates, evaluation templates.
+LEGACY_GENERATION_TEMPLATE = "creative-synthesis-v7"
+LEGACY_LINKS_TEMPLATE = "creative-synthesis-v10"
+LEGACY_DRAFT_TEMPLATE = "deliberate-rolling-thread-v2"
+LEGACY_ESSAY_TEMPLATE = "creative-synthesis-v10"
+LEGACY_COPY_TEMPLATE = "parsed-from-links-v1"  # essay generator 'copy' in 1_raw/essay_templates.csv
+LEGACY_EVAL_TEMPLATES = ("daydreaming-verification-v2", "style-coherence-v3")
