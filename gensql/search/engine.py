@@ -7,7 +7,8 @@ adds the new ones, and commits. The previous snapshot's directory stays byte-for
 a refresh killed at any moment leaves the previous searchable state whole, and a reader of a snapshot
 only ever finds texts of that snapshot.
 
-One document per text file: ``key`` (``<gen_dir>/<file>``, the delete term), ``gen_id``, ``stage``,
+One document per text file: ``gen_key`` (``<stage>/<gen_id>``, the delete term: a changed generation
+has all its texts re-indexed), ``gen_id``, ``stage``, ``gen_dir``,
 ``file`` (prompt, raw, parsed) and ``text`` (tokenised, positions kept for phrase queries, not
 stored: snippets are cut from the file when a hit is shown). Texts longer than
 :data:`SEARCH_MAX_CHARS` are indexed up to that cap (the ``texts`` table flags them).
@@ -21,12 +22,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.compute as pc
+from ..texts import SEARCH_MAX_CHARS
 
 SEARCH_DIR = "search"
-#: Characters of one text that are indexed; the rest of a longer text is not searchable.
-SEARCH_MAX_CHARS = 1_000_000
 #: tantivy's writer memory budget (it flushes a segment when full) and threads.
 _WRITER_HEAP = 96 * 1024 * 1024
 _WRITER_THREADS = 2
@@ -40,7 +38,7 @@ def schema():
     import tantivy
 
     builder = tantivy.SchemaBuilder()
-    builder.add_text_field("key", stored=False, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("gen_key", stored=False, tokenizer_name="raw", index_option="basic")
     builder.add_text_field("gen_id", stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_text_field("stage", stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_text_field("file", stored=True, tokenizer_name="raw", index_option="basic")
@@ -77,58 +75,35 @@ def _seed_from(previous: Path | None, target: Path) -> None:
             shutil.copy2(src, dst)
 
 
-def _keys(table: pa.Table) -> pa.Array:
-    return pc.binary_join_element_wise(table.column("gen_dir"), table.column("file"), "/")
-
-
-def plan_changes(texts: pa.Table, previous: pa.Table | None) -> tuple[pa.Table, list[str]]:
-    """The text rows to (re-)index and the keys to delete, from the new and previous ``texts`` tables.
-
-    A text is re-indexed when it is new or its sha256 changed; a key is deleted when its text changed
-    or vanished. Texts without a sha256 (unreadable) are not indexed.
-    """
-    readable = texts.filter(pc.is_valid(texts.column("sha256")))
-    if previous is None:
-        return readable, []
-    old = previous.filter(pc.is_valid(previous.column("sha256")))
-    new_sig = pc.binary_join_element_wise(_keys(readable), readable.column("sha256"), "\x1f")
-    old_sig = pc.binary_join_element_wise(_keys(old), old.column("sha256"), "\x1f")
-    add = readable.filter(pc.invert(pc.is_in(new_sig, value_set=old_sig)))
-    gone = old.filter(pc.invert(pc.is_in(old_sig, value_set=new_sig)))
-    return add, _keys(gone).to_pylist()
-
-
 def update_search_index(
     data_root: Path,
     target: Path,
     previous: Path | None,
-    texts: pa.Table,
-    previous_texts: pa.Table | None,
+    remove: Iterable[str],
+    add: Iterable[dict],
     read_text: Callable[[Path], str | None] | None = None,
 ) -> SearchIndexStats:
-    """Make ``target`` the search index for ``texts``, starting from the index at ``previous``.
+    """Make ``target`` the search index of a new snapshot, starting from the index at ``previous``.
 
-    ``texts`` needs the columns ``gen_id``, ``stage``, ``gen_dir``, ``file``, ``sha256`` (see the
-    ``texts`` table). Without a usable previous index every text is indexed.
+    ``remove``: generation keys (``<stage>/<gen_id>``) whose texts leave the index (changed or
+    deleted directories); ``add``: text rows (``gen_id``, ``stage``, ``gen_dir``, ``file``) to index,
+    read from the store now. Without a usable previous index, pass every text in ``add``.
     """
     import tantivy
 
     read = read_text or _read_text
     if previous is not None and not (previous / "meta.json").is_file():
-        previous, previous_texts = None, None
+        raise FileNotFoundError(f"no search index at {previous}")
     _seed_from(previous, target)
     index = tantivy.Index(schema(), path=str(target), reuse=True)
-    add, delete = plan_changes(texts, previous_texts)
     stats = SearchIndexStats()
     writer = index.writer(_WRITER_HEAP, _WRITER_THREADS)
     try:
-        for key in delete:
-            writer.delete_documents_by_term("key", key)
-        stats.deleted = len(delete)
-        # Deleting every re-indexed key first makes an update of an unchanged key harmless.
-        for key in _keys(add).to_pylist():
-            writer.delete_documents_by_term("key", key)
-        for row in _rows(add):
+        if previous is not None:
+            for key in remove:
+                writer.delete_documents_by_term("gen_key", key)
+                stats.deleted += 1
+        for row in add:
             text = read(data_root / row["gen_dir"] / _file_name(row["file"]))
             if text is None:
                 continue
@@ -136,7 +111,7 @@ def update_search_index(
                 text = text[:SEARCH_MAX_CHARS]
                 stats.capped += 1
             writer.add_document(tantivy.Document(
-                key=f"{row['gen_dir']}/{row['file']}", gen_id=row["gen_id"], stage=row["stage"],
+                gen_key=f"{row['stage']}/{row['gen_id']}", gen_id=row["gen_id"], stage=row["stage"],
                 file=row["file"], gen_dir=row["gen_dir"], text=text,
             ))
             stats.added += 1
@@ -154,12 +129,6 @@ def update_search_index(
     stats.documents = index.searcher().num_docs
     stats.size_bytes = sum(e.stat().st_size for e in os.scandir(target) if e.is_file())
     return stats
-
-
-def _rows(table: pa.Table) -> Iterable[dict]:
-    cols = ("gen_id", "stage", "gen_dir", "file")
-    for batch in table.select(list(cols)).to_batches(8192):
-        yield from batch.to_pylist()
 
 
 def _file_name(kind: str) -> str:
