@@ -271,7 +271,9 @@ def show(gen_id, stage, text, as_json, data_root):
     if text:
         content = report.generation[text]
         if content is None:
-            raise GensqlError(f"{report.row['gen_dir']} has no {text.replace('_text', '')}.txt")
+            name = f"{text.replace('_text', '')}.txt"
+            why = [p for p in report.generation["problems"] if p.startswith(name + ":")]
+            raise GensqlError(f"{report.row['gen_dir']}/{why[0]}" if why else f"{report.row['gen_dir']} has no {name}")
         click.echo(content, nl=not content.endswith("\n"))
         return
     fields = {c: report.row.get(c) for c in SHOW_COLUMNS}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
 
 import orjson
@@ -17,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from . import layout
+from .safeio import check_inside, read_file, store_roots
 
 MEMBERSHIP_SCHEMA = pa.schema([
     pa.field("cohort_id", pa.string()),
@@ -32,8 +34,8 @@ def read_memberships(data_root: Path) -> tuple[pa.Table, list[tuple]]:
     rows: dict[str, list] = {name: [] for name in MEMBERSHIP_SCHEMA.names}
     fast_tables: list[pa.Table] = []  # current-form files, kept as Arrow (no Python object per row)
     errors: list[tuple] = []
-    cohorts_root = data_root / layout.COHORTS_DIR
-    paths = sorted(cohorts_root.glob(f"*/{layout.MEMBERSHIP_FILE}")) if cohorts_root.is_dir() else []
+    roots = store_roots(data_root)
+    paths = _membership_paths(data_root, roots, errors)
     for path in paths:
         cohort_id = path.parent.name
         rel = f"{layout.COHORTS_DIR}/{cohort_id}/{layout.MEMBERSHIP_FILE}"
@@ -42,12 +44,12 @@ def read_memberships(data_root: Path) -> tuple[pa.Table, list[tuple]]:
             errors.append((rel, None, None, layout.MEMBERSHIP_FILE, kind, message))
 
         try:
-            text = path.read_bytes().decode("utf-8-sig")
+            text = read_file(str(path), roots)[0].decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             error("bad_membership", f"not valid UTF-8 at byte {exc.start}")
             continue
-        except OSError as exc:
-            error("unreadable", f"cannot read: {exc.strerror or exc}")
+        except OSError as exc:  # UnsafeFileError names its kind: unreadable, too_large, outside_store
+            error(getattr(exc, "kind", "unreadable"), f"cannot read: {exc.strerror or exc}")
             continue
         fast = _read_fast(text, cohort_id, error)
         if fast is not None:
@@ -77,6 +79,46 @@ def read_memberships(data_root: Path) -> tuple[pa.Table, list[tuple]]:
     table = pa.concat_tables([pa.table(rows, schema=MEMBERSHIP_SCHEMA), *fast_tables])
     # Cohort order, then line order, whichever reader a file went through.
     return table.sort_by([("cohort_id", "ascending"), ("line", "ascending")]), errors
+
+
+def _membership_paths(data_root: Path, roots: tuple[str, ...], errors: list[tuple]) -> list[Path]:
+    """``membership.csv`` of every cohort directory, in cohort order, by :mod:`gensql.safeio`'s rules.
+
+    ``cohorts/`` or a cohort directory that cannot be read, or a cohort symlink leading outside the
+    store, is a ``scan_errors`` row: its members are never silently missing.
+    """
+    cohorts_root = data_root / layout.COHORTS_DIR
+    try:
+        with os.scandir(cohorts_root) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    except OSError as exc:
+        errors.append((layout.COHORTS_DIR, None, None, None, "unreadable", f"cannot list: {exc.strerror or exc}"))
+        return []
+    paths = []
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        rel = f"{layout.COHORTS_DIR}/{os.fsencode(entry.name).decode('utf-8', 'backslashreplace')}"
+        try:
+            entry.name.encode("utf-8")
+        except UnicodeEncodeError:
+            errors.append((rel, None, None, None, "bad_name", "cohort directory name is not valid UTF-8"))
+            continue
+        try:
+            if entry.is_symlink():
+                check_inside(entry.path, roots)
+            if not entry.is_dir():
+                continue
+            os.lstat(os.path.join(entry.path, layout.MEMBERSHIP_FILE))
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            errors.append((rel, None, None, None, getattr(exc, "kind", "unreadable"), f"cannot read: {exc.strerror or exc}"))
+            continue
+        paths.append(Path(entry.path) / layout.MEMBERSHIP_FILE)
+    return paths
 
 
 def _read_fast(text: str, cohort_id: str, error) -> pa.Table | None:

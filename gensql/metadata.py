@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from .fields import FIELDS, Scaled
+from .safeio import read_file as safe_read
 
 NULL_LIKE = frozenset({"", "nan", "none", "null"})
 
@@ -39,20 +40,9 @@ def is_null(value: Any) -> bool:
     return False
 
 
-def read_file(path: str) -> tuple[bytes, os.stat_result]:
-    """Read a whole file and return its bytes with the stat taken on the open descriptor."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        st = os.fstat(fd)
-        chunks = [os.read(fd, st.st_size + 1)]
-        while len(chunks[-1]) and sum(map(len, chunks)) > st.st_size:
-            more = os.read(fd, 1 << 16)  # the file grew while we read it
-            if not more:
-                break
-            chunks.append(more)
-        return b"".join(chunks), st
-    finally:
-        os.close(fd)
+def read_file(path: str, roots: tuple[str, ...] | None = None) -> tuple[bytes, os.stat_result]:
+    """Read a whole regular file (bytes and the ``fstat`` of the open descriptor) by :mod:`gensql.safeio`'s rules."""
+    return safe_read(path, roots)
 
 
 def parse_json_object(name: str, data: bytes) -> tuple[dict | None, FileProblem | None]:
@@ -141,6 +131,38 @@ def _to_bool(value: Any) -> bool:
 
 CONVERTERS = {"string": _to_string, "int": _to_int, "float": _to_float, "bool": _to_bool}
 
+#: Every ``int`` column is a 64-bit integer: a value outside this range is a ``bad_value``.
+INT64_RANGE = (-(2**63), 2**63 - 1)
+#: Values a column can hold without being absurd (``(low, high)``, both inclusive); anything else,
+#: like a negative token count or an infinite duration, is recorded as ``bad_value``. Token counts
+#: stop at 2**53 (exact as a JSON number, and a sum of two of them still fits 64 bits).
+VALUE_RANGES: dict[str, tuple[float, float]] = {
+    "prompt_tokens": (0, 2**53),
+    "completion_tokens": (0, 2**53),
+    "total_tokens": (0, 2**53),
+    "max_tokens": (0, 2**53),
+    "duration_s": (0.0, 1e12),
+}
+
+
+def _range_problem(value: Any, typ: str, low_high: tuple[float, float] | None) -> str | None:
+    """Why ``value`` does not fit its column, or None."""
+    if typ == "int":
+        low, high = low_high or INT64_RANGE
+    elif typ == "float":
+        if value != value or value in (math.inf, -math.inf):
+            return "not a finite number"
+        if low_high is None:
+            return None
+        low, high = low_high
+    else:
+        return None
+    if value < low:
+        return "below the smallest plausible value" if low_high else "outside the 64-bit integer range"
+    if value > high:
+        return f"above {high:g}, not a plausible value" if low_high else "outside the 64-bit integer range"
+    return None
+
 # (column, type, converter, [(top key, nested path or None, dotted key, scale)]) compiled once from the
 # declared field table.
 _PLAN = [
@@ -148,6 +170,7 @@ _PLAN = [
         f.name,
         f.type,
         CONVERTERS[f.type],
+        VALUE_RANGES.get(f.name),
         [
             (parts[0], tuple(parts[1:]) or None, key, s.factor if isinstance(s, Scaled) else None)
             for s in f.sources
@@ -179,12 +202,18 @@ def extract(merged: dict) -> tuple[dict[str, Any], list[tuple[str, str, Any, str
     """
     values: dict[str, Any] = {}
     bad: list[tuple[str, str, Any, str]] = []
-    for name, typ, convert, sources in _PLAN:
+    not_objects: set[str] = set()
+    for name, typ, convert, limits, sources in _PLAN:
         result = None
         native = _NATIVE[typ]
         for top, nested, key, factor in sources:
             raw = merged.get(top)
             if nested is not None:
+                if raw is not None and raw.__class__ is not dict:
+                    if top not in not_objects and not is_null(raw):  # "usage": "lots": reported once
+                        not_objects.add(top)
+                        bad.append((name, top, raw, f"expected an object holding {key}"))
+                    continue
                 for part in nested:
                     raw = raw.get(part) if raw.__class__ is dict else None
             if raw is None:
@@ -198,6 +227,11 @@ def extract(merged: dict) -> tuple[dict[str, Any], list[tuple[str, str, Any, str
                     result = text
                     break
             elif cls is native and factor is None and cls is not float:
+                if cls is int and (limits is not None or not INT64_RANGE[0] <= raw <= INT64_RANGE[1]):
+                    reason = _range_problem(raw, typ, limits)
+                    if reason:
+                        bad.append((name, key, raw, reason))
+                        continue
                 result = raw
                 break
             elif cls is float and raw != raw:  # NaN is null-like
@@ -209,6 +243,11 @@ def extract(merged: dict) -> tuple[dict[str, Any], list[tuple[str, str, Any, str
                 continue
             if factor is not None:
                 result = result * factor
+            reason = _range_problem(result, typ, limits)
+            if reason:
+                bad.append((name, key, raw, reason))
+                result = None
+                continue
             break
         values[name] = result
     return values, bad

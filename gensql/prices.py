@@ -59,6 +59,7 @@ from importlib import resources
 from pathlib import Path
 
 from .errors import PriceTableError
+from .safeio import read_file
 
 #: Environment variable naming the price table used when ``--prices`` is not given.
 PRICES_ENV = "GENSQL_PRICES"
@@ -70,6 +71,12 @@ REQUIRED_COLUMNS: tuple[str, ...] = ("model", "input_per_mtok", "output_per_mtok
 OPTIONAL_COLUMNS: tuple[str, ...] = ("match", "effective_from", "note")
 #: Decimal places a price may have (prices are carried as DECIMAL(18, 9) in SQL, so cost is exact).
 PRICE_SCALE = 9
+#: Largest price per million tokens a table may state (anything above is a typo, and would overflow).
+MAX_PRICE = Decimal(1_000_000)
+#: Model ids longer than this match no glob or regex rule (they stay unpriced): it bounds pattern work.
+MAX_PATTERN_ID_CHARS = 256
+#: Unbounded repeats (``*``, ``+``, ``{m,}``) a regex rule may hold.
+MAX_UNBOUNDED_REPEATS = 3
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -90,6 +97,8 @@ class PriceRule:
     def matches(self, model_id: str) -> bool:
         if self.match == "exact":
             return model_id == self.model
+        if len(model_id) > MAX_PATTERN_ID_CHARS:
+            return False  # bounds the work of any pattern on a hostile id
         if self.match == "glob":
             return fnmatch.fnmatchcase(model_id, self.model)
         return re.fullmatch(self.model, model_id) is not None
@@ -140,7 +149,7 @@ def load_prices(path: str | os.PathLike | None = None) -> PriceTable:
     shipped = path is None and not os.environ.get(PRICES_ENV)
     path = Path(path) if path is not None else default_prices_path()
     try:
-        data = path.read_bytes()
+        data, _ = read_file(path)  # regular files only, size-capped: a FIFO never blocks a report
     except OSError as exc:
         raise PriceTableError(f"cannot read price table {path}: {exc.strerror or exc}") from None
     # The shipped table is named by a stable label, not its install path, so provenance is portable.
@@ -160,6 +169,8 @@ def _parse_price(value: str, column: str, source: str, line: int) -> Decimal:
         raise _fail(source, line, f"{column} {value!r} is not a finite number")
     if price < 0:
         raise _fail(source, line, f"{column} {value!r} is negative")
+    if price > MAX_PRICE:
+        raise _fail(source, line, f"{column} {value!r} is more than {MAX_PRICE:,} per million tokens, not a plausible price")
     if -price.as_tuple().exponent > PRICE_SCALE:
         raise _fail(source, line, f"{column} {value!r} has more than {PRICE_SCALE} decimal places")
     return price
@@ -227,6 +238,9 @@ def parse_prices(data: bytes | str, source: str = "<prices>") -> PriceTable:
                 re.compile(model)
             except re.error as exc:
                 raise _fail(source, number, f"invalid regex {model!r}: {exc}") from None
+            risk = regex_risk(model)
+            if risk:
+                raise _fail(source, number, f"regex {model!r} could backtrack catastrophically ({risk}): simplify it or use a glob rule")
         code = row["currency"]
         if not _CURRENCY.match(code):
             raise _fail(source, number, f"currency {code!r} is not a three-letter code like USD")
@@ -253,3 +267,52 @@ def parse_prices(data: bytes | str, source: str = "<prices>") -> PriceTable:
     if header is None:
         raise _fail(source, 1, f"no header line (expected columns: {', '.join(REQUIRED_COLUMNS)})")
     return PriceTable(tuple(rules), source, sha, currency[0] if currency else None)
+
+
+def regex_risk(pattern: str) -> str | None:
+    """Why ``pattern`` could take exponential (or high polynomial) time to match, or None.
+
+    Python's ``re`` backtracks, and has no time limit, so risky shapes are refused up front: a group
+    repeated more than once (``*``, ``+``, ``{m,n}`` with n > 1) that holds an unbounded repeat or an
+    alternation (``(a+)+``, ``(a|a)*``), a backreference, or more than :data:`MAX_UNBOUNDED_REPEATS`
+    unbounded repeats.
+    """
+    from re import _constants as c, _parser
+
+    repeats = (c.MAX_REPEAT, c.MIN_REPEAT)
+    unbounded = 0
+
+    def visit(sub, repeated: bool) -> str | None:
+        nonlocal unbounded
+        for op, av in sub:
+            if op in (c.GROUPREF, c.GROUPREF_EXISTS):
+                return "a backreference"
+            if op in repeats or op is getattr(c, "POSSESSIVE_REPEAT", None):
+                low, high, body = av
+                if high == c.MAXREPEAT:
+                    unbounded += 1
+                    if repeated:
+                        return "an unbounded repeat inside a repeated group"
+                children, inner = [body], repeated or high > 1
+            elif op is c.BRANCH:
+                if repeated:
+                    return "an alternation inside a repeated group"
+                children, inner = av[1], repeated
+            elif op is c.SUBPATTERN:
+                children, inner = [av[3]], repeated
+            elif op in (c.ASSERT, c.ASSERT_NOT):
+                children, inner = [av[1]], repeated
+            elif op is getattr(c, "ATOMIC_GROUP", None):
+                children, inner = [av], repeated
+            else:
+                continue
+            for child in children:
+                why = visit(child, inner)
+                if why:
+                    return why
+        return None
+
+    why = visit(_parser.parse(pattern), False)
+    if why is None and unbounded > MAX_UNBOUNDED_REPEATS:
+        why = f"{unbounded} unbounded repeats, at most {MAX_UNBOUNDED_REPEATS}"
+    return why

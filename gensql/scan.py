@@ -25,6 +25,7 @@ from . import layout
 from .derive import CREATED_AT_SOURCES, fill_derived
 from .fields import GENS_COLUMN_ORDER, GENS_SCHEMA
 from .metadata import FileProblem, extract, merge, parse_json_object, read_file, source_file
+from .safeio import safe_stat, store_roots
 from .scores import parse_score
 
 #: Environment variable: seconds before a scan within which a change makes a directory "racy".
@@ -96,12 +97,14 @@ class ScannedGen:
     problems: list[FileProblem] = field(default_factory=list)
 
 
-def scan_generation(data_root: str, stage: str, gen_id: str, racy_after_ns: int, rel_dir: str | None = None) -> ScannedGen:
+def scan_generation(data_root: str, stage: str, gen_id: str, racy_after_ns: int, rel_dir: str | None = None, roots: tuple[str, ...] | None = None) -> ScannedGen:
     """Read one generation directory into a ``gens`` row (never raises for bad files).
 
     ``rel_dir`` is the directory relative to the data root when it is not ``gens/<stage>/<gen_id>``
-    (a document of seed 000's docs store); its first component becomes ``store_root``.
+    (a document of seed 000's docs store); its first component becomes ``store_root``. Files are read
+    and stat-ed by :mod:`gensql.safeio`'s rules (``roots``: the store's real paths, computed when None).
     """
+    roots = roots or store_roots(data_root)
     rel_dir = rel_dir or f"{layout.GENS_DIR}/{stage}/{gen_id}"
     gen_dir = f"{data_root}/{rel_dir}"
     problems: list[FileProblem] = []
@@ -116,13 +119,13 @@ def scan_generation(data_root: str, stage: str, gen_id: str, racy_after_ns: int,
         read = is_json or (name == layout.PARSED_FILE and stage == "evaluation")  # the score
         try:
             if read:
-                data, st = read_file(path)
+                data, st = read_file(path, roots)
             else:
-                st = os.stat(path)
+                st = safe_stat(path, roots)
         except _ENOENT_ERRORS:
             continue
-        except OSError as exc:
-            problems.append(FileProblem(name, "unreadable", f"cannot read: {exc.strerror or exc}"))
+        except OSError as exc:  # UnsafeFileError says its kind: unreadable, too_large, outside_store
+            problems.append(FileProblem(name, getattr(exc, "kind", "unreadable"), f"cannot read: {exc.strerror or exc}"))
             continue
         stats[name] = st
         if is_json:
@@ -209,6 +212,7 @@ def scan_batch(data_root: str, stage: str, items: list[tuple], racy_after_ns: in
     replaced: list[str] = []
     new = unchanged = 0
     stage_dir = f"{data_root}/{layout.GENS_DIR}/{stage}"
+    roots = store_roots(data_root)
     for item in items:
         gen_id, mask, sig = item[0], item[1], item[2]
         rel_dir = item[3] if len(item) > 3 else None
@@ -217,7 +221,7 @@ def scan_batch(data_root: str, stage: str, items: list[tuple], racy_after_ns: in
             unchanged += 1
             continue
         try:
-            scanned = scan_generation(data_root, stage, gen_id, racy_after_ns, rel_dir)
+            scanned = scan_generation(data_root, stage, gen_id, racy_after_ns, rel_dir, roots)
         except _ENOENT_ERRORS:
             if mask is not None:
                 vanished.append(gen_id)

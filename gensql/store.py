@@ -16,6 +16,7 @@ from typing import Any
 from . import layout
 from .errors import GenerationNotFoundError, InvalidIdError
 from .metadata import FileProblem, merge, parse_json_object, read_file
+from .safeio import store_roots
 from .scan import scan_generation
 
 
@@ -31,11 +32,21 @@ def _gen_dir(gens_root: Path, stage: str, gen_id: str) -> Path:
     return gen_dir
 
 
-def _text(path: Path) -> str | None:
+def _read(path: Path, roots: tuple[str, ...], problems: list[FileProblem]) -> bytes | None:
+    """The file's bytes by :mod:`gensql.safeio`'s rules; None (and a problem) when it cannot be used."""
     try:
-        return path.read_bytes().decode("utf-8", errors="replace")  # bytes: no newline translation
+        data, _ = read_file(str(path), roots)
+        return data
     except FileNotFoundError:
         return None
+    except OSError as exc:  # UnsafeFileError names its kind: unreadable, too_large, outside_store
+        problems.append(FileProblem(path.name, getattr(exc, "kind", "unreadable"), f"cannot read: {exc.strerror or exc}"))
+        return None
+
+
+def _text(path: Path, roots: tuple[str, ...], problems: list[FileProblem]) -> str | None:
+    data = _read(path, roots, problems)
+    return None if data is None else data.decode("utf-8", errors="replace")  # bytes: no newline translation
 
 
 def load_generation(gens_root: str | os.PathLike, stage: str, gen_id: str) -> dict[str, Any]:
@@ -46,25 +57,24 @@ def load_generation(gens_root: str | os.PathLike, stage: str, gen_id: str) -> di
     store, :class:`~gensql.errors.GenerationNotFoundError` when the directory does not exist.
     """
     gen_dir = _gen_dir(Path(gens_root), stage, gen_id)
+    roots = tuple(dict.fromkeys(store_roots(Path(gens_root).absolute().parent) + (os.path.realpath(gens_root),)))
     docs: list[dict] = []
     problems: list[FileProblem] = []
     for name in layout.JSON_FILES:
-        try:
-            data, _ = read_file(str(gen_dir / name))
-        except FileNotFoundError:
+        data = _read(gen_dir / name, roots, problems)
+        if data is None:
             continue
         obj, problem = parse_json_object(name, data)
         if problem:
             problems.append(problem)
         else:
             docs.append(obj)
+    texts = {key: _text(gen_dir / name, roots, problems) for key, name in (("parsed_text", layout.PARSED_FILE), ("raw_text", layout.RAW_FILE), ("prompt_text", layout.PROMPT_FILE))}
     return {
         "stage": stage,
         "gen_id": gen_id,
         "gen_dir": str(gen_dir),
-        "parsed_text": _text(gen_dir / layout.PARSED_FILE),
-        "raw_text": _text(gen_dir / layout.RAW_FILE),
-        "prompt_text": _text(gen_dir / layout.PROMPT_FILE),
+        **texts,
         "metadata": merge(docs) if docs else {},
         "problems": [f"{p.file}: {p.kind}: {p.message}" for p in problems],
     }
