@@ -107,74 +107,80 @@ def _documents_sql(con: duckdb.DuckDBPyConnection, facts: Facts) -> str:
     return "SELECT * FROM _facts_documents"
 
 
+#: The key parts of each stage's logical_key (gensql.derive.logical_key): only rows where one of these
+#: changed need a new key.
+_STAGE_KEY_PARTS: dict[str, tuple[str, ...]] = {
+    "draft": ("combo_id", "template_id", "model_id", "replicate"),
+    "essay": ("parent_gen_id", "template_id", "replicate"),
+    "evaluation": ("parent_gen_id", "template_id", "model_id", "replicate"),
+}
+
+
+def _filled_sql(scan: str, m_sql: str, q_sql: str) -> tuple[str, dict[str, str], str, str, str]:
+    """The joined relation, each borrowed column's new value, and the three used-source flags."""
+    # own_rep: a JSON file recorded a replicate (the scan's default 1 is not a recorded value)
+    own_rep = "(" + _clean("json_extract_string(s.meta, '$.replicate')") + " IS NOT NULL)"
+    fills = {
+        col: (f"s.{col} IS NULL AND m.{col} IS NOT NULL" if col != "replicate" else f"m.replicate IS NOT NULL AND m.replicate <> s.replicate AND NOT {own_rep}")
+        for col in MEMBERSHIP_FACTS
+    }
+    q_fills = {col: f"s.{col} IS NULL AND q.{src} IS NOT NULL" for col, src in SQLITE_FACTS.items()}
+    value: dict[str, str] = {}
+    for col in dict.fromkeys([*MEMBERSHIP_FACTS, *SQLITE_FACTS]):
+        branches = [f"WHEN {fills[col]} THEN m.{col}"] if col in fills else []
+        if col in q_fills:
+            branches.append(f"WHEN {q_fills[col]} THEN q.{SQLITE_FACTS[col]}")
+        value[col] = f"CASE {' '.join(branches)} ELSE s.{col} END"
+    used_m = " OR ".join(f"({c})" for c in fills.values())
+    used_q = "q.gen_id IS NOT NULL AND (q.created_at IS NOT NULL OR " + " OR ".join(f"({c})" for c in q_fills.values()) + ")"
+    template = value["template_id"]
+    used_t = f"(s.stage = 'essay' AND s.mode IS NULL AND ({template}) IN (SELECT template_id FROM _facts_copy))"
+    joined = (
+        f"{scan} AS s"
+        f" LEFT JOIN ({m_sql}) AS m ON m.stage = s.stage AND m.gen_id = s.gen_id"
+        f" LEFT JOIN ({q_sql}) AS q ON s.store_root = {_literal(layout.DOCS_DIR)} AND q.stage = s.stage AND q.gen_id = s.gen_id"
+    )
+    return joined, value, used_m, used_q, used_t
+
+
 def apply(scan_path: Path, out_path: Path, facts: Facts, row_group_rows: int) -> None:
-    """Write ``gens`` to ``out_path``: the scanned rows at ``scan_path`` with borrowed facts filled."""
+    """Write ``gens`` to ``out_path``: the scanned rows at ``scan_path`` with borrowed facts filled.
+
+    Two passes over the scanned table: a narrow one finds the rows whose logical-key parts changed
+    (their keys are recomputed with :func:`gensql.derive.logical_key`, the one definition), then one
+    streaming query writes every column.
+    """
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
-        m_sql = _membership_sql(con, facts)
+        con.execute(f"CREATE TEMP TABLE _m AS {_membership_sql(con, facts)}")  # parsed once, joined twice
         q_sql = _documents_sql(con, facts)
         con.register("_facts_copy", pa.table({"template_id": pa.array(facts.copy_templates, pa.string())}))
-        scan = f"read_parquet({_literal(str(scan_path))})"
-        # own_rep: a JSON file recorded a replicate (the scan's default 1 is not a recorded value)
-        own_rep = "(" + _clean("json_extract_string(s.meta, '$.replicate')") + " IS NOT NULL)"
-        fills = {
-            col: (f"s.{col} IS NULL AND m.{col} IS NOT NULL" if col != "replicate" else f"m.replicate IS NOT NULL AND m.replicate <> s.replicate AND NOT {own_rep}")
-            for col in MEMBERSHIP_FACTS
-        }
-        q_fills = {col: f"s.{col} IS NULL AND q.{src} IS NOT NULL" for col, src in SQLITE_FACTS.items()}
-        used_m = " OR ".join(f"({c})" for c in fills.values())
-        used_q = "q.gen_id IS NOT NULL AND (q.created_at IS NOT NULL OR " + " OR ".join(f"({c})" for c in q_fills.values()) + ")"
-        value: dict[str, str] = {}
-        for col in dict.fromkeys([*MEMBERSHIP_FACTS, *SQLITE_FACTS]):
-            branches = []
-            if col in fills:
-                branches.append(f"WHEN {fills[col]} THEN m.{col}")
-            if col in q_fills:
-                branches.append(f"WHEN {q_fills[col]} THEN q.{SQLITE_FACTS[col]}")
-            value[col] = f"CASE {' '.join(branches)} ELSE s.{col} END"
-        filled = (
-            "SELECT s.*, "
-            + ", ".join(f"{expr} AS _new_{col}" for col, expr in value.items())
-            + f", ({used_m}) AS _used_m, ({used_q}) AS _used_q, q.created_at AS _q_created_at"
-            + f" FROM {scan} AS s"
-            + f" LEFT JOIN ({m_sql}) AS m ON m.stage = s.stage AND m.gen_id = s.gen_id"
-            + f" LEFT JOIN ({q_sql}) AS q ON s.store_root = {_literal(layout.DOCS_DIR)} AND q.stage = s.stage AND q.gen_id = s.gen_id"
+        joined, value, used_m, used_q, used_t = _filled_sql(f"read_parquet({_literal(str(scan_path))})", "SELECT * FROM _m", q_sql)
+        changed = " OR ".join(
+            f"(s.stage = '{stage}' AND ({' OR '.join(f'({value[c]}) IS DISTINCT FROM s.{c}' for c in parts)}))"
+            for stage, parts in _STAGE_KEY_PARTS.items()
         )
-        con.execute(f"CREATE TEMP TABLE _filled AS {filled}")
-        con.execute(
-            "CREATE TEMP TABLE _final AS SELECT *, "
-            "(_new_template_id IS NOT NULL AND stage = 'essay' AND mode IS NULL"
-            " AND _new_template_id IN (SELECT template_id FROM _facts_copy)) AS _used_t FROM _filled"
-        )
-        # logical_key: recomputed (in Python, gensql.ids) only for rows whose key parts changed
-        changed_parts = " OR ".join(f"_new_{c} IS DISTINCT FROM {c}" for c in _KEY_PARTS)
-        rows = con.execute(
-            f"SELECT stage, gen_id, {', '.join('_new_' + c for c in _KEY_PARTS)} FROM _final WHERE {changed_parts}"
-        ).fetchall()
-        keys = pa.table({
+        rows = con.execute(f"SELECT s.stage, s.gen_id, {', '.join(value[c] for c in _KEY_PARTS)} FROM {joined} WHERE {changed}").fetchall()
+        con.register("_facts_keys", pa.table({
             "stage": pa.array([r[0] for r in rows], pa.string()),
             "gen_id": pa.array([r[1] for r in rows], pa.string()),
             "logical_key": pa.array([logical_key(r[0], dict(zip(_KEY_PARTS, r[2:]))) for r in rows], pa.string()),
+        }))
+        labels = ", ".join(f"CASE WHEN {flag} THEN '{label}' END" for flag, label in zip((used_m, used_q, used_t), FACT_SOURCES))
+        replaced = {col: f"{expr} AS {col}" for col, expr in value.items()}
+        replaced.update({
+            "created_at": "CASE WHEN q.created_at IS NOT NULL THEN q.created_at ELSE s.created_at END AS created_at",
+            "created_at_source": "CASE WHEN q.created_at IS NOT NULL THEN 'sqlite' ELSE s.created_at_source END AS created_at_source",
+            "mode": f"CASE WHEN {used_t} THEN 'copy' ELSE s.mode END AS mode",
+            "is_model_call": f"CASE WHEN {used_t} THEN false ELSE s.is_model_call END AS is_model_call",
+            "status": f"CASE WHEN {used_t} AND s.status = 'gen_error' AND NOT s.has_raw AND NOT s.has_parsed THEN 'skipped' ELSE s.status END AS status",
+            "logical_key": "coalesce(k.logical_key, s.logical_key) AS logical_key",
+            "facts_from": f"nullif(concat_ws(',', {labels}), '') AS facts_from",
         })
-        con.register("_facts_keys", keys)
-        replace = [f"_new_{col} AS {col}" for col in value]
-        replace += [
-            "CASE WHEN _q_created_at IS NOT NULL THEN _q_created_at ELSE created_at END AS created_at",
-            "CASE WHEN _q_created_at IS NOT NULL THEN 'sqlite' ELSE created_at_source END AS created_at_source",
-            "CASE WHEN _used_t THEN 'copy' ELSE mode END AS mode",
-            "CASE WHEN _used_t THEN false ELSE is_model_call END AS is_model_call",
-            "CASE WHEN _used_t AND status = 'gen_error' AND NOT has_raw AND NOT has_parsed THEN 'skipped' ELSE status END AS status",
-            "coalesce(k.logical_key, f.logical_key) AS logical_key",
-            "nullif(concat_ws(',', "
-            + ", ".join(f"CASE WHEN {flag} THEN '{label}' END" for flag, label in zip(("_used_m", "_used_q", "_used_t"), FACT_SOURCES))
-            + "), '') AS facts_from",
-        ]
-        columns = GENS_COLUMN_ORDER
-        replaced = {r.rsplit(" AS ", 1)[1]: r for r in replace}
-        select = ", ".join(replaced.get(c, f"f.{c}") for c in columns)
+        select = ", ".join(replaced.get(c, f"s.{c}") for c in GENS_COLUMN_ORDER)
         reader = con.sql(
-            f"SELECT {select} FROM _final AS f LEFT JOIN _facts_keys AS k ON k.stage = f.stage AND k.gen_id = f.gen_id"
+            f"SELECT {select} FROM {joined} LEFT JOIN _facts_keys AS k ON k.stage = s.stage AND k.gen_id = s.gen_id"
         ).to_arrow_reader(row_group_rows)
         with pq.ParquetWriter(out_path, GENS_SCHEMA) as writer:
             for batch in reader:

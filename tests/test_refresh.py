@@ -338,3 +338,20 @@ def test_a_removed_stage_directory_drops_its_rows(tmp_path):
     assert (result.deleted, result.by_stage) == (4, {"draft": 4, "essay": 4, "evaluation": 0})
     refresh(tmp_path, tmp_path / "full-index", full=True)
     assert snapshot_tables(tmp_path / "index") == snapshot_tables(tmp_path / "full-index")
+
+
+def test_borrowed_facts_are_reused_when_nothing_changed_and_redone_when_membership_changes(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENSQL_RACY_WINDOW", "0.02")
+    make_small_store(tmp_path)
+    write_membership(tmp_path, "wide", "stage,gen_id,combo_id\ndraft,d_0001,c-wide\n")
+    (tmp_path / "gens" / "draft" / "d_0001" / "metadata.json").write_text('{"template_id": "t1", "llm_model_id": "m1"}')
+    time.sleep(0.03)
+    refresh(tmp_path)
+    first = (tmp_path / "index" / "current").resolve()
+    refresh(tmp_path)
+    second = (tmp_path / "index" / "current").resolve()
+    assert first != second and os.path.samefile(first / "gens.parquet", second / "gens.parquet")  # linked, not recomputed
+    write_membership(tmp_path, "wide", "stage,gen_id,combo_id\ndraft,d_0001,c-changed\n")
+    refresh(tmp_path)
+    rows = {r["gen_id"]: r for r in pq.read_table(tmp_path / "index" / "current" / "gens.parquet").to_pylist()}
+    assert (rows["d_0001"]["combo_id"], rows["d_0001"]["facts_from"]) == ("c-changed", "membership")
