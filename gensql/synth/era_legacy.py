@@ -86,20 +86,22 @@ class LegacyWriter:
 
     # ---- texts ---------------------------------------------------------------------------------
 
+    # The client returned ``text.strip()`` and the IO managers wrote it as is: no trailing newline.
+
     def _draft_texts(self) -> tuple[str, str]:
         body = "\n".join(self.b.lines(DRAFT_LINES, 2, 4))
         thinking = "\n".join(self.b.lines(DRAFT_LINES, 1, 2))
-        return f"<thinking>\n{thinking}\n</thinking>\n<essay>\n{body}\n</essay>\n", body + "\n"
+        return f"<thinking>\n{thinking}\n</thinking>\n<essay>\n{body}\n</essay>", body
 
     def _essay_text(self) -> str:
-        return "\n\n".join(self.b.lines(ESSAY_LINES, 3, 5)) + "\n"
+        return "\n\n".join(self.b.lines(ESSAY_LINES, 3, 5))
 
     def _eval_text(self, scored: bool = True) -> tuple[str, float | None]:
         reasons = "\n".join(self.b.lines(EVAL_LINES, 2, 3))
         if not scored:
-            return reasons + "\nThe essay is hard to judge on this scale.\n", None
+            return reasons + "\nThe essay is hard to judge on this scale.", None
         s = float(min(9, max(0, round(self.b.rng.gauss(6.0, 1.5)))))
-        return f"{reasons}\n\nSCORE: {s:g}\n", s
+        return f"{reasons}\n\nSCORE: {s:g}", s
 
     def _prompt(self, what: str, template: str, body: str = "") -> str:
         return f"{what} ({template}).\n{self.b.fill('Combine {A} with {B}.')}\n{body}"
@@ -179,13 +181,14 @@ class LegacyWriter:
                 dtask = f"{combo}_{LEGACY_DRAFT_TEMPLATE}_{model}"
                 draft = LegacyTask(era, "draft", "draft", dtask, combo, LEGACY_DRAFT_TEMPLATE, model, None, in_task_table=True)
                 n_versions = 2 if rng.random() < 0.5 else 1
-                parsed = ""
+                parsed, n_parsed = "", 0
                 for n in range(1, n_versions + 1):
                     raw, parsed_n = self._draft_texts()
                     files = {"prompt": self._put(f"3_generation/draft_prompts/{dtask}_v{n}.txt", self._prompt("Think about", LEGACY_DRAFT_TEMPLATE), t),
                              "raw": self._put(f"3_generation/draft_responses_raw/{dtask}_v{n}.txt", raw, t + 50)}
-                    if n == n_versions or rng.random() < 0.5:  # a retry: the first raw may have no parsed file
-                        files["parsed"] = self._put(f"3_generation/draft_responses/{dtask}_v{n}.txt", parsed_n, t + 51)
+                    if n == n_versions or rng.random() < 0.5:  # a retry: a truncated first call has no parsed file
+                        n_parsed += 1  # version counters are per folder: raw _v2 may pair with parsed _v1
+                        files["parsed"] = self._put(f"3_generation/draft_responses/{dtask}_v{n_parsed}.txt", parsed_n, t + 51)
                         parsed = parsed_n
                     draft.versions.append(LegacyVersion(n, files))
                     t += 120
@@ -194,7 +197,8 @@ class LegacyWriter:
                     etask = f"{dtask}_{et}"
                     copy = et == LEGACY_COPY_TEMPLATE
                     text = parsed if copy else self._essay_text()
-                    files = {"prompt": self._put(f"3_generation/essay_prompts/{etask}_v1.txt", self._prompt("Write an essay", et, parsed), t)}
+                    prompt = "COPY_MODE: no prompt needed" if copy else self._prompt("Write an essay", et, parsed)
+                    files = {"prompt": self._put(f"3_generation/essay_prompts/{etask}_v1.txt", prompt, t)}
                     if not copy:
                         files["raw"] = self._put(f"3_generation/essay_responses_raw/{etask}_v1.txt", text, t + 70)
                     files["parsed"] = self._put(f"3_generation/essay_responses/{etask}_v1.txt", text, t + 71)

@@ -349,11 +349,12 @@ class MixedBuilder(Planner):
             combo, model = self.combo(), LEGACY_GEN_MODELS[nested]
             t = t0
 
-            def doc(stage, task, template, doc_model, parent, prompt, raw, parsed, score, group, *, combo=None, in_db=True):
+            def doc(stage, task, template, doc_model, parent, prompt, raw, parsed, score, group, *, combo=None, bucket=None):
                 nonlocal t
                 t += rng.randint(40, 200)
-                doc_id, lk = self.new_id(stage, era), b36(rng.getrandbits(80) % 36**16, 16)
-                function = f"{stage}_response" if (not nested or stage == "essay") else None
+                doc_id, lk = self.new_id(stage, era), bucket or b36(rng.getrandbits(80) % 36**16, 16)
+                function = None if nested else f"{stage}_response"  # recorded from be0338f (09-07) on
+                in_db = nested or stage != "essay"  # the flat commits' essays never reached the index
                 g = render_doc(stage, doc_id, era, lk if nested else None, task_id=task, template=template, model=doc_model,
                                parent=parent, combo=combo, function=function, prompt=prompt, raw=raw, parsed=parsed,
                                score=score, t=t, group=group)
@@ -376,15 +377,21 @@ class MixedBuilder(Planner):
                 etask = f"{dtask}_{et}"
                 copy = et == LEGACY_COPY_TEMPLATE
                 text = parsed if copy else self.legacy._essay_text()
-                prompt = None if copy else self.legacy._prompt("Write an essay", et, parsed).encode()
+                # copy essays: the prompt asset's COPY_MODE string (nested era), no prompt.txt later
+                prompt = (b"COPY_MODE: no prompt needed" if nested else None) if copy else \
+                    self.legacy._prompt("Write an essay", et, parsed).encode()
                 e = doc("essay", etask, et, model, d.gen_id, prompt, text.encode(), text.encode(), None,
                         f"essay|{d.gen_id}|{et}|1")
                 for k, vm in enumerate(LEGACY_EVAL_MODELS):
                     vt = LEGACY_EVAL_TEMPLATES[0]
-                    last = not nested and copy and k == len(LEGACY_EVAL_MODELS) - 1
                     etext, score = self.legacy._eval_text(scored=not (not nested and not copy and k == 1))
-                    doc("evaluation", f"{etask}__{vt}__{vm}", vt, vm, e.gen_id, self.legacy._prompt("Evaluate", vt, text).encode(),
-                        etext.encode(), etext.encode(), score, f"evaluation|{e.gen_id}|{vt}|{vm}|1", in_db=not last)
+                    vtask = f"{etask if nested else e.gen_id}__{vt}__{vm}"  # the flat era names the essay doc
+                    v = doc("evaluation", vtask, vt, vm, e.gen_id, self.legacy._prompt("Evaluate", vt, text).encode(),
+                            etext.encode(), etext.encode(), score, f"evaluation|{e.gen_id}|{vt}|{vm}|1")
+                    if nested and not copy and k == 0:  # a re-run: a second document in the same logical-key bucket
+                        etext, score = self.legacy._eval_text()
+                        doc("evaluation", vtask, vt, vm, e.gen_id, self.legacy._prompt("Evaluate", vt, text).encode(),
+                            etext.encode(), etext.encode(), score, v.group, bucket=v.bucket)
 
     def fat_family(self) -> None:
         """A 2025-09-15 family: a draft, an LLM essay and a copy essay, evaluations; membership has the combo."""
@@ -404,8 +411,11 @@ class MixedBuilder(Planner):
                 {"llm_model_id": model, "replicate": 1})
         for et in (LEGACY_ESSAY_TEMPLATE, LEGACY_COPY_TEMPLATE):
             copy = et == LEGACY_COPY_TEMPLATE
-            e = add(self.plan("essay", FAT, parent=d, template=et, model=None if copy else model, mode="copy" if copy else "llm",
-                              with_prompt=not copy), {"llm_model_id": model, "replicate": 1})
+            p = self.plan("essay", FAT, parent=d, template=et, model=None if copy else model, mode="copy" if copy else "llm",
+                          with_prompt=not copy)
+            if copy:  # the prompt asset's return value, written by the IO manager
+                p.prompt = b"COPY_MODE: no prompt needed"
+            e = add(p, {"llm_model_id": model, "replicate": 1})
             if PARSED_FILE not in e.text:
                 continue
             for vt in LEGACY_EVAL_TEMPLATES:
