@@ -70,19 +70,22 @@ def write_catalog(snapshot_path: Path) -> Path:
     return target
 
 
-def connect(data_root: str | os.PathLike | None = None, index_dir: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnection:
+def connect(data_root: str | os.PathLike | None = None, index_dir: str | os.PathLike | None = None, *, file_access: bool = True) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with every gensql view over the current index snapshot.
 
     The snapshot is resolved once: every view of this connection reads the same complete index, even
-    while a refresh swaps in a new one. Raises :class:`~gensql.errors.IndexNotFoundError` when no
+    while a refresh swaps in a new one, and refresh keeps that snapshot while the connection is alive
+    (a reader lease). With ``file_access=False`` the connection can read the index and nothing else
+    (:func:`lock_file_access`): what named queries run on. Raises :class:`~gensql.errors.IndexNotFoundError` when no
     index exists yet.
     """
     from .errors import IndexNotFoundError
-    from .index import require_snapshot
+    from .index import acquire_lease, hold_lease
 
     where = layout.resolve(data_root, index_dir)
-    snap = require_snapshot(where.index_dir)
+    snap, lease = acquire_lease(where.index_dir)
     con = duckdb.connect()
+    hold_lease(con, lease)  # refresh keeps this snapshot while the connection lives
     try:
         define_views(con, snap.path)
     except duckdb.Error as exc:
@@ -90,7 +93,19 @@ def connect(data_root: str | os.PathLike | None = None, index_dir: str | os.Path
         raise IndexNotFoundError(
             f"the index snapshot {snap.path} cannot be read ({exc}): run `gensql refresh --full`"
         ) from None
+    if not file_access:
+        lock_file_access(con, snap.path)
     return con
+
+
+def lock_file_access(con: duckdb.DuckDBPyConnection, snapshot_path: Path) -> None:
+    """Let ``con`` read the snapshot's tables and nothing else: no file written (``COPY ... TO``), no
+    other file read, no database attached, and the settings locked so SQL cannot undo it.
+    """
+    allowed = [str(snapshot_path / layout.TABLE_FILES[t]) for t in BASE_TABLES]
+    con.execute("SET allowed_paths = ?", [allowed])
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
 
 
 def describe_views(con: duckdb.DuckDBPyConnection):

@@ -79,3 +79,15 @@ class SearchQueryError(GensqlError, ValueError):
     """A search query that cannot be parsed, or an invalid search option."""
 
     exit_code = 2
+
+
+class IndexDirError(GensqlError):
+    """The index directory is not one gensql may write: inside the store, or a folder gensql did not make."""
+
+    exit_code = 2
+
+
+class IndexWriteError(GensqlError):
+    """The index could not be written (disk full, quota); the previous index stays current."""
+
+    exit_code = 5

@@ -4,17 +4,28 @@
 writes a new snapshot under a temporary name, renames it into place, then atomically replaces the
 ``<index>/current`` symlink. A reader resolves ``current`` once and reads that snapshot's files, so
 it always sees one complete, consistent index, even while a refresh runs; a refresh killed at any
-moment leaves ``current`` pointing at the previous snapshot. Old snapshots are kept (the newest
-``KEEP``, and any younger than ``KEEP_SECONDS``) so a reader pinned to one can finish its work.
+moment leaves ``current`` pointing at the previous snapshot.
+
+Retention: the newest ``KEEP`` snapshots are kept, plus any snapshot an open reader holds a lease on
+(:func:`acquire_lease`: a shared ``flock`` on its ``snapshot.json``, taken by :func:`gensql.connect`),
+so a connection pinned to an older snapshot keeps working until it is closed.
+
+The index directory holds only what gensql made: it carries a marker file
+(:data:`gensql.layout.INDEX_MARKER_FILE`), gensql refuses to write into a directory inside the store's
+``gens/``, ``cohorts/`` or ``docs/`` or into a non-empty directory that is not a gensql index, and
+garbage collection deletes only names gensql itself produces (snapshot ids, ``.tmp-<id>`` and
+``.tmp-link-<id>``). Rules and reasons: docs/hardening.md.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import re
 import shutil
-import time
 import uuid
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -24,13 +35,17 @@ from typing import Callable, Iterator
 import orjson
 
 from . import layout
-from .errors import IndexLockedError, IndexNotFoundError
+from .errors import IndexDirError, IndexLockedError, IndexNotFoundError, IndexWriteError
 
-#: Snapshots kept after a refresh (the current one included), and how long any snapshot is kept
-#: regardless: a notebook connection pinned to an older snapshot keeps working for that long.
+#: Snapshots kept after a refresh (the current one included); older ones are kept only while an open
+#: reader holds a lease on them.
 KEEP = 3
-KEEP_SECONDS = 3600
 _TMP_PREFIX = ".tmp-"
+_LINK_PREFIX = f"{_TMP_PREFIX}link-"
+#: The names :func:`new_snapshot_id` produces: the only snapshot directories gensql ever deletes.
+_SNAPSHOT_ID = re.compile(r"^\d{8}T\d{12}Z-[0-9a-f]{6}$")
+#: What an index directory from before the marker file may hold (then it is adopted).
+_OLD_INDEX_NAMES = frozenset({layout.INDEX_CURRENT_LINK, layout.INDEX_SNAPSHOTS_DIR, layout.INDEX_LOCK_FILE})
 
 
 @dataclass(frozen=True)
@@ -67,14 +82,100 @@ def require_snapshot(index_dir: Path) -> Snapshot:
     return snap
 
 
+def prepare_index_dir(index_dir: Path, data_root: Path | None = None) -> None:
+    """Make sure ``index_dir`` is a gensql index directory gensql may write, creating it if needed.
+
+    Raises :class:`IndexDirError` for a directory inside the store's ``gens/``, ``cohorts/`` or
+    ``docs/`` (gensql never writes there), and for an existing non-empty directory that is not a gensql
+    index. An index written before the marker file existed is recognised and adopted.
+    """
+    if data_root is not None:
+        real = os.path.realpath(index_dir)
+        for name in (layout.GENS_DIR, layout.COHORTS_DIR, layout.DOCS_DIR):
+            inner = os.path.realpath(data_root / name)
+            if real == inner or real.startswith(inner.rstrip("/") + "/"):
+                raise IndexDirError(
+                    f"index directory {index_dir} is inside the store's {name}/ ({inner}): gensql never writes there; "
+                    "pass an --index-dir outside gens/, cohorts/ and docs/"
+                )
+    marker = index_dir / layout.INDEX_MARKER_FILE
+    if os.path.isfile(marker) and not os.path.islink(marker):
+        return
+    if os.path.lexists(index_dir) and not index_dir.is_dir():
+        raise IndexDirError(f"index directory {index_dir} exists and is not a directory")
+    index_dir.mkdir(parents=True, exist_ok=True)
+    names = set(os.listdir(index_dir))
+    if names and not _is_old_index(index_dir, names):
+        raise IndexDirError(
+            f"{index_dir} is not empty and is not a gensql index (it has no {layout.INDEX_MARKER_FILE} file): "
+            "refusing to write there; pass a new or empty --index-dir"
+        )
+    with open(marker, "w", encoding="utf-8") as f:
+        f.write("This directory is a gensql index: gensql creates and deletes only its own names here (see docs/hardening.md).\n")
+
+
+def _is_old_index(index_dir: Path, names: set[str]) -> bool:
+    """An index written by a gensql from before the marker file: only gensql's own names, ``current`` a link."""
+    if not names <= _OLD_INDEX_NAMES | {n for n in names if n.startswith(_LINK_PREFIX)}:
+        return False
+    current = index_dir / layout.INDEX_CURRENT_LINK
+    return not os.path.lexists(current) or os.path.islink(current)
+
+
 @contextmanager
-def writer_lock(index_dir: Path) -> Iterator[None]:
+def store_umask(data_root: Path) -> Iterator[None]:
+    """Write the index no more openly than the store: permission bits the data root lacks for group
+    and others are added to the process umask while the block runs (a 0700 store gives a 0700 index).
+    """
+    try:
+        missing = ~os.stat(data_root).st_mode & 0o077
+    except OSError:
+        missing = 0
+    old = os.umask(0o077)
+    os.umask(old | missing)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def disk_error(exc: BaseException, index_dir: Path) -> IndexWriteError | None:
+    """The one-line :class:`IndexWriteError` for a full disk or quota while writing the index, else None."""
+    text = str(exc)
+    code = getattr(exc, "errno", None)
+    if code == errno.ENOSPC or "No space left on device" in text:
+        what = "disk full"
+    elif code == errno.EDQUOT or "Disk quota exceeded" in text:
+        what = "disk quota exceeded"
+    else:
+        return None
+    detail = getattr(exc, "filename", None) or index_dir
+    return IndexWriteError(
+        f"{what} while writing the index at {index_dir} ({detail}); the previous index is still current and "
+        "nothing was left behind: free some space and run `gensql refresh` again"
+    )
+
+
+@contextmanager
+def disk_errors_as_messages(index_dir: Path) -> Iterator[None]:
+    """Turn a full disk or quota anywhere in the block into :func:`disk_error`'s one-line error."""
+    try:
+        yield
+    except Exception as exc:
+        converted = disk_error(exc, index_dir)
+        if converted is None:
+            raise
+        raise converted from None
+
+
+@contextmanager
+def writer_lock(index_dir: Path, data_root: Path | None = None) -> Iterator[None]:
     """Hold the index's writer lock; a second writer fails at once with a clear message.
 
-    ``flock`` is released by the kernel when the holder dies, so a killed refresh never leaves a
-    stale lock behind.
+    The directory is checked (and created) by :func:`prepare_index_dir` first. ``flock`` is released
+    by the kernel when the holder dies, so a killed refresh never leaves a stale lock behind.
     """
-    index_dir.mkdir(parents=True, exist_ok=True)
+    prepare_index_dir(index_dir, data_root)
     path = index_dir / layout.INDEX_LOCK_FILE
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -120,22 +221,25 @@ class SnapshotBuilder:
         """
         info = {"id": self.id, **info}
         (self.tmp_path / layout.SNAPSHOT_INFO_FILE).write_bytes(orjson.dumps(info, option=orjson.OPT_INDENT_2))
-        for entry in self.tmp_path.iterdir():
-            _fsync_path(entry)
-        _fsync_path(self.tmp_path)
+        _fsync_tree(self.tmp_path)  # every file and directory is on disk before any name points at it
         os.rename(self.tmp_path, self.final_path)
+        _fsync_path(self.final_path.parent)  # the rename itself
         if before_swap is not None:
             before_swap(self.final_path)
+            _fsync_tree(self.final_path)  # what before_swap wrote (the catalog file)
         link = self.index_dir / layout.INDEX_CURRENT_LINK
-        tmp_link = self.index_dir / f"{_TMP_PREFIX}link-{self.id}"
-        os.symlink(os.path.join(layout.INDEX_SNAPSHOTS_DIR, self.id), tmp_link)
-        os.replace(tmp_link, link)
-        _fsync_path(self.index_dir)
+        self.tmp_link = self.index_dir / f"{_LINK_PREFIX}{self.id}"
+        os.symlink(os.path.join(layout.INDEX_SNAPSHOTS_DIR, self.id), self.tmp_link)
+        os.replace(self.tmp_link, link)
+        _fsync_path(self.index_dir)  # the swap
         return Snapshot(self.id, self.final_path, info)
 
     def abort(self) -> None:
         """Remove whatever this builder wrote, unless it already became current."""
         shutil.rmtree(self.tmp_path, ignore_errors=True)
+        tmp_link = getattr(self, "tmp_link", None)
+        if tmp_link is not None and os.path.islink(tmp_link):
+            os.unlink(tmp_link)
         current = current_snapshot(self.index_dir)
         if self.final_path.exists() and (current is None or current.id != self.id):
             shutil.rmtree(self.final_path, ignore_errors=True)
@@ -149,25 +253,89 @@ def _fsync_path(path: Path) -> None:
         os.close(fd)
 
 
+def _fsync_tree(root: Path) -> None:
+    """fsync every file and directory under ``root`` (directories after their entries)."""
+    for dirpath, _dirnames, filenames in os.walk(root, topdown=False):
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            if not os.path.islink(path):
+                _fsync_path(Path(path))
+        _fsync_path(Path(dirpath))
+
+
+# --- reader leases -------------------------------------------------------------------------------
+
+def acquire_lease(index_dir: Path, attempts: int = 5) -> tuple[Snapshot, int]:
+    """The current snapshot and an open descriptor holding a shared lease on it.
+
+    While the descriptor is open, garbage collection keeps that snapshot. A snapshot collected between
+    resolving ``current`` and taking the lease is noticed (its file is gone) and ``current`` resolved again.
+    """
+    for _ in range(attempts):
+        snap = require_snapshot(index_dir)
+        try:
+            fd = os.open(snap.path / layout.SNAPSHOT_INFO_FILE, os.O_RDONLY)
+        except FileNotFoundError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            if os.fstat(fd).st_nlink > 0:
+                return snap, fd
+        except BlockingIOError:
+            pass  # being collected right now
+        os.close(fd)
+    raise IndexNotFoundError(f"the index at {index_dir} keeps changing under us: run the command again")
+
+
+def hold_lease(owner: object, fd: int) -> None:
+    """Release the lease ``fd`` when ``owner`` (a connection) is garbage-collected."""
+    weakref.finalize(owner, os.close, fd)
+
+
+def _in_use(snapshot: Path) -> int | None:
+    """None when some reader holds a lease on ``snapshot``; else an fd holding it exclusively (close it)."""
+    try:
+        fd = os.open(snapshot / layout.SNAPSHOT_INFO_FILE, os.O_RDONLY)
+    except OSError:
+        return -1  # no info file: an unfinished snapshot, nobody can read it
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
 def collect_garbage(index_dir: Path, keep: int = KEEP) -> None:
     """Remove temporary leftovers of killed refreshes and all but the newest ``keep`` snapshots.
 
-    Call only while holding the writer lock.
+    Only names gensql produces are touched; a snapshot an open reader holds a lease on is kept. Call
+    only while holding the writer lock.
     """
     current = current_snapshot(index_dir)
-    for entry in index_dir.glob(f"{_TMP_PREFIX}*"):
-        entry.unlink(missing_ok=True)
+    for entry in os.scandir(index_dir):
+        if entry.name.startswith(_LINK_PREFIX) and _SNAPSHOT_ID.match(entry.name[len(_LINK_PREFIX):]) and entry.is_symlink():
+            os.unlink(entry.path)
     root = _snapshots_dir(index_dir)
-    if not root.is_dir():
+    if not root.is_dir() or root.is_symlink():
         return
     finished = []
-    for entry in root.iterdir():
-        if entry.name.startswith(_TMP_PREFIX):
-            shutil.rmtree(entry, ignore_errors=True)
-        elif entry.is_dir():
-            finished.append(entry)
+    for entry in os.scandir(root):
+        if entry.is_symlink() or not entry.is_dir():
+            continue
+        if entry.name.startswith(_TMP_PREFIX) and _SNAPSHOT_ID.match(entry.name[len(_TMP_PREFIX):]):
+            shutil.rmtree(entry.path, ignore_errors=True)
+        elif _SNAPSHOT_ID.match(entry.name):
+            finished.append(Path(entry.path))
     finished.sort(key=lambda p: p.name, reverse=True)
-    cutoff = time.time() - KEEP_SECONDS
     for old in finished[keep:]:
-        if (current is None or old.name != current.id) and old.stat().st_mtime < cutoff:
+        if current is not None and old.name == current.id:
+            continue
+        fd = _in_use(old)
+        if fd is None:
+            continue  # an open connection still reads it
+        try:
             shutil.rmtree(old, ignore_errors=True)
+        finally:
+            if fd >= 0:
+                os.close(fd)

@@ -31,7 +31,7 @@ from .fields import GENS_SCHEMA
 from .catalog import write_catalog
 from .docs_index import read_documents
 from .facts import apply as apply_facts, gather as gather_facts
-from .index import SnapshotBuilder, collect_garbage, current_snapshot, writer_lock
+from .index import SnapshotBuilder, collect_garbage, current_snapshot, disk_errors_as_messages, store_umask, writer_lock
 from .membership import read_memberships
 from .safeio import check_inside, store_roots
 from .scan import ERRORS_SCHEMA, MANIFEST_SCHEMA, BatchResult, racy_window_ns, scan_batch
@@ -100,7 +100,7 @@ def refresh(
     jobs = max(1, jobs or os.cpu_count() or 1)
     data_root_str = str(where.data_root)
 
-    with writer_lock(where.index_dir):
+    with disk_errors_as_messages(where.index_dir), store_umask(where.data_root), writer_lock(where.index_dir, where.data_root):
         collect_garbage(where.index_dir)
         previous = None if full else current_snapshot(where.index_dir)
         if previous is not None and not previous.table_path("_gens_scan").exists():

@@ -166,6 +166,9 @@ def resolve(data_root: str | os.PathLike | None = None, index_dir: str | os.Path
 INDEX_CURRENT_LINK = "current"
 INDEX_SNAPSHOTS_DIR = "snapshots"
 INDEX_LOCK_FILE = ".lock"
+#: Marker file that makes a directory a gensql index: gensql writes only into a directory that has it
+#: (or that is new, empty, or an index from before the marker existed), and deletes only its own names.
+INDEX_MARKER_FILE = ".gensql-index"
 INDEX_CATALOG_FILE = "gensql.duckdb"
 SNAPSHOT_INFO_FILE = "snapshot.json"
 #: Tables of one snapshot and their file names. ``_manifest`` is the change-detection state.

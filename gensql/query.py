@@ -42,7 +42,29 @@ def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None
             return pa.table({})
         return relation.to_arrow_table()
     except duckdb.Error as exc:
+        gone = _snapshot_gone(con)
+        if gone:
+            raise QueryError(
+                f"the index snapshot this connection reads ({gone}) was removed (by a later refresh or by hand): "
+                "reconnect (gensql.connect(), or run the command again) to read the current index"
+            ) from None
         raise QueryError(str(exc)) from None
+
+
+_VIEW_PATH = re.compile(r"read_parquet\('((?:[^']|'')*)'\)")
+
+
+def _snapshot_gone(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The snapshot directory a gensql connection reads, when it no longer exists; else None."""
+    try:
+        rows = con.sql("SELECT sql FROM duckdb_views() WHERE view_name = '_gens'").fetchall()
+    except duckdb.Error:
+        return None
+    found = _VIEW_PATH.search(rows[0][0] or "") if rows else None
+    if not found:
+        return None
+    folder = Path(found.group(1).replace("''", "'")).parent
+    return None if folder.is_dir() else str(folder)
 
 
 def _parse(name: str, text: str, source: str) -> NamedQuery:
