@@ -306,3 +306,7 @@ def test_a_data_root_with_only_a_docs_store_is_indexed(tmp_path):
     refresh(tmp_path)
     row = gens_by_id(tmp_path)["doc0000000000002"]
     assert pick(row, "stage", "store_root", "score", "status") == {"stage": "evaluation", "store_root": "docs", "score": 6.0, "status": "ok"}
+    import gensql
+
+    problems = gensql.connect(tmp_path).execute("SELECT kind, gen_id, path FROM problems").fetchall()
+    assert problems == [("parent_missing", "doc0000000000002", "docs/evaluation/lk00000000000009/doc0000000000002")]
