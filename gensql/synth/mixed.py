@@ -66,6 +66,12 @@ COHORT_MANIFEST_FILE = "manifest.json"
 STRAY_FILE = "notes.txt"
 
 
+#: Generation directories of the real eras whatever n is (importer copies, docs documents), and
+#: of one 2025-09-15 family (a draft, two essays, about four evaluations).
+_REAL_FIXED = 27
+_FAT_FAMILY = 8
+
+
 class MixedBuilder(Planner):
     """Plans, renders and registers the generations of a mixed store, then writes it with its truth."""
 
@@ -315,12 +321,17 @@ class MixedBuilder(Planner):
 
     # ---- the real pipeline's other eras -------------------------------------------------------
 
-    def real_eras(self) -> None:
+    @staticmethod
+    def fat_families(n: int) -> int:
+        """Families of the 09-15 era in a store of about ``n`` generations: ~5% of it, at least two."""
+        return max(2, int(n * 0.05 / _FAT_FAMILY))
+
+    def real_eras(self, fat_families: int) -> None:
         """Legacy flat files, the 09-24 importer's gens, seed 000's docs store, the 09-15 gens store."""
         self.legacy.build()
         self.importer()
         self.docs()
-        for _ in range(2):
+        for _ in range(fat_families):
             self.fat_family()
 
     def importer(self) -> None:
@@ -427,7 +438,9 @@ class MixedBuilder(Planner):
     def build(self, n: int) -> None:
         self.kit()
         kit_size = len(self.gens)
-        bulk = max(0, n - kit_size)
+        fat = self.fat_families(n)
+        # the real eras are written last but count towards n: importer and docs rows, 09-15 families
+        bulk = max(0, n - kit_size - _REAL_FIXED - fat * _FAT_FAMILY)
         rerun_budget = int(bulk * 0.07)
         baseline: list[GenDir] = []
         for era, share in ERA_SHARE:
@@ -448,7 +461,7 @@ class MixedBuilder(Planner):
             if g.era == "transition" and g.stage == "draft":
                 self.member(COHORT_BASELINE, g)
                 break
-        self.real_eras()
+        self.real_eras(fat)
 
     def write(self, root: Path) -> StoreTruth:
         gens_root = root / GENS_DIR

@@ -27,11 +27,12 @@ def make_store(root: Path, *, n: int, seed: int = 0, profile: str = "mixed") -> 
 
     ``profile="mixed"``: every era and every anomaly (see the module docstring). ``n`` is a target:
     the mixed profile always writes a fixed kit of 61 directories that carries each anomaly at least
-    once plus at least one realistic family per era, and the real pipeline's other eras (about 36
-    generation and document directories of the 2025-09-15 gens store, the 09-24 importer and seed
-    000's docs store, and 40 legacy flat-file tasks); ``n=0`` gives 110 to 160 directories. It then
-    fills up to roughly ``n`` (within a few percent) with families: draft -> essays -> evaluations,
-    with replicates, retries in a later cohort, and outcomes drawn in realistic proportions.
+    once plus at least one realistic family per era, and the real pipeline's other eras: 27
+    directories of the 09-24 importer and seed 000's docs store, the 2025-09-15 gens store (about 5%
+    of ``n``, at least two families) and 40 legacy flat-file tasks (files, not directories); ``n=0``
+    gives 110 to 160 directories. It then fills up to roughly ``n`` (within a few percent) with
+    families: draft -> essays -> evaluations, with replicates, retries in a later cohort, and
+    outcomes drawn in realistic proportions.
     ``ExpectedGen.logical_group`` names the product the generator *meant*. Where a corrupted or
     missing metadata.json hides key parts the scanner's logical key is built from less, but the store
     is made so that grouping by either gives the same partition of directories.
