@@ -6,6 +6,7 @@ Data goes to stdout (or ``-o FILE``); progress, warnings and summaries go to std
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -13,7 +14,7 @@ from functools import wraps
 import click
 
 from . import __version__
-from .errors import GensqlError
+from .errors import GensqlError, Terminated
 
 DATA_ROOT = click.option("--data-root", type=click.Path(file_okay=False), default=None, help="Store root holding gens/ and cohorts/ [env GENSQL_DATA_ROOT; default ./data].")
 INDEX_DIR = click.option("--index-dir", type=click.Path(file_okay=False), default=None, help="Index directory [env GENSQL_INDEX_DIR; default <data-root>/index].")
@@ -33,6 +34,8 @@ def handle_errors(func: Callable) -> Callable:
             return func(*args, **kwargs)
         except GensqlError as exc:
             _fail(str(exc), exc.exit_code)
+        except Terminated:
+            _fail("terminated", Terminated.exit_code)
         except KeyboardInterrupt:
             _fail("interrupted", 130)
         except BrokenPipeError:
@@ -536,8 +539,20 @@ def search_cmd(query, files, stages, models, templates, statuses, cohorts, limit
     emit(hits.to_arrow(), fmt, output)
 
 
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
 def main() -> None:
-    cli(prog_name="gensql")
+    # SIGTERM stops a command like Ctrl-C does: cleanups run (a refresh removes its partial snapshot and
+    # its workers), then exit 143; SIGINT exits 130.
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        cli(prog_name="gensql")
+    except Terminated:
+        sys.exit(Terminated.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
 
 
 if __name__ == "__main__":

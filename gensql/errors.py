@@ -91,3 +91,12 @@ class IndexWriteError(GensqlError):
     """The index could not be written (disk full, quota); the previous index stays current."""
 
     exit_code = 5
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: raised by the CLI's signal handler so every cleanup runs, like Ctrl-C.
+
+    Not a :class:`GensqlError` (no ``except Exception`` may swallow it); the CLI exits 143 (128 + 15).
+    """
+
+    exit_code = 143

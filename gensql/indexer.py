@@ -34,6 +34,7 @@ from .facts import apply as apply_facts, gather as gather_facts
 from .index import SnapshotBuilder, collect_garbage, current_snapshot, disk_errors_as_messages, store_umask, writer_lock
 from .membership import read_memberships
 from .safeio import check_inside, store_roots
+from .workers import init_worker, stop_workers
 from .scan import ERRORS_SCHEMA, MANIFEST_SCHEMA, BatchResult, racy_window_ns, scan_batch
 
 #: Directories per worker task: large enough to amortise the round trip, small enough to balance.
@@ -185,6 +186,26 @@ def refresh(
     return result
 
 
+def _abandoned_tmp(name: str) -> bool:
+    """A writer's temporary entry (``.tmp-<name>[.<random>]-<pid>``) whose process is gone.
+
+    Writers (backfill, the write path) build a generation under such a name and rename it into place;
+    one left behind by a killed writer is reported, one of a running writer is not.
+    """
+    if not name.startswith(layout.WRITER_TMP_PREFIX):
+        return False
+    pid = name.rsplit("-", 1)[-1]
+    if not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists, owned by another user
+        return False
+    return False
+
+
 def _list_generations(where: layout.StoreLayout) -> tuple[dict[str, list[str]], list[tuple]]:
     """Generation directory names per stage (sorted), and errors for entries that are not one.
 
@@ -229,6 +250,9 @@ def _list_generations(where: layout.StoreLayout) -> tuple[dict[str, list[str]], 
         with entries:
             for entry in entries:
                 if entry.name.startswith("."):
+                    if _abandoned_tmp(entry.name):
+                        error(f"{stage_rel}/{_printable(entry.name)}", stage, "leftover_tmp",
+                              "temporary entry of a writer that is no longer running (a killed write or backfill); not read, safe to delete")
                     continue
                 name = _printable(entry.name)
                 rel = f"{stage_rel}/{name}"
@@ -397,10 +421,13 @@ def _run(work: Iterator, total: int, data_root: str, racy_after_ns: int, jobs: i
             yield scan_batch(data_root, stage, items, racy_after_ns)
         return
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["gensql.scan"])
+    ctx.set_forkserver_preload(["gensql.scan", "gensql.workers"])
     pending: deque = deque()
     queue = work
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+    # Workers die with this process (gensql.workers); if the refresh stops early (SIGTERM, Ctrl-C, an
+    # error, the consumer gone) they are killed at once instead of finishing their batches.
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=init_worker, initargs=(os.getpid(),))
+    try:
         for stage, items in itertools.islice(queue, 2 * jobs):
             pending.append(pool.submit(scan_batch, data_root, stage, items, racy_after_ns))
         while pending:
@@ -408,6 +435,11 @@ def _run(work: Iterator, total: int, data_root: str, racy_after_ns: int, jobs: i
             for stage, items in itertools.islice(queue, 1):
                 pending.append(pool.submit(scan_batch, data_root, stage, items, racy_after_ns))
             yield result
+    except BaseException:
+        stop_workers(pool)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _read_manifest(path: Path) -> pa.Table | None:
