@@ -295,6 +295,11 @@ def test_a_killed_writer_leaves_no_half_written_generation(tmp_path):
         rows = gens_rows(root) if stage.exists() else {}
         assert set(rows) == {p.name for p in visible}
         assert all(r["status"] == "ok" for r in rows.values())
+        if stage.exists():  # what the killed writer left behind is reported, never read as a generation
+            leftovers = sorted(f"gens/draft/{p.name}" for p in stage.iterdir() if p.name.startswith(".tmp-"))
+            reported = gensql.connect(root).execute(
+                "SELECT path FROM scan_errors WHERE kind = 'leftover_tmp' ORDER BY path").fetchall()
+            assert [r[0] for r in reported] == leftovers
     assert interrupted >= 3  # the kills did land mid-write, so the trials tested something
 
 

@@ -17,8 +17,9 @@ from .. import layout
 
 
 def tmp_name(final_name: str) -> str:
-    """A hidden sibling name that no other writer (process or thread) picks."""
-    return f"{layout.WRITER_TMP_PREFIX}{final_name}-{os.getpid()}-{secrets.token_hex(4)}"
+    """A hidden sibling name that no other writer (process or thread) picks; the pid comes last, so
+    refresh can tell a running writer's temporary entry from one a killed writer left behind."""
+    return f"{layout.WRITER_TMP_PREFIX}{final_name}.{secrets.token_hex(4)}-{os.getpid()}"
 
 
 def fsync_dir(path: Path) -> None:

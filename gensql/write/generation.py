@@ -90,7 +90,7 @@ def write_generation(
         _require_parent(where, stage, parent_gen_id)
     key = logical_key(stage, {
         "combo_id": combo_id, "template_id": template_id, "model_id": model_id,
-        "parent_gen_id": parent_gen_id, "replicate": facts["replicate"],
+        "parent_gen_id": parent_gen_id, "replicate": facts["replicate"], "task_id": task_id,
     })
     call = _call_facts(mode, usage, finish_reason, truncated, duration_s)
     parser = _parser_facts(parser_name, parse_success, parse_error)
@@ -258,7 +258,7 @@ def _key_of(stage: str, metadata: dict) -> str:
     return logical_key(stage, {
         "combo_id": metadata.get("combo_id"), "template_id": metadata.get("template_id"),
         "model_id": metadata.get("llm_model_id"), "parent_gen_id": metadata.get("parent_gen_id"),
-        "replicate": metadata.get("replicate", 1),
+        "replicate": metadata.get("replicate", 1), "task_id": metadata.get("task_id"),
     })
 
 
