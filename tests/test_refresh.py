@@ -236,7 +236,7 @@ def test_incremental_refresh_equals_full_refresh(monkeypatch, mutations):
         assert incremental.new + incremental.changed == len(existing & touched)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.sampled_from(MIXED_MUTATIONS), st.sampled_from(STAGES), st.integers(0, 5)), min_size=1, max_size=8))
 def test_incremental_refresh_equals_full_refresh_with_docs_and_borrowed_facts(monkeypatch, mutations):
     """The same with seed 000's docs store, documents.sqlite, wide membership and essay templates."""
