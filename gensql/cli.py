@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import warnings
 from collections.abc import Callable
 from functools import wraps
 
@@ -157,19 +158,28 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE", help="Bind a $KEY parameter (repeatable).")
 @click.option("--list", "list_", is_flag=True, help="List the named queries with their descriptions.")
 @click.option("--queries-dir", type=click.Path(file_okay=False), default=None, help="Extra folder of .sql files (before ./queries and the shipped ones).")
+@click.option("--allow-file-access", is_flag=True, help="Let the query read and write files (COPY ... TO, read_csv, ATTACH); by default it reads only the index.")
 @DATA_ROOT
 @INDEX_DIR
 @output_options(("table", "csv", "json", "jsonl", "markdown", "parquet"))
 @handle_errors
-def query(name, params, list_, queries_dir, data_root, index_dir, fmt, output):
-    """Run the named query NAME (a .sql file) with bound parameters."""
+def query(name, params, list_, queries_dir, allow_file_access, data_root, index_dir, fmt, output):
+    """Run the named query NAME (a .sql file) with bound parameters.
+
+    A named query runs on a connection that reads the index and no other file, unless
+    --allow-file-access is given. A query in ./queries or --queries-dir that replaces a shipped one is
+    named on stderr.
+    """
     import pyarrow as pa
 
     from .catalog import connect
-    from .query import list_queries, run_named
+    from .query import list_queries, run_named, shadow_note
 
     if list_:
         queries = list_queries(queries_dir)
+        for q in queries:
+            if q.shadows:
+                click.echo(f"gensql: warning: {shadow_note(q)}", err=True)
         table = pa.table({
             "name": [q.name for q in queries],
             "params": [", ".join(q.params) for q in queries],
@@ -179,7 +189,7 @@ def query(name, params, list_, queries_dir, data_root, index_dir, fmt, output):
         return
     if not name:
         raise click.UsageError("give a query NAME or --list")
-    emit(run_named(connect(data_root, index_dir), name, _parse_params(params), queries_dir), fmt, output)
+    emit(run_named(connect(data_root, index_dir, file_access=allow_file_access), name, _parse_params(params), queries_dir), fmt, output)
 
 
 @cli.command()
@@ -543,7 +553,12 @@ def _terminate(signum, frame) -> None:
     raise Terminated()
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    click.echo(f"gensql: warning: {message}", err=True)
+
+
 def main() -> None:
+    warnings.showwarning = _show_warning  # library warnings (a shadowed named query) as one line on stderr
     # SIGTERM stops a command like Ctrl-C does: cleanups run (a refresh removes its partial snapshot and
     # its workers), then exit 143; SIGINT exits 130.
     signal.signal(signal.SIGTERM, _terminate)

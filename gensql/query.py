@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -18,11 +19,20 @@ import duckdb
 import pyarrow as pa
 
 from .errors import QueryError
+from .safeio import read_file
 
 QUERIES_DIR_ENV = "GENSQL_QUERIES_DIR"
 _PARAM = re.compile(r"(?<![:$\w])\$([A-Za-z_]\w*)")
 #: String literals, quoted identifiers and comments: a ``$name`` inside them is no parameter.
 _NOT_CODE = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
+#: DuckDB's words when a connection without file access touches a file.
+_NO_FILE_ACCESS = "disabled by configuration"
+
+
+class ShadowedQueryWarning(UserWarning):
+    """A user's named query replaces a shipped one of the same name (the CLI prints it on stderr)."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,7 @@ class NamedQuery:
     sql: str
     params: tuple[str, ...]
     source: str
+    shadows: str | None = None  # the source of the query this one replaces
 
 
 def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None = None) -> pa.Table:
@@ -94,13 +105,23 @@ def list_queries(queries_dir: str | os.PathLike | None = None) -> list[NamedQuer
             found[entry.name[:-4]] = _parse(entry.name[:-4], entry.read_text(encoding="utf-8"), "gensql")
     for folder in reversed(_search_dirs(queries_dir)):
         for path in folder.glob("*.sql"):
-            found[path.stem] = _parse(path.stem, path.read_text(encoding="utf-8"), str(path))
+            query = _parse(path.stem, read_file(path)[0].decode("utf-8", errors="replace"), str(path))
+            replaced = found.get(path.stem)
+            if replaced is not None:
+                query = replace(query, shadows=replaced.shadows or replaced.source)
+            found[path.stem] = query
     return [found[k] for k in sorted(found)]
+
+
+def shadow_note(query: NamedQuery) -> str:
+    return f"named query {query.name!r} from {query.source} shadows the one from {query.shadows}"
 
 
 def get_query(name: str, queries_dir: str | os.PathLike | None = None) -> NamedQuery:
     for query in list_queries(queries_dir):
         if query.name == name:
+            if query.shadows:
+                warnings.warn(shadow_note(query), ShadowedQueryWarning, stacklevel=2)
             return query
     names = ", ".join(q.name for q in list_queries(queries_dir))
     raise QueryError(f"no named query {name!r}; available: {names} (see `gensql query --list`)")
@@ -119,4 +140,11 @@ def run_named(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, str] 
         if unknown:
             detail.append("unknown " + ", ".join(unknown))
         raise QueryError(f"query {name!r} takes parameters ({', '.join(query.params) or 'none'}): {'; '.join(detail)}")
-    return run_sql(con, query.sql, {p: params[p] for p in query.params} or None)
+    try:
+        return run_sql(con, query.sql, {p: params[p] for p in query.params} or None)
+    except QueryError as exc:
+        if _NO_FILE_ACCESS in str(exc):
+            raise QueryError(
+                f"{exc} (named queries run without file access: pass --allow-file-access to let {query.source} read or write files)"
+            ) from None
+        raise
