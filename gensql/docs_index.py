@@ -29,6 +29,9 @@ DOCUMENTS_SCHEMA = pa.schema(
     + [pa.field("created_at", pa.timestamp("us", tz="UTC"))]
 )
 _COLUMNS = ["stage", "doc_id", *dict.fromkeys(SQLITE_FACTS.values()), "created_at"]
+#: The table `gensql export sqlite` adds; a database holding it is gensql's export of its own index,
+#: and reading it back as facts would feed the index into itself.
+EXPORT_TABLE = "gensql_export"
 _NULL_LIKE = frozenset({"", "nan", "none", "null"})
 
 
@@ -55,6 +58,8 @@ def _query(path: Path, immutable: bool) -> list[tuple]:
     uri = f"file:{quote(str(path))}?mode=ro" + ("&immutable=1" if immutable else "")
     con = sqlite3.connect(uri, uri=True)
     try:
+        if con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (EXPORT_TABLE,)).fetchone():
+            return []  # gensql's own export (`gensql export sqlite`): facts from the index, not new ones
         present = {row[1] for row in con.execute("PRAGMA table_info(documents)")}
         if not present:
             raise sqlite3.DatabaseError("no table 'documents'")

@@ -449,3 +449,18 @@ def test_sqlite_export_replaces_the_previous_one_atomically(tmp_path):
     assert reader.execute("SELECT count(*) FROM documents").fetchone() == (1,)
     reader.close()
     assert sorted(p.name for p in db.parent.iterdir() if not p.name.endswith(("-wal", "-shm"))) == ["docs.sqlite"]
+
+
+def test_the_export_is_not_read_back_as_facts_of_docs_rows(tmp_path):
+    doc = tmp_path / "docs" / "draft" / "doc0000000000001"
+    doc.mkdir(parents=True)
+    (doc / "metadata.json").write_text(json.dumps({"task_id": "c1_t1_m1", "draft_template": "t1", "model_id": "m1"}))
+    (doc / "raw.txt").write_text("draft text")
+    (doc / "parsed.txt").write_text("draft text")
+    (tmp_path / "gens").mkdir()
+    before = gens_rows(tmp_path)["doc0000000000001"]
+    assert (before["store_root"], before["created_at_source"], before["facts_from"]) == ("docs", "raw", None)
+    export_sqlite(tmp_path)  # <data-root>/db/documents.sqlite: where seed 000's own index lived
+    after = gens_rows(tmp_path)["doc0000000000001"]
+    assert (after["created_at_source"], after["facts_from"], after["created_at"]) == ("raw", None, before["created_at"])
+    assert gensql.connect(tmp_path).execute("SELECT count(*) FROM scan_errors").fetchone() == (0,)

@@ -17,6 +17,7 @@ import duckdb
 
 from .. import __version__, layout
 from ..catalog import define_views
+from ..docs_index import EXPORT_TABLE
 from ..index import require_snapshot
 from ._fs import fsync_dir, tmp_name
 
@@ -54,7 +55,7 @@ DOCUMENTS_COLUMNS: tuple[str, ...] = (
     "prompt_hash", "parser", "status", "usage_prompt_tokens", "usage_completion_tokens", "usage_max_tokens",
     "created_at", "doc_dir", "raw_chars", "parsed_chars", "meta_small", "lineage_prev_doc_id",
 )
-_EXPORT_DDL = "CREATE TABLE gensql_export (snapshot_id TEXT, exported_at TEXT, gensql_version TEXT, documents INTEGER);"
+_EXPORT_DDL = f"CREATE TABLE {EXPORT_TABLE} (snapshot_id TEXT, exported_at TEXT, gensql_version TEXT, documents INTEGER);"
 _BATCH = 50_000
 
 
@@ -102,7 +103,7 @@ def export_sqlite(
             for ddl in DOCUMENTS_INDEXES:
                 out.execute(ddl)
             out.execute(_EXPORT_DDL)
-            out.execute("INSERT INTO gensql_export VALUES (?, ?, ?, ?)",
+            out.execute(f"INSERT INTO {EXPORT_TABLE} VALUES (?, ?, ?, ?)",
                         (snap.path.name, datetime.now(timezone.utc).isoformat(), __version__, n))
             out.commit()
             out.execute("PRAGMA journal_mode=WAL")
