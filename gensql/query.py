@@ -103,7 +103,10 @@ def list_queries(queries_dir: str | os.PathLike | None = None) -> list[NamedQuer
     for entry in shipped.iterdir():
         if entry.name.endswith(".sql"):
             found[entry.name[:-4]] = _parse(entry.name[:-4], entry.read_text(encoding="utf-8"), "gensql")
+    shipped_dir = os.path.realpath(str(shipped)) if isinstance(shipped, Path) else None
     for folder in reversed(_search_dirs(queries_dir)):
+        if shipped_dir is not None and os.path.realpath(folder) == shipped_dir:
+            continue  # the shipped folder itself (a source checkout run from its root): nothing is shadowed
         for path in folder.glob("*.sql"):
             query = _parse(path.stem, read_file(path)[0].decode("utf-8", errors="replace"), str(path))
             replaced = found.get(path.stem)
