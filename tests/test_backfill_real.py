@@ -46,6 +46,7 @@ def score_of(text: str) -> float:
 
 def check_against_truth(data_root: Path, truth, *, single_phase: bool = False) -> dict[str, list[dict]]:
     """Every task of the truth is in the index with the facts the real code was given."""
+    assert rows(data_root, "SELECT * FROM scan_errors") == []
     gens = rows(data_root)
     by_id = {r["gen_id"]: r for r in gens}
     by_task: dict[tuple[str, str], list[dict]] = {}
