@@ -250,3 +250,21 @@ def test_texts_the_0924_importer_wrote_are_not_imported_twice(tmp_path: Path) ->
     gensql.refresh(data)
     gens = rows(data)
     assert len([r for r in gens if r["stage"] == "essay"]) == len(truth.of_stage("essay"))
+
+
+def test_a_store_of_two_eras_with_stale_task_tables(tmp_path: Path) -> None:
+    """Real stores accumulated: the 09-05 code ran on a data/ that still held the 08-20 files, and
+    rewrote 2_tasks/ with its own tasks only. The older tasks then split by the 1_raw id lists."""
+    data = tmp_path / "data"
+    old = build_984d76b(data)
+    new = build_5c21221(data)
+    assert not set(old.tasks) & set(new.tasks)
+    summary = backfill(data, run_id="r")
+    assert summary.errors == [] and summary.unresolved_parents == []
+    sources = {(p.stage, p.task_id): p.facts_from for p in summary.planned}
+    for task in old.tasks.values():  # link_generation_tasks.csv survived; the essay and evaluation tables did not
+        if task.stage != "draft":
+            assert sources[(task.stage, task.task_id)]["template_id"].startswith(("id list 1_raw/", "filename")), task.task_id
+    gensql.refresh(data)
+    check_against_truth(data, old)
+    check_against_truth(data, new)
