@@ -233,18 +233,21 @@ def test_an_unreadable_gens_root_is_recorded_per_stage(shared_store):
 
 # --- 2. nothing hangs ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["metadata.json", "raw_metadata.json", "parsed_metadata.json"])
-def test_a_fifo_in_place_of_a_json_file_does_not_hang(store, tmp_path, name):
-    gen = draft(store, "d_fifo", {"model_id": "m-fifo"} if name != "metadata.json" else None)
-    if name == "metadata.json":
-        (gen / name).unlink()
-    os.mkfifo(gen / name)
+def test_a_fifo_in_place_of_a_json_file_does_not_hang(store):
+    names = ["metadata.json", "raw_metadata.json", "parsed_metadata.json"]
+    for i, name in enumerate(names):
+        gen = draft(store, f"d_fifo{i}", {"model_id": "m-fifo"} if name != "metadata.json" else None)
+        if name == "metadata.json":
+            (gen / name).unlink()
+        os.mkfifo(gen / name)
     r = gensql_process("refresh", "--data-root", str(store), "-q")
     assert r.returncode == 0, r.stderr
     got = {(p, k) for p, k, _ in errors(store)}
-    assert (f"gens/draft/d_fifo/{name}", "unreadable") in got
-    assert rows(store, "SELECT count(*) FROM gens WHERE gen_id = 'd_fifo'") == [(1,)]
-    r = gensql_process("show", "d_fifo", "--data-root", str(store))
+    for i, name in enumerate(names):
+        assert (f"gens/draft/d_fifo{i}/{name}", "unreadable") in got
+    assert rows(store, "SELECT count(*) FROM gens WHERE gen_id LIKE 'd_fifo%'") == [(3,)]
+    assert rows(store, "SELECT model_id FROM gens WHERE gen_id = 'd_fifo1'") == [("m-fifo",)]
+    r = gensql_process("show", "d_fifo0", "--data-root", str(store))
     assert r.returncode == 0, r.stderr
     assert "unreadable" in r.stderr
 
