@@ -20,7 +20,7 @@ import duckdb
 
 from . import layout
 
-BASE_TABLES: tuple[str, ...] = ("gens", "membership", "scan_errors")
+BASE_TABLES: tuple[str, ...] = ("gens", "membership", "scan_errors", "texts")
 
 
 def sql_string(text: str) -> str:

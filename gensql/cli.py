@@ -95,14 +95,15 @@ def cli() -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes [default: CPU count].")
 @click.option("--strict", is_flag=True, help="Exit 4 when any file could not be read (the index is still written).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
+@click.option("--no-texts", is_flag=True, help="Metadata only: no texts table (hashes, characters) and no search index.")
 @handle_errors
-def refresh(data_root, index_dir, full, jobs, strict, quiet):
+def refresh(data_root, index_dir, full, jobs, strict, quiet, no_texts):
     """Scan the gens store and write the Parquet index (incremental unless --full)."""
     from .indexer import refresh as run_refresh
 
     progress = _Progress("scanning", not quiet)
     try:
-        result = run_refresh(data_root, index_dir, full=full, jobs=jobs, strict=strict, progress=progress)
+        result = run_refresh(data_root, index_dir, full=full, jobs=jobs, strict=strict, progress=progress, texts=not no_texts)
     finally:
         progress.close()
     if not quiet:

@@ -35,7 +35,8 @@ from .index import SnapshotBuilder, collect_garbage, current_snapshot, disk_erro
 from .membership import read_memberships
 from .safeio import check_inside, store_roots
 from .workers import init_worker, stop_workers
-from .scan import ERRORS_SCHEMA, MANIFEST_SCHEMA, BatchResult, racy_window_ns, scan_batch
+from .scan import ERRORS_SCHEMA, MANIFEST_SCHEMA, TEXTS_SCHEMA, BatchResult, racy_window_ns, scan_batch
+from .search.engine import SEARCH_DIR, SearchIndexStats, update_search_index
 
 #: Directories per worker task: large enough to amortise the round trip, small enough to balance.
 BATCH_SIZE = 2000
@@ -65,15 +66,20 @@ class RefreshResult:
     seconds: float
     full: bool
     jobs: int = field(default=1)
+    texts: bool = True
+    search: SearchIndexStats | None = None
 
     def __str__(self) -> str:
         stages = ", ".join(f"{n} {s}" for s, n in self.by_stage.items())
         errors = f"{self.scan_errors} scan error{'s' if self.scan_errors != 1 else ''}"
         if self.error_kinds:
             errors += " (" + ", ".join(f"{n} {k}" for k, n in sorted(self.error_kinds.items())) + ")"
+        search = ""
+        if self.search is not None:
+            search = f"search: {self.search.documents} texts ({self.search.added} indexed); "
         return (
             f"indexed {self.generations} generations ({stages}): {self.new} new, {self.changed} changed, "
-            f"{self.deleted} deleted, {self.unchanged} unchanged; {self.members} cohort members; {errors}; "
+            f"{self.deleted} deleted, {self.unchanged} unchanged; {self.members} cohort members; {search}{errors}; "
             f"{self.seconds:.2f}s -> {self.index_dir}"
         )
 
@@ -86,12 +92,15 @@ def refresh(
     jobs: int | None = None,
     strict: bool = False,
     progress: Progress | None = None,
+    texts: bool = True,
 ) -> RefreshResult:
     """Refresh the index of the store at ``data_root`` and return what changed.
 
     ``full`` ignores the previous snapshot and re-reads every directory. ``jobs`` is the number of
     worker processes (default: CPU count). With ``strict``, a :class:`StrictModeError` is raised
-    *after* the index was written when any file could not be read.
+    *after* the index was written when any file could not be read. ``texts`` (the default) also
+    reads each new or changed text for the ``texts`` table and the snapshot's search index; without
+    it, neither is built and the next refresh with texts re-reads every directory once.
     """
     started = time.perf_counter()
     racy_after_ns = time.time_ns() - racy_window_ns()
@@ -106,6 +115,8 @@ def refresh(
         previous = None if full else current_snapshot(where.index_dir)
         if previous is not None and not previous.table_path("_gens_scan").exists():
             previous = None  # an index written before borrowed facts existed: read everything again
+        if previous is not None and texts and not (previous.info.get("texts") and (previous.path / SEARCH_DIR).is_dir()):
+            previous = None  # the previous snapshot has no texts (--no-texts, or older): read every text once
         manifest = _read_manifest(previous.table_path("_manifest")) if previous else None
 
         listed, entry_errors = _list_generations(where) if where.gens_root.is_dir() else ({}, [])
@@ -126,8 +137,8 @@ def refresh(
             new = changed = unchanged = 0
             errors: list[tuple] = list(entry_errors)
             done = 0
-            with _GensWriter(builder) as out:
-                for result in _run(_batches(plan), total, data_root_str, racy_after_ns, jobs):
+            with _GensWriter(builder, texts) as out:
+                for result in _run(_batches(plan), total, data_root_str, racy_after_ns, jobs, texts):
                     new += result.new
                     changed += len(result.replaced)
                     deleted += len(result.vanished)
@@ -138,8 +149,12 @@ def refresh(
                     done += result.size
                     if progress:
                         progress(done, total)
+                fresh_texts = out.text_rows
                 if previous is not None:
                     out.carry_over(previous, drop | removed)
+            search = None
+            if texts:
+                search = _update_search(where.data_root, builder, previous, drop | removed, fresh_texts)
             members, member_errors = read_memberships(where.data_root)
             errors.extend(member_errors)
             facts_digest = _write_gens(where.data_root, builder, previous, members, errors)
@@ -165,6 +180,8 @@ def refresh(
                 seconds=0.0,
                 full=previous is None,
                 jobs=jobs,
+                texts=texts,
+                search=search,
             )
             builder.commit({
                 "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -175,6 +192,8 @@ def refresh(
                 "scan_errors": result.scan_errors,
                 "members": result.members,
                 "facts_digest": facts_digest,
+                "texts": texts,
+                "search_documents": search.documents if search else None,
             }, before_swap=write_catalog)
         except BaseException:
             builder.abort()
@@ -410,7 +429,7 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _run(work: Iterator, total: int, data_root: str, racy_after_ns: int, jobs: int) -> Iterator[BatchResult]:
+def _run(work: Iterator, total: int, data_root: str, racy_after_ns: int, jobs: int, texts: bool = True) -> Iterator[BatchResult]:
     """Results of ``scan_batch`` over ``work``, in order.
 
     In parallel, at most ``2 * jobs`` batches are in flight and each result is dropped once yielded,
@@ -418,7 +437,7 @@ def _run(work: Iterator, total: int, data_root: str, racy_after_ns: int, jobs: i
     """
     if jobs == 1 or total < PARALLEL_THRESHOLD:
         for stage, items in work:
-            yield scan_batch(data_root, stage, items, racy_after_ns)
+            yield scan_batch(data_root, stage, items, racy_after_ns, texts)
         return
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["gensql.scan", "gensql.workers"])
@@ -429,11 +448,11 @@ def _run(work: Iterator, total: int, data_root: str, racy_after_ns: int, jobs: i
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=init_worker, initargs=(os.getpid(),))
     try:
         for stage, items in itertools.islice(queue, 2 * jobs):
-            pending.append(pool.submit(scan_batch, data_root, stage, items, racy_after_ns))
+            pending.append(pool.submit(scan_batch, data_root, stage, items, racy_after_ns, texts))
         while pending:
             result = pending.popleft().result()
             for stage, items in itertools.islice(queue, 1):
-                pending.append(pool.submit(scan_batch, data_root, stage, items, racy_after_ns))
+                pending.append(pool.submit(scan_batch, data_root, stage, items, racy_after_ns, texts))
             yield result
     except BaseException:
         stop_workers(pool)
@@ -489,13 +508,15 @@ class _GensWriter:
     sharing the inode is safe) instead of rewritten.
     """
 
-    def __init__(self, builder: SnapshotBuilder):
+    def __init__(self, builder: SnapshotBuilder, texts: bool = True):
         self.builder = builder
         self.rows = 0
+        self.text_rows = 0  # texts rows written so far: the re-scanned ones come first in the file
         self._stage_counts: dict[str, int] = {}
         self._writers: dict[str, pq.ParquetWriter] = {}
-        self._buffers: dict[str, list[pa.RecordBatch]] = {"gens": [], "_manifest": []}
-        self._buffered: dict[str, int] = {"gens": 0, "_manifest": 0}
+        self._buffers: dict[str, list[pa.RecordBatch]] = {"gens": [], "_manifest": [], "texts": []}
+        self._buffered: dict[str, int] = {"gens": 0, "_manifest": 0, "texts": 0}
+        self._texts = texts
 
     def __enter__(self) -> "_GensWriter":
         return self
@@ -513,6 +534,7 @@ class _GensWriter:
         self._writers = {
             "gens": pq.ParquetWriter(self.builder.path("_gens_scan"), GENS_SCHEMA),
             "_manifest": pq.ParquetWriter(self.builder.path("_manifest"), MANIFEST_SCHEMA),
+            "texts": pq.ParquetWriter(self.builder.path("texts"), TEXTS_SCHEMA),
         }
 
     def _add(self, table: str, batch: pa.RecordBatch) -> None:
@@ -539,12 +561,17 @@ class _GensWriter:
             self._add("gens", result.gens)
             self._add("_manifest", result.manifest)
             self._count(result.gens.column("stage"), result.gens.num_rows)
+        if result.texts is not None and result.texts.num_rows:
+            self._add("texts", result.texts)
+            self.text_rows += result.texts.num_rows
 
     def carry_over(self, previous, drop: set[str]) -> None:
         """Copy the previous snapshot's rows that were neither re-read nor deleted."""
         if not self._writers and not drop:
-            for table in ("_gens_scan", "_manifest"):
+            for table in ("_gens_scan", "_manifest") + (("texts",) if self._texts else ()):
                 _link_or_copy(previous.table_path(table), self.builder.path(table))
+            if not self._texts:
+                pq.write_table(TEXTS_SCHEMA.empty_table(), self.builder.path("texts"))
             stages = pq.read_table(self.builder.path("_gens_scan"), columns=["stage"]).column("stage")
             self._count(stages, len(stages))
             return
@@ -553,9 +580,32 @@ class _GensWriter:
             self._count(batch.column("stage"), batch.num_rows)
         for batch in _without(pq.ParquetFile(previous.table_path("_manifest")).iter_batches(batch_size=262144), drop):
             self._add("_manifest", batch)
+        if self._texts:
+            for batch in _without(pq.ParquetFile(previous.table_path("texts")).iter_batches(batch_size=65536), drop):
+                self._add("texts", batch)
 
     def by_stage(self) -> dict[str, int]:
         return {stage: self._stage_counts.get(stage, 0) for stage in layout.STAGES}
+
+
+def _update_search(data_root: Path, builder: SnapshotBuilder, previous, changed: set[str], fresh_rows: int) -> SearchIndexStats:
+    """The new snapshot's search index: the previous one's, minus changed and deleted generations,
+    plus the texts re-read by this refresh (the first ``fresh_rows`` rows of the new ``texts`` file)."""
+    target = builder.path("texts").parent / SEARCH_DIR
+    previous_dir = previous.path / SEARCH_DIR if previous is not None else None
+
+    def fresh() -> Iterator[dict]:
+        left = fresh_rows
+        for batch in pq.ParquetFile(builder.path("texts")).iter_batches(batch_size=8192, columns=["gen_id", "stage", "gen_dir", "file", "sha256"]):
+            if left <= 0:
+                return
+            batch = batch.slice(0, left)
+            left -= batch.num_rows
+            for row in batch.to_pylist():
+                if row["sha256"] is not None:  # an unreadable text has no facts and is not indexed
+                    yield row
+
+    return update_search_index(data_root, target, previous_dir, sorted(changed) if previous_dir else (), fresh())
 
 
 def _link_or_copy(source: Path, target: Path) -> None:

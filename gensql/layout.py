@@ -177,5 +177,6 @@ TABLE_FILES: dict[str, str] = {
     "_gens_scan": "_gens_scan.parquet",  # gens as scanned from each directory alone (before borrowed facts)
     "membership": "membership.parquet",
     "scan_errors": "scan_errors.parquet",
+    "texts": "texts.parquet",  # one row per text file: bytes, chars, lines, sha256 (empty with --no-texts)
     "_manifest": "_manifest.parquet",
 }

@@ -27,6 +27,7 @@ from .fields import GENS_COLUMN_ORDER, GENS_SCHEMA
 from .metadata import FileProblem, extract, merge, parse_json_object, read_file, source_file
 from .safeio import safe_stat, store_roots
 from .scores import parse_score
+from .texts import TEXT_KINDS, TextFacts, facts_of_bytes, text_facts
 
 #: Environment variable: seconds before a scan within which a change makes a directory "racy".
 #: The default suits local filesystems (timestamp ticks of a few ms); raise it on filesystems with
@@ -44,6 +45,21 @@ MANIFEST_SCHEMA = pa.schema([
     pa.field("mask", pa.int32()),
     pa.field("sig", pa.int64()),
 ])
+
+#: One row per text file (prompt, raw, parsed) of a scanned generation: the ``texts`` table.
+TEXTS_SCHEMA = pa.schema([
+    pa.field("gen_id", pa.string()),
+    pa.field("stage", pa.string()),
+    pa.field("gen_dir", pa.string()),
+    pa.field("file", pa.string()),
+    pa.field("bytes", pa.int64()),
+    pa.field("chars", pa.int64()),
+    pa.field("lines", pa.int64()),
+    pa.field("sha256", pa.string()),
+    pa.field("invalid_utf8", pa.bool_()),
+    pa.field("search_capped", pa.bool_()),
+])
+_TEXT_KIND = {name: kind for kind, name in TEXT_KINDS}
 
 ERRORS_SCHEMA = pa.schema([
     pa.field("path", pa.string()),
@@ -95,14 +111,17 @@ class ScannedGen:
     mask: int
     sig: int | None
     problems: list[FileProblem] = field(default_factory=list)
+    #: (file kind, facts) of each text present; facts None when the text could not be read
+    texts: list[tuple[str, TextFacts | None]] = field(default_factory=list)
 
 
-def scan_generation(data_root: str, stage: str, gen_id: str, racy_after_ns: int, rel_dir: str | None = None, roots: tuple[str, ...] | None = None) -> ScannedGen:
+def scan_generation(data_root: str, stage: str, gen_id: str, racy_after_ns: int, rel_dir: str | None = None, roots: tuple[str, ...] | None = None, texts: bool = True) -> ScannedGen:
     """Read one generation directory into a ``gens`` row (never raises for bad files).
 
     ``rel_dir`` is the directory relative to the data root when it is not ``gens/<stage>/<gen_id>``
     (a document of seed 000's docs store); its first component becomes ``store_root``. Files are read
     and stat-ed by :mod:`gensql.safeio`'s rules (``roots``: the store's real paths, computed when None).
+    With ``texts``, each text file is also read once, streaming, for its facts (:mod:`gensql.texts`).
     """
     roots = roots or store_roots(data_root)
     rel_dir = rel_dir or f"{layout.GENS_DIR}/{stage}/{gen_id}"
@@ -113,6 +132,7 @@ def scan_generation(data_root: str, stage: str, gen_id: str, racy_after_ns: int,
     dir_st = os.stat(gen_dir)
 
     parsed_text: str | None = None
+    text_rows: list[tuple[str, TextFacts | None]] = []
     for name in layout.KNOWN_FILES:
         path = f"{gen_dir}/{name}"
         is_json = name in _JSON
@@ -136,6 +156,19 @@ def scan_generation(data_root: str, stage: str, gen_id: str, racy_after_ns: int,
                 docs.append((name, obj))
         elif read:
             parsed_text = data.decode("utf-8", errors="replace")
+        if texts and not is_json:
+            kind = _TEXT_KIND[name]
+            if read:
+                text_rows.append((kind, facts_of_bytes(data)))
+            else:
+                try:
+                    text_rows.append((kind, text_facts(path, roots)))
+                except FileNotFoundError:
+                    text_rows.append((kind, None))  # vanished between stat and read: re-read next time
+                    problems.append(FileProblem(name, "unreadable", "vanished while being read"))
+                except OSError as exc:
+                    text_rows.append((kind, None))
+                    problems.append(FileProblem(name, getattr(exc, "kind", "unreadable"), f"cannot read: {exc.strerror or exc}"))
     if layout.METADATA_FILE not in stats and not any(p.file == layout.METADATA_FILE for p in problems):
         problems.append(FileProblem(layout.METADATA_FILE, "missing_metadata", "generation directory has no metadata.json"))
 
@@ -154,6 +187,10 @@ def scan_generation(data_root: str, stage: str, gen_id: str, racy_after_ns: int,
         st = stats.get(name)
         row[f"has_{column}"] = st is not None
         row[f"{column}_bytes"] = st.st_size if st is not None else None
+        row[f"{column}_chars"] = None
+    for kind, facts in text_rows:
+        if facts is not None:
+            row[f"{kind}_chars"] = facts.chars
     row["has_metadata"] = layout.METADATA_FILE in stats
     row["has_raw_metadata"] = layout.RAW_METADATA_FILE in stats
     row["has_parsed_metadata"] = layout.PARSED_METADATA_FILE in stats
@@ -178,7 +215,7 @@ def scan_generation(data_root: str, stage: str, gen_id: str, racy_after_ns: int,
     for name in stats:
         mask |= layout.FILE_BIT[name]
     ordered = [dir_st] + [stats[name] for name in _NAMES_BY_MASK[mask]]
-    return ScannedGen(row, mask, _signature(ordered, racy_after_ns), problems)
+    return ScannedGen(row, mask, _signature(ordered, racy_after_ns), problems, text_rows)
 
 
 @dataclass
@@ -194,16 +231,19 @@ class BatchResult:
     vanished: list[str]  # gen ids the previous index had, gone by the time we looked (deleted mid-scan)
     unchanged: int
     errors: list[tuple]
+    texts: pa.RecordBatch | None = None  # texts of re-scanned directories (None when texts are off)
 
 
-def scan_batch(data_root: str, stage: str, items: list[tuple], racy_after_ns: int) -> BatchResult:
+def scan_batch(data_root: str, stage: str, items: list[tuple], racy_after_ns: int, texts: bool = True) -> BatchResult:
     """Check ``(gen_id, mask, sig[, rel_dir])`` items against the disk; re-scan those that changed.
 
     ``mask``/``sig`` are the previous refresh's values: ``mask`` None for a directory not seen before,
     ``sig`` None for one that must be re-read (racy). ``rel_dir`` (optional, None for the default
-    ``gens/<stage>/<gen_id>``) places a document of the docs store.
+    ``gens/<stage>/<gen_id>``) places a document of the docs store. With ``texts`` the re-scanned
+    directories' texts are read for the ``texts`` table.
     """
     columns: dict[str, list] = {name: [] for name in GENS_COLUMN_ORDER}
+    text_columns: dict[str, list] = {name: [] for name in TEXTS_SCHEMA.names}
     man_ids: list[str] = []
     man_mask: list[int] = []
     man_sig: list[int | None] = []
@@ -221,7 +261,7 @@ def scan_batch(data_root: str, stage: str, items: list[tuple], racy_after_ns: in
             unchanged += 1
             continue
         try:
-            scanned = scan_generation(data_root, stage, gen_id, racy_after_ns, rel_dir, roots)
+            scanned = scan_generation(data_root, stage, gen_id, racy_after_ns, rel_dir, roots, texts)
         except _ENOENT_ERRORS:
             if mask is not None:
                 vanished.append(gen_id)
@@ -240,6 +280,11 @@ def scan_batch(data_root: str, stage: str, items: list[tuple], racy_after_ns: in
         man_sig.append(scanned.sig)
         for p in scanned.problems:
             errors.append((f"{row['gen_dir']}/{p.file}", stage, gen_id, p.file, p.kind, p.message))
+        for kind, facts in scanned.texts:
+            for name, value in zip(("gen_id", "stage", "gen_dir", "file"), (gen_id, stage, row["gen_dir"], kind)):
+                text_columns[name].append(value)
+            for name, value in zip(TextFacts._fields, facts or (None,) * len(TextFacts._fields)):
+                text_columns[name].append(value)
     gens = manifest = None
     if man_ids:
         gens = pa.RecordBatch.from_arrays([pa.array(columns[f.name], type=f.type) for f in GENS_SCHEMA], schema=GENS_SCHEMA)
@@ -247,7 +292,10 @@ def scan_batch(data_root: str, stage: str, items: list[tuple], racy_after_ns: in
             [pa.array([stage] * len(man_ids), pa.string()), pa.array(man_ids, pa.string()), pa.array(man_mask, pa.int32()), pa.array(man_sig, pa.int64())],
             schema=MANIFEST_SCHEMA,
         )
-    return BatchResult(stage, len(items), gens, manifest, new, replaced, vanished, unchanged, errors)
+    text_batch = None
+    if texts:
+        text_batch = pa.RecordBatch.from_arrays([pa.array(text_columns[f.name], type=f.type) for f in TEXTS_SCHEMA], schema=TEXTS_SCHEMA)
+    return BatchResult(stage, len(items), gens, manifest, new, replaced, vanished, unchanged, errors, text_batch)
 
 
 def _fallback_row(stage: str, gen_id: str, exc: Exception, rel_dir: str | None = None) -> ScannedGen:

@@ -31,40 +31,61 @@ class TextFacts(NamedTuple):
     search_capped: bool  # more than SEARCH_MAX_CHARS characters: searchable up to the cap only
 
 
+class _Facts:
+    """Accumulates the facts of one text chunk by chunk."""
+
+    def __init__(self) -> None:
+        self.sha = hashlib.sha256()
+        self.lenient = codecs.getincrementaldecoder("utf-8")("replace")
+        self.strict = codecs.getincrementaldecoder("utf-8")("strict")
+        self.valid = True
+        self.size = self.chars = self.newlines = 0
+        self.last = b""
+
+    def update(self, chunk: bytes) -> None:
+        self.sha.update(chunk)
+        self.size += len(chunk)
+        self.newlines += chunk.count(b"\n")
+        self.chars += len(self.lenient.decode(chunk))
+        if self.valid:
+            try:
+                self.strict.decode(chunk)
+            except UnicodeDecodeError:
+                self.valid = False
+        if chunk:
+            self.last = chunk[-1:]
+
+    def result(self) -> TextFacts:
+        self.chars += len(self.lenient.decode(b"", final=True))
+        if self.valid:
+            try:
+                self.strict.decode(b"", final=True)
+            except UnicodeDecodeError:
+                self.valid = False
+        lines = self.newlines + (1 if self.size and self.last != b"\n" else 0)
+        return TextFacts(self.size, self.chars, lines, self.sha.hexdigest(), not self.valid, self.chars > SEARCH_MAX_CHARS)
+
+
+def facts_of_bytes(data: bytes) -> TextFacts:
+    """The facts of a text already read whole (an evaluation's ``parsed.txt``, read for its score)."""
+    facts = _Facts()
+    facts.update(data)
+    return facts.result()
+
+
 def text_facts(path: str, roots: tuple[str, ...] | None = None) -> TextFacts:
-    """Read ``path`` once and return its facts. Raises ``OSError`` (``UnsafeFileError`` included)."""
+    """Read ``path`` once, streaming, and return its facts. Raises ``OSError`` (``UnsafeFileError`` too)."""
     safe_stat(path, roots)  # a regular file inside the store, or an error: never open a FIFO or device
     fd = os.open(path, _OPEN_FLAGS)
     try:
         if not _is_regular(os.fstat(fd).st_mode):
             raise IsADirectoryError(f"{path} is not a regular file")
-        sha = hashlib.sha256()
-        lenient = codecs.getincrementaldecoder("utf-8")("replace")
-        strict = codecs.getincrementaldecoder("utf-8")("strict")
-        valid = True
-        size = chars = newlines = 0
-        last = b""
+        facts = _Facts()
         while chunk := os.read(fd, _CHUNK):
-            sha.update(chunk)
-            size += len(chunk)
-            newlines += chunk.count(b"\n")
-            chars += len(lenient.decode(chunk))
-            if valid:
-                try:
-                    strict.decode(chunk)
-                except UnicodeDecodeError:
-                    valid = False
-            last = chunk[-1:]
-        chars += len(lenient.decode(b"", final=True))
-        if valid:
-            try:
-                strict.decode(b"", final=True)
-            except UnicodeDecodeError:
-                valid = False
+            facts.update(chunk)
     finally:
         os.close(fd)
-    lines = newlines + (1 if size and last != b"\n" else 0)
-    return TextFacts(size, chars, lines, sha.hexdigest(), not valid, chars > SEARCH_MAX_CHARS)
+    return facts.result()
 
 
 def _is_regular(mode: int) -> bool:

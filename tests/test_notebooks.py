@@ -43,7 +43,7 @@ NOTEBOOKS = sorted(p.stem for p in NOTEBOOK_DIR.glob("*.ipynb"))
 KERNEL = "gensql-notebook-tests"
 STAGES = ("draft", "essay", "evaluation")
 VIEWS = {"attempts", "documents", "gens", "latest_attempt", "lineage", "membership", "problems", "scan_errors",
-         "scores", "token_usage"}
+         "scores", "texts", "token_usage"}
 
 
 # --------------------------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ def test_cli_refresh_writes_index_and_talks_on_stderr(tmp_path):
     proc = run_cli("refresh", "--data-root", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ""
-    assert proc.stderr.startswith("indexed 12 generations (4 draft, 4 essay, 4 evaluation): 12 new, 0 changed, 0 deleted, 0 unchanged; 12 cohort members; 0 scan errors;")
+    assert proc.stderr.startswith("indexed 12 generations (4 draft, 4 essay, 4 evaluation): 12 new, 0 changed, 0 deleted, 0 unchanged; 12 cohort members; search: 36 texts (36 indexed); 0 scan errors;")
     assert (tmp_path / "index" / "current" / "gens.parquet").is_file()
     assert pq.read_table(tmp_path / "index" / "current" / "gens.parquet").num_rows == 12
 

@@ -7,6 +7,7 @@ ordering are known.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from datetime import date
@@ -102,24 +103,28 @@ def test_documents_has_exactly_the_seed_columns(rich):
     assert [c[0] for c in rich.sql("SELECT * FROM documents").description] == SEED_000_COLUMNS
 
 
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def test_documents_rows(rich):
     got = dicts(rich, "SELECT * EXCLUDE (logical_key_id, meta_small) FROM documents WHERE doc_id IN ('d1', 'e_copy', 'v1') ORDER BY doc_id")
     assert got == [
         {"doc_id": "d1", "stage": "draft", "task_id": None, "parent_doc_id": None, "template_id": "dt", "model_id": "m1",
-         "run_id": None, "prompt_path": "gens/draft/d1/prompt.txt", "prompt_hash": None, "parser": None, "status": "ok",
+         "run_id": None, "prompt_path": "gens/draft/d1/prompt.txt", "prompt_hash": sha("write a draft\n"), "parser": None, "status": "ok",
          "usage_prompt_tokens": None, "usage_completion_tokens": 100, "usage_max_tokens": 1000, "created_at": ts(10),
          "doc_dir": "gens/draft/d1", "raw_chars": len("draft d1\n"), "parsed_chars": len("draft d1\n"),
-         "raw_sha256": None, "parsed_sha256": None, "lineage_prev_doc_id": None},
+         "raw_sha256": sha("draft d1\n"), "parsed_sha256": sha("draft d1\n"), "lineage_prev_doc_id": None},
         {"doc_id": "e_copy", "stage": "essay", "task_id": None, "parent_doc_id": "d2", "template_id": "copy-t", "model_id": None,
          "run_id": None, "prompt_path": None, "prompt_hash": None, "parser": None, "status": "ok",
          "usage_prompt_tokens": None, "usage_completion_tokens": None, "usage_max_tokens": None, "created_at": ts(60),
          "doc_dir": "gens/essay/e_copy", "raw_chars": None, "parsed_chars": 7,
-         "raw_sha256": None, "parsed_sha256": None, "lineage_prev_doc_id": None},
+         "raw_sha256": None, "parsed_sha256": sha("copied\n"), "lineage_prev_doc_id": None},
         {"doc_id": "v1", "stage": "evaluation", "task_id": None, "parent_doc_id": "e1", "template_id": "vt", "model_id": "m3",
-         "run_id": None, "prompt_path": "gens/evaluation/v1/prompt.txt", "prompt_hash": None, "parser": None, "status": "ok",
+         "run_id": None, "prompt_path": "gens/evaluation/v1/prompt.txt", "prompt_hash": sha("evaluate\n"), "parser": None, "status": "ok",
          "usage_prompt_tokens": 50, "usage_completion_tokens": 5, "usage_max_tokens": None, "created_at": ts(300),
          "doc_dir": "gens/evaluation/v1", "raw_chars": len("evaluation v1\nSCORE: 7.0\n\n"), "parsed_chars": 4,
-         "raw_sha256": None, "parsed_sha256": None, "lineage_prev_doc_id": None},
+         "raw_sha256": sha("evaluation v1\nSCORE: 7.0\n\n"), "parsed_sha256": sha("7.0\n"), "lineage_prev_doc_id": None},
     ]
     meta = json.loads(rows(rich, "SELECT meta_small FROM documents WHERE doc_id = 'v1'")[0][0])
     assert meta == {"mode": "llm", "replicate": 1, "combo_id": None, "origin_cohort_id": None, "function": None,
@@ -135,11 +140,13 @@ def test_documents_previous_attempt_and_logical_key(rich):
     assert rows(rich, "SELECT doc_id, lineage_prev_doc_id FROM documents WHERE doc_id IN ('v3r', 'v3') ORDER BY doc_id") == [("v3", "v3r"), ("v3r", None)]
 
 
-def test_documents_chars_are_bytes(tmp_path):
+def test_documents_chars_are_characters_and_hashes_are_of_the_bytes(tmp_path):
     s = HandStore(tmp_path)
     s.draft("d1", raw="héllo\n", parsed="ü\n")
     con = s.connect()
-    assert rows(con, "SELECT raw_chars, parsed_chars FROM documents") == [(7, 3)]  # bytes, not characters
+    assert rows(con, "SELECT raw_chars, parsed_chars FROM documents") == [(6, 2)]  # characters, as seed 000 means
+    assert rows(con, "SELECT raw_sha256, parsed_sha256 FROM documents") == [(sha("héllo\n"), sha("ü\n"))]
+    assert rows(con, "SELECT raw_bytes, raw_chars FROM gens") == [(7, 6)]
 
 
 # ---------------------------------------------------------------------------------------------------

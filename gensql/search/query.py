@@ -24,14 +24,15 @@ SEARCH_COLUMNS = (
 SNIPPET_CHARS = 160
 
 
-_PREFIX_TERM = re.compile(r"(?<![\w\"*])(\w[\w\-]*)\*")
+_PREFIX_TERM = re.compile(r"(?<![\w\"*/:])(\w+)\*")
 
 
 def _with_prefix_terms(query: str) -> str:
-    """``netw*`` outside quotes becomes tantivy's phrase-prefix ``"netw"*`` (its parser has no bare prefix)."""
+    """``netw*`` outside quotes becomes the regex term ``text:/netw.*/`` (tantivy's parser has no bare
+    prefix); terms are lower case, as the tokenizer indexes them."""
     parts = query.split('"')
     for i in range(0, len(parts), 2):  # even parts are outside quotes
-        parts[i] = _PREFIX_TERM.sub(r'"\1"*', parts[i])
+        parts[i] = _PREFIX_TERM.sub(lambda m: f"text:/{m.group(1).lower()}.*/", parts[i])
     return '"'.join(parts)
 
 
@@ -101,7 +102,7 @@ def search(
         )
     index = tantivy.Index.open(str(search_dir))
     try:
-        text_query = index.parse_query(_with_prefix_terms(query), ["text"])
+        text_query = index.parse_query(_with_prefix_terms(query), ["text"], allow_regexes=True)
     except ValueError as exc:
         raise SearchQueryError(f"cannot parse the search query {query!r}: {exc}") from None
     sch = index.schema
@@ -128,7 +129,7 @@ def search(
             return _empty()
         frame = pl.DataFrame(hits)
         con.register("_hits", frame.select("rank", "gen_id", "stage"))
-        facts = con.execute(
+        facts = con.sql(
             "SELECT h.rank, g.model_id, g.template_id, g.status, g.score FROM _hits h "
             "LEFT JOIN gens g ON g.gen_id = h.gen_id AND g.stage = h.stage ORDER BY h.rank"
         ).pl()
@@ -152,6 +153,8 @@ def _snippet(generator, path: Path) -> str | None:
         return None
     snippet = generator.snippet_from_doc(tantivy.Document(text=text[:SEARCH_MAX_CHARS]))
     fragment = snippet.fragment()
+    if not fragment:  # no term to highlight (prefix and regex terms are not): the text's start
+        return " ".join(text[:SNIPPET_CHARS].split())
     data = fragment.encode("utf-8")
     out, at = [], 0
     for span in snippet.highlighted():  # byte ranges within the fragment
