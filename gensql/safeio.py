@@ -10,8 +10,8 @@ the texts of ``gensql show``) and a price table goes through :func:`read_file`:
   ``$GENSQL_MAX_FILE_BYTES`` overrides it); a larger file is refused, never partly read.
 - **Symlink rule.** With ``roots`` given, a path whose real path (symlinks resolved) is not inside one of
   the ``roots`` is refused as ``outside_store`` and not opened. :func:`store_roots` gives the roots of
-  a data root: its real path, and the real paths of its ``gens/`` and ``cohorts/`` folders (which may
-  themselves be symlinks to another disk).
+  a data root: its real path, and the real paths of its ``gens/``, ``cohorts/`` and ``docs/`` folders
+  (which may themselves be symlinks to another disk).
 
 Refusals raise :class:`UnsafeFileError`, an ``OSError`` whose ``kind`` is the ``scan_errors`` kind to
 record (``unreadable``, ``too_large`` or ``outside_store``).
@@ -22,6 +22,8 @@ from __future__ import annotations
 import errno
 import os
 import stat
+
+from . import layout
 
 #: Largest file gensql reads, in bytes, unless ``$GENSQL_MAX_FILE_BYTES`` says otherwise.
 DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -65,7 +67,7 @@ def store_roots(data_root: str | os.PathLike) -> tuple[str, ...]:
     """Real paths that count as inside the store of ``data_root`` (see the module docstring)."""
     root = os.path.realpath(data_root)
     roots = [root]
-    for name in ("gens", "cohorts"):
+    for name in (layout.GENS_DIR, layout.COHORTS_DIR, layout.DOCS_DIR):
         real = os.path.realpath(os.path.join(root, name))
         if real not in roots:
             roots.append(real)
