@@ -33,7 +33,7 @@ _EXPORTS = {
     "resolve_latest": "gensql.write",
     "export_sqlite": "gensql.write",
     "GenerationRef": "gensql.write",
-    "search": "gensql.search",
+    "search": "gensql.fulltext",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -542,7 +542,7 @@ def search_cmd(query, files, stages, models, templates, statuses, cohorts, limit
 
     QUERY: words (ranked by BM25), "a phrase", AND / OR, -excluded, +required, prefix*.
     """
-    from .search import search
+    from .fulltext import search
 
     hits = search(data_root, query, file=files or None, stage=stages or None, model=models or None,
                   template=templates or None, status=statuses or None, cohort=cohorts or None,

@@ -36,7 +36,7 @@ from .membership import read_memberships
 from .safeio import check_inside, store_roots
 from .workers import init_worker, stop_workers
 from .scan import ERRORS_SCHEMA, MANIFEST_SCHEMA, TEXTS_SCHEMA, BatchResult, racy_window_ns, scan_batch
-from .search.engine import SEARCH_DIR, SearchIndexStats, update_search_index
+from .fulltext.engine import SEARCH_DIR, SearchIndexStats, update_search_index
 
 #: Directories per worker task: large enough to amortise the round trip, small enough to balance.
 BATCH_SIZE = 2000

@@ -1,4 +1,7 @@
-"""Ranked full-text search over the prompt, raw and parsed texts of a snapshot (tantivy: BM25, phrases, booleans)."""
+"""Ranked full-text search over the prompt, raw and parsed texts of a snapshot (tantivy: BM25, phrases, booleans).
+
+The package is `fulltext`, not `search`, so that `gensql.search(...)` stays the function.
+"""
 
 from __future__ import annotations
 
