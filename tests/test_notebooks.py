@@ -227,15 +227,20 @@ def shipped_price(model: str) -> tuple[float, float]:
     return float(rules[0]["input_per_mtok"]), float(rules[0]["output_per_mtok"])
 
 
-def latest_ok_evaluations(truth) -> list[dict]:
-    """Per evaluation product, its newest successful attempt (created_at, then gen_id)."""
+def counted_evaluations(truth, reachable: bool = True) -> list[dict]:
+    """The scores every score table counts, computed from the truth: per logical evaluation its newest
+    attempt with a score (created_at, then gen_id), kept when its essay is reachable (its own parent
+    link is not broken)."""
     best: dict[str, tuple] = {}
     for (stage, gen_id), g in truth.gens.items():
-        if stage == "evaluation" and g.values["status"] == "ok":
-            key = (g.values["created_at"], gen_id)
+        if stage == "evaluation":
+            created = g.values["created_at"]
+            key = (g.values["score"] is not None, created is not None, created, gen_id)
             if g.logical_group not in best or key > best[g.logical_group][0]:
-                best[g.logical_group] = (key, g.values)
-    return [v for _, v in best.values()]
+                best[g.logical_group] = (key, gen_id, g.values)
+    broken = broken_links(truth)
+    return [v for _, gen_id, v in best.values()
+            if v["score"] is not None and (not reachable or ("evaluation", gen_id) not in broken)]
 
 
 def broken_links(truth) -> set[tuple[str, str]]:
@@ -394,7 +399,7 @@ def test_tokens_and_cost(executed, store):
 def test_lineage_and_scores(executed, store):
     nb = executed("03_lineage_and_scores")
     root, truth = store
-    latest = latest_ok_evaluations(truth)
+    latest = counted_evaluations(truth)
 
     means, counts = defaultdict(list), defaultdict(int)
     for v in latest:
@@ -414,6 +419,11 @@ def test_lineage_and_scores(executed, store):
                 assert pivot[model][template] is None
             assert pivot_n[model][template] == counts[(model, template)]
     assert 1 <= len(_polars_table(nb, "per-essay")) <= 8
+    # one answer: the per-essay report counts exactly the scores the pivot counts, and says what it left out
+    assert f"scores counted: {len(latest)}" in stdout(nb, "per-essay")
+    left_out = len(counted_evaluations(truth, reachable=False)) - len(latest)
+    assert left_out > 0  # the sample store has evaluations whose essay is missing
+    assert f"note: {left_out} scored evaluations left out" in stdout(nb, "per-essay")
 
     eval_id = ast.literal_eval(result(nb, "eval-id"))
     evaluation = truth.gens[("evaluation", eval_id)].values

@@ -35,13 +35,13 @@ from .output import (
     render_report,
     render_text,
 )
-from .report import COST_COLUMNS, Report, ReportError
+from .report import COST_COLUMNS, Report, ReportError, ReportNote
 from .scores import NONE_LABEL, SCORE_KEY_COLUMNS, SCORE_STATS, build_scores, scores_report
 from .tokens import BY_COLUMNS, TOKEN_COLUMNS, build_tokens, tokens_report
 
 __all__ = [
     "BINARY_FORMATS", "BY_COLUMNS", "COHORT_COLUMNS", "COST_COLUMNS", "NONE_LABEL", "PROVENANCE_KEY",
     "REPORT_FORMATS", "SCORE_KEY_COLUMNS", "SCORE_STATS", "SIDECAR_SUFFIX", "STAGE_ORDER", "TOKEN_COLUMNS",
-    "TOTAL_LABEL", "Report", "ReportError", "build_cohort", "build_scores", "build_tokens", "cohort_report",
+    "TOTAL_LABEL", "Report", "ReportError", "ReportNote", "build_cohort", "build_scores", "build_tokens", "cohort_report",
     "export", "provenance", "render_report", "render_text", "scores_report", "snapshot_id", "tokens_report",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -31,3 +32,17 @@ class Report:
     snapshot_id: str | None = None
     prices: PriceTable | None = None
 
+
+
+class ReportNote(UserWarning):
+    """A report's note (rows left out, unpriced models), issued by the ``*_report`` functions."""
+
+
+def frame_with_notes(report: Report, with_notes: bool):
+    """What a ``*_report`` function returns: ``(df, notes)`` when asked, else ``df`` with each note
+    issued as a :class:`ReportNote` warning, so a note is never silently lost."""
+    if with_notes:
+        return report.df, list(report.notes)
+    for note in report.notes:
+        warnings.warn(f"{report.name} report: {note}", ReportNote, stacklevel=3)
+    return report.df

@@ -10,23 +10,21 @@ import polars as pl
 
 from .connection import connection, snapshot_id
 from .filters import as_list, make_filters
-from .report import Report, ReportError
+from .report import Report, ReportError, frame_with_notes
 
 SCORE_KEY_COLUMNS: tuple[str, ...] = ("essay_gen_id", "essay_template_id", "essay_model_id", "draft_template_id", "combo_id")
 SCORE_STATS: tuple[str, ...] = ("mean", "min", "max", "n")
 #: Label of a NULL evaluation model or template in the wide score column names.
 NONE_LABEL = "(none)"
 
+#: One row per logical evaluation, the attempt whose score counts: the rule lives in the
+#: ``counted_scores`` table macro (gensql/views/61_counted_scores.sql), shared with the score_pivot
+#: named query and notebook 03.
 _SCORES_SQL = """
 SELECT essay_gen_id, essay_template_id, essay_model_id, draft_template_id, combo_id,
        evaluation_model_id, evaluation_template_id, score
-FROM scores AS s
+FROM counted_scores(for_cohort := $cohort, since_day := $since, until_day := $until) AS s
 WHERE {where}
--- one row per logical evaluation (essay named, template, model, replicate: what gens.logical_key
--- hashes): its newest attempt with a score, else (no score in any attempt) its newest attempt
-QUALIFY row_number() OVER (
-    PARTITION BY s.parent_gen_id, s.evaluation_template_id, s.evaluation_model_id, s.replicate
-    ORDER BY s.score IS NOT NULL DESC, s.created_at DESC, s.gen_id DESC) = 1
 """
 _SCORES_REL = "_gensql_report_scores"
 _SCORES_LONG_SQL = f"""
@@ -53,7 +51,8 @@ def scores_report(
     until: date | str | None = None,
     *,
     index_dir: str | os.PathLike | None = None,
-) -> pl.DataFrame:
+    with_notes: bool = False,
+) -> pl.DataFrame | tuple[pl.DataFrame, list[str]]:
     """Scores per evaluated essay: mean, min, max and count per evaluation model x evaluation template.
 
     One score per logical evaluation (essay, evaluation template, evaluation model, replicate: the
@@ -66,20 +65,27 @@ def scores_report(
     others NULL where the pair did not evaluate the essay). ``long=True``: one row per essay x
     evaluation model x evaluation template with ``evaluation_model_id, evaluation_template_id, n,
     mean, min, max``. Filters: ``cohort`` (member evaluations), ``model`` (evaluation model),
-    ``since``/``until`` (the evaluation's UTC day).
+    ``since``/``until`` (the evaluation's UTC day; only attempts in range are considered).
+
+    Which attempt counts is the ``counted_scores`` macro's rule, the same as ``gensql report scores``,
+    the ``score_pivot`` named query and notebook 03. The notes (scored evaluations left out because
+    their essay cannot be reached, logical evaluations without any score) are returned with
+    ``with_notes=True`` as ``(df, notes)``; otherwise each is issued as a
+    :class:`~gensql.reports.report.ReportNote` warning.
     """
-    return build_scores(con_or_root, long, cohort, model, since, until, index_dir=index_dir).df
+    rep = build_scores(con_or_root, long, cohort, model, since, until, index_dir=index_dir)
+    return frame_with_notes(rep, with_notes)
 
 
 def build_scores(con_or_root=None, long=False, cohort=None, model=None, since=None, until=None, *, index_dir=None) -> Report:
     con = connection(con_or_root, index_dir)
     filters = make_filters(con, cohort, None, None, since, until)
     models = tuple(as_list(model))
-    where, params = filters.sql("s", stage="'evaluation'")  # the scores view is evaluations only
+    where, params = "true", {"cohort": filters.cohort, "since": filters.since, "until": filters.until}
     if models:
         where += " AND list_contains($models, s.evaluation_model_id)"
         params["models"] = list(models)
-    products = con.sql(_SCORES_SQL.format(where=where), params=params or None).to_arrow_table()
+    products = con.sql(_SCORES_SQL.format(where=where), params=params).to_arrow_table()
     con.register(_SCORES_REL, products)
     try:
         long_df = con.sql(_SCORES_LONG_SQL).pl()

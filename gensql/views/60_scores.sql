@@ -8,6 +8,8 @@
 --   essay_gen_id, essay_template_id, essay_model_id: of the evaluated essay.
 --   draft_gen_id, draft_template_id, draft_model_id, combo_id: of the essay's draft (combo_id as in lineage).
 --   created_at: of the evaluation.
+--   logical_key: the logical evaluation (essay named, template, model, replicate) this attempt is of;
+--     counted_scores() keeps one attempt per logical_key.
 --   broken_link, broken_reason: the chain to the draft is broken (see lineage).
 CREATE OR REPLACE VIEW scores AS
 SELECT
@@ -27,6 +29,7 @@ SELECT
     l.draft_model_id,
     l.combo_id,
     v.created_at,
+    v.logical_key,
     l.broken_link,
     l.broken_reason
 FROM _gens AS v
