@@ -88,6 +88,28 @@ def text_facts(path: str, roots: tuple[str, ...] | None = None) -> TextFacts:
     return facts.result()
 
 
+def read_text_prefix(path: str | os.PathLike, roots: tuple[str, ...] | None = None, max_chars: int = SEARCH_MAX_CHARS) -> str | None:
+    """The first ``max_chars`` characters of a text (invalid UTF-8 replaced), by the same safe-read
+    rules as the scan (regular files inside the store only); None when it cannot be read."""
+    try:
+        safe_stat(path, roots)
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError:
+        return None
+    try:
+        if not _is_regular(os.fstat(fd).st_mode):
+            return None
+        want, chunks = 4 * max_chars, []  # a character is at most 4 bytes of UTF-8
+        while want > 0 and (chunk := os.read(fd, min(want, _CHUNK))):
+            chunks.append(chunk)
+            want -= len(chunk)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode("utf-8", errors="replace")[:max_chars]
+
+
 def _is_regular(mode: int) -> bool:
     import stat
 

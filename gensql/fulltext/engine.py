@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..texts import SEARCH_MAX_CHARS
+from ..safeio import store_roots
+from ..texts import SEARCH_MAX_CHARS, read_text_prefix
 
 SEARCH_DIR = "search"
 #: tantivy's writer memory budget (it flushes a segment when full) and threads.
@@ -91,7 +92,8 @@ def update_search_index(
     """
     import tantivy
 
-    read = read_text or _read_text
+    roots = store_roots(data_root)
+    read = read_text or (lambda path: _read_text(path, roots))
     if previous is not None and not (previous / "meta.json").is_file():
         raise FileNotFoundError(f"no search index at {previous}")
     _seed_from(previous, target)
@@ -137,8 +139,5 @@ def _file_name(kind: str) -> str:
     return {"prompt": layout.PROMPT_FILE, "raw": layout.RAW_FILE, "parsed": layout.PARSED_FILE}[kind]
 
 
-def _read_text(path: Path) -> str | None:
-    try:
-        return path.read_bytes().decode("utf-8", errors="replace")
-    except OSError:
-        return None
+def _read_text(path: Path, roots: tuple[str, ...] | None = None) -> str | None:
+    return read_text_prefix(path, roots)

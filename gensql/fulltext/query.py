@@ -13,6 +13,7 @@ from .. import layout
 from ..catalog import define_views
 from ..errors import IndexNotFoundError, SearchQueryError
 from ..index import require_snapshot
+from ..safeio import store_roots
 from .engine import SEARCH_DIR, SEARCH_MAX_CHARS, _file_name, _read_text, schema
 
 FILES = ("prompt", "raw", "parsed")
@@ -139,19 +140,20 @@ def search(
     if snippets:
         generator = tantivy.SnippetGenerator.create(searcher, text_query, sch, "text")
         generator.set_max_num_chars(SNIPPET_CHARS)
-        cut = [_snippet(generator, where.data_root / d / _file_name(f)) for d, f in zip(frame["gen_dir"], frame["file"])]
+        roots = store_roots(where.data_root)
+        cut = [_snippet(generator, where.data_root / d / _file_name(f), roots) for d, f in zip(frame["gen_dir"], frame["file"])]
     else:
         cut = [None] * frame.height
     return frame.with_columns(pl.Series("snippet", cut, dtype=pl.String)).select(SEARCH_COLUMNS)
 
 
-def _snippet(generator, path: Path) -> str | None:
+def _snippet(generator, path: Path, roots: tuple[str, ...]) -> str | None:
     import tantivy
 
-    text = _read_text(path)
+    text = _read_text(path, roots)
     if text is None:
         return None
-    snippet = generator.snippet_from_doc(tantivy.Document(text=text[:SEARCH_MAX_CHARS]))
+    snippet = generator.snippet_from_doc(tantivy.Document(text=text))
     fragment = snippet.fragment()
     if not fragment:  # no term to highlight (prefix and regex terms are not): the text's start
         return " ".join(text[:SNIPPET_CHARS].split())

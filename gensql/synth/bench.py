@@ -90,6 +90,30 @@ def _bench_templates() -> dict[str, dict[str, str]]:
     return out
 
 
+#: Texts of the bench profile: a lognormal size per text around these medians (bytes), with a tail to
+#: :data:`TEXT_MAX_BYTES`, as real stores have (drafts ~1.5 KB, essays ~4 KB, evaluations ~2 KB,
+#: prompts ~3 KB); each (stage, template) draws from :data:`VARIANTS` precomputed texts.
+TEXT_MEDIAN_BYTES = {"prompt": 3000, "draft": 1500, "essay": 4000, "evaluation": 2000}
+TEXT_SIGMA = 0.6
+TEXT_MAX_BYTES = 50_000
+VARIANTS = 48
+
+
+def _sized(base: bytes, median: int, rng: random.Random) -> bytes:
+    """``base`` grown (or cut at a line) to a lognormal size around ``median`` bytes."""
+    target = min(TEXT_MAX_BYTES, max(64, int(rng.lognormvariate(0, TEXT_SIGMA) * median)))
+    lines = [ln for ln in base.decode("utf-8").splitlines() if ln.strip()] or ["..."]
+    out: list[str] = []
+    size = 0
+    while size < target:
+        line = lines[rng.randrange(len(lines))]
+        words = line.split()
+        rng.shuffle(words)  # new sentences from the same vocabulary: varied, searchable text
+        out.append(" ".join(words))
+        size += len(out[-1].encode()) + 1
+    return ("\n".join(out) + "\n").encode()
+
+
 def make_bench(root: Path, n: int, seed: int) -> StoreTruth:
     """Families of 1 draft, 2 essays, 7 evaluations (10% / 20% / 70%), all six files each."""
     rng = random.Random(seed)
@@ -103,16 +127,20 @@ def make_bench(root: Path, n: int, seed: int) -> StoreTruth:
     helper = Planner(seed)
     variants: dict[tuple[str, str], list[tuple[bytes, bytes, bytes, str, str]]] = {}
     parent_texts: list[bytes | None] = [None]
+    sizer = random.Random(seed + 1)
     for st, templates in (("draft", DRAFT_TEMPLATES), ("essay", ESSAY_TEMPLATES), ("evaluation", EVAL_TEMPLATES)):
         made: list[bytes] = []
         for template in templates:
             vs = []
-            for i in range(8):
+            for i in range(VARIANTS):
                 p = helper.plan(st, "current", outcome="ok", template=template,
                                 parent_text=parent_texts[i % len(parent_texts)])
                 assert p.prompt is not None and p.raw is not None and p.parsed is not None
-                vs.append((p.prompt, p.raw, p.parsed, str(len(p.raw.decode("utf-8"))), str(p.raw.count(b"\n"))))
-                made.append(p.parsed)
+                prompt = _sized(p.prompt, TEXT_MEDIAN_BYTES["prompt"], sizer)
+                raw = _sized(p.raw, TEXT_MEDIAN_BYTES[st], sizer)
+                parsed = raw if st != "evaluation" else p.parsed  # an evaluation's parsed text is its score
+                vs.append((prompt, raw, parsed, str(len(raw.decode("utf-8"))), str(raw.count(b"\n"))))
+                made.append(parsed)
             variants[(st, template)] = vs
         parent_texts = list(made)
     q = {m: f'"{m}"' for m in MODELS + DRAFT_TEMPLATES + ESSAY_TEMPLATES + EVAL_TEMPLATES}
@@ -178,7 +206,7 @@ def make_bench(root: Path, n: int, seed: int) -> StoreTruth:
             ctok, finish, trunc = cap, '"length"', "true"
         else:
             ctok, finish, trunc = randrange(cap // 12, cap * 3 // 4), '"stop"', "false"
-        prompt, raw, parsed, rlen, rlines = variants[(st, template)][randrange(8)]
+        prompt, raw, parsed, rlen, rlines = variants[(st, template)][randrange(VARIANTS)]
         dur = randrange(*(int(x * 1000) for x in DURATIONS[st])) / 1000
         vals = {"gid": f'"{bare}"', "bare_gid": bare, "cohort": f'"{cohorts[ci]}"', "template": q[template],
                 "model": q[model], "run": run_ids[ci], "dur": repr(dur), "finish": finish, "trunc": trunc,
