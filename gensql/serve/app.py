@@ -1,0 +1,189 @@
+"""The Starlette application of the web workbench: routes, error pages, downloads and security headers."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from .. import __version__
+from ..errors import GenerationNotFoundError, GensqlError, InvalidIdError, QueryError, SearchQueryError
+from ..render import render_bytes
+from . import charts, pages
+from .markup import render_text
+from .workbench import NoIndexError, Workbench
+
+HERE = Path(__file__).parent
+#: Download formats every page offers for its rows.
+DOWNLOADS = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+_HEADERS = {
+    # everything the pages need is served from here: no inline script, no other origin
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+def _args(request: Request) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        out.setdefault(key, []).append(value)
+    return out
+
+
+def _url_with(request: Request, drop: tuple = (), **changes) -> str:
+    """The current URL with some query parameters replaced (None removes one); list values repeat."""
+    items = [(k, v) for k, v in request.query_params.multi_items() if k not in changes and k not in drop]
+    for key, value in changes.items():
+        if value is None:
+            continue
+        for v in value if isinstance(value, (list, tuple)) else [value]:
+            items.append((key, v))
+    query = urlencode(items)
+    return request.url.path + ("?" + query if query else "")
+
+
+def _toggle(request: Request, key: str, value: str) -> str:
+    """The current URL with ``value`` added to or removed from the repeated parameter ``key`` (page reset)."""
+    current = request.query_params.getlist(key)
+    values = [v for v in current if v != value] if value in current else [*current, value]
+    return _url_with(request, drop=("after",), **{key: values or None})
+
+
+def create_app(data_root=None, index_dir=None, workbench: Workbench | None = None) -> Starlette:
+    """The workbench as an ASGI app over the store at ``data_root`` (its index: ``index_dir``)."""
+    wb = workbench or Workbench(data_root, index_dir)
+    env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(default=True, default_for_string=True))
+    env.globals.update(charts=charts, render_text=render_text, snippet_parts=pages.snippet_parts, version=__version__, facets=pages.FACETS)
+    env.filters["num"] = _num
+
+    def render(request: Request, page: pages.Page, started: float) -> Response:
+        fmt = request.query_params.get("format")
+        if fmt:
+            if fmt not in DOWNLOADS:
+                return error_page(request, 400, f"unknown format {fmt!r}: expected csv or json")
+            if page.table is None:
+                return error_page(request, 400, "this page has no rows to download")
+            name = (request.url.path.strip("/").replace("/", "-") or "overview") + "." + fmt
+            return Response(render_bytes(page.table, fmt), media_type=DOWNLOADS[fmt],
+                            headers={**_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'})
+        snap = wb.current()
+        html = env.get_template(page.template).render(
+            page=page, request=request, url_with=lambda **kw: _url_with(request, **kw), toggle=lambda k, v: _toggle(request, k, v),
+            downloads={f: _url_with(request, format=f) for f in DOWNLOADS} if page.table is not None else {},
+            **{"snapshot_id": snap.snapshot_id, "data_root": str(wb.data_root), **page.context},
+        )
+        elapsed = (time.perf_counter() - started) * 1000
+        return HTMLResponse(html, status_code=page.status_code, headers={**_HEADERS, "Server-Timing": f"app;dur={elapsed:.1f}"})
+
+    def error_page(request: Request, status: int, message: str, title: str | None = None) -> Response:
+        html = env.get_template("error.html").render(request=request, status=status, message=message,
+                                                     title=title or {404: "Not found", 503: "No index yet"}.get(status, "Error"),
+                                                     data_root=str(wb.data_root), page=None, downloads={})
+        return HTMLResponse(html, status_code=status, headers=_HEADERS)
+
+    def view(build):
+        def endpoint(request: Request) -> Response:
+            started = time.perf_counter()
+            try:
+                page = build(request)
+                if isinstance(page, Response):
+                    return page
+                return render(request, page, started)
+            except NoIndexError as exc:
+                return error_page(request, 503, str(exc))
+            except (pages.NotFound, GenerationNotFoundError) as exc:
+                return error_page(request, 404, str(exc))
+            except (InvalidIdError, SearchQueryError, QueryError) as exc:
+                return error_page(request, 400, str(exc))
+            except GensqlError as exc:
+                return error_page(request, 500, str(exc))
+        return endpoint
+
+    def overview(request):
+        return pages.overview(wb)
+
+    def generations(request):
+        return pages.generations(wb, _args(request), download=bool(request.query_params.get("format")))
+
+    def generation(request):
+        p = request.path_params
+        q = request.query_params
+        return pages.generation(wb, p["stage"], p["gen_id"], q.get("diff") or None, q.get("file") or "parsed")
+
+    def generation_any(request):
+        gen_id = request.path_params["gen_id"]
+        found = pages.find_generation(wb, gen_id)
+        if not found:
+            raise pages.NotFound(f"no generation {gen_id!r} in the index snapshot")
+        return RedirectResponse(f"/gen/{found[0]['stage']}/{found[0]['gen_id']}", status_code=302)
+
+    def compare(request):
+        p = request.path_params
+        return pages.compare(wb, p["stage"], p["gen_id"])
+
+    def reports(request):
+        q = request.query_params
+        return pages.reports(wb, q.get("by") or "model", q.get("part") or "tokens")
+
+    def problems(request):
+        return pages.problems(wb, request.query_params.get("kind") or None, "problems")
+
+    def scan_errors(request):
+        return pages.problems(wb, request.query_params.get("kind") or None, "scan_errors")
+
+    def search(request):
+        return pages.search_page(wb, _args(request))
+
+    def sql(request):
+        return pages.sql_page(wb, request.query_params.get("q"))
+
+    async def not_found(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 405:
+            return error_page(request, 405, "read-only: this server answers GET requests only", "Method not allowed")
+        return error_page(request, exc.status_code, f"no page at {request.url.path}" if exc.status_code == 404 else str(exc.detail))
+
+    routes = [
+        Route("/", view(overview), methods=["GET"]),
+        Route("/generations", view(generations), methods=["GET"]),
+        Route("/gen/{stage}/{gen_id}", view(generation), methods=["GET"]),
+        Route("/gen/{gen_id}", view(generation_any), methods=["GET"]),
+        Route("/compare/{stage}/{gen_id}", view(compare), methods=["GET"]),
+        Route("/reports", view(reports), methods=["GET"]),
+        Route("/problems", view(problems), methods=["GET"]),
+        Route("/scan-errors", view(scan_errors), methods=["GET"]),
+        Route("/search", view(search), methods=["GET"]),
+        Route("/sql", view(sql), methods=["GET"]),
+        Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: not_found})
+    app.state.workbench = wb
+    return app
+
+
+def _num(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.4f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:,.0f}"
+    try:
+        from decimal import Decimal
+
+        if isinstance(value, Decimal):
+            return f"{float(value):,.4f}".rstrip("0").rstrip(".")
+    except ImportError:
+        pass
+    return str(value)

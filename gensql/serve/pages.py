@@ -1,0 +1,539 @@
+"""What each page of the web workbench shows: its SQL, bound parameters, rows and extras, without any web framework."""
+
+from __future__ import annotations
+
+import base64
+import difflib
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+from .. import layout
+from ..errors import GenerationNotFoundError, GensqlError, InvalidIdError, QueryError, SearchQueryError
+from .workbench import CONSOLE_ROW_CAP, Workbench
+
+#: Rows per page of the generations table.
+PAGE_SIZE = 50
+#: Facets of the generations page: query parameter -> gens column (cohort goes through membership).
+FACETS: dict[str, str] = {
+    "stage": "stage", "model": "model_id", "template": "template_id", "status": "status", "run": "run_id", "cohort": "cohort_id",
+}
+#: Values listed per facet (the most frequent first).
+FACET_VALUES = 12
+DEFAULT_COLUMNS = ("stage", "gen_id", "model_id", "template_id", "status", "completion_tokens", "score", "created_at")
+#: Columns one can sort the generations page by (the gens columns of a plain, comparable type).
+_SORTABLE_TYPES = ("VARCHAR", "BIGINT", "INTEGER", "DOUBLE", "BOOLEAN", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "DATE", "FLOAT", "SMALLINT", "HUGEINT", "UBIGINT")
+TOKEN_GROUPS = {"model": "model", "template": "template", "stage": "stage", "day": "day", "run": "run", "cohort": "cohort"}
+
+
+class NotFound(GensqlError):
+    """The page's subject does not exist (the server answers 404)."""
+
+    exit_code = 2
+
+
+@dataclass
+class Page:
+    """One rendered page's facts: the template fills itself from these."""
+
+    template: str
+    title: str
+    sql: str | None = None  # the SQL the page ran (shown on it)
+    params: dict | None = None  # its bound parameters
+    table: pa.Table | None = None  # the rows the page's CSV / JSON downloads give
+    context: dict[str, Any] = field(default_factory=dict)
+    status_code: int = 200
+
+
+def rows(table: pa.Table) -> list[dict]:
+    return table.to_pylist()
+
+
+# -- overview -------------------------------------------------------------------------------------
+
+OVERVIEW_SQL = """-- generations by stage, status and model, with tokens
+SELECT stage, coalesce(model_id, '(none)') AS model_id, status,
+       count(*) AS generations,
+       count(*) FILTER (WHERE is_model_call) AS model_calls,
+       sum(completion_tokens) AS completion_tokens,
+       sum(prompt_bytes) AS prompt_bytes
+FROM gens
+GROUP BY stage, model_id, status
+ORDER BY array_position(['draft', 'essay', 'evaluation'], stage), model_id, status"""
+
+_COUNTS_SQL = """SELECT (SELECT count(*) FROM gens) AS generations,
+       (SELECT count(*) FROM problems) AS problems,
+       (SELECT count(*) FROM scan_errors) AS scan_errors,
+       (SELECT count(DISTINCT cohort_id) FROM membership) AS cohorts"""
+
+
+def overview(wb: Workbench) -> Page:
+    table = wb.cached("overview", lambda: wb.query(OVERVIEW_SQL))
+    counts = wb.cached("counts", lambda: rows(wb.query(_COUNTS_SQL))[0])
+    opened = wb.current()
+    made = snapshot_time(opened.snapshot_id)
+    by_stage: dict[str, int] = {}
+    by_status: dict[str, int] = {}
+    by_model: dict[str, int] = {}
+    tokens_by_model: dict[str, int] = {}
+    for r in rows(table):
+        by_stage[r["stage"]] = by_stage.get(r["stage"], 0) + r["generations"]
+        by_status[r["status"]] = by_status.get(r["status"], 0) + r["generations"]
+        by_model[r["model_id"]] = by_model.get(r["model_id"], 0) + r["generations"]
+        tokens_by_model[r["model_id"]] = tokens_by_model.get(r["model_id"], 0) + int(r["completion_tokens"] or 0)
+    cost = wb.cached(("tokens", "model"), lambda: _tokens(wb, "model"))
+    return Page("overview.html", "Overview", OVERVIEW_SQL, None, table, {
+        "counts": counts, "snapshot_id": opened.snapshot_id, "snapshot_time": made,
+        "snapshot_age": age(made), "by_stage": by_stage, "by_status": by_status, "by_model": by_model,
+        "tokens_by_model": tokens_by_model, "cost": cost,
+    })
+
+
+def snapshot_time(snapshot_id: str) -> datetime | None:
+    try:
+        return datetime.strptime(snapshot_id.split("-")[0], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def age(when: datetime | None) -> str:
+    if when is None:
+        return "unknown"
+    seconds = max(0, int((datetime.now(timezone.utc) - when).total_seconds()))
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''} ago"
+    return f"{seconds} s ago"
+
+
+# -- generations ----------------------------------------------------------------------------------
+
+
+def gens_columns(wb: Workbench) -> dict[str, str]:
+    """gens column -> DuckDB type (trusted: from the view definition, never from a request)."""
+    def compute():
+        return {r["column"]: r["type"] for r in rows(wb.schema()) if r["view"] == "gens"}
+    return wb.cached("gens_columns", compute)
+
+
+def _encode_cursor(values: list) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(values, default=str)).decode().rstrip("=")
+
+
+def _decode_cursor(text: str) -> list:
+    try:
+        values = orjson.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    except (ValueError, orjson.JSONDecodeError):
+        raise InvalidIdError("invalid page cursor: follow the page links") from None
+    if not isinstance(values, list) or len(values) != 3 or not all(v is None or isinstance(v, (str, int, float, bool)) for v in values):
+        raise InvalidIdError("invalid page cursor: follow the page links")
+    return values
+
+
+def _filters(args: dict[str, list[str]], columns: dict[str, str]) -> tuple[list[str], dict]:
+    clauses, params = [], {}
+    for name, column in FACETS.items():
+        values = [v for v in args.get(name, []) if v != ""]
+        if not values:
+            continue
+        params[f"f_{name}"] = [None if v == "(none)" else v for v in values]
+        if name == "cohort":
+            clauses.append(f"(stage, gen_id) IN (SELECT stage, gen_id FROM membership WHERE cohort_id IN (SELECT unnest($f_{name})))")
+        else:
+            clauses.append(f"({column} IN (SELECT unnest($f_{name})) OR ({column} IS NULL AND list_contains($f_{name}, NULL)))")
+    text = (args.get("q") or [""])[0].strip()
+    if text:
+        clauses.append("(contains(gen_id, $q) OR contains(coalesce(parent_gen_id, ''), $q))")
+        params["q"] = text
+    for name, op in (("since", ">="), ("until", "<")):
+        value = (args.get(name) or [""])[0].strip()
+        if value:
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:
+                raise InvalidIdError(f"{name}: expected a day YYYY-MM-DD, not {value!r}") from None
+            params[name] = day if name == "since" else date.fromordinal(day.toordinal() + 1)
+            clauses.append(f"CAST(created_at AS DATE) {op} ${name}")
+    return clauses, params
+
+
+def generations(wb: Workbench, args: dict[str, list[str]], download: bool = False) -> Page:
+    columns = gens_columns(wb)
+    chosen = [c for c in args.get("col", []) if c in columns] or list(DEFAULT_COLUMNS)
+    sort = (args.get("sort") or ["created_at"])[0]
+    if sort not in columns or columns[sort] not in _SORTABLE_TYPES:
+        raise InvalidIdError(f"cannot sort by {sort!r}: pick a column of gens")
+    desc = (args.get("dir") or ["desc"])[0] != "asc"
+    clauses, params = _filters(args, columns)
+    where_filters = list(clauses)
+    after = (args.get("after") or [""])[0]
+    if after:
+        value, stage, gen_id = _decode_cursor(after)
+        params.update({"c_stage": stage, "c_gen": gen_id})
+        tie = "(stage > $c_stage OR (stage = $c_stage AND gen_id > $c_gen))"
+        if value is None:
+            clauses.append(f"({sort} IS NULL AND {tie})")
+        else:
+            params["c_value"] = value
+            cmp = "<" if desc else ">"
+            clauses.append(f"({sort} IS NULL OR {sort} {cmp} CAST($c_value AS {columns[sort]}) "
+                           f"OR ({sort} = CAST($c_value AS {columns[sort]}) AND {tie}))")
+    where = ("WHERE " + "\n  AND ".join(clauses)) if clauses else ""
+    select = ", ".join(dict.fromkeys(["stage", "gen_id", sort, *chosen]))
+    limit = 100_000 if download else PAGE_SIZE + 1
+    sql = (f"SELECT {select}\nFROM gens\n{where}\nORDER BY {sort} {'DESC' if desc else 'ASC'} NULLS LAST, stage, gen_id\n"
+           f"LIMIT {limit}")
+    table = wb.query(sql, params)
+    more = not download and table.num_rows > PAGE_SIZE
+    if more:
+        table = table.slice(0, PAGE_SIZE)
+    next_cursor = None
+    if more:
+        last = table.slice(table.num_rows - 1).to_pylist()[0]
+        next_cursor = _encode_cursor([_json_value(last[sort]), last["stage"], last["gen_id"]])
+    base = {k: v for k, v in params.items() if not k.startswith("c_")}
+    ctx: dict[str, Any] = {"columns": list(columns), "chosen": chosen, "sort": sort, "desc": desc,
+                           "next_cursor": next_cursor, "first_page": not after, "page_size": PAGE_SIZE}
+    if not download:
+        where_f = ("WHERE " + " AND ".join(where_filters)) if where_filters else ""
+        fparams = {k: v for k, v in base.items()}
+        ctx["total"] = wb.cached(("count", where_f, orjson.dumps(fparams, default=str)),
+                                 lambda: wb.query(f"SELECT count(*) AS n FROM gens {where_f}", fparams).column(0)[0].as_py())
+        ctx["facets"] = _facet_counts(wb, args, columns)
+    table = table.select([c for c in chosen if c in table.column_names] if not download else [c for c in table.column_names])
+    return Page("generations.html", "Generations", sql, {k: _json_value(v) for k, v in params.items()}, table, ctx)
+
+
+def _facet_counts(wb: Workbench, args: dict[str, list[str]], columns: dict[str, str]) -> dict[str, list[tuple[str, int, bool]]]:
+    """Per facet: (value, count under the other facets' filters, selected), most frequent first."""
+    out = {}
+    for name, column in FACETS.items():
+        others = {k: v for k, v in args.items() if k != name}
+        clauses, params = _filters(others, columns)
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        if name == "cohort":
+            sql = (f"SELECT m.cohort_id AS v, count(DISTINCT (g.stage, g.gen_id)) AS n FROM membership m "
+                   f"JOIN (SELECT stage, gen_id FROM gens {where}) g USING (stage, gen_id) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {FACET_VALUES}")
+        else:
+            sql = f"SELECT coalesce(CAST({column} AS VARCHAR), '(none)') AS v, count(*) AS n FROM gens {where} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {FACET_VALUES}"
+        key = ("facet", name, sql, orjson.dumps(params, default=str))
+        found = wb.cached(key, lambda sql=sql, params=params: [(r["v"], r["n"]) for r in rows(wb.query(sql, params))])
+        selected = set(args.get(name, []))
+        out[name] = [(v, n, v in selected) for v, n in found]
+    return out
+
+
+def _json_value(value):
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_json_value(v) for v in value]
+    return value
+
+
+# -- one generation -------------------------------------------------------------------------------
+
+_GEN_SQL = "SELECT * FROM gens WHERE stage = $stage AND gen_id = $gen_id"
+_ATTEMPTS_SQL = """SELECT stage, gen_id, status, run_id, model_id, completion_tokens, score, created_at
+FROM gens
+WHERE logical_key = $logical_key AND stage = $stage
+ORDER BY created_at, gen_id"""
+
+
+def check_ids(stage: str, gen_id: str) -> None:
+    layout.check_stage(stage)
+    layout.check_name(gen_id, "gen_id")
+
+
+def generation(wb: Workbench, stage: str, gen_id: str, diff_with: str | None = None, diff_file: str = "parsed") -> Page:
+    check_ids(stage, gen_id)
+    params = {"stage": stage, "gen_id": gen_id}
+    table = wb.query(_GEN_SQL, params)
+    if table.num_rows == 0:
+        raise NotFound(f"no generation {stage}/{gen_id} in the index snapshot (check the id, or run `gensql refresh` if it is new)")
+    row = rows(table)[0]
+    meta = row.pop("meta", None)
+    texts, problems = {}, []
+    for key, name in (("prompt", layout.PROMPT_FILE), ("raw", layout.RAW_FILE), ("parsed", layout.PARSED_FILE)):
+        text, size, problem = wb.read_text(row["gen_dir"], name) if row.get("gen_dir") else (None, None, None)
+        texts[key] = {"text": text, "size": size, "cut": text is not None and size is not None and len(text.encode()) < size}
+        if problem:
+            problems.append(problem)
+    from ..lineage import lineage_tree
+
+    cur = wb.cursor()
+    try:
+        tree = lineage_tree(cur, gen_id, stage)
+    except GensqlError:
+        tree = None
+    finally:
+        cur.close()
+    attempts = rows(wb.query(_ATTEMPTS_SQL, {"logical_key": row["logical_key"], "stage": stage})) if row.get("logical_key") else []
+    own_problems = rows(wb.query("SELECT kind, path, detail FROM problems WHERE stage = $stage AND gen_id = $gen_id", params))
+    diff = None
+    if diff_with:
+        layout.check_name(diff_with, "gen_id")
+        if diff_file not in ("prompt", "raw", "parsed"):
+            raise InvalidIdError(f"unknown text {diff_file!r}: expected prompt, raw or parsed")
+        other = rows(wb.query(_GEN_SQL, {"stage": stage, "gen_id": diff_with}))
+        if not other:
+            raise NotFound(f"no generation {stage}/{diff_with} to compare with")
+        other_text = wb.read_text(other[0]["gen_dir"], f"{diff_file}.txt")[0] if other[0].get("gen_dir") else None
+        diff = {"other": diff_with, "file": diff_file, "lines": text_diff(other_text or "", texts[diff_file]["text"] or "", diff_with, gen_id)}
+    try:
+        meta_obj = orjson.loads(meta) if isinstance(meta, str) else meta
+        meta_text = orjson.dumps(meta_obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
+    except (orjson.JSONDecodeError, TypeError):
+        meta_text = str(meta)
+    return Page("generation.html", f"{stage} {gen_id}", _GEN_SQL, params, table.drop_columns(["meta"]) if "meta" in table.column_names else table, {
+        "row": row, "meta_text": meta_text, "texts": texts, "problems": problems, "tree": tree,
+        "attempts": attempts, "own_problems": own_problems, "diff": diff, "attempts_sql": _ATTEMPTS_SQL,
+    })
+
+
+def text_diff(old: str, new: str, old_name: str, new_name: str) -> list[tuple[str, str]]:
+    """Unified diff lines as (kind, text): kind is add, del, hunk, head or same."""
+    out = []
+    for line in difflib.unified_diff(old.splitlines(), new.splitlines(), old_name, new_name, lineterm="", n=3):
+        if line.startswith(("+++", "---")):
+            kind = "head"
+        elif line.startswith("@@"):
+            kind = "hunk"
+        elif line.startswith("+"):
+            kind = "add"
+        elif line.startswith("-"):
+            kind = "del"
+        else:
+            kind = "same"
+        out.append((kind, line))
+    return out
+
+
+def find_generation(wb: Workbench, gen_id: str) -> list[dict]:
+    layout.check_name(gen_id, "gen_id")
+    return rows(wb.query("SELECT stage, gen_id FROM gens WHERE gen_id = $gen_id ORDER BY stage", {"gen_id": gen_id}))
+
+
+# -- compare --------------------------------------------------------------------------------------
+
+COMPARE_SQL = """-- the children of one draft (its essays) or essay (itself), each with its evaluations
+WITH essays AS (
+    SELECT * FROM gens
+    WHERE ($stage = 'draft' AND stage = 'essay' AND parent_gen_id = $gen_id)
+       OR ($stage = 'essay' AND stage = 'essay' AND gen_id = $gen_id)
+)
+SELECT e.gen_id AS essay_gen_id, e.template_id AS essay_template_id, e.model_id AS essay_model_id,
+       e.status AS essay_status, e.created_at AS essay_created_at,
+       v.gen_id AS evaluation_gen_id, v.template_id AS evaluation_template_id,
+       v.model_id AS evaluation_model_id, v.status AS evaluation_status, v.score, v.score_error
+FROM essays AS e
+LEFT JOIN gens AS v ON v.stage = 'evaluation' AND v.parent_gen_id = e.gen_id
+ORDER BY e.template_id NULLS LAST, e.model_id NULLS LAST, e.created_at, e.gen_id,
+         v.model_id NULLS LAST, v.template_id NULLS LAST, v.gen_id"""
+
+#: Characters of each essay shown side by side (the full text is one click away).
+COMPARE_TEXT_CHARS = 4000
+
+
+def compare(wb: Workbench, stage: str, gen_id: str) -> Page:
+    check_ids(stage, gen_id)
+    if stage not in ("draft", "essay"):
+        raise InvalidIdError("compare works on a draft (its essays) or an essay (its evaluations)")
+    me = rows(wb.query(_GEN_SQL, {"stage": stage, "gen_id": gen_id}))
+    if not me:
+        raise NotFound(f"no generation {stage}/{gen_id} in the index snapshot")
+    params = {"stage": stage, "gen_id": gen_id}
+    table = wb.query(COMPARE_SQL, params)
+    essays: dict[str, dict] = {}
+    eval_cols: dict[tuple, None] = {}
+    for r in rows(table):
+        e = essays.setdefault(r["essay_gen_id"], {"gen_id": r["essay_gen_id"], "template_id": r["essay_template_id"],
+                                                   "model_id": r["essay_model_id"], "status": r["essay_status"], "evals": []})
+        if r["evaluation_gen_id"]:
+            e["evals"].append(r)
+            eval_cols[(r["evaluation_template_id"], r["evaluation_model_id"])] = None
+    gen_dirs = {}
+    if essays:
+        found = wb.query("SELECT gen_id, gen_dir FROM gens WHERE stage = 'essay' AND list_contains($ids, gen_id)", {"ids": list(essays)})
+        gen_dirs = {r["gen_id"]: r["gen_dir"] for r in rows(found)}
+    for e in essays.values():
+        scores = [v["score"] for v in e["evals"] if v["score"] is not None]
+        e["mean"] = sum(scores) / len(scores) if scores else None
+        text = wb.read_text(gen_dirs[e["gen_id"]], layout.PARSED_FILE)[0] if gen_dirs.get(e["gen_id"]) else None
+        e["text"] = text[:COMPARE_TEXT_CHARS] if text else text
+        e["cut"] = bool(text and len(text) > COMPARE_TEXT_CHARS)
+        cells: dict[tuple, list] = {}
+        for v in e["evals"]:
+            cells.setdefault((v["evaluation_template_id"], v["evaluation_model_id"]), []).append(v)
+        e["cells"] = cells
+    return Page("compare.html", f"compare {stage} {gen_id}", COMPARE_SQL, params, table, {
+        "me": me[0], "essays": list(essays.values()), "eval_cols": list(eval_cols),
+    })
+
+
+# -- reports --------------------------------------------------------------------------------------
+
+SCORE_HEATMAP_SQL = """-- mean score per essay template x evaluation model (every scored evaluation)
+SELECT coalesce(essay_template_id, '(none)') AS essay_template_id,
+       coalesce(evaluation_model_id, '(none)') AS evaluation_model_id,
+       round(avg(score), 2) AS mean_score, count(*) AS n
+FROM scores
+WHERE score IS NOT NULL
+GROUP BY ALL
+ORDER BY 1, 2"""
+
+COHORT_SQL = """-- cohort coverage per stage
+SELECT cohort_id, stage,
+       count(DISTINCT gen_id) AS expected,
+       count(DISTINCT gen_id) FILTER (WHERE exists_on_disk) AS on_disk,
+       count(DISTINCT gen_id) FILTER (WHERE status = 'ok') AS ok,
+       count(DISTINCT gen_id) FILTER (WHERE NOT exists_on_disk) AS missing
+FROM membership
+GROUP BY cohort_id, stage
+ORDER BY cohort_id, array_position(['draft', 'essay', 'evaluation'], stage)"""
+
+
+def _tokens(wb: Workbench, by: str) -> dict:
+    from ..reports.tokens import build_tokens
+
+    cur = wb.cursor()
+    try:
+        report = build_tokens(cur, by=(by,))
+    finally:
+        cur.close()
+    return {"table": report.df.to_arrow(), "rows": report.df.to_dicts(), "totals": report.totals.to_dicts()[0] if report.totals is not None else {},
+            "notes": report.notes, "group": report.group_columns[0] if report.group_columns else None,
+            "currency": report.prices.currency if report.prices else None}
+
+
+def reports(wb: Workbench, by: str = "model", part: str = "tokens") -> Page:
+    if by not in TOKEN_GROUPS:
+        raise InvalidIdError(f"unknown grouping {by!r}: expected one of {', '.join(TOKEN_GROUPS)}")
+    if part not in ("tokens", "scores", "cohorts"):
+        raise InvalidIdError(f"unknown report {part!r}: expected tokens, scores or cohorts")
+    tokens = wb.cached(("tokens", by), lambda: _tokens(wb, by))
+    heat = wb.cached("heat", lambda: wb.query(SCORE_HEATMAP_SQL))
+    cohorts = wb.cached("cohorts", lambda: wb.query(COHORT_SQL))
+    command = f"gensql report tokens --by {by}"
+    sql, table = {"tokens": (f"-- computed by `{command}` (gensql.reports.build_tokens: token_usage + the price table)", tokens["table"]),
+                  "scores": (SCORE_HEATMAP_SQL, heat), "cohorts": (COHORT_SQL, cohorts)}[part]
+    return Page("reports.html", "Reports", sql, None, table, {
+        "by": by, "part": part, "tokens": tokens, "heat": rows(heat), "cohorts": rows(cohorts), "groups": list(TOKEN_GROUPS),
+        "heat_sql": SCORE_HEATMAP_SQL, "cohort_sql": COHORT_SQL, "command": command,
+    })
+
+
+# -- problems -------------------------------------------------------------------------------------
+
+PROBLEMS_SQL = """SELECT kind, stage, gen_id, cohort_id, path, detail
+FROM problems
+WHERE $kind IS NULL OR kind = $kind
+ORDER BY kind, stage, gen_id, path
+LIMIT 5000"""
+SCAN_ERRORS_SQL = """SELECT path, stage, gen_id, file, kind, message
+FROM scan_errors
+WHERE $kind IS NULL OR kind = $kind
+ORDER BY kind, path
+LIMIT 5000"""
+
+
+def problems(wb: Workbench, kind: str | None, which: str = "problems") -> Page:
+    sql = PROBLEMS_SQL if which == "problems" else SCAN_ERRORS_SQL
+    params = {"kind": kind or None}
+    table = wb.query(sql, params)
+    view = "problems" if which == "problems" else "scan_errors"
+    kinds = wb.cached(("kinds", view), lambda: rows(wb.query(f"SELECT kind, count(*) AS n FROM {view} GROUP BY 1 ORDER BY 2 DESC, 1")))
+    listed = rows(table)
+    known = set()
+    pairs = [(r["stage"], r["gen_id"]) for r in listed if r.get("stage") and r.get("gen_id")]
+    if pairs:
+        found = wb.query("SELECT stage, gen_id FROM gens WHERE list_contains($keys, stage || '/' || gen_id)",
+                         {"keys": [f"{s}/{g}" for s, g in pairs]})
+        known = {(r["stage"], r["gen_id"]) for r in rows(found)}
+    return Page("problems.html", "Problems" if which == "problems" else "Scan errors", sql, params, table, {
+        "rows": listed, "kinds": kinds, "kind": kind, "which": which, "known": known,
+    })
+
+
+# -- search ---------------------------------------------------------------------------------------
+
+SEARCH_FILTERS = ("file", "stage", "model", "template", "status", "cohort")
+
+
+def search_page(wb: Workbench, args: dict[str, list[str]]) -> Page:
+    from ..fulltext import search
+
+    q = (args.get("q") or [""])[0]
+    ctx: dict[str, Any] = {"q": q, "hits": [], "error": None, "no_index": None, "facets": {}, "args": args}
+    filters = {k: [v for v in args.get(k, []) if v] or None for k in SEARCH_FILTERS}
+    try:
+        limit = int((args.get("limit") or ["50"])[0])
+    except ValueError:
+        raise InvalidIdError("limit: expected a number") from None
+    limit = max(1, min(limit, 500))
+    table = None
+    code = f"gensql.search(data_root, {q!r}, limit={limit}" + "".join(f", {k}={v!r}" for k, v in filters.items() if v) + ")"
+    opened = wb.current()
+    if not (opened.snapshot_path / "search" / "meta.json").is_file():
+        ctx["no_index"] = f"the index snapshot {opened.snapshot_id} has no search index (refreshed with --no-texts?): run `gensql refresh` without it"
+    elif q.strip():
+        try:
+            frame = search(wb.data_root, q, limit=limit, index_dir=wb.index_dir, **filters)
+        except SearchQueryError as exc:
+            ctx["error"] = str(exc)
+            frame = None
+        if frame is not None:
+            table = frame.to_arrow()
+            hits = frame.to_dicts()
+            ctx["hits"] = hits
+            for key, column in (("file", "file"), ("stage", "stage"), ("model", "model_id"), ("template", "template_id"), ("status", "status")):
+                counts: dict[str, int] = {}
+                for h in hits:
+                    counts[h[column] or "(none)"] = counts.get(h[column] or "(none)", 0) + 1
+                ctx["facets"][key] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return Page("search.html", "Search", None, None, table, {**ctx, "code": code})
+
+
+_MARK = re.compile(r"\*\*(.+?)\*\*")
+
+
+def snippet_parts(snippet: str | None) -> list[tuple[bool, str]]:
+    """A search snippet as (highlighted, text) parts: the template escapes each part."""
+    if not snippet:
+        return []
+    parts, at = [], 0
+    for m in _MARK.finditer(snippet):
+        parts.append((False, snippet[at:m.start()]))
+        parts.append((True, m.group(1)))
+        at = m.end()
+    parts.append((False, snippet[at:]))
+    return [p for p in parts if p[1]]
+
+
+# -- SQL console ----------------------------------------------------------------------------------
+
+EXAMPLE_SQL = "SELECT model_id, count(*) AS generations, sum(completion_tokens) AS completion_tokens\nFROM gens\nGROUP BY 1\nORDER BY 2 DESC"
+
+
+def sql_page(wb: Workbench, q: str | None) -> Page:
+    schema: dict[str, list[tuple[str, str]]] = {}
+    for r in rows(wb.schema()):
+        schema.setdefault(r["view"], []).append((r["column"], r["type"]))
+    ctx: dict[str, Any] = {"q": q if q is not None else EXAMPLE_SQL, "schema": schema, "error": None, "cut": False, "elapsed": None, "ran": False}
+    table = None
+    if q:
+        try:
+            table, cut, elapsed = wb.console(q)
+            ctx.update(cut=cut, elapsed=elapsed, ran=True)
+        except QueryError as exc:
+            ctx["error"] = str(exc)
+    return Page("sql.html", "SQL", q or None, None, table, {**ctx, "cap": CONSOLE_ROW_CAP},
+                status_code=400 if ctx["error"] else 200)
+
+
+__all__ = ["FACETS", "NotFound", "Page", "PAGE_SIZE", "GenerationNotFoundError"]
