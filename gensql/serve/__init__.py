@@ -58,27 +58,50 @@ def bind_warning(host: str) -> str | None:
             "(there is no login); bind 127.0.0.1 unless that is what you want")
 
 
+class ServeError(GensqlError):
+    """The server cannot start: the data root does not exist, or the address cannot be listened on."""
+
+    exit_code = 2
+
+
 def serve(data_root=None, index_dir=None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, open_browser: bool = False,
-          on_ready=None) -> None:
-    """Run the workbench on uvicorn until interrupted; ``on_ready(url)`` is called once it listens."""
+          say=None) -> None:
+    """Run the workbench on uvicorn until interrupted. ``say(message)`` gets the talk (a bind warning,
+    the URL once it listens); the pages follow each new snapshot, and show how to make one if none exists.
+    """
     _require()
+    import socket
     import threading
 
     import uvicorn
 
-    app = create_app(data_root, index_dir)
-    shown_host = f"[{host}]" if ":" in host else host
-    url = f"http://{shown_host}:{port}/"
+    from .. import layout
 
+    say = say or (lambda message: None)
+    where = layout.resolve(data_root, index_dir)
+    if not where.data_root.is_dir():
+        raise ServeError(f"no data root at {where.data_root}: pass --data-root or set {layout.DATA_ROOT_ENV}")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (pick another --port)") from None
+    warning = bind_warning(host)
+    if warning:
+        say(warning)
+    app = create_app(where.data_root, where.index_dir)
+    shown_host = f"[{host}]" if ":" in host else host
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)
 
     def announce() -> None:
         while not server.started and not server.should_exit:
-            threading.Event().wait(0.05)
+            threading.Event().wait(0.02)
         if server.started:
-            if on_ready is not None:
-                on_ready(url)
+            url = f"http://{shown_host}:{port}/"
+            say(f"serving {where.data_root} at {url} (read-only; Ctrl-C stops)")
             if open_browser:
                 import webbrowser
 
@@ -91,4 +114,4 @@ def serve(data_root=None, index_dir=None, host: str = DEFAULT_HOST, port: int = 
         app.state.workbench.close()
 
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "ServeDependencyError", "bind_warning", "create_app", "serve"]
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "ServeDependencyError", "ServeError", "bind_warning", "create_app", "serve"]
