@@ -554,6 +554,20 @@ def _terminate(signum, frame) -> None:
     raise Terminated()
 
 
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (another than 127.0.0.1 prints a warning: there is no login).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port to listen on.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the workbench in the default web browser.")
+@DATA_ROOT
+@INDEX_DIR
+@handle_errors
+def serve_cmd(host, port, open_browser, data_root, index_dir):
+    """A local, read-only web workbench over the index: browse, read, compare, search, chart, SQL."""
+    from .serve import serve
+
+    serve(data_root, index_dir, host=host, port=port, open_browser=open_browser, say=lambda m: click.echo(f"gensql: {m}", err=True))
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     click.echo(f"gensql: warning: {message}", err=True)
 

@@ -79,7 +79,7 @@ def create_app(data_root=None, index_dir=None, workbench: Workbench | None = Non
         snap = wb.current()
         html = env.get_template(page.template).render(
             page=page, request=request, url_with=lambda **kw: _url_with(request, **kw), toggle=lambda k, v: _toggle(request, k, v),
-            downloads={f: _url_with(request, format=f) for f in DOWNLOADS} if page.table is not None else {},
+            downloads={f: _url_with(request, drop=("after",), format=f) for f in DOWNLOADS} if page.table is not None else {},
             **{"snapshot_id": snap.snapshot_id, "data_root": str(wb.data_root), **page.context},
         )
         elapsed = (time.perf_counter() - started) * 1000

@@ -171,7 +171,7 @@ def generations(wb: Workbench, args: dict[str, list[str]], download: bool = Fals
     desc = (args.get("dir") or ["desc"])[0] != "asc"
     clauses, params = _filters(args, columns)
     where_filters = list(clauses)
-    after = (args.get("after") or [""])[0]
+    after = "" if download else (args.get("after") or [""])[0]  # a download is every matching row
     if after:
         value, stage, gen_id = _decode_cursor(after)
         params.update({"c_stage": stage, "c_gen": gen_id})

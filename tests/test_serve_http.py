@@ -1,0 +1,326 @@
+"""`gensql serve` at the HTTP level (Starlette's TestClient) on a copy of the sample store: every route,
+every error page, escaping of store texts, read-only SQL, keyset pagination, downloads, following a new
+snapshot, and the real `gensql serve` command."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("starlette", reason="gensql serve needs the serve extra: pip install -e '.[test]'")
+pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx: pip install -e '.[test]'")
+
+import warnings  # noqa: E402
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)  # starlette 1.x suggests httpx2 over httpx; both work
+    from starlette.testclient import TestClient  # noqa: E402
+
+import gensql  # noqa: E402
+from gensql.serve import bind_warning, create_app  # noqa: E402
+from gensql.serve.workbench import Workbench  # noqa: E402
+from gensql.errors import QueryError  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+XSS = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned=2"> & "quotes"'
+
+
+def _copy_sample(target: Path) -> Path:
+    shutil.copytree(REPO / "data", target, ignore=shutil.ignore_patterns("index"))
+    return target
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    data = _copy_sample(tmp_path_factory.mktemp("serve") / "data")
+    con = None
+    gensql.refresh(data)
+    con = gensql.connect(data)
+    draft = con.sql("SELECT gen_id, gen_dir FROM gens WHERE stage = 'draft' AND store_root = 'gens' AND has_raw "
+                    "ORDER BY gen_id LIMIT 1").fetchall()[0]
+    con.close()
+    raw = data / draft[1] / "raw.txt"
+    raw.write_text(raw.read_text(encoding="utf-8") + "\n" + XSS + "\n", encoding="utf-8")
+    gensql.refresh(data)
+    return {"data": data, "xss_draft": draft[0]}
+
+
+@pytest.fixture(scope="module")
+def client(store):
+    app = create_app(store["data"])
+    with TestClient(app) as c:
+        yield c
+    app.state.workbench.close()
+
+
+@pytest.fixture(scope="module")
+def con(store):
+    c = gensql.connect(store["data"])
+    yield c
+    c.close()
+
+
+def one(con, sql, params=None):
+    return con.sql(sql, params=params).fetchall()[0]
+
+
+def test_overview_counts_are_the_index_counts(client, con):
+    r = client.get("/")
+    assert r.status_code == 200
+    generations, problems, scan_errors = one(con, "SELECT (SELECT count(*) FROM gens), (SELECT count(*) FROM problems), (SELECT count(*) FROM scan_errors)")
+    assert f">{generations:,}<" in r.text and f">{problems:,}</a>" in r.text and f">{scan_errors:,}</a>" in r.text
+    assert "generations by stage" in r.text and "<svg" in r.text
+    assert "FROM gens" in r.text  # its SQL is on the page
+    assert r.headers["content-security-policy"].startswith("default-src 'self'")
+
+
+def test_generations_keyset_pages_cover_every_row_once(client, con):
+    total = one(con, "SELECT count(*) FROM gens WHERE stage = 'evaluation'")[0]
+    url_first = "/generations?stage=evaluation&sort=completion_tokens&dir=asc&col=gen_id&col=stage&col=completion_tokens"
+    seen, url, pages = [], url_first, 0
+    while url:
+        r = client.get(url)
+        assert r.status_code == 200
+        body = r.text.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+        for tr in body.split("<tr>")[1:]:
+            cells = [td.split(">", 1)[1].rsplit("</td", 1)[0] for td in tr.split("<td")[1:]]
+            gen_id = cells[0].split(">", 1)[1].split("<", 1)[0]
+            seen.append((gen_id, "" if "null" in cells[2] else cells[2].replace(",", "")))
+        pages += 1
+        marker = 'id="next-page" href="'
+        url = r.text.split(marker, 1)[1].split('"', 1)[0].replace("&amp;", "&") if marker in r.text else None
+    assert pages == -(-total // 50) and len(seen) == total == len({g for g, _ in seen})
+    download = list(csv.DictReader(io.StringIO(client.get(url_first + "&after=ignored-in-downloads&format=csv").text)))
+    assert [(d["gen_id"], d["completion_tokens"]) for d in download] == seen  # a download is every matching row
+    tokens = [int(t) for _, t in seen if t != ""]
+    assert tokens == sorted(tokens)  # ascending, NULLs last
+    assert all(t == "" for _, t in seen[len(tokens):])
+
+
+def test_generations_facets_sort_and_columns(client, con):
+    model = one(con, "SELECT model_id FROM gens WHERE model_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")[0]
+    expected = one(con, "SELECT count(*) FROM gens WHERE model_id = $m AND stage = 'essay'", {"m": model})[0]
+    r = client.get(f"/generations?model={model}&stage=essay&col=gen_id&col=model_id&col=score&sort=gen_id&dir=desc")
+    assert r.status_code == 200 and f"{expected:,} matching" in r.text
+    data = json.loads(client.get(f"/generations?model={model}&stage=essay&col=gen_id&col=model_id&sort=gen_id&dir=desc&format=json").text)
+    assert len(data) == expected and {d["model_id"] for d in data} == {model}
+    assert [d["gen_id"] for d in data] == sorted((d["gen_id"] for d in data), reverse=True)
+    header = r.text.split("<thead>", 1)[1].split("</thead>", 1)[0]
+    assert ">gen_id" in header and ">model_id" in header and ">score" in header and ">created_at" not in header
+    cohort = one(con, "SELECT cohort_id FROM membership GROUP BY 1 ORDER BY 1 LIMIT 1")[0]
+    members = one(con, "SELECT count(*) FROM gens WHERE (stage, gen_id) IN (SELECT stage, gen_id FROM membership WHERE cohort_id = $c)", {"c": cohort})[0]
+    assert f"{members:,} matching" in client.get(f"/generations?cohort={cohort}").text
+
+
+def test_generation_page_texts_lineage_attempts_and_diff(client, con):
+    stage, gen_id, parent, key = one(con, "SELECT stage, gen_id, parent_gen_id, logical_key FROM gens WHERE stage <> 'draft' AND logical_key IN "
+                                     "(SELECT logical_key FROM gens GROUP BY 1 HAVING count(*) > 1) AND has_parsed AND parent_gen_id IS NOT NULL "
+                                     "AND store_root = 'gens' ORDER BY stage, gen_id LIMIT 1")
+    r = client.get(f"/gen/{stage}/{gen_id}")
+    assert r.status_code == 200
+    parsed = gensql.load_generation(client.app.state.workbench.data_root / "gens", stage, gen_id)["parsed_text"]
+    first_line = next(line for line in parsed.splitlines() if line.strip() and "*" not in line and "#" not in line)
+    assert first_line.strip().replace("'", "&#39;").replace('"', "&#34;") in r.text
+    assert f'href="/gen/{parent}"' in r.text  # lineage up: the parent, linked
+    assert 'class="node focus"' in r.text
+    other = one(con, "SELECT gen_id FROM gens WHERE logical_key = $k AND gen_id <> $g ORDER BY gen_id LIMIT 1", {"k": key, "g": gen_id})[0]
+    assert f"?diff={other}&amp;file=parsed" in r.text
+    d = client.get(f"/gen/{stage}/{gen_id}?diff={other}&file=raw")
+    assert d.status_code == 200 and f"Diff of raw.txt: {other}" in d.text
+    assert client.get(f"/gen/{gen_id}", follow_redirects=False).headers["location"] == f"/gen/{stage}/{gen_id}"
+    # down: a draft's page links its essays and offers the comparison
+    draft, essay = one(con, "SELECT parent_gen_id, gen_id FROM gens WHERE stage = 'essay' AND parent_gen_id IN (SELECT gen_id FROM gens WHERE stage = 'draft') LIMIT 1")
+    page = client.get(f"/gen/draft/{draft}").text
+    assert f'href="/gen/essay/{essay}"' in page and f'href="/compare/draft/{draft}"' in page
+
+
+def test_store_text_is_escaped(client, store):
+    r = client.get(f"/gen/draft/{store['xss_draft']}")
+    assert r.status_code == 200
+    assert "<script>window.__pwned" not in r.text and "<img src=x" not in r.text
+    assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in r.text  # shown as text, in both views
+    assert r.text.count("&lt;script&gt;window.__pwned") == 2
+
+
+def test_compare_draft_shows_its_essays_and_scores(client, con):
+    draft = one(con, "SELECT e.parent_gen_id FROM gens e JOIN gens v ON v.stage = 'evaluation' AND v.parent_gen_id = e.gen_id "
+                     "WHERE e.stage = 'essay' AND v.score IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")[0]
+    essays = [r[0] for r in con.sql("SELECT gen_id FROM gens WHERE stage = 'essay' AND parent_gen_id = $d", params={"d": draft}).fetchall()]
+    r = client.get(f"/compare/draft/{draft}")
+    assert r.status_code == 200 and "Score matrix" in r.text
+    for essay in essays:
+        assert f'href="/gen/essay/{essay}"' in r.text
+    score = one(con, "SELECT v.gen_id FROM gens v WHERE v.stage = 'evaluation' AND v.score IS NOT NULL AND v.parent_gen_id IN "
+                     "(SELECT gen_id FROM gens WHERE stage = 'essay' AND parent_gen_id = $d) LIMIT 1", {"d": draft})[0]
+    assert f'href="/gen/evaluation/{score}"' in r.text
+    assert client.get(f"/compare/evaluation/{score}").status_code == 400
+
+
+def test_reports_problems_scan_errors(client, con):
+    r = client.get("/reports?by=model")
+    assert r.status_code == 200 and "Tokens and cost by model" in r.text and "heatmap" in r.text and "Cohort coverage" in r.text
+    rows = list(csv.DictReader(io.StringIO(client.get("/reports?by=model&part=tokens&format=csv").text)))
+    calls = one(con, "SELECT count(*) FROM gens WHERE is_model_call")[0]
+    assert sum(int(row["model_calls"]) for row in rows) == calls
+    assert "unpriced" in r.text
+    for by in ("template", "stage", "day"):
+        assert client.get(f"/reports?by={by}").status_code == 200
+    p = client.get("/problems")
+    n = one(con, "SELECT count(*) FROM problems")[0]
+    assert p.status_code == 200 and len(json.loads(client.get("/problems?format=json").text)) == n
+    gen = one(con, "SELECT p.stage, p.gen_id FROM problems p JOIN gens g USING (stage, gen_id) LIMIT 1")
+    assert f'href="/gen/{gen[0]}/{gen[1]}"' in p.text
+    kind = one(con, "SELECT kind FROM scan_errors LIMIT 1")[0]
+    s = client.get(f"/scan-errors?kind={kind}")
+    assert s.status_code == 200
+    assert len(json.loads(client.get(f"/scan-errors?kind={kind}&format=json").text)) == one(con, "SELECT count(*) FROM scan_errors WHERE kind = $k", {"k": kind})[0]
+
+
+def test_search_page(client, con):
+    r = client.get("/search?q=network")
+    assert r.status_code == 200 and "<mark>" in r.text
+    hits = json.loads(client.get("/search?q=network&format=json").text)
+    assert hits and all(h["gen_id"] for h in hits)
+    only = client.get("/search?q=network&stage=essay&format=json").json()
+    assert only and {h["stage"] for h in only} == {"essay"}
+    bad = client.get('/search?q="unbalanced')
+    assert bad.status_code == 200 and "error-message" in bad.text and "cannot parse" in bad.text
+
+
+def test_sql_console_read_only_with_cap(client):
+    r = client.get("/sql", params={"q": "SELECT stage, count(*) AS n FROM gens GROUP BY 1 ORDER BY 1"})
+    assert r.status_code == 200 and "evaluation" in r.text and "3 rows" in r.text
+    assert client.get("/sql", params={"q": "SELECT 1 AS x", "format": "csv"}).text.splitlines() == ["x", "1"]
+    cut = client.get("/sql", params={"q": "SELECT * FROM range(6000)"})
+    assert "cut at 5,000" in cut.text
+    for q, words in (("SELEC oops", "syntax error"), ("DROP VIEW gens", "read-only"), ("CREATE TABLE t AS SELECT 1", "read-only"),
+                     ("SELECT 1; SELECT 2", "one statement"), ("COPY (SELECT 1) TO '/tmp/x.csv'", "read-only"),
+                     ("SELECT * FROM read_csv('/etc/passwd')", "disabled"), ("SET enable_external_access = true", "read-only")):
+        bad = client.get("/sql", params={"q": q})
+        assert bad.status_code == 400 and 'id="sql-error"' in bad.text, q
+        assert words.lower() in bad.text.lower(), (q, bad.text[bad.text.find("sql-error"):][:300])
+    assert client.get("/sql", params={"q": "SELECT count(*) FROM gens"}).status_code == 200  # views intact
+
+
+def test_console_time_limit(store):
+    wb = Workbench(store["data"])
+    try:
+        started = time.perf_counter()
+        with pytest.raises(QueryError, match="longer than"):
+            wb.console("SELECT sum(hash(i)) FROM range(1000000000000) t(i)", time_limit=0.3)
+        assert time.perf_counter() - started < 5
+    finally:
+        wb.close()
+
+
+def test_errors_are_pages(client):
+    for url, status, words in (
+        ("/gen/draft/d_doesnotexist", 404, "no generation draft/d_doesnotexist"),
+        ("/gen/d_doesnotexist", 404, "no generation"),
+        ("/gen/poem/abc", 400, "unknown stage"),
+        ("/gen/draft/..", 404, "no page"),  # never reaches a path
+        ("/gen/draft/a%2F..%2Fb", 404, "no page"),
+        ("/gen/draft/a%20b", 400, "invalid gen_id"),
+        ("/gen/draft/.hidden", 400, "invalid gen_id"),
+        ("/compare/draft/d_nope", 404, "no generation"),
+        ("/generations?sort=nonsense", 400, "cannot sort"),
+        ("/generations?after=!!!", 400, "invalid page cursor"),
+        ("/generations?since=yesterday", 400, "YYYY-MM-DD"),
+        ("/reports?by=planet", 400, "unknown grouping"),
+        ("/?format=xml", 400, "unknown format"),
+        ("/no/such/page", 404, "no page"),
+    ):
+        r = client.get(url)
+        assert r.status_code == status, url
+        assert words in r.text, (url, r.text[:2000])
+        assert "<h1>" in r.text and 'href="/"' in r.text  # a page, with the navigation
+    assert client.post("/sql", data={"q": "SELECT 1"}).status_code == 405
+
+
+def test_server_never_writes_to_store_or_index(store, client):
+    def listing():
+        out = {}
+        for root, dirs, files in os.walk(store["data"]):
+            for name in dirs + files:
+                path = os.path.join(root, name)
+                st = os.lstat(path)
+                out[path] = (st.st_size, st.st_mtime_ns)
+        return out
+
+    before = listing()
+    for url in ("/", "/generations", "/reports", "/problems", "/scan-errors", "/search?q=network", "/sql?q=SELECT+1",
+                f"/gen/draft/{store['xss_draft']}", "/generations?format=csv"):
+        assert client.get(url).status_code == 200
+    assert listing() == before
+
+
+def test_no_index_then_follows_each_new_snapshot(tmp_path):
+    data = _copy_sample(tmp_path / "data")
+    app = create_app(data)
+    with TestClient(app) as c:
+        for url in ("/", "/generations", "/sql?q=SELECT+1", "/search?q=x"):
+            r = c.get(url)
+            assert r.status_code == 503 and "gensql refresh --data-root" in r.text and "no index" in r.text
+        first = gensql.refresh(data)
+        r = c.get("/")
+        assert r.status_code == 200
+        n = int(r.text.split('<div class="big">', 1)[1].split("<", 1)[0].replace(",", ""))
+        gone = next(p for p in sorted((data / "gens" / "evaluation").iterdir()) if p.is_dir())
+        shutil.rmtree(gone)
+        gensql.refresh(data)
+        r = c.get("/")
+        assert int(r.text.split('<div class="big">', 1)[1].split("<", 1)[0].replace(",", "")) == n - 1
+        assert c.get(f"/gen/evaluation/{gone.name}").status_code == 404
+        del first
+    app.state.workbench.close()
+
+
+def test_bind_warning():
+    assert bind_warning("127.0.0.1") is None and bind_warning("localhost") is None and bind_warning("::1") is None
+    assert "anyone who can reach this machine" in bind_warning("0.0.0.0")
+
+
+def test_missing_dependency_is_one_clear_message(monkeypatch):
+    from gensql.serve import ServeDependencyError, _require
+
+    monkeypatch.setitem(sys.modules, "uvicorn", None)
+    with pytest.raises(ServeDependencyError, match=r"pip install 'gensql\[serve\]'"):
+        _require()
+
+
+def test_cli_serve_starts_and_answers(store, tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exe = Path(sys.executable).with_name("gensql")
+    proc = subprocess.Popen([str(exe), "serve", "--data-root", str(store["data"]), "--port", str(port)],
+                            stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        assert f"at http://127.0.0.1:{port}/" in line
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/generations", timeout=10) as r:
+            assert r.status == 200 and b"Generations" in r.read()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert proc.returncode == 143
+    busy = subprocess.run([str(exe), "serve", "--data-root", str(tmp_path / "missing")], capture_output=True, text=True)
+    assert busy.returncode == 2 and "no data root" in busy.stderr
+    wide = subprocess.Popen([str(exe), "serve", "--data-root", str(store["data"]), "--host", "0.0.0.0", "--port", str(port)],
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert "warning: listening on 0.0.0.0" in wide.stderr.readline()
+    finally:
+        wide.terminate()
+        wide.wait(10)
