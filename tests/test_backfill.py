@@ -393,3 +393,27 @@ def test_cli_backfill_dry_run_then_real_run_then_refresh(store: Path) -> None:
     refreshed = cli("refresh", "--strict")
     assert refreshed.returncode == 0, refreshed.stderr
     assert " 0 scan errors;" in refreshed.stderr
+
+
+def test_special_files_among_legacy_files_are_refused_not_read(store: Path) -> None:
+    """A FIFO, or a symlink to /dev/zero, where a legacy response should be: reported, never opened
+    (opening a FIFO blocks; copying /dev/zero never ends), and everything else is still imported."""
+    fifo = store / E["parsed"] / "c9_tpl_m1_essay-v1.txt"
+    os.mkfifo(fifo)
+    endless = store / V["parsed"] / "x__vtpl__vm.txt"
+    endless.symlink_to("/dev/zero")
+    prompt_fifo = store / E["prompts"] / "c9_tpl_m1_essay-v1.txt"
+    os.mkfifo(prompt_fifo)
+    plan = subprocess.run([sys.executable, "-m", "gensql", "backfill", "--data-root", str(store), "--dry-run"],
+                          capture_output=True, text=True, timeout=60)
+    lines = set(plan.stdout.splitlines())
+    assert "not-imported\t3_generation/essay_responses/c9_tpl_m1_essay-v1.txt\ta FIFO, not a regular file; not read" in lines
+    assert "not-imported\t4_evaluation/evaluation_responses/x__vtpl__vm.txt\ta character device, not a regular file; not read" in lines
+    proc = subprocess.run([sys.executable, "-m", "gensql", "backfill", "--data-root", str(store)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"\b[5-9] legacy file\(s\) not imported", proc.stderr)  # the special files among them
+    created = gens_dirs(store)
+    for stage, ids in expected_dirs().items():
+        assert ids <= created[stage]
+    assert not any((store / GENS_DIR).glob("*/.tmp-*"))

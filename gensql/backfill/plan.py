@@ -43,6 +43,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..safeio import read_file, safe_stat
+from ..texts import read_text_prefix
 from ..ids import logical_key_id, new_gen_id
 from ..layout import (
     GENS_DIR,
@@ -169,8 +171,13 @@ def _scan(data_root: Path, rel_dir: str, plan: Plan) -> dict[str, dict[int, Sour
         if entry.name.startswith("."):
             continue
         parsed = parse_name(entry.name)
-        if parsed is None or not entry.is_file():
+        if parsed is None:
             plan.ignored.append((rel, "not a <task_id>[_vN].txt file"))
+            continue
+        try:
+            safe_stat(entry.path)  # a FIFO, socket, device or a symlink to one is never opened
+        except OSError as exc:
+            plan.ignored.append((rel, f"{exc.strerror or exc}"))
             continue
         task_id, version = parsed
         try:
@@ -221,12 +228,8 @@ def _prompt_for(prompts: dict[int, Source] | None, when_ns: int) -> Source | Non
 def _says_no_call(data_root: Path, rel: str | None) -> bool:
     if not rel:
         return False
-    try:
-        with open(data_root / rel, "rb") as fh:
-            head = fh.read(32).decode("utf-8", "replace").lstrip()
-    except OSError:
-        return False
-    return head.startswith(_NO_CALL_PROMPT_PREFIXES)
+    head = read_text_prefix(data_root / rel, max_chars=64)  # a FIFO or device is never opened
+    return head is not None and head.lstrip().startswith(_NO_CALL_PROMPT_PREFIXES)
 
 
 # --- the importer of 2025-09-24 ---------------------------------------------------------------
@@ -244,8 +247,7 @@ def _imported_by_importer(data_root: Path) -> dict[tuple[str, str, str], str]:
             if entry.name.startswith("."):
                 continue
             try:
-                with open(os.path.join(entry.path, METADATA_FILE), "rb") as fh:
-                    data = fh.read()
+                data, _ = read_file(os.path.join(entry.path, METADATA_FILE))
                 if b"origin_filename" not in data and b"source_file" not in data:
                     continue
                 md = json.loads(data)

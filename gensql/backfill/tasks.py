@@ -21,9 +21,11 @@ still apply).
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..safeio import read_file
 from ..layout import (
     ESSAY_TEMPLATES_FILE,
     LEGACY_MODELS_FILE,
@@ -98,7 +100,8 @@ class TaskBook:
         if not path.is_file():
             return None
         try:
-            with open(path, encoding="utf-8", newline="") as fh:
+            data, _ = read_file(path)  # regular files only: a FIFO or device is refused, never opened
+            with io.StringIO(data.decode("utf-8"), newline="") as fh:
                 reader = csv.reader(fh)
                 header = next(reader, None)
                 if not header:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from ..safeio import safe_stat
 from ..errors import LegacyStoreNotFoundError
 from ..layout import (
     LEGACY_DIRS,
@@ -213,7 +214,11 @@ def _already_imported(target: Path, p: PlannedGeneration) -> bool:
 
 
 def _transfer(src: Path, dst: Path, link: bool) -> bool:
-    """Place ``src`` at ``dst``: a hard link when asked and possible (True), else a copy (False)."""
+    """Place ``src`` at ``dst``: a hard link when asked and possible (True), else a copy (False).
+
+    ``src`` must be a regular file: a FIFO, device or a symlink to one (``/dev/zero``) is refused
+    before anything is opened, so a backfill never hangs or copies forever."""
+    safe_stat(src)
     if link:
         try:
             os.link(src, dst)
