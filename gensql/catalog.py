@@ -5,7 +5,8 @@ file each refresh writes into its snapshot (``<index>/current/gensql.duckdb``), 
 client can open without Python. View files run in name order; each opens with a comment saying what a
 row is and what each column means.
 
-The base relations ``_gens``, ``_membership`` and ``_scan_errors`` read the snapshot's Parquet files.
+The base relations ``_gens``, ``_membership``, ``_scan_errors`` and ``_texts`` read the snapshot's
+Parquet files (``gens`` and ``texts`` hive-partitioned by stage: docs/index-layout.md).
 DuckDB does not accept bound parameters in view definitions, so the file paths (written by gensql
 itself, never user input) are embedded as string literals through :func:`sql_string`.
 """
@@ -34,6 +35,20 @@ def view_files() -> list[tuple[str, str]]:
     return sorted((f.name, f.read_text(encoding="utf-8")) for f in folder.iterdir() if f.name.endswith(".sql"))
 
 
+def base_relation(snapshot_path: Path, table: str) -> str:
+    """The ``read_parquet(...)`` that reads one table of a snapshot (docs/index-layout.md).
+
+    A partitioned table is every ``<table>/stage=<stage>/*.parquet`` file, read with hive partitioning
+    so a filter on ``stage`` opens only that stage's files; ``stage`` is in the files too, with the
+    same values, and keeps its place among the columns.
+    """
+    path = snapshot_path / layout.TABLE_FILES[table]
+    if table in layout.PARTITIONED_TABLES:
+        glob = sql_string(str(path / "stage=*" / "*.parquet"))
+        return f"read_parquet({glob}, hive_partitioning = true, hive_types = {{'stage': VARCHAR}})"
+    return f"read_parquet({sql_string(str(path))})"
+
+
 def define_views(con: duckdb.DuckDBPyConnection, snapshot_path: Path) -> None:
     """Create the base relations over ``snapshot_path`` and every gensql view on ``con``.
 
@@ -43,8 +58,7 @@ def define_views(con: duckdb.DuckDBPyConnection, snapshot_path: Path) -> None:
     """
     con.execute("SET parquet_metadata_cache = true")
     for table in BASE_TABLES:
-        path = str(snapshot_path / layout.TABLE_FILES[table])
-        con.execute(f"CREATE OR REPLACE VIEW _{table} AS SELECT * FROM read_parquet({sql_string(path)})")
+        con.execute(f"CREATE OR REPLACE VIEW _{table} AS SELECT * FROM {base_relation(snapshot_path, table)}")
     for name, sql in view_files():
         try:
             con.execute(sql)
@@ -102,8 +116,10 @@ def lock_file_access(con: duckdb.DuckDBPyConnection, snapshot_path: Path) -> Non
     """Let ``con`` read the snapshot's tables and nothing else: no file written (``COPY ... TO``), no
     other file read, no database attached, and the settings locked so SQL cannot undo it.
     """
-    allowed = [str(snapshot_path / layout.TABLE_FILES[t]) for t in BASE_TABLES]
-    con.execute("SET allowed_paths = ?", [allowed])
+    files = [str(snapshot_path / layout.TABLE_FILES[t]) for t in BASE_TABLES if t not in layout.PARTITIONED_TABLES]
+    folders = [str(snapshot_path / layout.TABLE_FILES[t]) + "/" for t in BASE_TABLES if t in layout.PARTITIONED_TABLES]
+    con.execute("SET allowed_paths = ?", [files])
+    con.execute("SET allowed_directories = ?", [folders])
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
 

@@ -5,8 +5,10 @@ recorded facts of a generation elsewhere: the wide ``membership.csv`` of 2025-09
 model, parent, replicate), seed 000's ``db/documents.sqlite`` (run id, insert time, ids of docs rows)
 and ``1_raw/essay_templates.csv`` (which essay templates copy). This pass fills a column from them
 ONLY where the row's own value is NULL, says so in ``facts_from``, and recomputes the derived
-columns that depend on the filled values (``logical_key``, ``is_model_call``). It runs in DuckDB over
-the whole table at once on every refresh, so an incremental refresh equals a full one. The rules and
+columns that depend on the filled values (``logical_key``, ``is_model_call``). It runs in DuckDB per
+``gens`` partition: a filled row depends only on its own scanned row and the outside sources, so a
+refresh recomputes only the partitions it rewrote, all of them when a source changed (the sources'
+digest), and an incremental refresh equals a full one. The rules and
 the resulting values per era are in docs/eras.md.
 """
 
@@ -143,50 +145,63 @@ def _filled_sql(scan: str, m_sql: str, q_sql: str) -> tuple[str, dict[str, str],
     return joined, value, used_m, used_q, used_t
 
 
-def apply(scan_path: Path, out_path: Path, facts: Facts, row_group_rows: int) -> None:
-    """Write ``gens`` to ``out_path``: the scanned rows at ``scan_path`` with borrowed facts filled.
+def apply(pairs: list[tuple[Path, Path]], facts: Facts, row_group_rows: int, group: int = 32) -> None:
+    """Write each ``gens`` partition file ``out``: the scanned rows of ``scan`` with borrowed facts filled.
 
-    Two passes over the scanned table: a narrow one finds the rows whose logical-key parts changed
-    (their keys are recomputed with :func:`gensql.derive.logical_key`, the one definition), then one
-    streaming query writes every column.
+    A row's borrowed facts depend only on its own scanned row and the outside sources, so the pass
+    runs per partition: a refresh recomputes only the partitions it rewrote (all of them when the
+    sources changed). Partitions are processed ``group`` files per query. Per group, a narrow query
+    finds the rows whose logical-key parts changed (their keys are recomputed with
+    :func:`gensql.derive.logical_key`, the one definition), then one query fills every column.
     """
+    if not pairs:
+        return
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
-        con.execute(f"CREATE TEMP TABLE _m AS {_membership_sql(con, facts)}")  # parsed once, joined twice
+        con.execute(f"CREATE TEMP TABLE _m AS {_membership_sql(con, facts)}")  # parsed once, joined per group
         q_sql = _documents_sql(con, facts)
         con.register("_facts_copy", pa.table({"template_id": pa.array(facts.copy_templates, pa.string())}))
-        joined, value, used_m, used_q, used_t = _filled_sql(f"read_parquet({_literal(str(scan_path))})", "SELECT * FROM _m", q_sql)
-        changed = " OR ".join(
-            f"(s.stage = '{stage}' AND ({' OR '.join(f'({value[c]}) IS DISTINCT FROM s.{c}' for c in parts)}))"
-            for stage, parts in _STAGE_KEY_PARTS.items()
-        )
-        rows = con.execute(f"SELECT s.stage, s.gen_id, {', '.join(value[c] for c in _KEY_PARTS)} FROM {joined} WHERE {changed}").fetchall()
-        con.register("_facts_keys", pa.table({
-            "stage": pa.array([r[0] for r in rows], pa.string()),
-            "gen_id": pa.array([r[1] for r in rows], pa.string()),
-            "logical_key": pa.array([logical_key(r[0], dict(zip(_KEY_PARTS, r[2:]))) for r in rows], pa.string()),
-        }))
-        labels = ", ".join(f"CASE WHEN {flag} THEN '{label}' END" for flag, label in zip((used_m, used_q, used_t), FACT_SOURCES))
-        replaced = {col: f"{expr} AS {col}" for col, expr in value.items()}
-        replaced.update({
-            "created_at": "CASE WHEN q.created_at IS NOT NULL THEN q.created_at ELSE s.created_at END AS created_at",
-            "created_at_source": "CASE WHEN q.created_at IS NOT NULL THEN 'sqlite' ELSE s.created_at_source END AS created_at_source",
-            "mode": f"CASE WHEN {used_t} THEN 'copy' ELSE s.mode END AS mode",
-            "is_model_call": f"CASE WHEN {used_t} THEN false ELSE s.is_model_call END AS is_model_call",
-            "status": f"CASE WHEN {used_t} AND s.status = 'gen_error' AND NOT s.has_raw AND NOT s.has_parsed THEN 'skipped' ELSE s.status END AS status",
-            "logical_key": "coalesce(k.logical_key, s.logical_key) AS logical_key",
-            "facts_from": f"nullif(concat_ws(',', {labels}), '') AS facts_from",
-        })
-        select = ", ".join(replaced.get(c, f"s.{c}") for c in GENS_COLUMN_ORDER)
-        reader = con.sql(
-            f"SELECT {select} FROM {joined} LEFT JOIN _facts_keys AS k ON k.stage = s.stage AND k.gen_id = s.gen_id"
-        ).to_arrow_reader(row_group_rows)
-        with pq.ParquetWriter(out_path, GENS_SCHEMA) as writer:
-            for batch in reader:
-                writer.write_table(pa.Table.from_batches([batch]).cast(GENS_SCHEMA), row_group_size=row_group_rows)
+        for i in range(0, len(pairs), group):
+            _apply_group(con, pairs[i:i + group], q_sql, row_group_rows)
     finally:
         con.close()
+
+
+def _apply_group(con: duckdb.DuckDBPyConnection, pairs: list[tuple[Path, Path]], q_sql: str, row_group_rows: int) -> None:
+    files = "[" + ", ".join(_literal(str(scan)) for scan, _ in pairs) + "]"
+    joined, value, used_m, used_q, used_t = _filled_sql(f"read_parquet({files}, filename = true, hive_partitioning = false)", "SELECT * FROM _m", q_sql)
+    changed = " OR ".join(
+        f"(s.stage = '{stage}' AND ({' OR '.join(f'({value[c]}) IS DISTINCT FROM s.{c}' for c in parts)}))"
+        for stage, parts in _STAGE_KEY_PARTS.items()
+    )
+    rows = con.execute(f"SELECT s.stage, s.gen_id, {', '.join(value[c] for c in _KEY_PARTS)} FROM {joined} WHERE {changed}").fetchall()
+    con.register("_facts_keys", pa.table({
+        "stage": pa.array([r[0] for r in rows], pa.string()),
+        "gen_id": pa.array([r[1] for r in rows], pa.string()),
+        "logical_key": pa.array([logical_key(r[0], dict(zip(_KEY_PARTS, r[2:]))) for r in rows], pa.string()),
+    }))
+    labels = ", ".join(f"CASE WHEN {flag} THEN '{label}' END" for flag, label in zip((used_m, used_q, used_t), FACT_SOURCES))
+    replaced = {col: f"{expr} AS {col}" for col, expr in value.items()}
+    replaced.update({
+        "created_at": "CASE WHEN q.created_at IS NOT NULL THEN q.created_at ELSE s.created_at END AS created_at",
+        "created_at_source": "CASE WHEN q.created_at IS NOT NULL THEN 'sqlite' ELSE s.created_at_source END AS created_at_source",
+        "mode": f"CASE WHEN {used_t} THEN 'copy' ELSE s.mode END AS mode",
+        "is_model_call": f"CASE WHEN {used_t} THEN false ELSE s.is_model_call END AS is_model_call",
+        "status": f"CASE WHEN {used_t} AND s.status = 'gen_error' AND NOT s.has_raw AND NOT s.has_parsed THEN 'skipped' ELSE s.status END AS status",
+        "logical_key": "coalesce(k.logical_key, s.logical_key) AS logical_key",
+        "facts_from": f"nullif(concat_ws(',', {labels}), '') AS facts_from",
+    })
+    select = ", ".join(replaced.get(c, f"s.{c}") for c in GENS_COLUMN_ORDER)
+    table = con.sql(
+        f"SELECT {select}, s.filename AS _file FROM {joined} LEFT JOIN _facts_keys AS k ON k.stage = s.stage AND k.gen_id = s.gen_id"
+    ).to_arrow_table()
+    con.unregister("_facts_keys")
+    names = table.column("_file")
+    for scan, out in pairs:
+        part = table.filter(pc.equal(names, str(scan))).drop_columns(["_file"])
+        part = part.take(pc.sort_indices(part, sort_keys=[("gen_id", "ascending")])) if part.num_rows > 1 else part
+        pq.write_table(part.cast(GENS_SCHEMA), out, row_group_size=row_group_rows)
 
 
 def _literal(text: str) -> str:

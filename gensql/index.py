@@ -1,6 +1,8 @@
 """The on-disk index: immutable snapshots swapped in atomically, and the lock that serialises writers.
 
-``<index>/snapshots/<id>/`` holds one Parquet file per table plus ``snapshot.json``. A refresh
+``<index>/snapshots/<id>/`` holds the Parquet files of each table (the per-generation tables as hash
+partitions, most of them hard links to the previous snapshot's: docs/index-layout.md) plus
+``snapshot.json``. A refresh
 writes a new snapshot under a temporary name, renames it into place, then atomically replaces the
 ``<index>/current`` symlink. A reader resolves ``current`` once and reads that snapshot's files, so
 it always sees one complete, consistent index, even while a refresh runs; a refresh killed at any
@@ -213,6 +215,12 @@ class SnapshotBuilder:
 
     def path(self, table: str) -> Path:
         return self.tmp_path / layout.TABLE_FILES[table]
+
+    def part_path(self, table: str, stage: str, bits: int, bucket: int) -> Path:
+        """A partition file of a partitioned table (its directory created): docs/index-layout.md."""
+        path = self.tmp_path / layout.partition_file(table, stage, bits, bucket)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
 
     def commit(self, info: dict, before_swap: Callable[[Path], object] | None = None) -> Snapshot:
         """Make the snapshot durable and current in one atomic step (the symlink swap).

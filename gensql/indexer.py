@@ -13,6 +13,7 @@ import itertools
 import multiprocessing
 import os
 import shutil
+import stat
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -31,7 +32,8 @@ from .fields import GENS_SCHEMA
 from .catalog import write_catalog
 from .docs_index import read_documents
 from .facts import apply as apply_facts, gather as gather_facts
-from .index import SnapshotBuilder, collect_garbage, current_snapshot, disk_errors_as_messages, store_umask, writer_lock
+from .index import Snapshot, SnapshotBuilder, collect_garbage, current_snapshot, disk_errors_as_messages, store_umask, writer_lock
+from .partitions import buckets, choose_bits, read_files, sort_by_gen_id, sources, table_files
 from .membership import read_memberships
 from .safeio import check_inside, store_roots
 from .workers import init_worker, stop_workers
@@ -42,7 +44,7 @@ from .fulltext.engine import SEARCH_DIR, SearchIndexStats, update_search_index
 BATCH_SIZE = 2000
 #: Below this many directories to check, worker processes cost more than they save.
 PARALLEL_THRESHOLD = 4000
-#: Rows per Parquet row group of ``gens``: large groups keep the footer small and queries fast.
+#: Rows per Parquet row group: a partition file is one row group.
 ROW_GROUP_ROWS = 65536
 
 Progress = Callable[[int, int], None]
@@ -69,6 +71,10 @@ class RefreshResult:
     texts: bool = True
     search: SearchIndexStats | None = None
 
+    partitions_written: int = 0  # partitions rewritten (the rest were hard links to the previous snapshot's)
+    partitions_linked: int = 0
+    listed: bool = True  # False: an event-driven update that listed nothing
+
     def __str__(self) -> str:
         stages = ", ".join(f"{n} {s}" for s, n in self.by_stage.items())
         errors = f"{self.scan_errors} scan error{'s' if self.scan_errors != 1 else ''}"
@@ -84,6 +90,22 @@ class RefreshResult:
         )
 
 
+
+@dataclass(frozen=True)
+class Changes:
+    """What changed since the current snapshot, as file-system events said (:mod:`gensql.watch`).
+
+    ``gens``: ``(stage, name)`` of entries directly under ``gens/<stage>/`` that were created, written,
+    renamed or deleted; ``cohorts``: something under ``cohorts/`` changed. A refresh given ``changes``
+    checks only those directories and carries every other row over unread; whatever it cannot decide
+    from them alone (a stage to repartition, an entry that is not a plain directory, a docs store,
+    no usable previous snapshot) makes it list the whole store as a plain refresh does.
+    """
+
+    gens: frozenset = frozenset()
+    cohorts: bool = False
+
+
 def refresh(
     data_root: str | os.PathLike | None = None,
     index_dir: str | os.PathLike | None = None,
@@ -93,6 +115,7 @@ def refresh(
     strict: bool = False,
     progress: Progress | None = None,
     texts: bool = True,
+    changes: Changes | None = None,
 ) -> RefreshResult:
     """Refresh the index of the store at ``data_root`` and return what changed.
 
@@ -100,109 +123,183 @@ def refresh(
     worker processes (default: CPU count). With ``strict``, a :class:`StrictModeError` is raised
     *after* the index was written when any file could not be read. ``texts`` (the default) also
     reads each new or changed text for the ``texts`` table and the snapshot's search index; without
-    it, neither is built and the next refresh with texts re-reads every directory once.
+    it, neither is built and the next refresh with texts re-reads every directory once. ``changes``
+    (:class:`Changes`, from the watcher) limits the work to the directories named there.
     """
-    started = time.perf_counter()
-    racy_after_ns = time.time_ns() - racy_window_ns()
     where = layout.resolve(data_root, index_dir)
     if not (where.data_root / layout.DOCS_DIR).is_dir():
         where.require_gens()  # a store of seed 000's era may hold only docs/
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    data_root_str = str(where.data_root)
-
     with disk_errors_as_messages(where.index_dir), store_umask(where.data_root), writer_lock(where.index_dir, where.data_root):
+        result = refresh_locked(where, full=full, jobs=jobs, progress=progress, texts=texts, changes=changes)
+    if strict and result.scan_errors:
+        raise StrictModeError(f"{result}\n--strict: {result.scan_errors} file problem(s); see `gensql sql \"SELECT * FROM scan_errors\"`")
+    return result
+
+
+def refresh_locked(
+    where: layout.StoreLayout,
+    *,
+    full: bool = False,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    texts: bool = True,
+    changes: Changes | None = None,
+) -> RefreshResult:
+    """:func:`refresh` for a caller that already holds the index's writer lock (the watcher)."""
+    started = time.perf_counter()
+    racy_after_ns = time.time_ns() - racy_window_ns()
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    with disk_errors_as_messages(where.index_dir), store_umask(where.data_root):
         collect_garbage(where.index_dir)
-        previous = None if full else current_snapshot(where.index_dir)
-        if previous is not None and not previous.table_path("_gens_scan").exists():
-            previous = None  # an index written before borrowed facts existed: read everything again
-        if previous is not None and texts and not (previous.info.get("texts") and (previous.path / SEARCH_DIR).is_dir()):
-            previous = None  # the previous snapshot has no texts (--no-texts, or older): read every text once
-        manifest = _read_manifest(previous.table_path("_manifest")) if previous else None
-
-        listed, entry_errors = _list_generations(where) if where.gens_root.is_dir() else ({}, [])
-        docs, docs_errors = _list_docs(where, listed)
-        entry_errors = entry_errors + docs_errors
-        for stage, found in docs.items():
-            listed[stage] = sorted([*listed.get(stage, []), *found])
-        # Every stage gets a plan, so a stage directory that vanished removes all of its rows.
-        plan = {stage: _stage_plan(stage, listed.get(stage, []), manifest, docs.get(stage)) for stage in layout.STAGES}
-        removed = {f"{stage}/{gen_id}" for stage, p in plan.items() for gen_id in p.removed}
-        del manifest
-        deleted = len(removed)
-        total = sum(len(names) for names in listed.values())
-
+        previous = None if full else _usable(current_snapshot(where.index_dir), texts)
+        plan = _plan_changes(where, previous, changes) if changes is not None and previous is not None else None
+        if plan is None:
+            plan = _plan_listing(where, previous)
         builder = SnapshotBuilder(where.index_dir)
         try:
-            drop: set[str] = set()
-            new = changed = unchanged = 0
-            errors: list[tuple] = list(entry_errors)
-            done = 0
-            with _GensWriter(builder, texts) as out:
-                for result in _run(_batches(plan), total, data_root_str, racy_after_ns, jobs, texts):
-                    new += result.new
-                    changed += len(result.replaced)
-                    deleted += len(result.vanished)
-                    drop.update(f"{result.stage}/{gen_id}" for gen_id in result.replaced + result.vanished)
-                    unchanged += result.unchanged
-                    errors.extend(result.errors)
-                    out.write(result)
-                    done += result.size
-                    if progress:
-                        progress(done, total)
-                fresh_texts = out.text_rows
-                if previous is not None:
-                    out.carry_over(previous, drop | removed)
-            search = None
-            if texts:
-                search = _update_search(where.data_root, builder, previous, drop | removed, fresh_texts)
-            members, member_errors = read_memberships(where.data_root)
-            errors.extend(member_errors)
-            facts_digest = _write_gens(where.data_root, builder, previous, members, errors)
-            carried = _carried_errors(previous, drop | removed) if previous is not None else []
-            all_errors = pa.Table.from_batches(carried + [_errors_batch(errors)], schema=ERRORS_SCHEMA)
-            pq.write_table(members, builder.path("membership"))
-            pq.write_table(all_errors, builder.path("scan_errors"))
-            kinds: dict[str, int] = {}
-            for kind in all_errors.column("kind").to_pylist():
-                kinds[kind] = kinds.get(kind, 0) + 1
-            result = RefreshResult(
-                snapshot_id=builder.id,
-                index_dir=where.index_dir,
-                generations=out.rows,
-                by_stage=out.by_stage(),
-                new=new,
-                changed=changed,
-                deleted=deleted,
-                unchanged=unchanged,
-                scan_errors=all_errors.num_rows,
-                error_kinds=kinds,
-                members=members.num_rows,
-                seconds=0.0,
-                full=previous is None,
-                jobs=jobs,
-                texts=texts,
-                search=search,
-            )
-            builder.commit({
-                "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "gensql_version": __version__,
-                "data_root": data_root_str,
-                "generations": result.generations,
-                "by_stage": result.by_stage,
-                "scan_errors": result.scan_errors,
-                "members": result.members,
-                "facts_digest": facts_digest,
-                "texts": texts,
-                "search_documents": search.documents if search else None,
-            }, before_swap=write_catalog)
+            result = _build(where, builder, previous, plan, jobs, racy_after_ns, texts, progress)
         except BaseException:
             builder.abort()
             raise
         collect_garbage(where.index_dir)
     result.seconds = time.perf_counter() - started
-    if strict and result.scan_errors:
-        raise StrictModeError(f"{result}\n--strict: {result.scan_errors} file problem(s); see `gensql sql \"SELECT * FROM scan_errors\"`")
     return result
+
+
+def _usable(previous: Snapshot | None, texts: bool) -> Snapshot | None:
+    """The previous snapshot if this refresh can build on it, else None (every directory is read)."""
+    if previous is None or previous.info.get("layout") != layout.INDEX_LAYOUT_VERSION:
+        return None  # an index of an older layout: read everything again once
+    if texts and not (previous.info.get("texts") and (previous.path / SEARCH_DIR).is_dir()):
+        return None  # the previous snapshot has no texts (--no-texts, or older): read every text once
+    return previous
+
+
+def _build(where: layout.StoreLayout, builder: SnapshotBuilder, previous: Snapshot | None, plan: "_Plan", jobs: int,
+           racy_after_ns: int, texts: bool, progress: Progress | None) -> RefreshResult:
+    """Scan what the plan says, write every partition of the new snapshot, and commit it."""
+    data_root_str = str(where.data_root)
+    if plan.cohorts or previous is None:
+        members, member_errors = read_memberships(where.data_root)
+        pq.write_table(members, builder.path("membership"))
+    else:  # no event under cohorts/: the previous snapshot's membership is still the truth
+        _link_or_copy(previous.table_path("membership"), builder.path("membership"))
+        members, member_errors = pq.read_table(builder.path("membership")), []
+    documents, db_errors = read_documents(where.data_root)
+    facts, fact_errors = gather_facts(where.data_root, members, documents)
+    digest = facts.digest()
+    errors: list[tuple] = list(plan.entry_errors) + member_errors + db_errors + fact_errors
+
+    writer = _PartWriter(builder, previous, {s: p.bits for s, p in plan.stages.items()}, texts, facts, digest)
+    total = sum(len(p.names) for p in plan.stages.values())
+    removed = {f"{s}/{g}" for s, p in plan.stages.items() for ids in p.removed.values() for g in ids}
+    drop_keys = set(removed)
+    new = changed = unchanged = 0
+    deleted = len(removed)
+    done = 0
+    units: deque = deque()
+
+    def work() -> Iterator[tuple[str, list[tuple]]]:
+        for stage, parts, items in _units(plan):
+            units.append((stage, parts, items))
+            yield stage, items
+
+    for result in _run(work(), total, data_root_str, racy_after_ns, jobs, texts):
+        stage, parts, items = units.popleft()
+        sp = plan.stages[stage]
+        new += result.new
+        changed += len(result.replaced)
+        deleted += len(result.vanished)
+        unchanged += result.unchanged
+        errors.extend(result.errors)
+        drop_keys.update(f"{stage}/{g}" for g in result.replaced + result.vanished)
+        of = _bucket_map(sp, parts, items) if len(parts) > 1 else None
+        drops: dict[int, set[str]] = {b: set(sp.removed.get(b, ())) for b in parts}
+        for g in result.replaced + result.vanished:
+            drops[of[g] if of else parts[0]].add(g)
+        gens = _split(result.gens, parts, of)
+        manifest = _split(result.manifest, parts, of)
+        text_rows = _split(result.texts if result.texts is not None and result.texts.num_rows else None, parts, of)
+        for b in parts:
+            writer.part(stage, b, gens.get(b), manifest.get(b), text_rows.get(b), drops[b])
+        done += result.size
+        if progress:
+            progress(done, total)
+    writer.finish()
+    search = _update_search(where.data_root, builder, previous, drop_keys, writer.rewritten_texts) if texts else None
+    carried = _carried_errors(previous, drop_keys, plan) if previous is not None else []
+    all_errors = pa.Table.from_batches(carried + [_errors_batch(errors)], schema=ERRORS_SCHEMA)
+    pq.write_table(all_errors, builder.path("scan_errors"))
+    kinds: dict[str, int] = {}
+    for kind in all_errors.column("kind").to_pylist():
+        kinds[kind] = kinds.get(kind, 0) + 1
+    generations = sum(writer.by_stage.values())
+    if plan.touched is not None:  # rows carried over unread count as unchanged
+        unchanged = generations - new - changed
+    result = RefreshResult(
+        snapshot_id=builder.id,
+        index_dir=where.index_dir,
+        generations=generations,
+        by_stage=dict(writer.by_stage),
+        new=new,
+        changed=changed,
+        deleted=deleted,
+        unchanged=unchanged,
+        scan_errors=all_errors.num_rows,
+        error_kinds=kinds,
+        members=members.num_rows,
+        seconds=0.0,
+        full=previous is None,
+        jobs=jobs,
+        texts=texts,
+        search=search,
+        partitions_written=writer.written,
+        partitions_linked=writer.linked,
+        listed=plan.touched is None,
+    )
+    builder.commit({
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "gensql_version": __version__,
+        "layout": layout.INDEX_LAYOUT_VERSION,
+        "data_root": data_root_str,
+        "generations": result.generations,
+        "by_stage": result.by_stage,
+        "scan_errors": result.scan_errors,
+        "members": result.members,
+        "facts_digest": digest,
+        "texts": texts,
+        "search_documents": search.documents if search else None,
+        "partition_bits": {s: p.bits for s, p in plan.stages.items()},
+        "files": writer.files,
+    }, before_swap=write_catalog)
+    return result
+
+
+def _bucket_map(sp: "_StagePlan", parts: list[int], items: list[tuple]) -> dict[str, int]:
+    """gen_id -> partition for a unit's items (they come in partition order, ``sp.counts`` each)."""
+    out: dict[str, int] = {}
+    i = 0
+    for b in parts:
+        for item in items[i:i + sp.counts[b]]:
+            out[item[0]] = b
+        i += sp.counts[b]
+    return out
+
+
+def _split(batch: pa.RecordBatch | None, parts: list[int], of: dict[str, int] | None) -> dict[int, pa.Table]:
+    """A unit's fresh rows per partition."""
+    if batch is None or batch.num_rows == 0:
+        return {}
+    table = pa.Table.from_batches([batch])
+    if of is None:
+        return {parts[0]: table}
+    where = pa.array([of[g] for g in table.column("gen_id").to_pylist()], pa.int32())
+    out = {}
+    for b in parts:
+        chosen = table.filter(pc.equal(where, b))
+        if chosen.num_rows:
+            out[b] = chosen
+    return out
 
 
 def _abandoned_tmp(name: str) -> bool:
@@ -308,42 +405,152 @@ def _printable(name: str) -> str:
 
 @dataclass
 class _StagePlan:
-    """One stage's directories joined with the previous manifest, as compact Arrow arrays."""
+    """One stage's directories to check, in partition order, joined with the previous manifest."""
 
-    names: pa.Array  # sorted gen ids on disk
+    bits: int  # the stage's partitions in the new snapshot: 2**bits
+    names: pa.Array  # gen ids to check, ordered by partition, then name
     masks: pa.Array  # previous presence mask, null for a directory not seen before
-    sigs: pa.Array  # previous signature, null when unknown or racy
-    removed: list[str]  # gen ids in the previous manifest, gone from disk
+    sigs: pa.Array  # previous signature, null when unknown, racy, or named by an event
+    counts: list[int]  # items per partition
+    removed: dict[int, list[str]]  # partition -> gen ids of the previous snapshot gone from disk
     dirs: pa.Array | None = None  # directory relative to the data root for docs/ documents, null for gens/
 
 
-def _stage_plan(stage: str, names: list[str], manifest: pa.Table | None, docs: dict[str, str] | None = None) -> _StagePlan:
-    """Join the listing with the previous manifest in Arrow: no Python object per generation.
+@dataclass
+class _Plan:
+    stages: dict[str, _StagePlan]
+    entry_errors: list[tuple]  # errors of the listing
+    touched: set[str] | None = None  # event-driven: ``gens/<stage>/<name>`` paths named by events; None: listed
+    cohorts: bool = True  # membership is read again
+
+
+def _plan_listing(where: layout.StoreLayout, previous: Snapshot | None) -> _Plan:
+    """List the whole store and join it with the previous manifest: every directory is checked."""
+    manifest = read_files(table_files(previous.path, "_manifest"), MANIFEST_SCHEMA) if previous is not None else None
+    listed, entry_errors = _list_generations(where) if where.gens_root.is_dir() else ({}, [])
+    docs, docs_errors = _list_docs(where, listed)
+    entry_errors = entry_errors + docs_errors
+    for stage, found in docs.items():
+        listed[stage] = sorted([*listed.get(stage, []), *found])
+    previous_bits = previous.info.get("partition_bits", {}) if previous is not None else {}
+    # Every stage gets a plan, so a stage directory that vanished removes all of its rows.
+    stages = {}
+    for stage in layout.STAGES:
+        names = listed.get(stage, [])
+        bits = choose_bits(len(names), previous_bits.get(stage))
+        stages[stage] = _stage_plan(stage, names, bits, manifest, docs.get(stage))
+    return _Plan(stages, entry_errors)
+
+
+def _stage_plan(stage: str, names: list[str], bits: int, manifest: pa.Table | None, docs: dict[str, str] | None = None) -> _StagePlan:
+    """Join the listing with the previous manifest in Arrow, then order it by partition.
 
     ``docs`` maps the names that are documents of the docs store to their directories.
     """
     on_disk = pa.array(names, pa.string())
-    dirs = pa.array([docs.get(name) for name in names], pa.string()) if docs else None
+    of = pa.array(buckets(names, bits), pa.int32())
+    counts = [0] * (1 << bits)
+    for row in pc.value_counts(of).to_pylist():
+        counts[row["values"]] = row["counts"]
+    order = pc.sort_indices(of)  # stable: names stay sorted inside a partition
+    dirs = pa.array([docs.get(name) for name in names], pa.string()).take(order) if docs else None
     if manifest is None:
         nulls = pa.nulls(len(on_disk))
-        return _StagePlan(on_disk, nulls.cast(pa.int32()), nulls.cast(pa.int64()), [], dirs)
+        return _StagePlan(bits, on_disk.take(order), nulls.cast(pa.int32()), nulls.cast(pa.int64()), counts, {}, dirs)
     prev = manifest.filter(pc.equal(manifest.column("stage"), stage))
     prev_ids = prev.column("gen_id").combine_chunks()
     where = pc.index_in(on_disk, value_set=prev_ids)
-    removed = prev_ids.filter(pc.invert(pc.is_in(prev_ids, value_set=on_disk))).to_pylist()
-    return _StagePlan(on_disk, pc.take(prev.column("mask"), where).combine_chunks(), pc.take(prev.column("sig"), where).combine_chunks(), removed, dirs)
+    gone = prev_ids.filter(pc.invert(pc.is_in(prev_ids, value_set=on_disk))).to_pylist()
+    removed: dict[int, list[str]] = {}
+    for gen_id, b in zip(gone, buckets(gone, bits)):
+        removed.setdefault(b, []).append(gen_id)
+    masks = pc.take(prev.column("mask"), where).combine_chunks().take(order)
+    sigs = pc.take(prev.column("sig"), where).combine_chunks().take(order)
+    return _StagePlan(bits, on_disk.take(order), masks, sigs, counts, removed, dirs)
 
 
-def _batches(plan: dict[str, _StagePlan]) -> Iterator[tuple[str, list[tuple]]]:
-    """Work items ``(stage, [(gen_id, mask, sig[, rel_dir]), ...])``, materialised one batch at a time."""
+def _plan_changes(where: layout.StoreLayout, previous: Snapshot, changes: Changes) -> _Plan | None:
+    """Check only the directories events named; None when the whole store must be listed instead."""
+    if (where.data_root / layout.DOCS_DIR).exists():
+        return None  # seed 000's docs store: ids shared with gens/ need the whole listing
+    previous_bits = previous.info.get("partition_bits", {})
+    by_stage = previous.info.get("by_stage", {})
+    touched: set[str] = set()
+    named: dict[str, set[str]] = {stage: set() for stage in layout.STAGES}
+    for stage, name in changes.gens:
+        if stage not in named:
+            return None
+        named[stage].add(name)
+    stages = {}
     for stage in layout.STAGES:
-        p = plan[stage]
-        for i in range(0, len(p.names), BATCH_SIZE):
-            sl = slice(i, i + BATCH_SIZE)
+        present, absent = [], []
+        for name in sorted(named[stage]):
+            if name.startswith("."):
+                continue  # a writer's temporary entry; its rename into place is an event of its own
+            if _printable(name) != name:
+                return None
+            try:
+                st = os.lstat(where.gens_root / stage / name)
+            except FileNotFoundError:
+                absent.append(name)
+            except OSError:
+                return None
+            else:
+                if not stat.S_ISDIR(st.st_mode):
+                    return None  # a file, a symlink: the listing's rules decide (docs/hardening.md)
+                present.append(name)
+            touched.add(f"{layout.GENS_DIR}/{stage}/{name}")
+        bits = previous_bits.get(stage)
+        if bits is None:
+            return None
+        lookup = present + absent
+        files = sorted(set(buckets(lookup, bits)))
+        prev = read_files([previous.path / layout.partition_file("_manifest", stage, bits, b) for b in files], MANIFEST_SCHEMA, ["gen_id", "mask"])
+        known = dict(zip(prev.column("gen_id").to_pylist(), prev.column("mask").to_pylist()))
+        rows = by_stage.get(stage, 0) + sum(1 for n in present if n not in known) - sum(1 for n in absent if n in known)
+        if choose_bits(rows, bits) != bits:
+            return None  # the stage is repartitioned: every row moves, the listing does it
+        of = dict(zip(present, buckets(present, bits)))
+        present.sort(key=lambda n: (of[n], n))
+        counts = [0] * (1 << bits)
+        for name in present:
+            counts[of[name]] += 1
+        removed: dict[int, list[str]] = {}
+        for name, b in zip(absent, buckets(absent, bits)):
+            if name in known:
+                removed.setdefault(b, []).append(name)
+        stages[stage] = _StagePlan(
+            bits,
+            pa.array(present, pa.string()),
+            pa.array([known.get(n) for n in present], pa.int32()),
+            pa.nulls(len(present), pa.int64()),  # named by an event: read again whatever its signature says
+            counts,
+            removed,
+        )
+    return _Plan(stages, [], touched, changes.cohorts)
+
+
+def _units(plan: _Plan) -> Iterator[tuple[str, list[int], list[tuple]]]:
+    """Work items ``(stage, partitions, [(gen_id, mask, sig[, rel_dir]), ...])``: whole partitions,
+    about ``BATCH_SIZE`` directories each, materialised one unit at a time."""
+    for stage in layout.STAGES:
+        p = plan.stages[stage]
+        start = 0
+        parts: list[int] = []
+        size = 0
+        last = (1 << p.bits) - 1
+        for b in range(last + 1):
+            parts.append(b)
+            size += p.counts[b]
+            if size < BATCH_SIZE and b < last:
+                continue
+            sl = slice(start, start + size)
             columns = [p.names[sl].to_pylist(), p.masks[sl].to_pylist(), p.sigs[sl].to_pylist()]
             if p.dirs is not None:
                 columns.append(p.dirs[sl].to_pylist())
-            yield stage, list(zip(*columns))
+            yield stage, parts, list(zip(*columns))
+            start += size
+            parts, size = [], 0
 
 
 def _list_docs(where: layout.StoreLayout, gens_listed: dict[str, list[str]]) -> tuple[dict[str, dict[str, str]], list[tuple]]:
@@ -401,34 +608,6 @@ def _list_docs(where: layout.StoreLayout, gens_listed: dict[str, list[str]]) -> 
     return found, errors
 
 
-def _write_gens(data_root: Path, builder: SnapshotBuilder, previous, members: pa.Table, errors: list[tuple]) -> str:
-    """Write ``gens`` from the scanned rows plus borrowed facts (:mod:`gensql.facts`); return the facts' digest.
-
-    Without outside facts ``gens`` is the scan table itself (a hard link). When neither the scanned
-    rows (their file is the previous snapshot's, linked) nor the facts changed, the previous ``gens``
-    is reused.
-    """
-    documents, db_errors = read_documents(data_root)
-    facts, fact_errors = gather_facts(data_root, members, documents)
-    errors.extend(db_errors + fact_errors)
-    digest = facts.digest()
-    scan, target = builder.path("_gens_scan"), builder.path("gens")
-    if facts.empty:
-        _link_or_copy(scan, target)
-    elif previous is not None and previous.info.get("facts_digest") == digest and _same_file(scan, previous.table_path("_gens_scan")):
-        _link_or_copy(previous.table_path("gens"), target)
-    else:
-        apply_facts(scan, target, facts, ROW_GROUP_ROWS)
-    return digest
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
 def _run(work: Iterator, total: int, data_root: str, racy_after_ns: int, jobs: int, texts: bool = True) -> Iterator[BatchResult]:
     """Results of ``scan_batch`` over ``work``, in order.
 
@@ -462,11 +641,11 @@ def _run(work: Iterator, total: int, data_root: str, racy_after_ns: int, jobs: i
 
 
 def _read_manifest(path: Path) -> pa.Table | None:
-    """The previous snapshot's manifest (stage, gen_id, mask, sig), or None if it is unusable."""
+    """A manifest file (stage, gen_id, mask, sig), or None if it is unusable."""
     try:
-        return pq.read_table(path)
+        return pq.read_table(path, partitioning=None)
     except (FileNotFoundError, OSError, pa.ArrowInvalid):
-        return None  # every directory is re-read
+        return None
 
 
 def _keys(table: pa.Table | pa.RecordBatch) -> pa.Array:
@@ -483,14 +662,27 @@ def _without(batches: Iterable[pa.RecordBatch], drop: set[str]) -> Iterator[pa.R
             yield batch
 
 
-def _carried_errors(previous, drop: set[str]) -> list[pa.RecordBatch]:
-    """Errors of generation directories that were not re-read (directory-less errors are redone)."""
+def _carried_errors(previous: Snapshot, drop: set[str], plan: _Plan) -> list[pa.RecordBatch]:
+    """Errors of generation directories that were not re-read.
+
+    A listing refresh makes every directory-less error again. An event-driven one lists nothing, so it
+    keeps the listing's errors (``gens/...``) except for the entries events named, and the membership
+    errors when it did not read the cohorts again.
+    """
     try:
         table = pq.read_table(previous.table_path("scan_errors"))
     except (FileNotFoundError, OSError, pa.ArrowInvalid):
         return []
-    # Errors of the listing (no gen_id, or duplicate_id) are made again by every refresh.
-    table = table.filter(pc.and_(pc.is_valid(table.column("gen_id")), pc.not_equal(table.column("kind"), "duplicate_id")))
+    has_gen = pc.and_(pc.is_valid(table.column("gen_id")), pc.not_equal(table.column("kind"), "duplicate_id"))
+    keep = has_gen
+    if plan.touched is not None:
+        paths = table.column("path")
+        listing = pc.and_(pc.invert(has_gen), pc.starts_with(paths, f"{layout.GENS_DIR}/"))
+        listing = pc.and_(listing, pc.invert(pc.is_in(paths, value_set=pa.array(sorted(plan.touched), pa.string()))))
+        keep = pc.or_(keep, listing)
+        if not plan.cohorts:
+            keep = pc.or_(keep, pc.and_(pc.invert(has_gen), pc.starts_with(paths, f"{layout.COHORTS_DIR}/")))
+    table = table.filter(pc.fill_null(keep, False))
     return list(_without(table.to_batches(), drop))
 
 
@@ -499,111 +691,134 @@ def _errors_batch(errors: list[tuple]) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays([pa.array(list(col), f.type) for col, f in zip(columns, ERRORS_SCHEMA)], schema=ERRORS_SCHEMA)
 
 
-class _GensWriter:
-    """Streams ``gens`` and manifest batches into the snapshot being built.
+class _PartWriter:
+    """Writes the partitions of ``_gens_scan``, ``_manifest``, ``texts`` and ``gens`` into the snapshot.
 
-    Batches are buffered into row groups of ``ROW_GROUP_ROWS`` rows: a few large row groups keep the
-    Parquet footer small, which is what makes every later query start fast. When nothing was re-read
-    and nothing dropped, the previous snapshot's files are hard-linked (snapshots are immutable, so
-    sharing the inode is safe) instead of rewritten.
+    A partition nothing touched (no row re-read, none deleted, same partitioning) is a hard link to
+    the previous snapshot's file (snapshots are immutable, so sharing the inode is safe); a touched one
+    is rewritten from the previous file's rows that remain plus the fresh rows, ordered by gen_id, so
+    an incremental refresh writes the same rows in the same order as a full one. ``gens`` is linked to
+    ``_gens_scan`` when there are no borrowed facts, else filled by :func:`gensql.facts.apply` for the
+    partitions that were rewritten (all of them when the facts changed).
     """
 
-    def __init__(self, builder: SnapshotBuilder, texts: bool = True):
+    _TABLES = (("_gens_scan", GENS_SCHEMA), ("_manifest", MANIFEST_SCHEMA), ("texts", TEXTS_SCHEMA))
+
+    def __init__(self, builder: SnapshotBuilder, previous: Snapshot | None, bits: dict[str, int], texts: bool, facts, digest: str):
         self.builder = builder
-        self.rows = 0
-        self.text_rows = 0  # texts rows written so far: the re-scanned ones come first in the file
-        self._stage_counts: dict[str, int] = {}
-        self._writers: dict[str, pq.ParquetWriter] = {}
-        self._buffers: dict[str, list[pa.RecordBatch]] = {"gens": [], "_manifest": [], "texts": []}
-        self._buffered: dict[str, int] = {"gens": 0, "_manifest": 0, "texts": 0}
-        self._texts = texts
+        self.previous = previous
+        self.bits = bits
+        self.texts = texts
+        self.facts = facts
+        self.prev_bits: dict[str, int] = previous.info.get("partition_bits", {}) if previous is not None else {}
+        self.prev_files: dict[str, int] = previous.info.get("files", {}) if previous is not None else {}
+        self.facts_same = previous is not None and previous.info.get("facts_digest") == digest
+        self.files: dict[str, int] = {}  # path inside the snapshot -> rows
+        self.by_stage = {stage: 0 for stage in layout.STAGES}
+        self.rewritten_texts: list[tuple[Path, set[str]]] = []  # texts files written, with their fresh gen ids
+        self.pending_facts: list[tuple[Path, Path]] = []
+        self.written = self.linked = 0
+        self._empty_texts: Path | None = None
 
-    def __enter__(self) -> "_GensWriter":
-        return self
-
-    def __exit__(self, exc_type, *exc) -> None:
-        if exc_type is None:
-            if not self._writers and not self.builder.path("_gens_scan").exists():
-                self._open()  # an empty store still gets (empty) tables
-            for table in self._buffers:
-                self._flush(table)
-        for writer in self._writers.values():
-            writer.close()
-
-    def _open(self) -> None:
-        self._writers = {
-            "gens": pq.ParquetWriter(self.builder.path("_gens_scan"), GENS_SCHEMA),
-            "_manifest": pq.ParquetWriter(self.builder.path("_manifest"), MANIFEST_SCHEMA),
-            "texts": pq.ParquetWriter(self.builder.path("texts"), TEXTS_SCHEMA),
-        }
-
-    def _add(self, table: str, batch: pa.RecordBatch) -> None:
-        if not self._writers:
-            self._open()
-        self._buffers[table].append(batch)
-        self._buffered[table] += batch.num_rows
-        if self._buffered[table] >= ROW_GROUP_ROWS:
-            self._flush(table)
-
-    def _flush(self, table: str) -> None:
-        if self._buffers[table]:
-            data = pa.Table.from_batches(self._buffers[table])
-            self._writers[table].write_table(data, row_group_size=ROW_GROUP_ROWS)
-            self._buffers[table], self._buffered[table] = [], 0
-
-    def _count(self, stages: pa.Array | pa.ChunkedArray, rows: int) -> None:
-        self.rows += rows
-        for value in pc.value_counts(stages).to_pylist():
-            self._stage_counts[value["values"]] = self._stage_counts.get(value["values"], 0) + value["counts"]
-
-    def write(self, result: BatchResult) -> None:
-        if result.gens is not None:
-            self._add("gens", result.gens)
-            self._add("_manifest", result.manifest)
-            self._count(result.gens.column("stage"), result.gens.num_rows)
-        if result.texts is not None and result.texts.num_rows:
-            self._add("texts", result.texts)
-            self.text_rows += result.texts.num_rows
-
-    def carry_over(self, previous, drop: set[str]) -> None:
-        """Copy the previous snapshot's rows that were neither re-read nor deleted."""
-        if not self._writers and not drop:
-            for table in ("_gens_scan", "_manifest") + (("texts",) if self._texts else ()):
-                _link_or_copy(previous.table_path(table), self.builder.path(table))
-            if not self._texts:
-                pq.write_table(TEXTS_SCHEMA.empty_table(), self.builder.path("texts"))
-            stages = pq.read_table(self.builder.path("_gens_scan"), columns=["stage"]).column("stage")
-            self._count(stages, len(stages))
+    def part(self, stage: str, b: int, gens: pa.Table | None, manifest: pa.Table | None, texts: pa.Table | None, drop: set[str]) -> None:
+        bits = self.bits[stage]
+        prev_bits = self.prev_bits.get(stage) if self.previous is not None else None
+        if prev_bits == bits and gens is None and texts is None and not drop:
+            for table, _schema in self._TABLES:
+                if table == "texts" and not self.texts:
+                    self._empty_text_part(stage, b)
+                else:
+                    self._link_previous(layout.partition_file(table, stage, bits, b))
+            self._gens(stage, b, touched=False)
+            self.linked += 1
             return
-        for batch in _without(pq.ParquetFile(previous.table_path("_gens_scan")).iter_batches(batch_size=65536), drop):
-            self._add("gens", batch)
-            self._count(batch.column("stage"), batch.num_rows)
-        for batch in _without(pq.ParquetFile(previous.table_path("_manifest")).iter_batches(batch_size=262144), drop):
-            self._add("_manifest", batch)
-        if self._texts:
-            for batch in _without(pq.ParquetFile(previous.table_path("texts")).iter_batches(batch_size=65536), drop):
-                self._add("texts", batch)
+        fresh = {"_gens_scan": gens, "_manifest": manifest, "texts": texts}
+        for table, schema in self._TABLES:
+            if table == "texts" and not self.texts:
+                self._empty_text_part(stage, b)
+                continue
+            pieces = []
+            if prev_bits is not None:
+                for pbits, pb in sources(stage, bits, b, prev_bits):
+                    old = pq.read_table(self.previous.path / layout.partition_file(table, stage, pbits, pb), partitioning=None)
+                    ids = old.column("gen_id")
+                    keep = pc.invert(pc.is_in(ids, value_set=pa.array(sorted(drop), pa.string()))) if drop else None
+                    if pbits != bits:
+                        mine = pc.equal(pa.array(buckets(ids.to_pylist(), bits), pa.int32()), b)
+                        keep = mine if keep is None else pc.and_(keep, mine)
+                    pieces.append((old if keep is None else old.filter(keep)).cast(schema))
+            if fresh[table] is not None:
+                pieces.append(fresh[table].cast(schema))
+            data = sort_by_gen_id(pa.concat_tables(pieces)) if pieces else schema.empty_table()
+            path = self.builder.part_path(table, stage, bits, b)
+            pq.write_table(data, path, row_group_size=ROW_GROUP_ROWS)
+            self.files[layout.partition_file(table, stage, bits, b)] = data.num_rows
+            if table == "_gens_scan":
+                self.by_stage[stage] += data.num_rows
+            if table == "texts":
+                # rows carried over (even into new partitions) are in the previous search index already
+                self.rewritten_texts.append((path, set(texts.column("gen_id").to_pylist()) if texts is not None else set()))
+        self._gens(stage, b, touched=True)
+        self.written += 1
 
-    def by_stage(self) -> dict[str, int]:
-        return {stage: self._stage_counts.get(stage, 0) for stage in layout.STAGES}
+    def _link_previous(self, rel: str) -> None:
+        target = self.builder.tmp_path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _link_or_copy(self.previous.path / rel, target)
+        rows = self.prev_files.get(rel)
+        if rows is None:
+            rows = pq.ParquetFile(target).metadata.num_rows
+        self.files[rel] = rows
+        if rel.startswith(layout.TABLE_FILES["_gens_scan"] + "/"):
+            stage = rel.split("/")[1].split("=", 1)[1]
+            self.by_stage[stage] += rows
+
+    def _empty_text_part(self, stage: str, b: int) -> None:
+        path = self.builder.part_path("texts", stage, self.bits[stage], b)
+        if self._empty_texts is None:
+            pq.write_table(TEXTS_SCHEMA.empty_table(), path)
+            self._empty_texts = path
+        else:
+            _link_or_copy(self._empty_texts, path)
+        self.files[layout.partition_file("texts", stage, self.bits[stage], b)] = 0
+
+    def _gens(self, stage: str, b: int, touched: bool) -> None:
+        bits = self.bits[stage]
+        rel = layout.partition_file("gens", stage, bits, b)
+        target = self.builder.part_path("gens", stage, bits, b)
+        scan = self.builder.tmp_path / layout.partition_file("_gens_scan", stage, bits, b)
+        if self.facts.empty:
+            _link_or_copy(scan, target)
+        elif not touched and self.facts_same:
+            _link_or_copy(self.previous.path / rel, target)
+        else:
+            self.pending_facts.append((scan, target))
+        self.files[rel] = self.files[layout.partition_file("_gens_scan", stage, bits, b)]
+
+    def finish(self) -> None:
+        """Fill borrowed facts into the ``gens`` partitions that need them."""
+        apply_facts(self.pending_facts, self.facts, ROW_GROUP_ROWS)
+        self.pending_facts = []
 
 
-def _update_search(data_root: Path, builder: SnapshotBuilder, previous, changed: set[str], fresh_rows: int) -> SearchIndexStats:
+def _update_search(data_root: Path, builder: SnapshotBuilder, previous: Snapshot | None, changed: set[str],
+                   rewritten: list[tuple[Path, set[str]]]) -> SearchIndexStats:
     """The new snapshot's search index: the previous one's, minus changed and deleted generations,
-    plus the texts re-read by this refresh (the first ``fresh_rows`` rows of the new ``texts`` file)."""
-    target = builder.path("texts").parent / SEARCH_DIR
+    plus the texts re-read by this refresh (read back from the texts partitions that were rewritten)."""
+    target = builder.tmp_path / SEARCH_DIR
     previous_dir = previous.path / SEARCH_DIR if previous is not None else None
 
     def fresh() -> Iterator[dict]:
-        left = fresh_rows
-        for batch in pq.ParquetFile(builder.path("texts")).iter_batches(batch_size=8192, columns=["gen_id", "stage", "gen_dir", "file", "sha256"]):
-            if left <= 0:
-                return
-            batch = batch.slice(0, left)
-            left -= batch.num_rows
-            for row in batch.to_pylist():
-                if row["sha256"] is not None:  # an unreadable text has no facts and is not indexed
-                    yield row
+        for path, ids in rewritten:
+            if previous_dir is not None and not ids:
+                continue
+            columns = ["gen_id", "stage", "gen_dir", "file", "sha256"]
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=8192, columns=columns):
+                for row in batch.to_pylist():
+                    if row["sha256"] is None:  # an unreadable text has no facts and is not indexed
+                        continue
+                    if previous_dir is None or row["gen_id"] in ids:
+                        yield row
 
     return update_search_index(data_root, target, previous_dir, sorted(changed) if previous_dir else (), fresh())
 

@@ -171,12 +171,22 @@ INDEX_LOCK_FILE = ".lock"
 INDEX_MARKER_FILE = ".gensql-index"
 INDEX_CATALOG_FILE = "gensql.duckdb"
 SNAPSHOT_INFO_FILE = "snapshot.json"
-#: Tables of one snapshot and their file names. ``_manifest`` is the change-detection state.
+#: Tables of one snapshot and their file (or, for partitioned tables, directory) names.
+#: ``_manifest`` is the change-detection state. The contract: docs/index-layout.md.
 TABLE_FILES: dict[str, str] = {
-    "gens": "gens.parquet",
-    "_gens_scan": "_gens_scan.parquet",  # gens as scanned from each directory alone (before borrowed facts)
+    "gens": "gens",
+    "_gens_scan": "_gens_scan",  # gens as scanned from each directory alone (before borrowed facts)
     "membership": "membership.parquet",
     "scan_errors": "scan_errors.parquet",
-    "texts": "texts.parquet",  # one row per text file: bytes, chars, lines, sha256 (empty with --no-texts)
-    "_manifest": "_manifest.parquet",
+    "texts": "texts",  # one row per text file: bytes, chars, lines, sha256 (empty with --no-texts)
+    "_manifest": "_manifest",
 }
+#: Tables with one row (or a few) per generation: hive-partitioned by stage, hash-partitioned by gen_id.
+PARTITIONED_TABLES: tuple[str, ...] = ("gens", "_gens_scan", "texts", "_manifest")
+#: Version of the snapshot layout written into ``snapshot.json`` (``layout``); 2 = partitioned.
+INDEX_LAYOUT_VERSION = 2
+
+
+def partition_file(table: str, stage: str, bits: int, bucket: int) -> str:
+    """A partition file's path inside a snapshot: ``<table>/stage=<stage>/part-<bits>-<bucket>.parquet``."""
+    return f"{TABLE_FILES[table]}/stage={stage}/part-{bits:02d}-{bucket:04x}.parquet"

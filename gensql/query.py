@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from .errors import QueryError
+from .errors import QueryError, QueryInputError
 from .safeio import read_file
 
 QUERIES_DIR_ENV = "GENSQL_QUERIES_DIR"
@@ -26,6 +26,8 @@ _PARAM = re.compile(r"(?<![:$\w])\$([A-Za-z_]\w*)")
 #: String literals, quoted identifiers and comments: a ``$name`` inside them is no parameter.
 _NOT_CODE = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/", re.DOTALL)
 
+
+_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 
 #: DuckDB's words when a connection without file access touches a file.
 _NO_FILE_ACCESS = "disabled by configuration"
@@ -47,11 +49,20 @@ class NamedQuery:
 
 def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None = None) -> pa.Table:
     """Run one SQL statement (parameters bound) and return its result as an Arrow table."""
+    if not _COMMENTS.sub(" ", sql).strip(" \t\r\n;"):
+        raise QueryInputError("the SQL is empty (nothing but whitespace, comments or semicolons): give a statement")
+    if not isinstance(params, (list, tuple)):
+        unbound = [p for p in dict.fromkeys(_PARAM.findall(_NOT_CODE.sub(" ", sql))) if p not in (params or {})]
+        if unbound:
+            raise QueryInputError(f"no value for parameter {', '.join('$' + p for p in unbound)}: bind it with "
+                                  + " ".join(f"--param {p}=VALUE" for p in unbound))
     try:
         relation = con.sql(sql, params=params) if params else con.sql(sql)
         if relation is None:
             return pa.table({})
-        return relation.to_arrow_table()
+        from .render import mark_json_columns
+
+        return mark_json_columns(relation.to_arrow_table(), relation.types)
     except duckdb.Error as exc:
         gone = _snapshot_gone(con)
         if gone:
@@ -68,7 +79,8 @@ _VIEW_PATH = re.compile(r"read_parquet\('((?:[^']|'')*)'\)")
 def _snapshot_gone(con: duckdb.DuckDBPyConnection) -> str | None:
     """The snapshot directory a gensql connection reads, when it no longer exists; else None."""
     try:
-        rows = con.sql("SELECT sql FROM duckdb_views() WHERE view_name = '_gens'").fetchall()
+        # _membership reads one file in the snapshot directory (_gens a partitioned folder: docs/index-layout.md)
+        rows = con.sql("SELECT sql FROM duckdb_views() WHERE view_name = '_membership'").fetchall()
     except duckdb.Error:
         return None
     found = _VIEW_PATH.search(rows[0][0] or "") if rows else None
@@ -127,7 +139,7 @@ def get_query(name: str, queries_dir: str | os.PathLike | None = None) -> NamedQ
                 warnings.warn(shadow_note(query), ShadowedQueryWarning, stacklevel=2)
             return query
     names = ", ".join(q.name for q in list_queries(queries_dir))
-    raise QueryError(f"no named query {name!r}; available: {names} (see `gensql query --list`)")
+    raise QueryInputError(f"no named query {name!r}; available: {names} (see `gensql query --list`)")
 
 
 def run_named(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, str] | None = None, queries_dir: str | os.PathLike | None = None) -> pa.Table:
@@ -142,7 +154,7 @@ def run_named(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, str] 
             detail.append("missing " + ", ".join(f"--param {p}=..." for p in missing))
         if unknown:
             detail.append("unknown " + ", ".join(unknown))
-        raise QueryError(f"query {name!r} takes parameters ({', '.join(query.params) or 'none'}): {'; '.join(detail)}")
+        raise QueryInputError(f"query {name!r} takes parameters ({', '.join(query.params) or 'none'}): {'; '.join(detail)}")
     try:
         return run_sql(con, query.sql, {p: params[p] for p in query.params} or None)
     except QueryError as exc:

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gensql import refresh
+from gensql.partitions import read_table, table_files
 from storebuilder import tree_digest, write_gen, write_membership
 
 STAGES = ("draft", "essay", "evaluation")
@@ -53,7 +54,7 @@ def snapshot_tables(index_dir: Path) -> dict[str, list[dict]]:
     current = index_dir / "current"
     out = {}
     for table, keys in (("gens", ("stage", "gen_id")), ("scan_errors", ("path", "kind")), ("membership", ("cohort_id", "line"))):
-        rows = pq.read_table(current / f"{table}.parquet").to_pylist()
+        rows = read_table(current, table).to_pylist()
         out[table] = sorted(rows, key=lambda r: tuple(str(r[k]) for k in keys))
     return out
 
@@ -66,15 +67,15 @@ def test_cli_refresh_writes_index_and_talks_on_stderr(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ""
     assert proc.stderr.startswith("indexed 12 generations (4 draft, 4 essay, 4 evaluation): 12 new, 0 changed, 0 deleted, 0 unchanged; 12 cohort members; search: 36 texts (36 indexed); 0 scan errors;")
-    assert (tmp_path / "index" / "current" / "gens.parquet").is_file()
-    assert pq.read_table(tmp_path / "index" / "current" / "gens.parquet").num_rows == 12
+    assert (tmp_path / "index" / "current" / "gens" / "stage=draft" / "part-00-0000.parquet").is_file()
+    assert read_table(tmp_path / "index" / "current", "gens").num_rows == 12
 
 
 def test_cli_refresh_quiet_env_and_index_dir(tmp_path):
     make_small_store(tmp_path / "store")
     proc = run_cli("refresh", "--quiet", "--index-dir", str(tmp_path / "elsewhere"), env={"GENSQL_DATA_ROOT": str(tmp_path / "store")})
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
-    assert (tmp_path / "elsewhere" / "current" / "gens.parquet").is_file()
+    assert read_table(tmp_path / "elsewhere" / "current", "gens").num_rows == 12
     assert not (tmp_path / "store" / "index").exists()
 
 
@@ -251,7 +252,7 @@ def test_incremental_refresh_equals_full_refresh_with_docs_and_borrowed_facts(mo
         full = refresh(root, full_index, full=True)
         assert snapshot_tables(root / "index") == snapshot_tables(full_index)
         assert incremental.generations == full.generations
-        indexed = {f"{r['stage']}/{r['gen_id']}" for r in pq.read_table(full_index / "current" / "gens.parquet").to_pylist()}
+        indexed = {f"{r['stage']}/{r['gen_id']}" for r in read_table(full_index / "current", "gens").to_pylist()}
         assert incremental.unchanged == len(indexed - touched)
 
 
@@ -262,7 +263,7 @@ def test_same_size_rewrite_right_after_a_refresh_is_seen(tmp_path):
     meta = tmp_path / "gens" / "draft" / "d_0000" / "metadata.json"
     meta.write_text(meta.read_text().replace('"m1"', '"m9"'))
     refresh(tmp_path)
-    rows = {r["gen_id"]: r for r in pq.read_table(tmp_path / "index" / "current" / "gens.parquet").to_pylist()}
+    rows = {r["gen_id"]: r for r in read_table(tmp_path / "index" / "current", "gens").to_pylist()}
     assert rows["d_0000"]["model_id"] == "m9"
 
 
@@ -308,7 +309,7 @@ def test_two_refreshes_at_once_leave_a_valid_index(tmp_path):
     assert any(code == 0 for code, _ in outcomes)
     for code, err in outcomes:
         assert code == 0 or (code == 3 and "another refresh is writing the index" in err)
-    assert pq.read_table(tmp_path / "index" / "current" / "gens.parquet").num_rows == 900
+    assert read_table(tmp_path / "index" / "current", "gens").num_rows == 900
 
 
 def test_sigkill_mid_refresh_keeps_the_previous_index(tmp_path):
@@ -350,8 +351,8 @@ def test_borrowed_facts_are_reused_when_nothing_changed_and_redone_when_membersh
     first = (tmp_path / "index" / "current").resolve()
     refresh(tmp_path)
     second = (tmp_path / "index" / "current").resolve()
-    assert first != second and os.path.samefile(first / "gens.parquet", second / "gens.parquet")  # linked, not recomputed
+    assert first != second and all(os.path.samefile(a, b) for a, b in zip(table_files(first, "gens"), table_files(second, "gens"), strict=True))  # linked, not recomputed
     write_membership(tmp_path, "wide", "stage,gen_id,combo_id\ndraft,d_0001,c-changed\n")
     refresh(tmp_path)
-    rows = {r["gen_id"]: r for r in pq.read_table(tmp_path / "index" / "current" / "gens.parquet").to_pylist()}
+    rows = {r["gen_id"]: r for r in read_table(tmp_path / "index" / "current", "gens").to_pylist()}
     assert (rows["d_0001"]["combo_id"], rows["d_0001"]["facts_from"]) == ("c-changed", "membership")

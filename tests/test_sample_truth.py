@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from gensql import refresh
+from gensql.partitions import read_table
 from gensql.synth import ERAS, make_sample_store, make_store
 
 SKIP = {"era", "score_error_is_null"}
@@ -21,7 +22,7 @@ SKIP = {"era", "score_error_is_null"}
 
 def check_against_truth(root, truth):
     result = refresh(root)
-    rows = {(r["stage"], r["gen_id"]): r for r in pq.read_table(root / "index" / "current" / "gens.parquet").to_pylist()}
+    rows = {(r["stage"], r["gen_id"]): r for r in read_table(root / "index" / "current", "gens").to_pylist()}
     assert set(rows) == set(truth.gens)  # one row per directory, never fewer
     mismatches = []
     for key, expected in truth.gens.items():
@@ -89,7 +90,7 @@ def test_backfill_of_the_sample_legacy_folders_follows_the_legacy_truth(tmp_path
     assert (first.errors, first.unresolved_parents, first.ignored) == ([], [], [])
     assert backfill(tmp_path, run_id="r2").created == 0
     refresh(tmp_path)
-    rows = pq.read_table(tmp_path / "index" / "current" / "gens.parquet").to_pylist()
+    rows = read_table(tmp_path / "index" / "current", "gens").to_pylist()
     new = [r for r in rows if (r["stage"], r["gen_id"]) not in truth.gens]
     assert len(new) == first.created
     by_task = defaultdict(list)

@@ -9,11 +9,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from gensql import refresh
+from gensql.partitions import read_table
 from storebuilder import BASE_TIME, write_gen, write_membership
 
 
 def index_rows(root, table="gens"):
-    rows = pq.read_table(root / "index" / "current" / f"{table}.parquet").to_pylist()
+    rows = read_table(root / "index" / "current", table).to_pylist()
     return rows
 
 

@@ -1,0 +1,100 @@
+"""Hash partitions of the per-generation tables: which file of a snapshot holds a generation's rows.
+
+A generation's partition is the first ``bits`` bits of the MD5 of its UTF-8 ``gen_id`` (``bits`` chosen
+per stage from its size, stored in ``snapshot.json``), so any engine can compute it
+(``('0x' || md5(gen_id)[1:8])::UBIGINT >> (32 - bits)`` in DuckDB) and the partitions of ``bits + 1``
+split those of ``bits`` exactly in two. The contract: docs/index-layout.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from . import layout
+
+#: Rows per partition a new layout aims at: small enough that rewriting a touched partition is cheap,
+#: large enough that a query does not open thousands of tiny files.
+TARGET_ROWS = 2048
+#: At most 2**MAX_BITS partitions per stage.
+MAX_BITS = 12
+
+
+def bucket(gen_id: str, bits: int) -> int:
+    """The partition of ``gen_id`` among ``2**bits``."""
+    if bits == 0:
+        return 0
+    return int.from_bytes(hashlib.md5(gen_id.encode("utf-8", "surrogateescape")).digest()[:4], "big") >> (32 - bits)
+
+
+def buckets(gen_ids: Iterable[str], bits: int) -> list[int]:
+    if bits == 0:
+        return [0] * len(gen_ids) if isinstance(gen_ids, (list, tuple)) else [0 for _ in gen_ids]
+    md5 = hashlib.md5
+    shift = 32 - bits
+    return [int.from_bytes(md5(g.encode("utf-8", "surrogateescape")).digest()[:4], "big") >> shift for g in gen_ids]
+
+
+def ideal_bits(rows: int) -> int:
+    bits = 0
+    while (rows >> bits) > TARGET_ROWS and bits < MAX_BITS:
+        bits += 1
+    return bits
+
+
+def choose_bits(rows: int, previous: int | None) -> int:
+    """Partition bits for a stage of ``rows`` rows; the previous value is kept unless it is far off
+    (partitions 4x larger or 8x smaller than the target), so a growing store repartitions rarely."""
+    want = ideal_bits(rows)
+    if previous is None:
+        return want
+    per = rows / (1 << previous)
+    if (per > 4 * TARGET_ROWS and previous < MAX_BITS) or (previous > 0 and per < TARGET_ROWS / 8):
+        return want
+    return previous
+
+
+def sources(stage: str, bits: int, value: int, previous_bits: int) -> list[tuple[int, int]]:
+    """The previous snapshot's partitions ``(bits, bucket)`` that can hold rows of partition ``value``."""
+    if previous_bits == bits:
+        return [(bits, value)]
+    if previous_bits < bits:
+        return [(previous_bits, value >> (bits - previous_bits))]
+    span = previous_bits - bits
+    return [(previous_bits, (value << span) + k) for k in range(1 << span)]
+
+
+def read_files(paths: Iterable[Path], schema: pa.Schema | None = None, columns: list[str] | None = None) -> pa.Table:
+    """The rows of Parquet files, concatenated (each file read alone: no hive columns added)."""
+    tables = [pq.read_table(p, columns=columns, partitioning=None) for p in paths]
+    if schema is not None:
+        target = schema if columns is None else pa.schema([schema.field(c) for c in columns])
+        tables = [t.cast(target) for t in tables]
+        if not tables:
+            return target.empty_table()
+    return pa.concat_tables(tables) if tables else pa.table({})
+
+
+def table_files(snapshot_path: Path, table: str) -> list[Path]:
+    """Every data file of ``table`` in a snapshot, sorted (one file for an unpartitioned table)."""
+    base = snapshot_path / layout.TABLE_FILES[table]
+    if table not in layout.PARTITIONED_TABLES:
+        return [base]
+    return sorted(base.glob("stage=*/*.parquet"))
+
+
+def read_table(snapshot_path: Path, table: str, columns: list[str] | None = None) -> pa.Table:
+    """A whole table of a snapshot as one Arrow table (for tests, tools and small tables)."""
+    return read_files(table_files(snapshot_path, table), columns=columns)
+
+
+def sort_by_gen_id(table: pa.Table) -> pa.Table:
+    """Rows ordered by ``gen_id``; rows of one generation keep their order (the sort is stable)."""
+    if table.num_rows < 2:
+        return table
+    return table.take(pc.sort_indices(table, sort_keys=[("gen_id", "ascending")]))
