@@ -27,6 +27,8 @@ _EXPORTS = {
     "tokens_report": "gensql.reports",
     "scores_report": "gensql.reports",
     "cohort_report": "gensql.reports",
+    "agreement_report": "gensql.reports",
+    "compare_report": "gensql.reports",
     "write_generation": "gensql.write",
     "update_generation": "gensql.write",
     "write_membership": "gensql.write",

@@ -394,14 +394,22 @@ def report_tokens(by, cohort, stages, models, since, until, prices_file, price_a
 @click.option("--long", "long_", is_flag=True, help="Tidy form: one row per essay x evaluation model x evaluation template.")
 @click.option("--cohort", default=None, metavar="ID", help="Only evaluations that are members of cohort ID.")
 @click.option("--model", "models", multiple=True, metavar="ID", help="Only this evaluation model (repeatable).")
+@click.option("--ci", is_flag=True, help="Instead: mean per group with a 95% bootstrap interval resampling drafts (needs the stats extra).")
+@click.option("--by", "ci_by", multiple=True, metavar="COLUMN", help="With --ci: group by evaluation-model, evaluation-template, essay-template, essay-model, draft-template (repeatable or comma-separated) [default: evaluation-model,evaluation-template].")
+@click.option("--resamples", type=click.IntRange(min=1), default=None, metavar="N", help="With --ci: bootstrap resamples [default: 2000].")
+@click.option("--seed", type=int, default=None, metavar="N", help="With --ci: random seed, so the report is reproducible [default: 0].")
 @_time_filters
 @_report_source
 @handle_errors
-def report_scores(long_, cohort, models, since, until, data_root, index_dir, fmt, output):
+def report_scores(long_, cohort, models, ci, ci_by, resamples, seed, since, until, data_root, index_dir, fmt, output):
     """Scores per evaluated essay: mean/min/max/n per evaluation model x template (newest scored attempt per replicate)."""
     from .reports import build_scores
 
-    rep = build_scores(data_root, long_, cohort, models, _day(since), _day(until), index_dir=index_dir)
+    if not ci and (ci_by or resamples is not None or seed is not None):
+        raise click.UsageError("--by, --resamples and --seed go with --ci")
+    by = tuple(n.strip() for v in ci_by for n in v.split(",") if n.strip())
+    rep = build_scores(data_root, long_, cohort, models, _day(since), _day(until), index_dir=index_dir, ci=ci,
+                       by=by or None, resamples=2000 if resamples is None else resamples, seed=seed or 0)
     _emit_report(rep, fmt, output)
 
 
@@ -552,6 +560,56 @@ def search_cmd(query, files, stages, models, templates, statuses, cohorts, limit
 
 def _terminate(signum, frame) -> None:
     raise Terminated()
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (another than 127.0.0.1 prints a warning: there is no login).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port to listen on.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the workbench in the default web browser.")
+@DATA_ROOT
+@INDEX_DIR
+@handle_errors
+def serve_cmd(host, port, open_browser, data_root, index_dir):
+    """A local, read-only web workbench over the index: browse, read, compare, search, chart, SQL."""
+    from .serve import serve
+
+    serve(data_root, index_dir, host=host, port=port, open_browser=open_browser, say=lambda m: click.echo(f"gensql: {m}", err=True))
+
+
+@report.command("agreement")
+@click.option("--template", "templates", multiple=True, metavar="ID", help="Only this evaluation template (repeatable).")
+@click.option("--cohort", default=None, metavar="ID", help="Only evaluations that are members of cohort ID.")
+@click.option("--min-essays", type=click.IntRange(min=2), default=5, show_default=True, help="Fewer essays than this: a note instead of a correlation or alpha.")
+@_time_filters
+@_report_source
+@handle_errors
+def report_agreement(templates, cohort, min_essays, since, until, data_root, index_dir, fmt, output):
+    """Do the judges agree? Per evaluation template: judge pairs, alpha across judges, each judge vs its replicates."""
+    from .reports import build_agreement
+
+    rep = build_agreement(data_root, templates, cohort, _day(since), _day(until), min_essays=min_essays, index_dir=index_dir)
+    _emit_report(rep, fmt, output)
+
+
+@report.command("compare")
+@click.argument("a")
+@click.argument("b")
+@click.option("--by", "by", type=click.Choice(["template", "model", "draft-template"]), default="template", show_default=True, help="What A and B are: essay templates, essay models (paired on drafts) or draft templates (paired on combos).")
+@click.option("--judge", "judges", multiple=True, metavar="ID", help="Only scores of this evaluation model (repeatable).")
+@click.option("--criterion", "criteria", multiple=True, metavar="ID", help="Only scores on this evaluation template (repeatable).")
+@click.option("--cohort", default=None, metavar="ID", help="Only evaluations that are members of cohort ID.")
+@click.option("--resamples", type=click.IntRange(min=1), default=2000, show_default=True, metavar="N", help="Bootstrap resamples of the paired units.")
+@click.option("--seed", type=int, default=0, show_default=True, metavar="N", help="Random seed of the bootstrap.")
+@_time_filters
+@_report_source
+@handle_errors
+def report_compare(a, b, by, judges, criteria, cohort, resamples, seed, since, until, data_root, index_dir, fmt, output):
+    """Is A scored higher than B? Paired mean difference with its interval, wins/ties/losses, Wilcoxon p-value."""
+    from .reports import build_compare
+
+    rep = build_compare(data_root, by, a, b, judges, criteria, cohort, _day(since), _day(until),
+                        resamples=resamples, seed=seed, index_dir=index_dir)
+    _emit_report(rep, fmt, output)
 
 
 @cli.command("serve")

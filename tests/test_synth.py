@@ -107,7 +107,8 @@ def test_committed_sample_is_current(sample: tuple[Path, synth.StoreTruth]) -> N
 
 def test_sample_size_and_shape(sample: tuple[Path, synth.StoreTruth]) -> None:
     _, truth = sample
-    assert 300 <= len(truth.gens) <= 450  # a few hundred: the committed sample stays small
+    # several hundred: small enough to commit, large enough for the planted judges to show (test_judges.py)
+    assert 0.9 * synth.SAMPLE_N <= len(truth.gens) <= 1.1 * synth.SAMPLE_N <= 1000
     assert truth.n_gens == len(truth.gens)
     stages = Counter(g.stage for g in truth.gens.values())
     assert set(stages) == set(STAGES)
@@ -395,3 +396,25 @@ def test_importer_docs_and_fat_eras(sample: tuple[Path, synth.StoreTruth]) -> No
     for g in drafts:  # the combo is nowhere in the directory: only the wide membership line has it
         assert "combo_id" not in (root / g.values["gen_dir"] / METADATA_FILE).read_text()
     assert all(g.values["facts_from"] is None for g in truth.gens.values() if g.era in ("current", "transition"))
+
+
+def test_planted_judges_score_as_planted(tmp_path: Path) -> None:
+    """The generator's own scores carry the judges it planted (gensql.synth.judges): the consistent
+    pair's scores of one essay stay close, the near-random judge's do not follow the essay at all."""
+    from gensql.synth.judges import essay_quality
+
+    truth = synth.make_store(tmp_path, n=1200, seed=5)
+    planted = truth.judges
+    errors: dict[str, list[float]] = {}
+    for (stage, _), g in truth.gens.items():
+        v = g.values
+        essay = truth.gens.get(("essay", v["parent_gen_id"]))
+        if stage != "evaluation" or v["score"] is None or essay is None or g.era not in ("current", "transition"):
+            continue
+        quality = min(9.0, max(0.0, essay_quality(5, v["parent_gen_id"], essay.values["template_id"])))
+        errors.setdefault(v["model_id"], []).append(v["score"] - quality)
+    rms = {m: (sum(e * e for e in errs) / len(errs)) ** 0.5 for m, errs in errors.items() if len(errs) >= 30}
+    for judge in planted.consistent_pair:
+        assert rms[judge] < 0.6
+    assert rms[planted.random_judge] > 2.0
+    assert rms[planted.consistent_pair[0]] < rms["gemini-2.5-pro"] < rms[planted.random_judge]

@@ -52,6 +52,10 @@ def scores_report(
     *,
     index_dir: str | os.PathLike | None = None,
     with_notes: bool = False,
+    ci: bool = False,
+    by: str | Iterable[str] | None = None,
+    resamples: int = 2000,
+    seed: int = 0,
 ) -> pl.DataFrame | tuple[pl.DataFrame, list[str]]:
     """Scores per evaluated essay: mean, min, max and count per evaluation model x evaluation template.
 
@@ -72,12 +76,26 @@ def scores_report(
     their essay cannot be reached, logical evaluations without any score) are returned with
     ``with_notes=True`` as ``(df, notes)``; otherwise each is issued as a
     :class:`~gensql.reports.report.ReportNote` warning.
+
+    ``ci=True``: instead, one row per group of ``by`` (default evaluation model x evaluation template;
+    also ``essay-template``, ``essay-model``, ``draft-template``) with ``n, essays, drafts, mean, ci_low,
+    ci_high``: a 95% bootstrap interval that resamples drafts (``resamples`` times from ``seed``; see
+    :func:`gensql.reports.bootstrap.build_score_ci`). Needs numpy and scipy (the ``stats`` extra).
     """
-    rep = build_scores(con_or_root, long, cohort, model, since, until, index_dir=index_dir)
+    rep = build_scores(con_or_root, long, cohort, model, since, until, index_dir=index_dir,
+                       ci=ci, by=by, resamples=resamples, seed=seed)
     return frame_with_notes(rep, with_notes)
 
 
-def build_scores(con_or_root=None, long=False, cohort=None, model=None, since=None, until=None, *, index_dir=None) -> Report:
+def build_scores(con_or_root=None, long=False, cohort=None, model=None, since=None, until=None, *, index_dir=None,
+                 ci=False, by=None, resamples=2000, seed=0) -> Report:
+    if ci:  # means with bootstrap intervals (gensql/reports/bootstrap.py)
+        if long:
+            raise ReportError("--ci gives one row per group with its interval: it does not combine with --long")
+        from .bootstrap import CI_DEFAULT_BY, build_score_ci
+
+        return build_score_ci(con_or_root, by or CI_DEFAULT_BY, cohort, model, since, until,
+                              resamples=resamples, seed=seed, index_dir=index_dir)
     con = connection(con_or_root, index_dir)
     filters = make_filters(con, cohort, None, None, since, until)
     models = tuple(as_list(model))

@@ -180,7 +180,8 @@ class LegacyWriter:
             for model in LEGACY_GEN_MODELS:
                 dtask = f"{combo}_{LEGACY_DRAFT_TEMPLATE}_{model}"
                 draft = LegacyTask(era, "draft", "draft", dtask, combo, LEGACY_DRAFT_TEMPLATE, model, None, in_task_table=True)
-                n_versions = 2 if rng.random() < 0.5 else 1
+                # the era's first draft is always retried, so every store has a versioned retry
+                n_versions = 2 if rng.random() < 0.5 or not any(x.era == era for x in self.tasks) else 1
                 parsed, n_parsed = "", 0
                 for n in range(1, n_versions + 1):
                     raw, parsed_n = self._draft_texts()

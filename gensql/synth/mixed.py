@@ -25,6 +25,7 @@ from .era_imported import render_imported
 from .era_importer import ERA as IMPORTER, import_task
 from .era_legacy import LegacyWriter
 from .era_single import render_single
+from .judges import PlantedJudges
 from .model import GenDir, touch, write_gen
 from .plan import (
     COHORT_BASELINE,
@@ -143,16 +144,22 @@ class MixedBuilder(Planner):
             if PARSED_FILE not in d.text:
                 continue
             pool = list(ESSAY_TEMPLATES) + ([COPY_TEMPLATE] if era != "imported" else [])
-            for et in rng.sample(pool, rng.choices((1, 2), (60, 40))[0]):
+            # the draft's essays are judged on the same criteria, so essay templates pair up on drafts
+            criteria = rng.sample(EVAL_TEMPLATES, rng.choices((1, 2), (60, 40))[0])
+            for et in rng.sample(pool, min(len(pool), rng.choices((1, 2, 3), (20, 45, 35))[0])):
                 e = self.gen("essay", era, parent=d, template=et,
                              with_prompt=not (et == COPY_TEMPLATE and era == "single" and rng.random() < 0.5))
                 out.append(e)
                 if PARSED_FILE not in e.text:
                     continue
-                pairs = [(vt, vm) for vt in EVAL_TEMPLATES for vm in EVAL_MODELS]
-                for vt, vm in rng.sample(pairs, rng.choices((1, 2, 3), (30, 45, 25))[0]):
-                    for r in range(1, rng.choices((1, 2, 3), (70, 20, 10))[0] + 1):
-                        out.append(self.gen("evaluation", era, parent=e, template=vt, model=vm, replicate=r))
+                # a panel: every judge scores the essay on each chosen criterion, but one sometimes
+                # does not (missing ratings); replicates are frequent (self-agreement needs them)
+                for vt in criteria:
+                    for vm in EVAL_MODELS:
+                        if rng.random() < 0.15:
+                            continue
+                        for r in range(1, rng.choices((1, 2, 3), (55, 35, 10))[0] + 1):
+                            out.append(self.gen("evaluation", era, parent=e, template=vt, model=vm, replicate=r))
         return out
 
     def rerun(self, baseline: list[GenDir], budget: int) -> None:
@@ -531,6 +538,7 @@ class MixedBuilder(Planner):
         finish_truth(truth, self.gens, Borrowed(wide, documents, copy_templates))
         truth.legacy = self.legacy.tasks
         truth.documents = list(self.doc_rows)
+        truth.judges = PlantedJudges()
         truth.scan_errors.append(ExpectedError("essay", None, None, "unexpected_entry", f"{GENS_DIR}/essay/{STRAY_FILE}"))
         truth.scan_errors.append(ExpectedError(None, None, MEMBERSHIP_FILE, "bad_membership",
                                                f"{COHORTS_DIR}/{COHORT_EXPORT}/{MEMBERSHIP_FILE}"))

@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass
 
 from ..layout import PARSED_FILE, PROMPT_FILE, RAW_FILE
+from .judges import planted_score
 from .model import GenDir
 from .vocab import (
     CAPS,
@@ -92,6 +93,7 @@ class Plan:
     prompt: bytes | None = None
     raw: bytes | None = None
     parsed: bytes | None = None
+    parent_template: str | None = None  # evaluations: the evaluated essay's template (planted quality)
 
 
 
@@ -100,6 +102,7 @@ class Planner:
 
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
+        self.seed = seed
         self.used_ids: set[str] = set()
         self.planned_counter: dict[str, int] = {}
         self.run_ids = {era: f"run-{self.rng.getrandbits(32):08x}" for era in ("current", "transition", "rerun")}
@@ -167,11 +170,10 @@ class Planner:
                     f"'SCORE: n' where n is between 0 and 9.\n\nESSAY:\n{body}")
         return text.encode("utf-8")
 
-    def score_value(self, era: str) -> float:
-        s = float(min(9, max(0, round(self.rng.gauss(6.2, 1.6)))))
-        if era in ("current", "transition") and s < 9 and self.rng.random() < 0.25:
-            s += 0.5
-        return s
+    def score_value(self, p: Plan) -> float:
+        """The planted judge's score of the evaluated essay (see :mod:`.judges`); halves in the split eras."""
+        return planted_score(self.seed, p.parent, p.parent_template, p.model, p.gen_id,
+                             half_steps=p.era in ("current", "transition"))
 
     @staticmethod
     def score_text(s: float) -> str:
@@ -194,6 +196,7 @@ class Planner:
             t_parent = parent.mtime.get(PARSED_FILE) or parent.dir_mtime
         else:
             parent_id, parent_task, t_parent = parent, None, None
+        parent_template = parent.row.get("template_id") if isinstance(parent, GenDir) else None
         if template is None:
             template = rng.choice({"draft": DRAFT_TEMPLATES, "essay": ESSAY_TEMPLATES,
                                    "evaluation": EVAL_TEMPLATES}[stage])
@@ -237,6 +240,7 @@ class Planner:
             trunc=trunc or (rng.choice(("length", "cap")) if era == "fat_0915" else
                             rng.choice(("length", "length", "cap", "provider", "openai"))),
             trunc_parsed=trunc_parsed,
+            parent_template=parent_template,  # type: ignore[arg-type]
         )
         self.call_facts(p)
         self.texts(p, parent_text, with_prompt)
@@ -326,7 +330,7 @@ class Planner:
                 parsed = "No score: the response did not end with a SCORE line.\n"
                 p.score = None
             else:
-                s = self.score_value(p.era)
+                s = self.score_value(p)
                 p.score = s
                 raw = "\n".join(reasons) + f"\nSCORE: {self.score_text(s)}\n"
                 if p.era == "single":

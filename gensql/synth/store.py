@@ -12,7 +12,7 @@ from .truth import StoreTruth
 PROFILES: tuple[str, ...] = ("mixed", "bench")
 #: Strings that mean "missing" (compared case-insensitively), besides JSON null.
 SAMPLE_SEED = 20250301
-SAMPLE_N = 360
+SAMPLE_N = 720  # large enough for the planted judges to show in the agreement report
 
 
 def _check_empty(root: Path) -> None:

@@ -91,6 +91,10 @@ class StoreTruth:
     legacy: list = field(default_factory=list)
     #: The rows of db/documents.sqlite (era_docs.DocRow), one per docs/ directory but one.
     documents: list = field(default_factory=list)
+    #: The judges planted in the synthetic evaluations (judges.PlantedJudges; mixed profile only): who
+    #: agrees with whom, and the essay templates' effect on quality. Legacy and docs-era evaluations
+    #: (their own model names) are scored at random.
+    judges: object | None = None
 
     _ATTRS = ("stage", "gen_id", "era", "logical_group")
 
