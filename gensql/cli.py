@@ -45,20 +45,59 @@ def handle_errors(func: Callable) -> Callable:
     return wrapper
 
 
-def output_options(formats: tuple[str, ...]) -> Callable:
+#: Every table-producing command writes all of these (gensql/render.py documents each).
+FORMATS = ("table", "vertical", "csv", "json", "jsonl", "markdown", "parquet", "xlsx")
+_FORMAT_HELP = (
+    "Output format [default: from the -o FILE extension (.csv .json .jsonl .md .parquet .xlsx .txt), else table]. "
+    "table/vertical/markdown are for reading (NULL shown as NULL; table and vertical show the first 1,000 rows); "
+    "csv/json/jsonl/parquet/xlsx are exact."
+)
+
+
+def resolve_format(fmt: str | None, vertical: bool, output: str | None, formats: tuple[str, ...]) -> str:
+    """The one format to write: -x, --format and the -o extension must agree (an error otherwise)."""
+    from .render import format_for_output
+
+    if vertical:
+        if fmt not in (None, "vertical"):
+            raise click.UsageError(f"-x (--format vertical) and --format {fmt} contradict each other: give one")
+        fmt = "vertical"
+    try:
+        return format_for_output(fmt, output, formats)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def output_options(formats: tuple[str, ...] = FORMATS) -> Callable:
+    """--format, -x/--vertical and -o FILE; the command receives the resolved ``fmt`` and ``output``."""
+
     def decorate(func: Callable) -> Callable:
-        func = click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None, help="Write to FILE instead of stdout.")(func)
-        func = click.option("--format", "fmt", type=click.Choice(formats), default="table", show_default=True, help="Output format.")(func)
-        return func
+        @wraps(func)
+        def wrapper(*args, fmt=None, vertical=False, output=None, **kwargs):
+            return func(*args, fmt=resolve_format(fmt, vertical, output, formats), output=output, **kwargs)
+
+        wrapper.__dict__.pop("__click_params__", None)
+        wrapper.__click_params__ = list(getattr(func, "__click_params__", []))
+        wrapper = click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE", help="Write to FILE instead of stdout (its extension picks the format).")(wrapper)
+        if "vertical" in formats:
+            wrapper = click.option("-x", "--vertical", is_flag=True, help="One field per line, one block per row (same as --format vertical).")(wrapper)
+        else:
+            wrapper = click.option("--vertical", hidden=True, is_flag=True)(wrapper)
+        wrapper = click.option("--format", "fmt", type=click.Choice(formats), default=None, help=_FORMAT_HELP)(wrapper)
+        return wrapper
 
     return decorate
+
+
+def _check_binary(fmt: str, output: str | None) -> None:
+    if fmt in ("parquet", "xlsx") and not output and sys.stdout.isatty():
+        raise click.UsageError(f"--format {fmt} is binary: use -o FILE or redirect stdout")
 
 
 def emit(table, fmt: str, output: str | None) -> None:
     from .render import render_bytes, write_output
 
-    if fmt in ("parquet", "xlsx") and not output and sys.stdout.isatty():
-        raise click.UsageError(f"--format {fmt} is binary: use -o FILE or redirect stdout")
+    _check_binary(fmt, output)
     write_output(render_bytes(table, fmt), fmt, output, sys.stdout.buffer)
 
 
@@ -96,9 +135,19 @@ def cli() -> None:
 @click.option("--strict", is_flag=True, help="Exit 4 when any file could not be read (the index is still written).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
 @click.option("--no-texts", is_flag=True, help="Metadata only: no texts table (hashes, characters) and no search index.")
+@click.option("--watch", is_flag=True, help="Keep running: update the index from file-system events (one line per update on stderr; Ctrl-C stops).")
+@click.option("--sweep-interval", type=click.FloatRange(min=1), default=3600, show_default=True, help="With --watch: seconds between full stat sweeps that catch any missed event.")
 @handle_errors
-def refresh(data_root, index_dir, full, jobs, strict, quiet, no_texts):
+def refresh(data_root, index_dir, full, jobs, strict, quiet, no_texts, watch, sweep_interval):
     """Scan the gens store and write the Parquet index (incremental unless --full)."""
+    if watch:
+        if full or strict:
+            raise click.UsageError("--watch cannot be combined with --full or --strict")
+        from .watch import watch as run_watch
+
+        run_watch(data_root, index_dir, sweep_interval=sweep_interval, jobs=jobs, texts=not no_texts,
+                  on_update=None if quiet else (lambda update: click.echo(str(update), err=True)))
+        return
     from .indexer import refresh as run_refresh
 
     progress = _Progress("scanning", not quiet)
@@ -113,7 +162,7 @@ def refresh(data_root, index_dir, full, jobs, strict, quiet, no_texts):
 @cli.command()
 @DATA_ROOT
 @INDEX_DIR
-@output_options(("table", "markdown"))
+@output_options(("table", "vertical", "markdown"))
 @handle_errors
 def summary(data_root, index_dir, fmt, output):
     """Print a short overview of the index: generations by stage and model, tokens, problems."""
@@ -132,7 +181,7 @@ def summary(data_root, index_dir, fmt, output):
 @click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE", help="Bind a $KEY parameter in QUERY (repeatable; values are strings: cast in SQL).")
 @DATA_ROOT
 @INDEX_DIR
-@output_options(("table", "csv", "json", "jsonl", "markdown", "parquet"))
+@output_options()
 @handle_errors
 def sql(query, params, data_root, index_dir, fmt, output):
     """Run one SQL QUERY against the gensql views (`gensql views` lists them; QUERY '-' reads stdin)."""
@@ -162,7 +211,7 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--allow-file-access", is_flag=True, help="Let the query read and write files (COPY ... TO, read_csv, ATTACH); by default it reads only the index.")
 @DATA_ROOT
 @INDEX_DIR
-@output_options(("table", "csv", "json", "jsonl", "markdown", "parquet"))
+@output_options()
 @handle_errors
 def query(name, params, list_, queries_dir, allow_file_access, data_root, index_dir, fmt, output):
     """Run the named query NAME (a .sql file) with bound parameters.
@@ -196,7 +245,7 @@ def query(name, params, list_, queries_dir, allow_file_access, data_root, index_
 @cli.command()
 @DATA_ROOT
 @INDEX_DIR
-@output_options(("table", "csv", "json", "jsonl", "markdown"))
+@output_options()
 @handle_errors
 def views(data_root, index_dir, fmt, output):
     """List the views and their columns."""
@@ -206,7 +255,7 @@ def views(data_root, index_dir, fmt, output):
 
 
 @cli.command()
-@output_options(("table", "csv", "json", "markdown"))
+@output_options()
 @handle_errors
 def schema(fmt, output):
     """Document the gens columns: type, meaning and the metadata keys they come from."""
@@ -258,7 +307,7 @@ def backfill(data_root, stage, run_id, link, dry_run, quiet):
 
 #: Columns ``gensql show`` prints, in order.
 SHOW_COLUMNS = (
-    "stage", "gen_id", "gen_dir", "status", "model_id", "template_id", "parent_gen_id", "combo_id", "replicate",
+    "stage", "gen_id", "gen_dir", "store_root", "status", "model_id", "template_id", "parent_gen_id", "combo_id", "replicate",
     "mode", "origin_cohort_id", "run_id", "finish_reason", "truncated", "prompt_tokens", "completion_tokens",
     "total_tokens", "max_tokens", "duration_s", "score", "score_error", "prompt_bytes", "raw_bytes",
     "parsed_bytes", "created_at", "created_at_source", "logical_key", "is_model_call",
@@ -268,19 +317,26 @@ SHOW_COLUMNS = (
 @cli.command()
 @click.argument("gen_id")
 @click.option("--stage", type=click.Choice(["draft", "essay", "evaluation"]), default=None, help="Stage, when the id exists in several.")
-@click.option("--prompt", "text", flag_value="prompt_text", help="Print prompt.txt instead.")
-@click.option("--raw", "text", flag_value="raw_text", help="Print raw.txt instead.")
-@click.option("--parsed", "text", flag_value="parsed_text", help="Print parsed.txt instead.")
+@click.option("--prompt", "prompt", is_flag=True, help="Print prompt.txt instead.")
+@click.option("--raw", "raw", is_flag=True, help="Print raw.txt instead.")
+@click.option("--parsed", "parsed", is_flag=True, help="Print parsed.txt instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print the fields and metadata as one JSON object.")
 @DATA_ROOT
 @handle_errors
-def show(gen_id, stage, text, as_json, data_root):
-    """Show one generation: status, tokens, score, file sizes and metadata (read from its files)."""
+def show(gen_id, stage, prompt, raw, parsed, as_json, data_root):
+    """Show one generation: status, tokens, score, file sizes and metadata (read from its files).
+
+    --prompt, --raw, --parsed and --json each print one thing: give at most one.
+    """
     import orjson
 
     from .render import format_value
     from .store import describe_generation
 
+    chosen = [flag for flag, on in (("--prompt", prompt), ("--raw", raw), ("--parsed", parsed), ("--json", as_json)) if on]
+    if len(chosen) > 1:
+        raise click.UsageError(f"{' and '.join(chosen)} each print one thing: give one of them")
+    text = "prompt_text" if prompt else "raw_text" if raw else "parsed_text" if parsed else None
     report = describe_generation(data_root, gen_id, stage)
     if text:
         content = report.generation[text]
@@ -306,7 +362,7 @@ def show(gen_id, stage, text, as_json, data_root):
 
 # --- gensql report: tokens and cost, scores, cohort coverage (gensql/reports.py) -----------------
 
-REPORT_FORMATS = ("table", "csv", "json", "markdown", "parquet", "xlsx")
+REPORT_FORMATS = FORMATS
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
@@ -325,15 +381,9 @@ def _day(value):
 
 
 def _report_source(func: Callable) -> Callable:
-    """--data-root, --index-dir and the output options every report takes."""
-    for option in reversed((
-        DATA_ROOT,
-        INDEX_DIR,
-        click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="table", show_default=True, help="Output format: table/markdown are for reading (with a totals row), csv/json/parquet/xlsx are exact."),
-        click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None, help="Write to FILE (plus FILE.meta.json: version, snapshot, price table hash, options, time)."),
-    )):
-        func = option(func)
-    return func
+    """--data-root, --index-dir and the output options every report takes (-o also writes FILE.meta.json:
+    version, snapshot, price table hash, options, time)."""
+    return DATA_ROOT(INDEX_DIR(output_options(REPORT_FORMATS)(func)))
 
 
 def _prices_options(func: Callable) -> Callable:
@@ -349,14 +399,13 @@ def _time_filters(func: Callable) -> Callable:
 
 
 def _emit_report(rep, fmt: str, output: str | None) -> None:
-    from .reports import BINARY_FORMATS, export, render_report
+    from .reports import export, render_report
 
     if output:
         sidecar = export(rep, fmt, output)
         click.echo(f"gensql: wrote {output} ({rep.df.height:,} rows) and {sidecar}", err=True)
     else:
-        if fmt in BINARY_FORMATS and sys.stdout.isatty():
-            raise click.UsageError(f"--format {fmt} is binary: use -o FILE or redirect stdout")
+        _check_binary(fmt, output)
         sys.stdout.buffer.write(render_report(rep, fmt))
         sys.stdout.flush()
     for note in rep.notes:
@@ -430,22 +479,26 @@ def report_cohort(cohort_id, missing, prices_file, price_at, data_root, index_di
 @cli.command()
 @click.argument("gen_id")
 @click.option("--stage", type=click.Choice(["draft", "essay", "evaluation"]), default=None, help="Stage, when the id exists in several.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default=None, help="text (a tree) or json [default: json for -o FILE.json, else text].")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE", help="Write to FILE instead of stdout.")
 @DATA_ROOT
 @INDEX_DIR
 @handle_errors
-def lineage(gen_id, stage, fmt, data_root, index_dir):
+def lineage(gen_id, stage, fmt, output, data_root, index_dir):
     """Print the tree around GEN_ID: ancestors up to the draft, descendants down to the evaluations."""
     import orjson
 
     from .catalog import connect
     from .lineage import lineage_tree, render_tree
+    from .render import write_output
 
+    implied = "json" if output and output.lower().endswith(".json") else "text" if output and output.lower().endswith(".txt") else None
+    if fmt and implied and fmt != implied:
+        raise click.UsageError(f"-o {output} has the extension of {implied} but --format is {fmt}")
+    fmt = fmt or implied or "text"
     tree = lineage_tree(connect(data_root, index_dir), gen_id, stage)
-    if fmt == "json":
-        click.echo(orjson.dumps(tree, option=orjson.OPT_INDENT_2).decode())
-    else:
-        click.echo(render_tree(tree), nl=False)
+    data = orjson.dumps(tree, option=orjson.OPT_INDENT_2) + b"\n" if fmt == "json" else render_tree(tree).encode()
+    write_output(data, fmt, output, sys.stdout.buffer)
 
 
 @cli.group()
@@ -471,7 +524,7 @@ def cohort_create(cohort_id, sql, params, overwrite, data_root, index_dir):
 
 @cohort.command("list")
 @DATA_ROOT
-@output_options(("table", "csv", "json", "jsonl", "markdown"))
+@output_options()
 @handle_errors
 def cohort_list(data_root, fmt, output):
     """Every cohort with its member count and how many members exist on disk (read from the files)."""
@@ -543,7 +596,7 @@ def export_sqlite_cmd(db, data_root, index_dir):
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=20, show_default=True, help="Number of hits.")
 @DATA_ROOT
 @INDEX_DIR
-@output_options(("table", "csv", "json", "jsonl", "markdown", "parquet"))
+@output_options()
 @handle_errors
 def search_cmd(query, files, stages, models, templates, statuses, cohorts, limit, data_root, index_dir, fmt, output):
     """Ranked full-text search (BM25) over prompts, raw and parsed texts.
@@ -555,25 +608,18 @@ def search_cmd(query, files, stages, models, templates, statuses, cohorts, limit
     hits = search(data_root, query, file=files or None, stage=stages or None, model=models or None,
                   template=templates or None, status=statuses or None, cohort=cohorts or None,
                   limit=limit, index_dir=index_dir)
-    emit(hits.to_arrow(), fmt, output)
+    table = hits.to_arrow()
+    emit(table, fmt, output)
+    if table.num_rows == 0:
+        from .reports.filters import filter_notes
+
+        notes = filter_notes(data_root, index_dir, stage=stages, model=models, template=templates, status=statuses, cohort=cohorts)
+        for note in notes or ["no hits"]:
+            click.echo(f"gensql: note: {note}", err=True)
 
 
 def _terminate(signum, frame) -> None:
     raise Terminated()
-
-
-@cli.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (another than 127.0.0.1 prints a warning: there is no login).")
-@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port to listen on.")
-@click.option("--open", "open_browser", is_flag=True, help="Open the workbench in the default web browser.")
-@DATA_ROOT
-@INDEX_DIR
-@handle_errors
-def serve_cmd(host, port, open_browser, data_root, index_dir):
-    """A local, read-only web workbench over the index: browse, read, compare, search, chart, SQL."""
-    from .serve import serve
-
-    serve(data_root, index_dir, host=host, port=port, open_browser=open_browser, say=lambda m: click.echo(f"gensql: {m}", err=True))
 
 
 @report.command("agreement")

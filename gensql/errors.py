@@ -59,6 +59,12 @@ class QueryError(GensqlError):
     exit_code = 1
 
 
+class QueryInputError(QueryError):
+    """Bad input to a query: an unknown named query, a missing or unknown parameter, an empty SQL string."""
+
+    exit_code = 2
+
+
 class PriceTableError(GensqlError):
     """A price table file is malformed; the message names the line."""
 
@@ -91,6 +97,12 @@ class IndexWriteError(GensqlError):
     """The index could not be written (disk full, quota); the previous index stays current."""
 
     exit_code = 5
+
+
+class WatchError(GensqlError):
+    """The store cannot be watched (``gensql refresh --watch``), e.g. the inotify watch limit is too low."""
+
+    exit_code = 2
 
 
 class Terminated(KeyboardInterrupt):

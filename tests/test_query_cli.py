@@ -96,8 +96,8 @@ def test_csv_of_a_view_round_trips(store):
 
 
 def test_markdown(store):
-    r = sql(store, "SELECT 'a|b' AS s, 1234 AS n, NULL AS z UNION ALL SELECT 'c', 5, NULL", "--format", "markdown")
-    assert r.stdout == "| s | n | z |\n| --- | ---: | --- |\n| a\\|b | 1,234 |  |\n| c | 5 |  |\n"
+    r = sql(store, "SELECT 'a|b' AS s, 1234 AS n, NULL AS z UNION ALL SELECT 'c', 5, ''", "--format", "markdown")
+    assert r.stdout == "| s | n | z |\n| --- | ---: | --- |\n| a\\|b | 1,234 | NULL |\n| c | 5 |  |\n"
 
 
 def test_parquet_to_a_file_keeps_types(store, tmp_path):
@@ -127,7 +127,8 @@ def test_table_fits_the_terminal(store, columns):
     lines = r.stdout.splitlines()
     assert all(len(line) <= columns for line in lines), max(len(line) for line in lines)
     assert lines[1].startswith("│ gen_id")
-    assert "5 rows" in lines[-1] and "more columns not shown" in lines[-1]
+    footer = " ".join(lines[[i for i, line in enumerate(lines) if line.startswith("└")][-1] + 1:])
+    assert footer.startswith("5 rows") and "more columns not shown" in footer and "-x" in footer
     assert sum(line.startswith("│ ") for line in lines) == 6  # header + 5 rows
 
 
@@ -155,7 +156,7 @@ def test_statements_run_on_a_private_in_memory_connection(store):
 
 def test_sql_reads_stdin_and_binds_params(store):
     r = sql(store, "-", "--format", "csv", input="SELECT gen_id FROM gens WHERE stage = $s ORDER BY 1")
-    assert r.exit_code == 1 and "s" in r.stderr  # a parameter without a value
+    assert r.exit_code == 2 and "no value for parameter $s: bind it with --param s=VALUE" in r.stderr
     r = sql(store, "SELECT gen_id FROM gens WHERE stage = $s AND replicate = $r::INT ORDER BY 1", "-p", "s=evaluation", "-p", "r=2", "--format", "csv")
     assert r.stdout == "gen_id\nv2\n"
     r = sql(store, "SELECT count(*) AS n FROM gens WHERE gen_id = $g", "-p", "g=x' OR '1'='1", "--format", "csv")
@@ -275,13 +276,13 @@ def test_query_problems_summary(store):
 
 def test_query_param_errors(store):
     r = run("query", "lineage", "--data-root", str(store))
-    assert r.exit_code == 1 and "missing --param gen_id=..." in r.stderr
+    assert r.exit_code == 2 and "missing --param gen_id=..." in r.stderr
     r = run("query", "lineage", "-p", "gen_id=e1", "-p", "bogus=1", "--data-root", str(store))
-    assert r.exit_code == 1 and "unknown bogus" in r.stderr
+    assert r.exit_code == 2 and "unknown bogus" in r.stderr
     r = run("query", "lineage", "-p", "gen_id", "--data-root", str(store))
     assert r.exit_code == 2 and "expected key=value" in r.stderr
     r = run("query", "no_such_query", "--data-root", str(store))
-    assert r.exit_code == 1 and "no named query 'no_such_query'" in r.stderr and "tokens_by_model" in r.stderr
+    assert r.exit_code == 2 and "no named query 'no_such_query'" in r.stderr and "tokens_by_model" in r.stderr
     r = run("query", "lineage", "-p", "gen_id=x' OR '1'='1", "--data-root", str(store), "--format", "csv")
     assert r.exit_code == 0 and r.stdout.count("\n") == 1  # header only: the value was bound
 

@@ -50,7 +50,14 @@ from report_store import sample_store
 
 GOLDEN = Path(__file__).parent / "golden" / "reports"
 UPDATE = os.environ.get("GENSQL_UPDATE_GOLDEN") == "1"
-FORMATS = ("table", "markdown", "csv", "json", "parquet", "xlsx")
+FORMATS = ("table", "vertical", "markdown", "csv", "json", "jsonl", "parquet", "xlsx")
+#: The terminal width the golden tables are drawn at.
+WIDTH = "200"
+
+
+@pytest.fixture(autouse=True)
+def _terminal_width(monkeypatch):
+    monkeypatch.setenv("COLUMNS", WIDTH)
 SNAPSHOT = "<snapshot-id>"
 
 
@@ -142,7 +149,7 @@ def _check_golden(name: str, actual: str) -> None:
 
 
 def _golden_name(case: str, fmt: str) -> str:
-    return f"{case}.{ {'table': 'txt', 'markdown': 'md', 'parquet': 'parquet.txt', 'xlsx': 'xlsx.txt'}.get(fmt, fmt) }"
+    return f"{case}.{ {'table': 'txt', 'vertical': 'vertical.txt', 'markdown': 'md', 'parquet': 'parquet.txt', 'xlsx': 'xlsx.txt'}.get(fmt, fmt) }"
 
 
 @pytest.mark.parametrize("case", list(CASES))

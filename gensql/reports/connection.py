@@ -22,8 +22,8 @@ _PARQUET_PATH = re.compile(r"read_parquet\('((?:[^']|'')*)'\)")
 
 
 def snapshot_id(con: duckdb.DuckDBPyConnection) -> str | None:
-    """Id of the snapshot a gensql connection reads (the directory its ``_gens`` view points into)."""
-    rows = con.sql("SELECT sql FROM duckdb_views() WHERE view_name = '_gens'").fetchall()
+    """Id of the snapshot a gensql connection reads (the directory its ``_membership`` view reads: an unpartitioned file)."""
+    rows = con.sql("SELECT sql FROM duckdb_views() WHERE view_name = '_membership'").fetchall()
     if not rows:
         return None
     found = _PARQUET_PATH.search(rows[0][0] or "")

@@ -1,4 +1,5 @@
-"""Report display (table, markdown) and export with provenance (csv, json, parquet, xlsx + sidecar)."""
+"""Report display (table, vertical, markdown: gensql/render.py's renderer) and export with provenance
+(csv, json, jsonl, parquet, xlsx + sidecar)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from pathlib import Path
 from .. import __version__
 from .report import COST_COLUMNS, Report, ReportError
 
-REPORT_FORMATS: tuple[str, ...] = ("table", "csv", "json", "markdown", "parquet", "xlsx")
-BINARY_FORMATS = frozenset({"parquet", "xlsx"})
+from ..render import BINARY_FORMATS, FORMATS, NULL_TEXT, Cells, render_text as _render_reading
+
+REPORT_FORMATS: tuple[str, ...] = FORMATS
 TOTAL_LABEL = "TOTAL"
 PROVENANCE_KEY = "gensql.provenance"
 SIDECAR_SUFFIX = ".meta.json"
@@ -32,7 +34,7 @@ def _kind(column: str) -> str:
 
 def _cell(value, kind: str) -> str:
     if value is None:
-        return "n/a" if kind == "cost" else ""
+        return "n/a" if kind == "cost" else NULL_TEXT
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -54,51 +56,27 @@ def _cell(value, kind: str) -> str:
     return str(value).replace("\n", " ")
 
 
-def _display_rows(report: Report) -> tuple[list[str], list[list[str]], list[bool]]:
+def report_cells(report: Report, max_rows: int | None = None) -> Cells:
+    """The report as display strings (costs, rates, seconds and scores formatted; a labelled TOTAL row)."""
     df = report.df
     header = list(df.columns)
     numeric = [df.schema[c].is_numeric() for c in header]
     kinds = [_kind(c) for c in header]
-    frames = [df]
+    shown = df if max_rows is None else df.head(max_rows)
+    rows = [[_cell(v, k) for v, k in zip(record, kinds)] for record in shown.iter_rows()]
+    footer = []
     if report.totals is not None:
-        frames.append(report.totals.select(header))
-    rows: list[list[str]] = []
-    for n, frame in enumerate(frames):
-        for record in frame.iter_rows():
+        for record in report.totals.select(header).iter_rows():
             cells = [_cell(v, k) for v, k in zip(record, kinds)]
-            if n == 1:  # the totals row: label it in the first group column (or the first column)
-                first = header.index(report.group_columns[0]) if report.group_columns else 0
-                cells[first] = TOTAL_LABEL
-            rows.append(cells)
-    return header, rows, numeric
+            first = header.index(report.group_columns[0]) if report.group_columns else 0
+            cells[first] = TOTAL_LABEL  # label it in the first group column (or the first column)
+            footer.append(cells)
+    return Cells(header, rows, numeric, df.height, footer)
 
 
-def render_text(report: Report, fmt: str) -> str:
-    """``table`` (boxed, every column, nothing cut) or ``markdown`` (GitHub table) with a totals row."""
-    header, rows, numeric = _display_rows(report)
-    if fmt == "markdown":
-        esc = lambda s: s.replace("|", "\\|")  # noqa: E731
-        lines = ["| " + " | ".join(esc(h) for h in header) + " |"]
-        lines.append("| " + " | ".join("---:" if n else "---" for n in numeric) + " |")
-        lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
-        return "\n".join(lines) + "\n"
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
-
-    def line(cells: list[str]) -> str:
-        return "│ " + " │ ".join(c.rjust(w) if n else c.ljust(w) for c, w, n in zip(cells, widths, numeric)) + " │"
-
-    def rule(left: str, mid: str, right: str) -> str:
-        return left + mid.join("─" * (w + 2) for w in widths) + right
-
-    parts = [rule("┌", "┬", "┐"), line(header), rule("├", "┼", "┤")]
-    body = rows[:-1] if report.totals is not None and rows else rows
-    parts += [line(r) for r in body]
-    if report.totals is not None and rows:
-        parts += [rule("├", "┼", "┤"), line(rows[-1])] if body else [line(rows[-1])]
-    parts.append(rule("└", "┴", "┘"))
-    n = report.df.height
-    parts.append(f"{n:,} row{'s' if n != 1 else ''}" + (" + total" if report.totals is not None else ""))
-    return "\n".join(parts) + "\n"
+def render_text(report: Report, fmt: str, width: int | None = None) -> str:
+    """``table`` (fits the terminal, ids never cut), ``vertical`` or ``markdown``, with a totals row."""
+    return _render_reading(lambda cap: report_cells(report, cap), fmt, width)
 
 
 def provenance(report: Report, fmt: str, *, generated_at: datetime | None = None) -> dict:
@@ -130,10 +108,10 @@ def _json_dumps(doc: dict) -> bytes:
 
 def render_report(report: Report, fmt: str) -> bytes:
     """The bytes of ``report`` in ``fmt`` (parquet and xlsx carry the provenance inside)."""
-    if fmt in ("table", "markdown"):
+    if fmt in ("table", "vertical", "markdown"):
         return render_text(report, fmt).encode()
     df = report.df
-    if fmt in ("csv", "json"):
+    if fmt in ("csv", "json", "jsonl"):
         from ..render import render_bytes
 
         return render_bytes(df.to_arrow(), fmt)

@@ -9,7 +9,7 @@ from datetime import date
 import polars as pl
 
 from .connection import connection, snapshot_id
-from .filters import as_list, make_filters
+from .filters import as_list, make_filters, unmatched_notes
 from .report import Report, ReportError, frame_with_notes
 
 SCORE_KEY_COLUMNS: tuple[str, ...] = ("essay_gen_id", "essay_template_id", "essay_model_id", "draft_template_id", "combo_id")
@@ -114,7 +114,7 @@ def build_scores(con_or_root=None, long=False, cohort=None, model=None, since=No
     finally:
         con.unregister(_SCORES_REL)
     long_df = long_df.with_columns(pl.col("n").cast(pl.Int64), pl.col("mean").cast(pl.Float64))
-    notes = []
+    notes = [*filters.notes, *unmatched_notes(con, model=models, within_stage="evaluation")]
     if unreachable:
         notes.append(f"{unreachable:,} scored evaluation{'s' if unreachable != 1 else ''} left out: the evaluated "
                      "essay cannot be reached through lineage (see the problems view)")
