@@ -212,6 +212,9 @@ class SnapshotBuilder:
         self.tmp_path = root / f"{_TMP_PREFIX}{self.id}"
         self.tmp_path.mkdir()
         self.final_path = root / self.id
+        #: Paths (inside the snapshot) that are hard links to files of an earlier, committed snapshot:
+        #: already on disk, so the commit does not fsync them again.
+        self.durable: set[str] = set()
 
     def path(self, table: str) -> Path:
         return self.tmp_path / layout.TABLE_FILES[table]
@@ -229,12 +232,16 @@ class SnapshotBuilder:
         """
         info = {"id": self.id, **info}
         (self.tmp_path / layout.SNAPSHOT_INFO_FILE).write_bytes(orjson.dumps(info, option=orjson.OPT_INDENT_2))
-        _fsync_tree(self.tmp_path)  # every file and directory is on disk before any name points at it
+        _fsync_tree(self.tmp_path, self.durable)  # every file and directory is on disk before any name points at it
         os.rename(self.tmp_path, self.final_path)
         _fsync_path(self.final_path.parent)  # the rename itself
         if before_swap is not None:
-            before_swap(self.final_path)
-            _fsync_tree(self.final_path)  # what before_swap wrote (the catalog file)
+            written = before_swap(self.final_path)
+            if isinstance(written, Path):  # what before_swap wrote (the catalog file)
+                _fsync_path(written)
+                _fsync_path(self.final_path)
+            else:
+                _fsync_tree(self.final_path)
         link = self.index_dir / layout.INDEX_CURRENT_LINK
         self.tmp_link = self.index_dir / f"{_LINK_PREFIX}{self.id}"
         os.symlink(os.path.join(layout.INDEX_SNAPSHOTS_DIR, self.id), self.tmp_link)
@@ -261,12 +268,14 @@ def _fsync_path(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_tree(root: Path) -> None:
-    """fsync every file and directory under ``root`` (directories after their entries)."""
+def _fsync_tree(root: Path, skip: set[str] = frozenset()) -> None:
+    """fsync every file and directory under ``root`` (directories after their entries), except the
+    files whose path relative to ``root`` is in ``skip``."""
+    prefix = len(str(root)) + 1
     for dirpath, _dirnames, filenames in os.walk(root, topdown=False):
         for name in filenames:
             path = os.path.join(dirpath, name)
-            if not os.path.islink(path):
+            if path[prefix:] not in skip and not os.path.islink(path):
                 _fsync_path(Path(path))
         _fsync_path(Path(dirpath))
 

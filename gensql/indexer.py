@@ -184,7 +184,7 @@ def _build(where: layout.StoreLayout, builder: SnapshotBuilder, previous: Snapsh
         pq.write_table(members, builder.path("membership"))
     else:  # no event under cohorts/: the previous snapshot's membership is still the truth
         _link_or_copy(previous.table_path("membership"), builder.path("membership"))
-        members, member_errors = pq.read_table(builder.path("membership")), []
+        members, member_errors = pq.ParquetFile(builder.path("membership")).read(), []
     documents, db_errors = read_documents(where.data_root)
     facts, fact_errors = gather_facts(where.data_root, members, documents)
     digest = facts.digest()
@@ -640,14 +640,6 @@ def _run(work: Iterator, total: int, data_root: str, racy_after_ns: int, jobs: i
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _read_manifest(path: Path) -> pa.Table | None:
-    """A manifest file (stage, gen_id, mask, sig), or None if it is unusable."""
-    try:
-        return pq.read_table(path, partitioning=None)
-    except (FileNotFoundError, OSError, pa.ArrowInvalid):
-        return None
-
-
 def _keys(table: pa.Table | pa.RecordBatch) -> pa.Array:
     return pc.binary_join_element_wise(table.column("stage"), table.column("gen_id"), "/")
 
@@ -670,7 +662,7 @@ def _carried_errors(previous: Snapshot, drop: set[str], plan: _Plan) -> list[pa.
     errors when it did not read the cohorts again.
     """
     try:
-        table = pq.read_table(previous.table_path("scan_errors"))
+        table = pq.ParquetFile(previous.table_path("scan_errors")).read()
     except (FileNotFoundError, OSError, pa.ArrowInvalid):
         return []
     has_gen = pc.and_(pc.is_valid(table.column("gen_id")), pc.not_equal(table.column("kind"), "duplicate_id"))
@@ -740,7 +732,7 @@ class _PartWriter:
             pieces = []
             if prev_bits is not None:
                 for pbits, pb in sources(stage, bits, b, prev_bits):
-                    old = pq.read_table(self.previous.path / layout.partition_file(table, stage, pbits, pb), partitioning=None)
+                    old = pq.ParquetFile(self.previous.path / layout.partition_file(table, stage, pbits, pb)).read()
                     ids = old.column("gen_id")
                     keep = pc.invert(pc.is_in(ids, value_set=pa.array(sorted(drop), pa.string()))) if drop else None
                     if pbits != bits:
@@ -765,6 +757,7 @@ class _PartWriter:
         target = self.builder.tmp_path / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         _link_or_copy(self.previous.path / rel, target)
+        self.builder.durable.add(rel)
         rows = self.prev_files.get(rel)
         if rows is None:
             rows = pq.ParquetFile(target).metadata.num_rows
@@ -789,8 +782,11 @@ class _PartWriter:
         scan = self.builder.tmp_path / layout.partition_file("_gens_scan", stage, bits, b)
         if self.facts.empty:
             _link_or_copy(scan, target)
+            if layout.partition_file("_gens_scan", stage, bits, b) in self.builder.durable:
+                self.builder.durable.add(rel)
         elif not touched and self.facts_same:
             _link_or_copy(self.previous.path / rel, target)
+            self.builder.durable.add(rel)
         else:
             self.pending_facts.append((scan, target))
         self.files[rel] = self.files[layout.partition_file("_gens_scan", stage, bits, b)]
@@ -820,7 +816,13 @@ def _update_search(data_root: Path, builder: SnapshotBuilder, previous: Snapshot
                     if previous_dir is None or row["gen_id"] in ids:
                         yield row
 
-    return update_search_index(data_root, target, previous_dir, sorted(changed) if previous_dir else (), fresh())
+    stats = update_search_index(data_root, target, previous_dir, sorted(changed) if previous_dir else (), fresh())
+    if previous_dir is not None:  # segments shared with the previous snapshot are on disk already
+        for entry in os.scandir(target):
+            old = previous_dir / entry.name
+            if entry.is_file(follow_symlinks=False) and old.exists() and os.path.samefile(entry.path, old):
+                builder.durable.add(f"{SEARCH_DIR}/{entry.name}")
+    return stats
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
