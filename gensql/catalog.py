@@ -91,7 +91,8 @@ def connect(data_root: str | os.PathLike | None = None, index_dir: str | os.Path
     while a refresh swaps in a new one, and refresh keeps that snapshot while the connection is alive
     (a reader lease). With ``file_access=False`` the connection can read the index and nothing else
     (:func:`lock_file_access`): what named queries run on. Raises :class:`~gensql.errors.IndexNotFoundError` when no
-    index exists yet.
+    index exists yet. Issues a :class:`~gensql.staleness.StaleIndexWarning` (with the snapshot's time)
+    when a stage directory or cohort file of the store changed after the snapshot was taken.
     """
     from .errors import IndexNotFoundError
     from .index import acquire_lease, hold_lease
@@ -109,6 +110,9 @@ def connect(data_root: str | os.PathLike | None = None, index_dir: str | os.Path
         ) from None
     if not file_access:
         lock_file_access(con, snap.path)
+    from .staleness import warn_if_stale
+
+    warn_if_stale(where.data_root, snap.id, snap.info)  # a StaleIndexWarning when the store changed since
     return con
 
 
@@ -124,10 +128,11 @@ def lock_file_access(con: duckdb.DuckDBPyConnection, snapshot_path: Path) -> Non
     con.execute("SET lock_configuration = true")
 
 
-def describe_views(con: duckdb.DuckDBPyConnection):
+def describe_views(con: duckdb.DuckDBPyConnection, names=None):
     """One row per public view column: view, column, type; table macros appear as ``name(params)``.
 
-    Views and macros whose name starts with '_' are internal and not listed.
+    Views and macros whose name starts with '_' are internal and not listed. ``names``: only these
+    views and macros (an unknown name is a :class:`~gensql.errors.QueryInputError` naming the closest).
     """
     import pyarrow as pa
 
@@ -155,4 +160,19 @@ def describe_views(con: duckdb.DuckDBPyConnection):
             rows["view"].append(f"{name}({', '.join(params)})")
             rows["column"].append(column)
             rows["type"].append(type_)
-    return pa.concat_tables([views, pa.table(rows, schema=views.schema)])
+    table = pa.concat_tables([views, pa.table(rows, schema=views.schema)])
+    if not names:
+        return table
+    import difflib
+
+    import pyarrow.compute as pc
+
+    from .errors import QueryInputError
+
+    bare = [v.split("(", 1)[0] for v in table.column("view").to_pylist()]
+    unknown = [n for n in names if n not in bare]
+    if unknown:
+        near = difflib.get_close_matches(unknown[0], sorted(set(bare)), n=3)
+        raise QueryInputError(f"no view {unknown[0]!r}" + (f" (closest: {', '.join(near)})" if near else "")
+                              + ": `gensql views` lists them")
+    return table.filter(pc.is_in(pa.array(bare), pa.array(list(names))))

@@ -21,6 +21,37 @@ DATA_ROOT = click.option("--data-root", type=click.Path(file_okay=False), defaul
 INDEX_DIR = click.option("--index-dir", type=click.Path(file_okay=False), default=None, help="Index directory [env GENSQL_INDEX_DIR; default <data-root>/index].")
 
 
+def _complete_gen_id(ctx, param, incomplete):
+    from .completion import gen_ids
+
+    return gen_ids(incomplete, ctx.params.get("data_root"), ctx.params.get("index_dir"), ctx.params.get("stage"))
+
+
+def _complete_query(ctx, param, incomplete):
+    from .completion import named_queries
+
+    return named_queries(incomplete, ctx.params.get("queries_dir"))
+
+
+def _complete_view(ctx, param, incomplete):
+    from .completion import view_names
+
+    return view_names(incomplete)
+
+
+def _complete_by(ctx, param, incomplete):
+    from .completion import by_values
+    from .reports import BY_COLUMNS
+
+    return by_values(incomplete, tuple(BY_COLUMNS))
+
+
+def _complete_cohort(ctx, param, incomplete):
+    from .completion import cohort_ids
+
+    return cohort_ids(incomplete, ctx.params.get("data_root"))
+
+
 def _fail(message: str, code: int) -> None:
     click.echo(f"gensql: error: {message}", err=True)
     sys.exit(code)
@@ -204,7 +235,7 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
 
 
 @cli.command()
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=_complete_query)
 @click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE", help="Bind a $KEY parameter (repeatable).")
 @click.option("--list", "list_", is_flag=True, help="List the named queries with their descriptions.")
 @click.option("--queries-dir", type=click.Path(file_okay=False), default=None, help="Extra folder of .sql files (before ./queries and the shipped ones).")
@@ -243,15 +274,16 @@ def query(name, params, list_, queries_dir, allow_file_access, data_root, index_
 
 
 @cli.command()
+@click.argument("names", nargs=-1, metavar="[VIEW]...", shell_complete=_complete_view)
 @DATA_ROOT
 @INDEX_DIR
 @output_options()
 @handle_errors
-def views(data_root, index_dir, fmt, output):
-    """List the views and their columns."""
+def views(names, data_root, index_dir, fmt, output):
+    """List the views and table macros with their columns (only the VIEWs named, when given)."""
     from .catalog import connect, describe_views
 
-    emit(describe_views(connect(data_root, index_dir)), fmt, output)
+    emit(describe_views(connect(data_root, index_dir), names or None), fmt, output)
 
 
 @cli.command()
@@ -315,7 +347,7 @@ SHOW_COLUMNS = (
 
 
 @cli.command()
-@click.argument("gen_id")
+@click.argument("gen_id", shell_complete=_complete_gen_id)
 @click.option("--stage", type=click.Choice(["draft", "essay", "evaluation"]), default=None, help="Stage, when the id exists in several.")
 @click.option("--prompt", "prompt", is_flag=True, help="Print prompt.txt instead.")
 @click.option("--raw", "raw", is_flag=True, help="Print raw.txt instead.")
@@ -423,7 +455,7 @@ def report() -> None:
 
 
 @report.command("tokens")
-@click.option("--by", multiple=True, callback=_split_by, metavar="COLUMN", help="Group by model, template, stage, cohort, run, day, month (repeatable or comma-separated) [default: model].")
+@click.option("--by", multiple=True, callback=_split_by, metavar="COLUMN", shell_complete=_complete_by, help="Group by model, template, stage, cohort, run, day, month (repeatable or comma-separated) [default: model].")
 @click.option("--cohort", default=None, metavar="ID", help="Only members of cohort ID.")
 @click.option("--stage", "stages", multiple=True, type=click.Choice(["draft", "essay", "evaluation"]), help="Only this stage (repeatable).")
 @click.option("--model", "models", multiple=True, metavar="ID", help="Only this model id (repeatable).")
@@ -463,7 +495,7 @@ def report_scores(long_, cohort, models, ci, ci_by, resamples, seed, since, unti
 
 
 @report.command("cohort")
-@click.argument("cohort_id")
+@click.argument("cohort_id", shell_complete=_complete_cohort)
 @click.option("--missing", is_flag=True, help="List the members whose directory does not exist instead.")
 @_prices_options
 @_report_source
@@ -477,7 +509,7 @@ def report_cohort(cohort_id, missing, prices_file, price_at, data_root, index_di
 
 
 @cli.command()
-@click.argument("gen_id")
+@click.argument("gen_id", shell_complete=_complete_gen_id)
 @click.option("--stage", type=click.Choice(["draft", "essay", "evaluation"]), default=None, help="Stage, when the id exists in several.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default=None, help="text (a tree) or json [default: json for -o FILE.json, else text].")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE", help="Write to FILE instead of stdout.")
@@ -542,7 +574,7 @@ def cohort_list(data_root, fmt, output):
 @click.option("--combo", "combo_id", default=None, help="combo_id (drafts).")
 @click.option("--template", "template_id", default=None, help="template_id of this stage.")
 @click.option("--model", "model_id", default=None, help="model_id.")
-@click.option("--parent", "parent_gen_id", default=None, help="parent_gen_id (essays, evaluations).")
+@click.option("--parent", "parent_gen_id", default=None, shell_complete=_complete_gen_id, help="parent_gen_id (essays, evaluations).")
 @click.option("--replicate", type=click.IntRange(min=1), default=None)
 @click.option("--task", "task_id", default=None, help="task_id (older eras).")
 @click.option("--any-status", is_flag=True, help="The newest attempt whatever its status, not only the newest ok one.")
@@ -616,6 +648,66 @@ def search_cmd(query, files, stages, models, templates, statuses, cohorts, limit
         notes = filter_notes(data_root, index_dir, stage=stages, model=models, template=templates, status=statuses, cohort=cohorts)
         for note in notes or ["no hits"]:
             click.echo(f"gensql: note: {note}", err=True)
+
+
+@cli.group()
+def prices() -> None:
+    """Price tables: suggest dated rows from a maintained source, check a table against the store.
+
+    Your dated CSV (--prices, $GENSQL_PRICES) stays the source of truth: `suggest` writes rows to
+    review and merge into it; reports never read a suggestion on their own.
+    """
+
+
+@prices.command("suggest")
+@click.option("--provider", default=None, metavar="ID", help="genai-prices provider of the model ids (e.g. openrouter, openai, anthropic) [default: guessed per id].")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE", help="Write the suggested table to FILE instead of stdout.")
+@DATA_ROOT
+@INDEX_DIR
+@handle_errors
+def prices_suggest(provider, output, data_root, index_dir):
+    """Suggest dated price-table rows for the models the store called, from the genai-prices package
+    (optional: pip install 'gensql[prices]'); models it cannot match are listed on stderr."""
+    from .pricesource import suggest_from_store
+    from .render import write_output
+
+    suggestion = suggest_from_store(data_root, index_dir, provider)
+    write_output(suggestion.to_csv().encode(), "csv", output, sys.stdout.buffer)
+    for note in suggestion.notes:
+        click.echo(f"gensql: note: {note}", err=True)
+
+
+@prices.command("check")
+@click.option("--prices", "prices_file", type=click.Path(dir_okay=False), default=None, metavar="FILE", help="Price table CSV [env GENSQL_PRICES; default: the sample table shipped with gensql].")
+@DATA_ROOT
+@INDEX_DIR
+@output_options()
+@handle_errors
+def prices_check(prices_file, data_root, index_dir, fmt, output):
+    """List the models with calls that no rule prices, and the rules that match no model of the store."""
+    from .pricesource import check_store_prices
+
+    table = check_store_prices(data_root, index_dir, prices_file)
+    emit(table, fmt, output)
+    if table.num_rows == 0:
+        click.echo("gensql: note: every model call is priced and every rule matches a model", err=True)
+
+
+@cli.command("completion")
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion_cmd(shell):
+    """Print the shell completion script for SHELL (commands, options, named queries, views, --by
+    values, cohort ids and gen ids of the current index).
+
+    \b
+    bash:  eval "$(gensql completion bash)"    (in ~/.bashrc)
+    zsh:   eval "$(gensql completion zsh)"     (in ~/.zshrc)
+    fish:  gensql completion fish > ~/.config/fish/completions/gensql.fish
+    """
+    from click.shell_completion import get_completion_class
+
+    comp = get_completion_class(shell)(cli, {}, "gensql", "_GENSQL_COMPLETE")
+    click.echo(comp.source())
 
 
 def _terminate(signum, frame) -> None:

@@ -55,9 +55,17 @@ def load_generation(gens_root: str | os.PathLike, stage: str, gen_id: str) -> di
 
     Raises :class:`~gensql.errors.InvalidIdError` for an unknown stage or an id that would leave the
     store, :class:`~gensql.errors.GenerationNotFoundError` when the directory does not exist.
+    ``gens_root`` may also be the data root (the folder holding ``gens/``).
     """
+    given = Path(gens_root)
+    if not (given / stage).is_dir() and (given / layout.GENS_DIR).is_dir():
+        gens_root = given / layout.GENS_DIR  # the data root was given
     gen_dir = _gen_dir(Path(gens_root), stage, gen_id)
     roots = tuple(dict.fromkeys(store_roots(Path(gens_root).absolute().parent) + (os.path.realpath(gens_root),)))
+    return _load(gen_dir, roots, stage, gen_id)
+
+
+def _load(gen_dir: Path, roots: tuple[str, ...], stage: str, gen_id: str) -> dict[str, Any]:
     docs: list[dict] = []
     problems: list[FileProblem] = []
     for name in layout.JSON_FILES:
@@ -80,17 +88,39 @@ def load_generation(gens_root: str | os.PathLike, stage: str, gen_id: str) -> di
     }
 
 
-def find_stage(data_root: str | os.PathLike | None, gen_id: str) -> str:
-    """The stage holding ``gen_id``; an error if none or several do (then pass the stage)."""
+def _candidates(data_root: Path, stage: str, gen_id: str) -> list[str]:
+    """Where a generation of ``stage`` named ``gen_id`` may live, relative to the data root, in the
+    order refresh prefers them: ``gens/``, then seed 000's flat ``docs/``, then its nested ``docs/``."""
+    found = []
+    if (data_root / layout.GENS_DIR / stage / gen_id).is_dir():
+        found.append(f"{layout.GENS_DIR}/{stage}/{gen_id}")
+    docs_stage = data_root / layout.DOCS_DIR / stage
+    if (docs_stage / gen_id).is_dir() and any(p.is_file() for p in (docs_stage / gen_id).iterdir()):
+        found.append(f"{layout.DOCS_DIR}/{stage}/{gen_id}")
+    if docs_stage.is_dir():
+        found += sorted(f"{layout.DOCS_DIR}/{stage}/{p.parent.name}/{gen_id}" for p in docs_stage.glob(f"*/{gen_id}") if p.is_dir())
+    return found
+
+
+def locate(data_root: str | os.PathLike | None, gen_id: str, stage: str | None = None) -> tuple[str, str]:
+    """``(stage, directory relative to the data root)`` of ``gen_id``, in ``gens/`` or seed 000's ``docs/``;
+    an error if no stage holds it, or several do and ``stage`` is not given."""
     where = layout.resolve(data_root)
-    gens_root = where.require_gens()
+    if not (where.data_root / layout.DOCS_DIR).is_dir():
+        where.require_gens()
     layout.check_name(gen_id, "gen_id")
-    found = [s for s in layout.STAGES if (gens_root / s / gen_id).is_dir()]
+    stages = [layout.check_stage(stage)] if stage else list(layout.STAGES)
+    found = {s: dirs[0] for s in stages if (dirs := _candidates(where.data_root, s, gen_id))}
     if not found:
-        raise GenerationNotFoundError(f"no generation {gen_id!r} under {gens_root} (looked in {', '.join(layout.STAGES)})")
+        raise GenerationNotFoundError(f"no generation {gen_id!r} under {where.data_root} (looked in gens/ and docs/, stages {', '.join(stages)})")
     if len(found) > 1:
         raise InvalidIdError(f"{gen_id!r} exists in several stages ({', '.join(found)}): pass --stage")
-    return found[0]
+    return next(iter(found.items()))
+
+
+def find_stage(data_root: str | os.PathLike | None, gen_id: str) -> str:
+    """The stage holding ``gen_id``; an error if none or several do (then pass the stage)."""
+    return locate(data_root, gen_id)[0]
 
 
 @dataclass
@@ -104,9 +134,13 @@ class GenerationReport:
 
 def describe_generation(data_root: str | os.PathLike | None, gen_id: str, stage: str | None = None) -> GenerationReport:
     where = layout.resolve(data_root)
-    stage = stage or find_stage(where.data_root, gen_id)
-    generation = load_generation(where.gens_root, stage, gen_id)
-    scanned = scan_generation(str(where.data_root), stage, gen_id, 0)
+    stage, rel_dir = locate(where.data_root, gen_id, stage)
+    roots = store_roots(where.data_root)
+    gen_dir = (where.data_root / rel_dir)
+    if not any(Path(r) == Path(os.path.realpath(gen_dir)) or Path(r) in Path(os.path.realpath(gen_dir)).parents for r in roots):
+        raise InvalidIdError(f"{stage}/{gen_id} resolves outside the store ({os.path.realpath(gen_dir)})")
+    generation = _load(gen_dir, roots, stage, gen_id)
+    scanned = scan_generation(str(where.data_root), stage, gen_id, 0, rel_dir)
     problems = [f"{p.file}: {p.kind}: {p.message}" for p in scanned.problems]
     row = dict(scanned.row)
     row["created_at"] = datetime.fromtimestamp(row["created_at"] / 1e6, timezone.utc)  # the scanner keeps µs
