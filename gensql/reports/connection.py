@@ -7,6 +7,8 @@ from pathlib import Path
 
 import duckdb
 
+from ..layout import INDEX_SNAPSHOTS_DIR
+
 
 def connection(con_or_root, index_dir) -> duckdb.DuckDBPyConnection:
     if isinstance(con_or_root, duckdb.DuckDBPyConnection):
@@ -18,7 +20,7 @@ def connection(con_or_root, index_dir) -> duckdb.DuckDBPyConnection:
     return con
 
 
-_PARQUET_PATH = re.compile(r"read_parquet\('((?:[^']|'')*)'\)")
+_PARQUET_PATH = re.compile(r"read_parquet\('((?:[^']|'')*)'")
 
 
 def snapshot_id(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -27,5 +29,12 @@ def snapshot_id(con: duckdb.DuckDBPyConnection) -> str | None:
     if not rows:
         return None
     found = _PARQUET_PATH.search(rows[0][0] or "")
-    return Path(found.group(1).replace("''", "'")).parent.name if found else None
+    if not found:
+        return None
+    path = Path(found.group(1).replace("''", "'"))
+    # <index>/snapshots/<id>/gens.parquet, or partitioned: <index>/snapshots/<id>/gens/stage=*/*.parquet
+    parts = path.parts
+    if INDEX_SNAPSHOTS_DIR in parts[:-1]:
+        return parts[len(parts) - 1 - parts[::-1].index(INDEX_SNAPSHOTS_DIR) + 1]
+    return path.parent.name
 
