@@ -324,3 +324,35 @@ def test_cli_serve_starts_and_answers(store, tmp_path):
     finally:
         wide.terminate()
         wide.wait(10)
+
+
+def test_lookup_tables_give_the_same_pages(store, con):
+    """The in-memory lookup tables the server builds in the background change speed, not answers."""
+    from gensql.serve import pages
+
+    wb = Workbench(store["data"])  # no warmers: the scan path first
+    try:
+        picks = [tuple(r) for r in con.sql(
+            "(SELECT stage, gen_id FROM gens WHERE stage = 'draft' AND gen_id IN (SELECT parent_gen_id FROM gens) ORDER BY gen_id LIMIT 2) "
+            "UNION ALL (SELECT stage, gen_id FROM gens WHERE stage = 'essay' ORDER BY gen_id LIMIT 3) "
+            "UNION ALL (SELECT stage, gen_id FROM gens WHERE logical_key IN (SELECT logical_key FROM gens GROUP BY 1 HAVING count(*) > 1) LIMIT 3) "
+            "UNION ALL (SELECT stage, gen_id FROM gens WHERE stage = 'evaluation' ORDER BY gen_id LIMIT 2)").fetchall()]
+        def snapshot():
+            out = []
+            for stage, gen_id in picks:
+                page = pages.generation(wb, stage, gen_id)
+                out.append(("generation", page.context["tree"], [a["gen_id"] for a in page.context["attempts"]]))
+                if stage in ("draft", "essay"):
+                    cmp = pages.compare(wb, stage, gen_id)
+                    out.append(("compare", sorted(map(str, cmp.table.to_pylist())), None))
+            return out
+        slow = snapshot()
+        assert not wb.current().cache.get("lookups")
+        pages.build_lookups(wb)
+        assert wb.current().cache.get("lookups")
+        assert snapshot() == slow
+        assert any(kind == "generation" and tree["children"] for kind, tree, _ in slow)  # lineage was walked
+        assert any(kind == "generation" and len(attempts) > 1 for kind, _, attempts in slow)  # attempts were found
+        assert any(kind == "compare" and rows for kind, rows, _ in slow)
+    finally:
+        wb.close()

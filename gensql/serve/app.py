@@ -62,6 +62,7 @@ def _toggle(request: Request, key: str, value: str) -> str:
 def create_app(data_root=None, index_dir=None, workbench: Workbench | None = None) -> Starlette:
     """The workbench as an ASGI app over the store at ``data_root`` (its index: ``index_dir``)."""
     wb = workbench or Workbench(data_root, index_dir)
+    wb.warmers.append(pages.warm)
     env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(default=True, default_for_string=True))
     env.globals.update(charts=charts, render_text=render_text, snippet_parts=pages.snippet_parts, version=__version__, facets=pages.FACETS)
     env.filters["num"] = _num
@@ -77,13 +78,15 @@ def create_app(data_root=None, index_dir=None, workbench: Workbench | None = Non
             return Response(render_bytes(page.table, fmt), media_type=DOWNLOADS[fmt],
                             headers={**_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'})
         snap = wb.current()
+        built = time.perf_counter()
         html = env.get_template(page.template).render(
             page=page, request=request, url_with=lambda **kw: _url_with(request, **kw), toggle=lambda k, v: _toggle(request, k, v),
             downloads={f: _url_with(request, drop=("after",), format=f) for f in DOWNLOADS} if page.table is not None else {},
             **{"snapshot_id": snap.snapshot_id, "data_root": str(wb.data_root), **page.context},
         )
-        elapsed = (time.perf_counter() - started) * 1000
-        return HTMLResponse(html, status_code=page.status_code, headers={**_HEADERS, "Server-Timing": f"app;dur={elapsed:.1f}"})
+        now = time.perf_counter()
+        timing = f"app;dur={(now - started) * 1000:.1f}, data;dur={(built - started) * 1000:.1f}, render;dur={(now - built) * 1000:.1f}"
+        return HTMLResponse(html, status_code=page.status_code, headers={**_HEADERS, "Server-Timing": timing})
 
     def error_page(request: Request, status: int, message: str, title: str | None = None) -> Response:
         html = env.get_template("error.html").render(request=request, status=status, message=message,

@@ -200,19 +200,41 @@ def generations(wb: Workbench, args: dict[str, list[str]], download: bool = Fals
     ctx: dict[str, Any] = {"columns": list(columns), "chosen": chosen, "sort": sort, "desc": desc,
                            "next_cursor": next_cursor, "first_page": not after, "page_size": PAGE_SIZE}
     if not download:
-        where_f = ("WHERE " + " AND ".join(where_filters)) if where_filters else ""
-        fparams = {k: v for k, v in base.items()}
-        ctx["total"] = wb.cached(("count", where_f, orjson.dumps(fparams, default=str)),
-                                 lambda: wb.query(f"SELECT count(*) AS n FROM gens {where_f}", fparams).column(0)[0].as_py())
-        ctx["facets"] = _facet_counts(wb, args, columns)
+        ctx["facets"], total = _facet_counts(wb, args, columns)
+        if total is None:
+            where_f = ("WHERE " + " AND ".join(where_filters)) if where_filters else ""
+            fparams = {k: v for k, v in base.items()}
+            total = wb.cached(("count", where_f, orjson.dumps(fparams, default=str)),
+                              lambda: wb.query(f"SELECT count(*) AS n FROM gens {where_f}", fparams).column(0)[0].as_py())
+        ctx["total"] = total
     table = table.select([c for c in chosen if c in table.column_names] if not download else [c for c in table.column_names])
     return Page("generations.html", "Generations", sql, {k: _json_value(v) for k, v in params.items()}, table, ctx)
 
 
-def _facet_counts(wb: Workbench, args: dict[str, list[str]], columns: dict[str, str]) -> dict[str, list[tuple[str, int, bool]]]:
-    """Per facet: (value, count under the other facets' filters, selected), most frequent first."""
-    out = {}
-    for name, column in FACETS.items():
+def _facet_counts(wb: Workbench, args: dict[str, list[str]], columns: dict[str, str]) -> tuple[dict[str, list[tuple[str, int, bool]]], int | None]:
+    """Per facet: (value, count under the other facets' filters, selected), most frequent first; and the
+    number of rows passing every filter when that came with the counts (else None).
+
+    Facets with no value selected share one filter, so they are counted in one pass (GROUPING SETS);
+    a facet with a selection is counted without its own filter, and cohort goes through membership.
+    """
+    found: dict[str, list[tuple[str, int]]] = {}
+    total = None
+    plain = [n for n in FACETS if n != "cohort" and not args.get(n)]
+    own = [n for n in FACETS if n not in plain]
+    if plain:
+        clauses, params = _filters(args, columns)
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        exprs = {n: f"coalesce(CAST({FACETS[n]} AS VARCHAR), '(none)')" for n in plain}
+        sql = (f"SELECT {', '.join(f'{e} AS {n}, grouping({e}) AS g_{n}' for n, e in exprs.items())}, count(*) AS n FROM gens {where} "
+               f"GROUP BY GROUPING SETS ({', '.join(f'({e})' for e in exprs.values())})")
+        key = ("facets", sql, orjson.dumps(params, default=str))
+        table = wb.cached(key, lambda: rows(wb.query(sql, params)))
+        total = sum(r["n"] for r in table if r[f"g_{plain[0]}"] == 0)  # every row is in one group of each set
+        for name in plain:
+            values = sorted(((r[name], r["n"]) for r in table if r[f"g_{name}"] == 0), key=lambda vn: (-vn[1], vn[0]))
+            found[name] = values[:FACET_VALUES]
+    for name in own:
         others = {k: v for k, v in args.items() if k != name}
         clauses, params = _filters(others, columns)
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
@@ -220,12 +242,15 @@ def _facet_counts(wb: Workbench, args: dict[str, list[str]], columns: dict[str, 
             sql = (f"SELECT m.cohort_id AS v, count(DISTINCT (g.stage, g.gen_id)) AS n FROM membership m "
                    f"JOIN (SELECT stage, gen_id FROM gens {where}) g USING (stage, gen_id) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {FACET_VALUES}")
         else:
-            sql = f"SELECT coalesce(CAST({column} AS VARCHAR), '(none)') AS v, count(*) AS n FROM gens {where} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {FACET_VALUES}"
-        key = ("facet", name, sql, orjson.dumps(params, default=str))
-        found = wb.cached(key, lambda sql=sql, params=params: [(r["v"], r["n"]) for r in rows(wb.query(sql, params))])
+            sql = (f"SELECT coalesce(CAST({FACETS[name]} AS VARCHAR), '(none)') AS v, count(*) AS n FROM gens {where} "
+                   f"GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {FACET_VALUES}")
+        key = ("facet", sql, orjson.dumps(params, default=str))
+        found[name] = wb.cached(key, lambda sql=sql, params=params: [(r["v"], r["n"]) for r in rows(wb.query(sql, params))])
+    out = {}
+    for name in FACETS:
         selected = set(args.get(name, []))
-        out[name] = [(v, n, v in selected) for v, n in found]
-    return out
+        out[name] = [(v, n, v in selected) for v, n in found[name]]
+    return out, total
 
 
 def _json_value(value):
@@ -239,10 +264,13 @@ def _json_value(value):
 # -- one generation -------------------------------------------------------------------------------
 
 _GEN_SQL = "SELECT * FROM gens WHERE stage = $stage AND gen_id = $gen_id"
-_ATTEMPTS_SQL = """SELECT stage, gen_id, status, run_id, model_id, completion_tokens, score, created_at
+#: One pass for what sits around a generation: its parent, its children, the other attempts of its product.
+_NEARBY_SQL = """SELECT stage, gen_id, parent_gen_id, template_id, model_id, status, score, logical_key, run_id,
+       completion_tokens, created_at
 FROM gens
-WHERE logical_key = $logical_key AND stage = $stage
-ORDER BY created_at, gen_id"""
+WHERE gen_id = $parent_gen_id
+   OR (parent_gen_id = $gen_id AND stage <> 'draft')
+   OR (logical_key = $logical_key AND stage = $stage)"""
 
 
 def check_ids(stage: str, gen_id: str) -> None:
@@ -264,17 +292,12 @@ def generation(wb: Workbench, stage: str, gen_id: str, diff_with: str | None = N
         texts[key] = {"text": text, "size": size, "cut": text is not None and size is not None and len(text.encode()) < size}
         if problem:
             problems.append(problem)
-    from ..lineage import lineage_tree
-
-    cur = wb.cursor()
-    try:
-        tree = lineage_tree(cur, gen_id, stage)
-    except GensqlError:
-        tree = None
-    finally:
-        cur.close()
-    attempts = rows(wb.query(_ATTEMPTS_SQL, {"logical_key": row["logical_key"], "stage": stage})) if row.get("logical_key") else []
-    own_problems = rows(wb.query("SELECT kind, path, detail FROM problems WHERE stage = $stage AND gen_id = $gen_id", params))
+    nearby = _nearby(wb, {"parent_gen_id": row.get("parent_gen_id"), "gen_id": gen_id,
+                          "logical_key": row.get("logical_key"), "stage": stage})
+    tree = lineage(wb, row, nearby)
+    attempts = sorted((r for r in nearby if row.get("logical_key") and r["logical_key"] == row["logical_key"] and r["stage"] == stage),
+                      key=lambda r: (r["created_at"] is None, r["created_at"], r["gen_id"]))
+    own_problems = [r for r in problem_rows(wb) if r["stage"] == stage and r["gen_id"] == gen_id]
     diff = None
     if diff_with:
         layout.check_name(diff_with, "gen_id")
@@ -290,10 +313,125 @@ def generation(wb: Workbench, stage: str, gen_id: str, diff_with: str | None = N
         meta_text = orjson.dumps(meta_obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
     except (orjson.JSONDecodeError, TypeError):
         meta_text = str(meta)
-    return Page("generation.html", f"{stage} {gen_id}", _GEN_SQL, params, table.drop_columns(["meta"]) if "meta" in table.column_names else table, {
+    shown_sql = f"{_GEN_SQL};\n\n-- around it (lineage one step up and down, other attempts)\n{_NEARBY_SQL}"
+    shown_params = {**params, "parent_gen_id": row.get("parent_gen_id"), "logical_key": row.get("logical_key")}
+    return Page("generation.html", f"{stage} {gen_id}", shown_sql, shown_params, table.drop_columns(["meta"]) if "meta" in table.column_names else table, {
         "row": row, "meta_text": meta_text, "texts": texts, "problems": problems, "tree": tree,
-        "attempts": attempts, "own_problems": own_problems, "diff": diff, "attempts_sql": _ATTEMPTS_SQL,
+        "attempts": attempts, "own_problems": own_problems, "diff": diff, "nearby_sql": _NEARBY_SQL,
     })
+
+
+_NODE_SQL = """SELECT stage, gen_id, parent_gen_id, template_id, model_id, status, score
+FROM gens WHERE {where} ORDER BY array_position(['draft', 'essay', 'evaluation'], stage), template_id, model_id, gen_id"""
+
+
+#: In-memory lookup tables the server builds per snapshot in the background (never written to disk):
+#: generations sorted by parent and by logical key, so children and other attempts are found without
+#: scanning the whole index (DuckDB skips row groups by their min/max on a sorted column).
+LOOKUP_TABLES = {
+    "_serve_children": """CREATE OR REPLACE TABLE _serve_children AS
+        SELECT stage, gen_id, parent_gen_id, template_id, model_id, status, score, logical_key, run_id, completion_tokens, created_at,
+               gen_dir, score_error
+        FROM gens WHERE parent_gen_id IS NOT NULL AND stage <> 'draft' ORDER BY parent_gen_id""",
+    "_serve_attempts": """CREATE OR REPLACE TABLE _serve_attempts AS
+        SELECT stage, gen_id, parent_gen_id, template_id, model_id, status, score, logical_key, run_id, completion_tokens, created_at,
+               gen_dir, score_error
+        FROM gens WHERE logical_key IS NOT NULL ORDER BY logical_key""",
+}
+_NEARBY_FAST_SQL = """SELECT * FROM _serve_children WHERE parent_gen_id = $gen_id
+UNION ALL SELECT * FROM _serve_attempts WHERE logical_key = $logical_key AND stage = $stage
+UNION ALL SELECT stage, gen_id, parent_gen_id, template_id, model_id, status, score, logical_key, run_id, completion_tokens, created_at,
+       gen_dir, score_error
+FROM gens WHERE gen_id = $parent_gen_id"""
+
+
+def build_lookups(wb: Workbench) -> None:
+    opened = wb.current()
+    cur = opened.con.cursor()
+    try:
+        for sql in LOOKUP_TABLES.values():
+            cur.execute(sql)
+    finally:
+        cur.close()
+    opened.cache["lookups"] = True
+
+
+def _nearby(wb: Workbench, params: dict) -> list[dict]:
+    if wb.current().cache.get("lookups"):
+        found = rows(wb.query(_NEARBY_FAST_SQL, params))
+        seen, out = set(), []
+        for r in found:  # a child can also be an attempt of the same product: once
+            if (r["stage"], r["gen_id"]) not in seen:
+                seen.add((r["stage"], r["gen_id"]))
+                out.append(r)
+        return out
+    return rows(wb.query(_NEARBY_SQL, params))
+
+
+def _children(wb: Workbench, ids: list[str]) -> list[dict]:
+    if wb.current().cache.get("lookups"):
+        return rows(wb.query("SELECT * FROM _serve_children WHERE parent_gen_id IN (SELECT unnest($ids)) "
+                             "ORDER BY array_position(['draft', 'essay', 'evaluation'], stage), template_id, model_id, gen_id", {"ids": ids}))
+    return rows(wb.query(_NODE_SQL.format(where="list_contains($ids, parent_gen_id) AND stage <> 'draft'"), {"ids": ids}))
+
+
+def _node(r: dict, **extra) -> dict:
+    return {"stage": r["stage"], "gen_id": r["gen_id"], "template_id": r["template_id"], "model_id": r["model_id"],
+            "status": r["status"], "score": r["score"], "link_status": None, "children": [], **extra}
+
+
+def lineage(wb: Workbench, row: dict, nearby: list[dict] | None = None) -> dict:
+    """The lineage around a generation, as :func:`gensql.lineage.lineage_tree` shapes it (its ancestors up
+    to the draft, the generation, every descendant), walked with one narrow lookup per level: the stages
+    are at most three deep, and the recursive view macros cost a scan of the whole index per step.
+    ``nearby`` (rows of ``_NEARBY_SQL``) already holds the parent and the children: no lookup for those.
+    """
+    focus = _node(row, focus=True)
+    top, child, current = focus, focus, row
+    for _ in layout.STAGES:  # up: parent, grandparent
+        parent_id = current.get("parent_gen_id")
+        want = layout.PARENT_STAGE.get(current["stage"])
+        if want is None:
+            break
+        if not parent_id:
+            child["link_status"] = "no_parent"
+            top = {"stage": None, "gen_id": None, "missing": True, "link_status": "no_parent", "children": [top]}
+            break
+        if nearby is not None and current is row:
+            found = [r for r in nearby if r["gen_id"] == parent_id]
+        else:
+            found = rows(wb.query(_NODE_SQL.format(where="gen_id = $g"), {"g": parent_id}))
+        if not found:
+            child["link_status"] = "parent_missing"
+            top = {"stage": None, "gen_id": parent_id, "missing": True, "link_status": "parent_missing", "children": [top]}
+            break
+        parent = next((r for r in found if r["stage"] == want), found[0])
+        if parent["stage"] != want:
+            child["link_status"] = "parent_wrong_stage"
+        node = _node(parent)
+        node["children"].append(top)
+        top, child, current = node, node, parent
+    has_children = {parent for parent in layout.PARENT_STAGE.values() if parent}
+    level = [focus]  # down: children, grandchildren
+    for _ in layout.STAGES:
+        ids = [n["gen_id"] for n in level if n["stage"] in has_children]
+        if not ids:
+            break
+        if nearby is not None and level == [focus]:
+            found = [r for r in nearby if r["parent_gen_id"] == row["gen_id"] and r["stage"] != "draft"]
+            found.sort(key=lambda r: (layout.STAGES.index(r["stage"]) if r["stage"] in layout.STAGES else 9,
+                                      r["template_id"] or "\uffff", r["model_id"] or "\uffff", r["gen_id"]))
+        else:
+            found = _children(wb, ids)
+        by_id = {n["gen_id"]: n for n in level}
+        level = []
+        for r in found:
+            parent = by_id.get(r["parent_gen_id"])
+            if parent is not None and (r["stage"], r["gen_id"]) != (parent["stage"], parent["gen_id"]):
+                node = _node(r)
+                parent["children"].append(node)
+                level.append(node)
+    return top
 
 
 def text_diff(old: str, new: str, old_name: str, new_name: str) -> list[tuple[str, str]]:
@@ -321,20 +459,29 @@ def find_generation(wb: Workbench, gen_id: str) -> list[dict]:
 
 # -- compare --------------------------------------------------------------------------------------
 
-COMPARE_SQL = """-- the children of one draft (its essays) or essay (itself), each with its evaluations
-WITH essays AS (
-    SELECT * FROM gens
-    WHERE ($stage = 'draft' AND stage = 'essay' AND parent_gen_id = $gen_id)
-       OR ($stage = 'essay' AND stage = 'essay' AND gen_id = $gen_id)
-)
-SELECT e.gen_id AS essay_gen_id, e.template_id AS essay_template_id, e.model_id AS essay_model_id,
-       e.status AS essay_status, e.created_at AS essay_created_at,
-       v.gen_id AS evaluation_gen_id, v.template_id AS evaluation_template_id,
-       v.model_id AS evaluation_model_id, v.status AS evaluation_status, v.score, v.score_error
-FROM essays AS e
-LEFT JOIN gens AS v ON v.stage = 'evaluation' AND v.parent_gen_id = e.gen_id
-ORDER BY e.template_id NULLS LAST, e.model_id NULLS LAST, e.created_at, e.gen_id,
-         v.model_id NULLS LAST, v.template_id NULLS LAST, v.gen_id"""
+#: The draft (or essay) and its essays, in one pass; then the evaluations of those essays.
+COMPARE_ESSAYS_SQL = """SELECT stage, gen_id, template_id, model_id, status, created_at, gen_dir
+FROM gens
+WHERE (stage = $stage AND gen_id = $gen_id)
+   OR ($stage = 'draft' AND stage = 'essay' AND parent_gen_id = $gen_id)"""
+COMPARE_EVALS_SQL = """SELECT parent_gen_id AS essay_gen_id, gen_id AS evaluation_gen_id, template_id AS evaluation_template_id,
+       model_id AS evaluation_model_id, status AS evaluation_status, score, score_error
+FROM gens
+WHERE stage = 'evaluation' AND list_contains($essay_ids, parent_gen_id)
+ORDER BY model_id NULLS LAST, template_id NULLS LAST, gen_id"""
+COMPARE_SQL = f"{COMPARE_ESSAYS_SQL};\n\n{COMPARE_EVALS_SQL}"
+#: The same through the server's in-memory lookup tables (sorted by parent: no scan of the whole index).
+COMPARE_FAST_SQL = """SELECT stage, gen_id, template_id, model_id, status, created_at, gen_dir FROM gens
+WHERE stage = $stage AND gen_id = $gen_id
+UNION ALL
+SELECT stage, gen_id, template_id, model_id, status, created_at, gen_dir FROM _serve_children
+WHERE $stage = 'draft' AND stage = 'essay' AND parent_gen_id = $gen_id;
+
+SELECT parent_gen_id AS essay_gen_id, gen_id AS evaluation_gen_id, template_id AS evaluation_template_id,
+       model_id AS evaluation_model_id, status AS evaluation_status, score, score_error
+FROM _serve_children
+WHERE stage = 'evaluation' AND parent_gen_id IN (SELECT unnest($essay_ids))
+ORDER BY model_id NULLS LAST, template_id NULLS LAST, gen_id"""
 
 #: Characters of each essay shown side by side (the full text is one click away).
 COMPARE_TEXT_CHARS = 4000
@@ -344,35 +491,41 @@ def compare(wb: Workbench, stage: str, gen_id: str) -> Page:
     check_ids(stage, gen_id)
     if stage not in ("draft", "essay"):
         raise InvalidIdError("compare works on a draft (its essays) or an essay (its evaluations)")
-    me = rows(wb.query(_GEN_SQL, {"stage": stage, "gen_id": gen_id}))
-    if not me:
-        raise NotFound(f"no generation {stage}/{gen_id} in the index snapshot")
     params = {"stage": stage, "gen_id": gen_id}
-    table = wb.query(COMPARE_SQL, params)
+    fast = bool(wb.current().cache.get("lookups"))
+    essays_sql, evals_sql = COMPARE_FAST_SQL.split(";\n\n") if fast else (COMPARE_ESSAYS_SQL, COMPARE_EVALS_SQL)
+    found = rows(wb.query(essays_sql, params))
+    me = next((r for r in found if r["stage"] == stage and r["gen_id"] == gen_id), None)
+    if me is None:
+        raise NotFound(f"no generation {stage}/{gen_id} in the index snapshot")
+    essay_rows = [r for r in found if r["stage"] == "essay"]
+    essay_rows.sort(key=lambda r: (r["template_id"] is None, r["template_id"] or "", r["model_id"] is None, r["model_id"] or "",
+                                   r["created_at"] is None, r["created_at"], r["gen_id"]))
+    evals = rows(wb.query(evals_sql, {"essay_ids": [r["gen_id"] for r in essay_rows]})) if essay_rows else []
     essays: dict[str, dict] = {}
     eval_cols: dict[tuple, None] = {}
-    for r in rows(table):
-        e = essays.setdefault(r["essay_gen_id"], {"gen_id": r["essay_gen_id"], "template_id": r["essay_template_id"],
-                                                   "model_id": r["essay_model_id"], "status": r["essay_status"], "evals": []})
-        if r["evaluation_gen_id"]:
-            e["evals"].append(r)
-            eval_cols[(r["evaluation_template_id"], r["evaluation_model_id"])] = None
-    gen_dirs = {}
-    if essays:
-        found = wb.query("SELECT gen_id, gen_dir FROM gens WHERE stage = 'essay' AND list_contains($ids, gen_id)", {"ids": list(essays)})
-        gen_dirs = {r["gen_id"]: r["gen_dir"] for r in rows(found)}
+    for r in essay_rows:
+        essays[r["gen_id"]] = {"gen_id": r["gen_id"], "template_id": r["template_id"], "model_id": r["model_id"],
+                               "status": r["status"], "gen_dir": r["gen_dir"], "evals": []}
+    for v in evals:
+        essays[v["essay_gen_id"]]["evals"].append(v)
+        eval_cols[(v["evaluation_template_id"], v["evaluation_model_id"])] = None
+    flat = []
     for e in essays.values():
         scores = [v["score"] for v in e["evals"] if v["score"] is not None]
         e["mean"] = sum(scores) / len(scores) if scores else None
-        text = wb.read_text(gen_dirs[e["gen_id"]], layout.PARSED_FILE)[0] if gen_dirs.get(e["gen_id"]) else None
+        text = wb.read_text(e["gen_dir"], layout.PARSED_FILE)[0] if e["gen_dir"] else None
         e["text"] = text[:COMPARE_TEXT_CHARS] if text else text
         e["cut"] = bool(text and len(text) > COMPARE_TEXT_CHARS)
         cells: dict[tuple, list] = {}
         for v in e["evals"]:
             cells.setdefault((v["evaluation_template_id"], v["evaluation_model_id"]), []).append(v)
         e["cells"] = cells
-    return Page("compare.html", f"compare {stage} {gen_id}", COMPARE_SQL, params, table, {
-        "me": me[0], "essays": list(essays.values()), "eval_cols": list(eval_cols),
+        base = {"essay_gen_id": e["gen_id"], "essay_template_id": e["template_id"], "essay_model_id": e["model_id"], "essay_status": e["status"]}
+        flat += [{**base, **{k: v[k] for k in v if k != "essay_gen_id"}} for v in e["evals"]] or [base]
+    table = pa.Table.from_pylist(flat) if flat else pa.table({"essay_gen_id": pa.array([], pa.string())})
+    return Page("compare.html", f"compare {stage} {gen_id}", COMPARE_FAST_SQL if fast else COMPARE_SQL, {**params, "essay_ids": list(essays)}, table, {
+        "me": me, "essays": list(essays.values()), "eval_cols": list(eval_cols),
     })
 
 
@@ -430,33 +583,43 @@ def reports(wb: Workbench, by: str = "model", part: str = "tokens") -> Page:
 
 # -- problems -------------------------------------------------------------------------------------
 
+#: Rows a problems or scan errors download gives at most, and rows its page shows.
+PROBLEMS_CAP = 5000
+PROBLEMS_SHOWN = 500
 PROBLEMS_SQL = """SELECT kind, stage, gen_id, cohort_id, path, detail
 FROM problems
 WHERE $kind IS NULL OR kind = $kind
 ORDER BY kind, stage, gen_id, path
-LIMIT 5000"""
+LIMIT $cap"""
 SCAN_ERRORS_SQL = """SELECT path, stage, gen_id, file, kind, message
 FROM scan_errors
 WHERE $kind IS NULL OR kind = $kind
 ORDER BY kind, path
-LIMIT 5000"""
+LIMIT $cap"""
+
+
+def problem_rows(wb: Workbench) -> list[dict]:
+    """Every row of the problems view, computed once per snapshot (it checks the whole index)."""
+    return wb.cached("problems_rows", lambda: rows(wb.query(PROBLEMS_SQL, {"kind": None, "cap": 10_000_000})))
 
 
 def problems(wb: Workbench, kind: str | None, which: str = "problems") -> Page:
     sql = PROBLEMS_SQL if which == "problems" else SCAN_ERRORS_SQL
-    params = {"kind": kind or None}
-    table = wb.query(sql, params)
+    params = {"kind": kind or None, "cap": PROBLEMS_CAP}
+    if which == "problems":  # the view checks the whole index: computed once per snapshot and kind
+        table = wb.cached(("problems_table", kind), lambda: wb.query(sql, params))
+    else:
+        table = wb.query(sql, params)
     view = "problems" if which == "problems" else "scan_errors"
     kinds = wb.cached(("kinds", view), lambda: rows(wb.query(f"SELECT kind, count(*) AS n FROM {view} GROUP BY 1 ORDER BY 2 DESC, 1")))
-    listed = rows(table)
+    listed = rows(table.slice(0, PROBLEMS_SHOWN))
     known = set()
-    pairs = [(r["stage"], r["gen_id"]) for r in listed if r.get("stage") and r.get("gen_id")]
-    if pairs:
-        found = wb.query("SELECT stage, gen_id FROM gens WHERE list_contains($keys, stage || '/' || gen_id)",
-                         {"keys": [f"{s}/{g}" for s, g in pairs]})
+    ids = sorted({r["gen_id"] for r in listed if r.get("stage") and r.get("gen_id")})
+    if ids:  # which listed generations have a page (a missing cohort member has none)
+        found = wb.query("SELECT stage, gen_id FROM gens WHERE list_contains($ids, gen_id)", {"ids": ids})
         known = {(r["stage"], r["gen_id"]) for r in rows(found)}
     return Page("problems.html", "Problems" if which == "problems" else "Scan errors", sql, params, table, {
-        "rows": listed, "kinds": kinds, "kind": kind, "which": which, "known": known,
+        "rows": listed, "kinds": kinds, "kind": kind, "which": which, "known": known, "listed_total": table.num_rows,
     })
 
 
@@ -537,3 +700,15 @@ def sql_page(wb: Workbench, q: str | None) -> Page:
 
 
 __all__ = ["FACETS", "NotFound", "Page", "PAGE_SIZE", "GenerationNotFoundError"]
+
+
+def warm(wb: Workbench) -> None:
+    """Compute a new snapshot's per-snapshot facts ahead of the first visitor (run in the background)."""
+    build_lookups(wb)
+    overview(wb)
+    gens_columns(wb)
+    _facet_counts(wb, {}, gens_columns(wb))
+    generations(wb, {})
+    problems(wb, None, "problems")
+    problem_rows(wb)
+    reports(wb)

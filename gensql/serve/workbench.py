@@ -57,6 +57,11 @@ class Workbench:
         self._lock = threading.Lock()
         self._open: _Open | None = None
         self._previous: _Open | None = None
+        #: Functions ``f(workbench)`` run in a background thread each time a new snapshot is opened, so
+        #: the first visitor of a page finds its per-snapshot facts already computed.
+        self.warmers: list = []
+        #: Set when the current snapshot's warmers have finished (benchmarks wait for it).
+        self.warm_done = threading.Event()
 
     # -- snapshot tracking -------------------------------------------------------------------------
 
@@ -79,7 +84,21 @@ class Workbench:
             if self._previous is not None:
                 _close(self._previous)
             self._previous, self._open = self._open, new
-            return new
+        self.warm_done.clear()
+        if self.warmers:
+            threading.Thread(target=self._warm, args=(new,), daemon=True, name="gensql-serve-warm").start()
+        return new
+
+    def _warm(self, opened: _Open) -> None:
+        for warm in self.warmers:
+            if self._open is not opened:
+                return  # a newer snapshot came in meanwhile
+            try:
+                warm(self)
+            except Exception:  # noqa: BLE001 - warming is best effort: the page computes it when asked
+                pass
+        if self._open is opened:
+            self.warm_done.set()
 
     def _connect(self) -> _Open:
         snap, lease = acquire_lease(self.index_dir)
@@ -125,9 +144,10 @@ class Workbench:
         """``compute()`` once per snapshot and key (facts of a snapshot never change)."""
         opened = self.current()
         if key not in opened.cache:
+            value = compute()
             if len(opened.cache) > 512:
                 opened.cache.clear()
-            opened.cache[key] = compute()
+            opened.cache[key] = value
         return opened.cache[key]
 
     def schema(self) -> pa.Table:
