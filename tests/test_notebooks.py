@@ -24,6 +24,7 @@ import shutil
 import struct
 import sys
 from collections import Counter, defaultdict
+from datetime import datetime, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -84,7 +85,12 @@ def executed(store, tmp_path_factory):
         # otherwise wait on each other's refresh lock.
         copy = copy_of(root, name)
         shutil.copytree(root, copy, copy_function=shutil.copy2)
-        nb = nbformat.read(NOTEBOOK_DIR / f"{name}.ipynb", as_version=4)
+        notebook, _, variant = name.partition("@")
+        if variant == ONE_DAY:  # every file and directory on one time, as a fresh git checkout leaves them
+            for folder, dirs, files in os.walk(copy):
+                for entry in dirs + files:
+                    os.utime(os.path.join(folder, entry), (1_760_000_000, 1_760_000_000), follow_symlinks=False)
+        nb = nbformat.read(NOTEBOOK_DIR / f"{notebook}.ipynb", as_version=4)
         client = nbclient.NotebookClient(
             nb, kernel_name=KERNEL, timeout=120, resources={"metadata": {"path": str(NOTEBOOK_DIR)}}
         )
@@ -93,11 +99,11 @@ def executed(store, tmp_path_factory):
         return nb
 
     async def execute_all():
-        return await asyncio.gather(*(execute(name) for name in NOTEBOOKS), return_exceptions=True)
+        return await asyncio.gather(*(execute(name) for name in RUNS), return_exceptions=True)
 
     def run(name: str):
         if not done:  # the notebooks run side by side, once, on first use
-            done.update(zip(NOTEBOOKS, asyncio.run(execute_all())))
+            done.update(zip(RUNS, asyncio.run(execute_all())))
         if isinstance(done[name], BaseException):
             raise done[name]
         return done[name]
@@ -106,13 +112,18 @@ def executed(store, tmp_path_factory):
     env.undo()
 
 
+#: Runs: every notebook on the sample store, and notebook 02 on a copy whose file times all fall on one day.
+ONE_DAY = "one-day"
+RUNS = [*NOTEBOOKS, f"02_tokens_and_cost@{ONE_DAY}"]
+
+
 def copy_of(root: Path, name: str) -> Path:
     """The copy of the sample store notebook ``name`` runs on."""
-    return root.parent / f"{root.name}-{name}"
+    return root.parent / f"{root.name}-{name.replace('@', '-')}"
 
 
-def test_the_three_notebooks_are_there():
-    assert NOTEBOOKS == ["01_quickstart", "02_tokens_and_cost", "03_lineage_and_scores"]
+def test_the_four_notebooks_are_there():
+    assert NOTEBOOKS == ["01_quickstart", "02_tokens_and_cost", "03_lineage_and_scores", "04_judges"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -283,12 +294,13 @@ def test_quickstart(executed, store):
 
     assert {r["view"] for r in table(nb, "views")} == VIEWS
     assert by(table(nb, "views"), "view")["problems"]["columns"] == 6
-    assert [r["macro"] for r in table(nb, "macros")] == ["ancestors(start_gen_id)", "descendants(start_gen_id)"]
+    assert [r["macro"] for r in table(nb, "macros")] == [
+        "ancestors(start_gen_id)", "counted_scores(for_cohort, since_day, until_day)", "descendants(start_gen_id)"]
 
-    (error,) = cell(nb, "error").outputs
-    assert error.output_type == "error" and error.ename == "GsqlError"
-    assert len(error.traceback) == 1 and "\n" not in error.traceback[0]
-    assert error.traceback[0].startswith('gsql: Binder Error: Referenced column "modle_id" not found')
+    # the wrong query is shown, caught, as DuckDB's one-line message; the notebook does not end on an error
+    assert stdout(nb, "error").startswith('Binder Error: Referenced column "modle_id" not found')
+    assert not any(o.output_type == "error" for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert nb.cells[-1].cell_type == "markdown"
 
 
 def _polars_table(nb, tag: str) -> list[dict]:
@@ -366,6 +378,7 @@ def test_tokens_and_cost(executed, store):
     for v in calls:
         per_day[v["created_at"].date().isoformat()].append(v)
     days = by(_polars_table(nb, "by-day"), "day")
+    assert "falls on one day" not in stdout(nb, "by-day")  # the sample store keeps its real spread of days
     # days with generations but no model call (the 2025-09-24 importer's copies) show model_calls 0
     assert len(per_day) > 5 and {d for d, r in days.items() if r["model_calls"]} == set(per_day)
     for day, rows in per_day.items():
@@ -389,6 +402,19 @@ def test_tokens_and_cost(executed, store):
     left_out = [v for v in calls if v["model_id"] not in ("sonnet-4", "gpt-4o")]
     completion = sum(v["completion_tokens"] or 0 for v in left_out)
     assert f"left out, unpriced: {len(left_out)} calls, {completion:,} completion tokens" in stdout(nb, "unpriced-totals")
+
+
+def test_tokens_and_cost_says_when_the_days_collapse(executed, store):
+    """A store whose file times were reset (a fresh git checkout) has one day: the notebook says so."""
+    nb = executed(f"02_tokens_and_cost@{ONE_DAY}")
+    days = _polars_table(nb, "by-day")
+    # the file-dated generations collapse onto the day of the reset; seed 000's recorded times keep theirs
+    reset = datetime.fromtimestamp(1_760_000_000, timezone.utc).date().isoformat()
+    assert reset in {d["day"] for d in days}
+    said = stdout(nb, "by-day")
+    assert said.startswith(f"Every generation dated by its files falls on one day, {reset}: the files' modification times were reset")
+    width, height = png_size(nb, "chart-day")  # the chart is still drawn
+    assert width >= 600 and height >= 250
 
 
 # --------------------------------------------------------------------------------------------------
@@ -485,6 +511,125 @@ def test_lineage_and_scores(executed, store):
         assert summary[model]["mean"] == pytest.approx(sum(scores) / len(scores), abs=0.0051)
     width, height = png_size(nb, "chart-scores")
     assert width >= 600 and height >= 250
+
+
+# --------------------------------------------------------------------------------------------------
+# 04 judges
+# --------------------------------------------------------------------------------------------------
+
+
+def counted_scores_truth(truth) -> list[dict]:
+    """Per logical evaluation its newest attempt with a score (created_at, then gen_id), when its essay
+    exists: essay, essay template, draft (None past a broken link), judge, criterion, score."""
+    best: dict[str, tuple] = {}
+    for (stage, gen_id), g in truth.gens.items():
+        v = g.values
+        if stage == "evaluation" and v["score"] is not None:
+            key = (v["created_at"] is not None, v["created_at"], gen_id)
+            if g.logical_group not in best or key > best[g.logical_group][0]:
+                best[g.logical_group] = (key, gen_id, v)
+    rows = []
+    for _, gen_id, v in best.values():
+        essay = truth.gens.get(("essay", v["parent_gen_id"]))
+        if essay is None:
+            continue
+        draft = truth.gens.get(("draft", essay.values["parent_gen_id"]))
+        rows.append({"gen_id": gen_id, "essay": v["parent_gen_id"], "essay_template": essay.values["template_id"],
+                     "draft": draft.gen_id if draft else None, "judge": v["model_id"] or "(none)",
+                     "criterion": v["template_id"], "score": v["score"]})
+    return rows
+
+
+def test_judges(executed, store):
+    st = pytest.importorskip("scipy.stats")
+    krippendorff = pytest.importorskip("krippendorff")
+    import numpy as np
+
+    nb = executed("04_judges")
+    _, truth = store
+    rows = counted_scores_truth(truth)
+    means = defaultdict(list)
+    for r in rows:
+        means[(r["criterion"], r["essay"], r["judge"])].append(r["score"])
+    means = {k: sum(v) / len(v) for k, v in means.items()}
+
+    # judge pairs: every pair with five or more common essays, its correlations from the truth
+    expected = {}
+    for template in {k[0] for k in means}:
+        judges = sorted({j for t, _, j in means if t == template})
+        essays = sorted({e for t, e, _ in means if t == template})
+        for i, a in enumerate(judges):
+            for b in judges[i + 1:]:
+                common = [e for e in essays if (template, e, a) in means and (template, e, b) in means]
+                x = [means[(template, e, a)] for e in common]
+                y = [means[(template, e, b)] for e in common]
+                if len(common) >= 5 and np.ptp(x) > 0 and np.ptp(y) > 0:
+                    expected[(template, a, b)] = (len(common), st.spearmanr(x, y).statistic, st.pearsonr(x, y).statistic,
+                                                  float(np.mean(np.abs(np.subtract(x, y)))))
+    shown = by(_polars_table(nb, "pairs"), ("evaluation_template_id", "judge_a", "judge_b"))
+    assert set(shown) == set(expected) and len(shown) >= 12
+    for key, (n, rho, r, mad) in expected.items():
+        assert shown[key]["essays"] == n
+        assert shown[key]["spearman"] == pytest.approx(rho, abs=1e-4)
+        assert shown[key]["pearson"] == pytest.approx(r, abs=1e-4)
+        assert shown[key]["mean_abs_diff"] == pytest.approx(mad, abs=1e-4)
+
+    # alpha across all judges, from the judge x essay matrix of the truth
+    alphas = {r["evaluation_template_id"]: r for r in _polars_table(nb, "alpha") if r["comparison"] == "all judges"}
+    for template, row in alphas.items():
+        if row["alpha"] is None:
+            continue
+        judges = sorted({j for t, _, j in means if t == template})
+        essays = sorted({e for t, e, _ in means if t == template})
+        matrix = np.array([[means.get((template, e, j), np.nan) for e in essays] for j in judges])
+        matrix = matrix[:, (~np.isnan(matrix)).sum(axis=0) >= 2]
+        assert row["essays"] == matrix.shape[1]
+        assert row["alpha"] == pytest.approx(krippendorff.alpha(reliability_data=matrix, level_of_measurement="interval"), abs=1e-4)
+
+    # the planted judges show: the consistent pair agrees most, the near-random judge is in the least agreeing pair
+    text = stdout(nb, "ranked")
+    best = re.search(r"most agreeing pair:\s+(\S+) & (\S+)", text).groups()
+    worst = re.search(r"least agreeing pair:\s+(\S+) & (\S+)", text).groups()
+    assert set(best) == set(truth.judges.consistent_pair)
+    assert truth.judges.random_judge in worst
+    assert png_size(nb, "chart-scatter")[0] >= 600
+
+    # intervals per essay template: counts and means from the truth, each mean inside its interval
+    groups = defaultdict(list)
+    for r in rows:
+        groups[r["essay_template"]].append(r)
+    intervals = by(_polars_table(nb, "intervals"), "essay_template_id")
+    assert set(intervals) == set(groups)
+    for template, members in groups.items():
+        row = intervals[template]
+        assert row["n"] == len(members)
+        assert row["essays"] == len({m["essay"] for m in members})
+        assert row["drafts"] == len({m["draft"] or "essay:" + m["essay"] for m in members})
+        assert row["mean"] == pytest.approx(sum(m["score"] for m in members) / len(members), abs=1e-4)
+        if row["drafts"] >= 2:
+            assert row["ci_low"] <= row["mean"] <= row["ci_high"]
+    width, height = png_size(nb, "chart-intervals")
+    assert width >= 600 and height >= 250
+
+    # the paired comparison of the best and the worst template, recomputed from the truth
+    for tag, judges in (("compare", None), ("compare-trusted", set(truth.judges.consistent_pair))):
+        (shown,) = _polars_table(nb, tag)
+        a, b = shown["a"], shown["b"]
+        cells = defaultdict(list)
+        for r in rows:
+            if r["draft"] is not None and r["essay_template"] in (a, b) and (judges is None or r["judge"] in judges):
+                cells[(r["draft"], r["judge"], r["criterion"], r["essay_template"])].append(r["score"])
+        per_draft = defaultdict(list)
+        for (draft, judge, criterion, side), scores in cells.items():
+            if side == a and (draft, judge, criterion, b) in cells:
+                per_draft[draft].append(np.mean(scores) - np.mean(cells[(draft, judge, criterion, b)]))
+        diffs = np.array([np.mean(v) for v in per_draft.values()])
+        assert shown["pairs"] == len(diffs) >= 3
+        assert shown["mean_diff"] == pytest.approx(diffs.mean(), abs=1e-4)
+        assert (shown["wins"], shown["ties"], shown["losses"]) == ((diffs > 0).sum(), (diffs == 0).sum(), (diffs < 0).sum())
+        assert shown["p_value"] == pytest.approx(st.wilcoxon(diffs).pvalue, abs=1e-4)
+        assert shown["ci_low"] <= shown["mean_diff"] <= shown["ci_high"]
+    assert intervals[a]["mean"] > intervals[b]["mean"]  # best against worst
 
 
 # --------------------------------------------------------------------------------------------------
