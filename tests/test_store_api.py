@@ -112,3 +112,24 @@ def test_lineage_cli_shows_dangling_links(store):
     )
     data = json.loads(run_cli("lineage", "v_lost", "--format", "json", "--data-root", str(store)).stdout)
     assert data["missing"] is True and data["gen_id"] == "e_gone" and data["children"][0]["gen_id"] == "v_lost"
+
+
+def test_show_reads_seed_000_docs_store_documents(tmp_path):
+    """`gensql show` finds a document of seed 000's docs store in either nesting, as refresh indexes it."""
+    (tmp_path / "gens").mkdir()
+    flat = tmp_path / "docs" / "essay" / "docflat0000000001"
+    nested = tmp_path / "docs" / "draft" / "lk00000000000001" / "docnest000000001"
+    for gen_dir, meta in ((flat, {"essay_template": "e1", "model_id": "m1", "parent_doc_id": "docnest000000001"}),
+                          (nested, {"draft_template": "d1", "model_id": "m2"})):
+        gen_dir.mkdir(parents=True)
+        (gen_dir / "metadata.json").write_text(json.dumps(meta))
+        (gen_dir / "raw.txt").write_text(f"text of {gen_dir.name}\n")
+        (gen_dir / "parsed.txt").write_text(f"text of {gen_dir.name}\n")
+    for gen_id, rel, template in (("docflat0000000001", "docs/essay/docflat0000000001", "e1"),
+                                  ("docnest000000001", "docs/draft/lk00000000000001/docnest000000001", "d1")):
+        proc = run_cli("show", gen_id, "--json", "--data-root", str(tmp_path))
+        assert proc.returncode == 0, proc.stderr
+        shown = json.loads(proc.stdout)
+        assert (shown["gen_dir"], shown["template_id"], shown["store_root"]) == (rel, template, "docs")
+        raw = run_cli("show", gen_id, "--raw", "--data-root", str(tmp_path))
+        assert raw.stdout == f"text of {gen_id}\n"
