@@ -20,11 +20,14 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 # Benchmarks (not tests): refresh vs DuckDB read_json / a Python loop / the cat floor at 100k
-# generations, then `gensql sql` and `gensql report tokens` on a 1,000,000-row index.
+# generations, then `gensql sql` and `gensql report tokens` on a 1,000,000-row index, texts and
+# search vs SQLite FTS5 and grep, and `gensql serve` pages on a 1,000,000-row index.
 bench: $(STAMP)
 	$(BIN)/python bench/bench_refresh.py
 	$(BIN)/python bench/bench_sql.py
 	$(BIN)/python bench/bench_report.py
+	$(BIN)/python bench/bench_search.py
+	$(BIN)/python bench/bench_serve.py
 
 # JupyterLab on notebooks/ (installs the `notebooks` extra once per pyproject.toml change; as root,
 # e.g. in a container, Jupyter needs --allow-root).
