@@ -347,12 +347,8 @@ FROM gens WHERE gen_id = $parent_gen_id"""
 
 def build_lookups(wb: Workbench) -> None:
     opened = wb.current()
-    cur = opened.con.cursor()
-    try:
-        for sql in LOOKUP_TABLES.values():
-            cur.execute(sql)
-    finally:
-        cur.close()
+    for sql in LOOKUP_TABLES.values():
+        wb.execute(sql)
     opened.cache["lookups"] = True
 
 
@@ -606,18 +602,20 @@ def problem_rows(wb: Workbench) -> list[dict]:
 def problems(wb: Workbench, kind: str | None, which: str = "problems") -> Page:
     sql = PROBLEMS_SQL if which == "problems" else SCAN_ERRORS_SQL
     params = {"kind": kind or None, "cap": PROBLEMS_CAP}
-    if which == "problems":  # the view checks the whole index: computed once per snapshot and kind
-        table = wb.cached(("problems_table", kind), lambda: wb.query(sql, params))
-    else:
-        table = wb.query(sql, params)
     view = "problems" if which == "problems" else "scan_errors"
+
+    def compute():  # a snapshot's problems never change: computed once per snapshot and kind
+        table = wb.query(sql, params)
+        listed = rows(table.slice(0, PROBLEMS_SHOWN))
+        known = set()
+        ids = sorted({r["gen_id"] for r in listed if r.get("stage") and r.get("gen_id")})
+        if ids:  # which listed generations have a page (a missing cohort member has none)
+            found = wb.query("SELECT stage, gen_id FROM gens WHERE gen_id IN (SELECT unnest($ids))", {"ids": ids})
+            known = {(r["stage"], r["gen_id"]) for r in rows(found)}
+        return table, listed, known
+
+    table, listed, known = wb.cached((view, kind), compute)
     kinds = wb.cached(("kinds", view), lambda: rows(wb.query(f"SELECT kind, count(*) AS n FROM {view} GROUP BY 1 ORDER BY 2 DESC, 1")))
-    listed = rows(table.slice(0, PROBLEMS_SHOWN))
-    known = set()
-    ids = sorted({r["gen_id"] for r in listed if r.get("stage") and r.get("gen_id")})
-    if ids:  # which listed generations have a page (a missing cohort member has none)
-        found = wb.query("SELECT stage, gen_id FROM gens WHERE list_contains($ids, gen_id)", {"ids": ids})
-        known = {(r["stage"], r["gen_id"]) for r in rows(found)}
     return Page("problems.html", "Problems" if which == "problems" else "Scan errors", sql, params, table, {
         "rows": listed, "kinds": kinds, "kind": kind, "which": which, "known": known, "listed_total": table.num_rows,
     })
@@ -710,5 +708,7 @@ def warm(wb: Workbench) -> None:
     _facet_counts(wb, {}, gens_columns(wb))
     generations(wb, {})
     problems(wb, None, "problems")
+    problems(wb, None, "scan_errors")
     problem_rows(wb)
-    reports(wb)
+    for by in ("model", "day", "template", "stage"):
+        reports(wb, by)

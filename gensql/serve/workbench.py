@@ -62,6 +62,9 @@ class Workbench:
         self.warmers: list = []
         #: Set when the current snapshot's warmers have finished (benchmarks wait for it).
         self.warm_done = threading.Event()
+        self._warm_thread: threading.Thread | None = None
+        self._warm_cursor: duckdb.DuckDBPyConnection | None = None
+        self._stopping = False
 
     # -- snapshot tracking -------------------------------------------------------------------------
 
@@ -85,14 +88,15 @@ class Workbench:
                 _close(self._previous)
             self._previous, self._open = self._open, new
         self.warm_done.clear()
-        if self.warmers:
-            threading.Thread(target=self._warm, args=(new,), daemon=True, name="gensql-serve-warm").start()
+        if self.warmers and not self._stopping:
+            self._warm_thread = threading.Thread(target=self._warm, args=(new,), daemon=True, name="gensql-serve-warm")
+            self._warm_thread.start()
         return new
 
     def _warm(self, opened: _Open) -> None:
         for warm in self.warmers:
-            if self._open is not opened:
-                return  # a newer snapshot came in meanwhile
+            if self._open is not opened or self._stopping:
+                return  # a newer snapshot came in meanwhile, or the server stops
             try:
                 warm(self)
             except Exception:  # noqa: BLE001 - warming is best effort: the page computes it when asked
@@ -120,6 +124,16 @@ class Workbench:
         return opened
 
     def close(self) -> None:
+        """Stop the background warm-up (interrupting its query) and close every connection."""
+        self._stopping = True
+        thread, cursor = self._warm_thread, self._warm_cursor
+        if thread is not None and thread.is_alive():
+            if cursor is not None:
+                try:
+                    cursor.interrupt()
+                except duckdb.Error:
+                    pass
+            thread.join(30)
         for opened in (self._open, self._previous):
             if opened is not None:
                 _close(opened)
@@ -133,8 +147,22 @@ class Workbench:
 
     def query(self, sql: str, params: dict | None = None) -> pa.Table:
         cur = self.cursor()
+        if threading.current_thread() is self._warm_thread:
+            self._warm_cursor = cur  # close() interrupts it
         try:
             return (cur.sql(sql, params=params) if params else cur.sql(sql)).to_arrow_table()
+        except duckdb.Error as exc:
+            raise QueryError(str(exc)) from None
+        finally:
+            cur.close()
+
+    def execute(self, sql: str) -> None:
+        """Run one statement on the page connection (the server's own in-memory lookup tables)."""
+        cur = self.cursor()
+        if threading.current_thread() is self._warm_thread:
+            self._warm_cursor = cur
+        try:
+            cur.execute(sql)
         except duckdb.Error as exc:
             raise QueryError(str(exc)) from None
         finally:
