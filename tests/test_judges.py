@@ -321,39 +321,56 @@ def _gensql(*args, pre: str = "") -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True)
 
 
+def _invoke(*args):
+    """The click group the ``gensql`` entry point runs, in process (stdout and stderr apart)."""
+    from click.testing import CliRunner
+
+    from gensql.cli import cli
+
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
 def test_cli_reports_with_provenance(sample, tmp_path):
     data, _ = sample
     out = tmp_path / "agreement.parquet"
+    # the real entry point once: a subprocess, a file and its sidecar
     res = _gensql("report", "agreement", "--data-root", data, "--format", "parquet", "-o", out)
     assert res.returncode == 0, res.stderr
     side = json.loads((tmp_path / "agreement.parquet.meta.json").read_text())
     assert side["report"] == "agreement" and side["metric"] == "interval" and side["min_essays"] == 5
+    assert side["snapshot_id"] and side["snapshot_id"] in str((data / "index" / "current").resolve())
     assert side["rows"] == build_agreement(data).df.height
     assert pl.read_parquet(out).equals(build_agreement(data).df)
-    res = _gensql("report", "compare", "creative-synthesis-essay-v3", "essay-theme-expansion", "--data-root", data,
-                  "--format", "csv", "--seed", "3", "--resamples", "300", "-o", tmp_path / "c.csv")
-    assert res.returncode == 0, res.stderr
+    args = ["report", "compare", "creative-synthesis-essay-v3", "essay-theme-expansion", "--data-root", data,
+            "--format", "csv", "--seed", "3", "--resamples", "300", "-o", tmp_path / "c.csv"]
+    res = _invoke(*args)
+    assert res.exit_code == 0, res.output
     side = json.loads((tmp_path / "c.csv.meta.json").read_text())
     assert (side["seed"], side["resamples"], side["by"]) == (3, 300, "template")
     first = (tmp_path / "c.csv").read_bytes()
-    _gensql("report", "compare", "creative-synthesis-essay-v3", "essay-theme-expansion", "--data-root", data,
-            "--format", "csv", "--seed", "3", "--resamples", "300", "-o", tmp_path / "c.csv")
+    assert _invoke(*args).exit_code == 0
     assert (tmp_path / "c.csv").read_bytes() == first  # same snapshot, options and seed: same bytes
-    res = _gensql("report", "scores", "--ci", "--by", "essay-template,evaluation-model", "--data-root", data, "--format", "json")
-    assert res.returncode == 0, res.stderr
+    res = _invoke("report", "scores", "--ci", "--by", "essay-template,evaluation-model", "--data-root", data, "--format", "json")
+    assert res.exit_code == 0, res.output
     rows = json.loads(res.stdout)
     assert set(rows[0]) == {"essay_template_id", "evaluation_model_id", "n", "essays", "drafts", "mean", "ci_low", "ci_high"}
     assert "gensql: note:" in res.stderr  # notes on stderr, data on stdout
+    for fmt in ("markdown", "xlsx"):
+        res = _invoke("report", "agreement", "--template", "novelty-v1", "--data-root", data, "--format", fmt,
+                      "-o", tmp_path / f"a.{fmt}")
+        assert res.exit_code == 0 and (tmp_path / f"a.{fmt}.meta.json").exists(), (fmt, res.output)
 
 
 def test_cli_bad_input_is_exit_2(sample):
     data, _ = sample
-    res = _gensql("report", "scores", "--seed", "3", "--data-root", data)
-    assert res.returncode == 2 and "--ci" in res.stderr
-    res = _gensql("report", "scores", "--ci", "--by", "colour", "--data-root", data)
-    assert res.returncode == 2 and "cannot group scores by colour" in res.stderr
-    res = _gensql("report", "compare", "nope", "essay-refine-v2", "--data-root", data)
-    assert res.returncode == 2 and "no scored evaluation of template 'nope'" in res.stderr
+    res = _invoke("report", "scores", "--seed", "3", "--data-root", data)
+    assert res.exit_code == 2 and "--ci" in res.stderr
+    res = _invoke("report", "scores", "--ci", "--by", "colour", "--data-root", data)
+    assert res.exit_code == 2 and "cannot group scores by colour" in res.stderr
+    res = _invoke("report", "compare", "nope", "essay-refine-v2", "--data-root", data)
+    assert res.exit_code == 2 and "no scored evaluation of template 'nope'" in res.stderr
+    res = _invoke("report", "agreement", "--template", "novelty-v2", "--data-root", data)
+    assert res.exit_code == 0 and "'novelty-v2' matches no generation" in res.stderr and "novelty-v1" in res.stderr
 
 
 def test_missing_scipy_is_a_clear_message(sample):

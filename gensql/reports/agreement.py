@@ -10,7 +10,7 @@ from itertools import combinations
 import polars as pl
 
 from .connection import connection, snapshot_id
-from .filters import as_list, make_filters
+from .filters import as_list, make_filters, unmatched_notes
 from .judged import counted_scores, unreachable_note
 from .report import Report, ReportError, frame_with_notes
 from .stats import correlations, krippendorff_alpha, require_scipy
@@ -72,8 +72,10 @@ def build_agreement(con_or_root=None, template=None, cohort=None, since=None, un
     filters = make_filters(con, cohort, None, None, since, until)
     templates = as_list(template)
     df, unreachable = counted_scores(con, filters, criteria=templates)
-    notes = unreachable_note(unreachable)
+    unmatched = unmatched_notes(con, template=templates, within_stage="evaluation")
+    notes = [*filters.notes, *unmatched, *unreachable_note(unreachable)]
     missing = sorted(set(templates) - set(df["evaluation_template_id"].drop_nulls().unique().to_list()))
+    missing = [t for t in missing if not any(repr(t) in n for n in unmatched)]  # exists, but nothing scored
     if missing:
         notes.append(f"no scored evaluation with template {', '.join(missing)}")
     rows: list[dict] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from .connection import connection, snapshot_id
-from .filters import as_list, make_filters
+from .filters import as_list, make_filters, unmatched_notes
 from .judged import counted_scores, unreachable_note
 from .report import Report, ReportError
 from .stats import cluster_bootstrap_ci, group_rng, require_scipy
@@ -49,7 +49,7 @@ def build_score_ci(con_or_root=None, by=CI_DEFAULT_BY, cohort=None, model=None, 
     filters = make_filters(con, cohort, None, None, since, until)
     models = as_list(model)
     df, unreachable = counted_scores(con, filters, judges=models)
-    notes = unreachable_note(unreachable)
+    notes = [*filters.notes, *unmatched_notes(con, model=models, within_stage="evaluation"), *unreachable_note(unreachable)]
     no_draft = df.filter(pl.col("draft_gen_id").is_null())["essay_gen_id"].n_unique()
     if no_draft:
         notes.append(f"{no_draft:,} essay{'s' if no_draft != 1 else ''} without a reachable draft counted as "

@@ -9,7 +9,7 @@ from datetime import date
 import polars as pl
 
 from .connection import connection, snapshot_id
-from .filters import as_list, make_filters
+from .filters import as_list, make_filters, unmatched_notes
 from .judged import counted_scores, unreachable_note
 from .report import Report, ReportError, frame_with_notes
 from .stats import cluster_bootstrap_ci, group_rng, require_scipy, wilcoxon_p
@@ -82,7 +82,9 @@ def build_compare(con_or_root=None, by="template", a=None, b=None, judge=None, c
     con = connection(con_or_root, index_dir)
     filters = make_filters(con, cohort, None, None, since, until)
     df, unreachable = counted_scores(con, filters, judges=judge, criteria=criterion)
-    notes = unreachable_note(unreachable)
+    notes = [*filters.notes,
+             *unmatched_notes(con, model=as_list(judge), template=as_list(criterion), within_stage="evaluation"),
+             *unreachable_note(unreachable)]
     known = sorted(v for v in df[side_col].unique().to_list() if v is not None)
     for value in (a, b):
         if value not in known:
