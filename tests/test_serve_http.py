@@ -283,6 +283,9 @@ def test_no_index_then_follows_each_new_snapshot(tmp_path):
         assert int(r.text.split('<div class="big">', 1)[1].split("<", 1)[0].replace(",", "")) == n - 1
         assert c.get(f"/gen/evaluation/{gone.name}").status_code == 404
         del first
+        gensql.refresh(data, full=True, texts=False)  # a snapshot without a search index
+        s = c.get("/search?q=network")
+        assert s.status_code == 200 and "has no search index" in s.text and "gensql refresh" in s.text
     app.state.workbench.close()
 
 
