@@ -27,10 +27,9 @@ COMPARE_COLUMNS: tuple[str, ...] = (
     "mean_a", "mean_b", "mean_diff", "ci_low", "ci_high", "wins", "ties", "losses", "wilcoxon_stat",
     "p_value", "note",
 )
-_SCHEMA = {c: pl.String for c in ("by", "a", "b", "unit", "note")} | {
-    c: pl.Int64 for c in ("units_a", "units_b", "pairs", "only_a", "only_b", "cells", "scores_a", "scores_b",
-                          "wins", "ties", "losses")
-} | {c: pl.Float64 for c in ("mean_a", "mean_b", "mean_diff", "ci_low", "ci_high", "wilcoxon_stat", "p_value")}
+_TEXT = frozenset({"by", "a", "b", "unit", "note"})
+_FLOAT = frozenset({"mean_a", "mean_b", "mean_diff", "ci_low", "ci_high", "wilcoxon_stat", "p_value"})
+_SCHEMA = {c: pl.String if c in _TEXT else pl.Float64 if c in _FLOAT else pl.Int64 for c in COMPARE_COLUMNS}
 
 
 def compare_report(

@@ -27,7 +27,7 @@ def _kind(column: str) -> str:
         return "rate"
     if column.startswith("duration_s"):
         return "seconds"
-    if column.endswith(("/mean", "/min", "/max")) or column in ("mean", "min", "max"):
+    if column.endswith(("/mean", "/min", "/max")) or column in ("mean", "min", "max", "ci_low", "ci_high", "mean_a", "mean_b", "mean_diff", "mean_abs_diff"):
         return "score"
     return "plain"
 
