@@ -4,8 +4,9 @@
 
 The index is synthesised with bench_sql.py's generator (its ``synth_sql``: 5% drafts, 5% essays, 90%
 evaluations, lineage links, statuses, tokens, metadata JSON), gens columns it does not make filled in
-(``store_root``, ``gen_dir``; the rest NULL), committed with the real ``SnapshotBuilder`` and
-``write_catalog``; built once and cached under ``bench/out/serve_<n>/``. Each page is
+(``store_root``, ``gen_dir``; the rest NULL), written in refresh's layout (per-generation tables
+hash-partitioned by gen_id within each stage, docs/index-layout.md) and committed with the real
+``SnapshotBuilder`` and ``write_catalog``; built once and cached under ``bench/out/serve_<n>/``. Each page is
 requested in-process through Starlette's TestClient (no network, no browser): the first request of a
 page (cold: nothing cached for this snapshot) and the median and worst of ``--runs`` more. The server's
 own time is the ``Server-Timing`` header the app sets (routing, queries, template). Not part of the tests.
@@ -35,18 +36,17 @@ def build_index(n: int, rebuild: bool) -> Path:
 
     import duckdb
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     from gensql import layout
     from gensql.catalog import write_catalog
     from gensql.fields import GENS_SCHEMA
     from gensql.index import SnapshotBuilder, current_snapshot
     from gensql.membership import MEMBERSHIP_SCHEMA
-    from gensql.scan import ERRORS_SCHEMA, MANIFEST_SCHEMA, TEXTS_SCHEMA
+    from gensql.scan import ERRORS_SCHEMA
 
     data = HERE / "out" / f"serve_{n}" / "data"
     snap = current_snapshot(data / layout.INDEX_DIR)
-    if snap is not None and not rebuild and snap.info.get("generations") == n:
+    if snap is not None and not rebuild and snap.info.get("generations") == n and "partition_bits" in snap.info:
         return data
     shutil.rmtree(data.parent, ignore_errors=True)
     for stage in layout.STAGES:
@@ -81,20 +81,43 @@ def build_index(n: int, rebuild: bool) -> Path:
     con.close()
     builder = SnapshotBuilder(data / layout.INDEX_DIR)
     try:
-        for table in ("gens", "_gens_scan"):
-            with pq.ParquetWriter(builder.path(table), GENS_SCHEMA) as writer:
-                for batch in gens.to_batches(max_chunksize=bench_sql.ROW_GROUP):
-                    writer.write_batch(batch)
-        pq.write_table(members, builder.path("membership"))
-        pq.write_table(errors, builder.path("scan_errors"))
-        pq.write_table(TEXTS_SCHEMA.empty_table(), builder.path("texts"))
-        pq.write_table(MANIFEST_SCHEMA.empty_table(), builder.path("_manifest"))
-        builder.commit({"generations": n, "synthetic": True, "data_root": str(data)}, before_swap=write_catalog)
+        bits_of = write_tables(builder, gens, {"membership": members, "scan_errors": errors})
+        builder.commit({"generations": n, "synthetic": True, "data_root": str(data), "partition_bits": bits_of},
+                       before_swap=write_catalog)
     except BaseException:
         builder.abort()
         raise
     print(f"built a {n:,}-row synthetic index in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     return data
+
+
+def write_tables(builder, gens, others: dict) -> dict[str, int]:
+    """Write the snapshot's tables in the layout refresh writes (docs/index-layout.md): the per-generation
+    tables hash-partitioned by gen_id within each stage, rows sorted by gen_id; the others one file each."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from gensql import layout
+    from gensql.fields import GENS_SCHEMA
+    from gensql.indexer import ROW_GROUP_ROWS
+    from gensql.partitions import buckets, choose_bits, sort_by_gen_id
+    from gensql.scan import MANIFEST_SCHEMA, TEXTS_SCHEMA
+
+    for name, table in others.items():
+        pq.write_table(table, builder.path(name))
+    bits_of = {}
+    for stage in layout.STAGES:
+        rows = gens.filter(pc.equal(gens.column("stage"), stage))
+        bits = bits_of[stage] = choose_bits(rows.num_rows, None)
+        of = pa.array(buckets(rows.column("gen_id").to_pylist(), bits), pa.int32())
+        for b in range(1 << bits):
+            part = sort_by_gen_id(rows.filter(pc.equal(of, b))).cast(GENS_SCHEMA)
+            for table in ("gens", "_gens_scan"):
+                pq.write_table(part, builder.part_path(table, stage, bits, b), row_group_size=ROW_GROUP_ROWS)
+        pq.write_table(TEXTS_SCHEMA.empty_table(), builder.part_path("texts", stage, bits, 0))  # no texts: no search index
+        pq.write_table(MANIFEST_SCHEMA.empty_table(), builder.part_path("_manifest", stage, bits, 0))
+    return bits_of
 
 
 def server_ms(response) -> float:
