@@ -3,9 +3,9 @@
 Reading formats (``table``, ``vertical``, ``markdown``) format numbers (thousands separators, trimmed
 floats) and show NULL as ``NULL``, distinct from the empty string (an empty cell). ``table`` draws a
 box no wider than the terminal (``$COLUMNS``, else the terminal's width, else 120): id columns
-(``*_id``, ``id``, ``logical_key``) are never cut; other long cells are cut with ``…``; when the
-columns do not fit even so, trailing non-id columns are dropped (then trailing id columns) and the
-footer names them. ``vertical`` prints one ``column | value`` line per field, one block per row, as
+(``*_id``, ``id``, ``logical_key``) and numbers are never cut, long headers wrap onto up to three
+lines, other long cells are cut with ``…``; when the columns do not fit even so, trailing columns are
+dropped and the footer names them (``-x`` shows every column). ``vertical`` prints one ``column | value`` line per field, one block per row, as
 psql's expanded mode does, nothing cut. ``table`` and ``vertical`` show at most :data:`TABLE_MAX_ROWS`
 rows and the footer says so; ``markdown`` shows every row.
 
@@ -179,17 +179,12 @@ def _fit(header: list[str], cell_widths: list[int], numeric: list[bool], width: 
         floor.append(max(c, head) if i or n else max(min(c, 8), head))
     shown = list(range(len(header)))
     cost = lambda cols: sum(floor[c] for c in cols) + 3 * len(cols) + 1  # noqa: E731  ("│ " + " " per column)
-    # drop trailing non-id columns first, then trailing id columns, keeping at least one column
-    for keep_ids in (True, False):
-        while len(shown) > 1 and cost(shown) > width:
-            droppable = [c for c in shown if not (keep_ids and ids[c])]
-            if not droppable:
-                break
-            shown.remove(droppable[-1])
+    while len(shown) > 1 and cost(shown) > width:  # drop trailing columns, keeping at least one
+        shown.pop()
     widths = {c: natural[c] for c in shown}
     budget = width - (3 * len(shown) + 1)
     while sum(widths.values()) > budget:
-        cuttable = [c for c in shown if not ids[c] and widths[c] > floor[c]]
+        cuttable = [c for c in shown if widths[c] > floor[c]]  # an id's floor is its longest value
         if not cuttable:
             break
         widest = max(cuttable, key=lambda c: widths[c] - floor[c])
@@ -210,7 +205,9 @@ def _footer(cells: Cells, hidden: list[str], width: int, vertical: bool = False)
     if cells.extra_note:
         notes.append(cells.extra_note)
     text = "; ".join(notes)
-    return "\n".join(textwrap.wrap(text, max(width, 20), break_on_hyphens=False)) if len(text) > width else text
+    if len(text) <= width:
+        return text
+    return "\n".join(textwrap.wrap(text, max(width, 20), break_on_hyphens=False, break_long_words=False))
 
 
 def draw_table(cells: Cells, width: int | None = None) -> str:
@@ -249,7 +246,9 @@ def draw_table(cells: Cells, width: int | None = None) -> str:
 def _header_floor(name: str) -> int:
     """The narrowest column in which ``name`` wraps at its separators onto at most HEADER_LINES lines
     (capped at 16: a longer word is cut)."""
-    start = min(len(name), max(_MIN_WIDTH, -(-len(name) // HEADER_LINES)))
+    if len(name) <= 8:
+        return len(name)  # a short name is never wrapped
+    start = max(8, -(-len(name) // HEADER_LINES))
     for w in range(start, len(name) + 1):
         if w >= 16:
             return min(w, len(name))

@@ -34,7 +34,7 @@ def _kind(column: str) -> str:
 
 def _cell(value, kind: str) -> str:
     if value is None:
-        return "n/a" if kind == "cost" else NULL_TEXT
+        return NULL_TEXT  # a cost too: NULL is "unpriced", never 0
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
