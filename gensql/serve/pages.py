@@ -186,7 +186,9 @@ def generations(wb: Workbench, args: dict[str, list[str]], download: bool = Fals
     where = ("WHERE " + "\n  AND ".join(clauses)) if clauses else ""
     select = ", ".join(dict.fromkeys(["stage", "gen_id", sort, *chosen]))
     limit = 100_000 if download else PAGE_SIZE + 1
-    sql = (f"SELECT {select}\nFROM gens\n{where}\nORDER BY {sort} {'DESC' if desc else 'ASC'} NULLS LAST, stage, gen_id\n"
+    needed = {"stage", "gen_id", "parent_gen_id", "created_at", sort, *chosen, *FACETS.values()} - {"cohort_id"}
+    source = _gens_source(wb, needed)
+    sql = (f"SELECT {select}\nFROM {source}\n{where}\nORDER BY {sort} {'DESC' if desc else 'ASC'} NULLS LAST, stage, gen_id\n"
            f"LIMIT {limit}")
     table = wb.query(sql, params)
     more = not download and table.num_rows > PAGE_SIZE
@@ -200,18 +202,18 @@ def generations(wb: Workbench, args: dict[str, list[str]], download: bool = Fals
     ctx: dict[str, Any] = {"columns": list(columns), "chosen": chosen, "sort": sort, "desc": desc,
                            "next_cursor": next_cursor, "first_page": not after, "page_size": PAGE_SIZE}
     if not download:
-        ctx["facets"], total = _facet_counts(wb, args, columns)
+        ctx["facets"], total = _facet_counts(wb, args, columns, source)
         if total is None:
             where_f = ("WHERE " + " AND ".join(where_filters)) if where_filters else ""
             fparams = {k: v for k, v in base.items()}
             total = wb.cached(("count", where_f, orjson.dumps(fparams, default=str)),
-                              lambda: wb.query(f"SELECT count(*) AS n FROM gens {where_f}", fparams).column(0)[0].as_py())
+                              lambda: wb.query(f"SELECT count(*) AS n FROM {source} {where_f}", fparams).column(0)[0].as_py())
         ctx["total"] = total
     table = table.select([c for c in chosen if c in table.column_names] if not download else [c for c in table.column_names])
-    return Page("generations.html", "Generations", sql, {k: _json_value(v) for k, v in params.items()}, table, ctx)
+    return Page("generations.html", "Generations", _shown(sql), {k: _json_value(v) for k, v in params.items()}, table, ctx)
 
 
-def _facet_counts(wb: Workbench, args: dict[str, list[str]], columns: dict[str, str]) -> tuple[dict[str, list[tuple[str, int, bool]]], int | None]:
+def _facet_counts(wb: Workbench, args: dict[str, list[str]], columns: dict[str, str], source: str = "gens") -> tuple[dict[str, list[tuple[str, int, bool]]], int | None]:
     """Per facet: (value, count under the other facets' filters, selected), most frequent first; and the
     number of rows passing every filter when that came with the counts (else None).
 
@@ -226,7 +228,7 @@ def _facet_counts(wb: Workbench, args: dict[str, list[str]], columns: dict[str, 
         clauses, params = _filters(args, columns)
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         exprs = {n: f"coalesce(CAST({FACETS[n]} AS VARCHAR), '(none)')" for n in plain}
-        sql = (f"SELECT {', '.join(f'{e} AS {n}, grouping({e}) AS g_{n}' for n, e in exprs.items())}, count(*) AS n FROM gens {where} "
+        sql = (f"SELECT {', '.join(f'{e} AS {n}, grouping({e}) AS g_{n}' for n, e in exprs.items())}, count(*) AS n FROM {source} {where} "
                f"GROUP BY GROUPING SETS ({', '.join(f'({e})' for e in exprs.values())})")
         key = ("facets", sql, orjson.dumps(params, default=str))
         table = wb.cached(key, lambda: rows(wb.query(sql, params)))
@@ -240,9 +242,9 @@ def _facet_counts(wb: Workbench, args: dict[str, list[str]], columns: dict[str, 
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         if name == "cohort":
             sql = (f"SELECT m.cohort_id AS v, count(DISTINCT (g.stage, g.gen_id)) AS n FROM membership m "
-                   f"JOIN (SELECT stage, gen_id FROM gens {where}) g USING (stage, gen_id) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {FACET_VALUES}")
+                   f"JOIN (SELECT stage, gen_id FROM {source} {where}) g USING (stage, gen_id) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {FACET_VALUES}")
         else:
-            sql = (f"SELECT coalesce(CAST({FACETS[name]} AS VARCHAR), '(none)') AS v, count(*) AS n FROM gens {where} "
+            sql = (f"SELECT coalesce(CAST({FACETS[name]} AS VARCHAR), '(none)') AS v, count(*) AS n FROM {source} {where} "
                    f"GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {FACET_VALUES}")
         key = ("facet", sql, orjson.dumps(params, default=str))
         found[name] = wb.cached(key, lambda sql=sql, params=params: [(r["v"], r["n"]) for r in rows(wb.query(sql, params))])
@@ -328,7 +330,13 @@ FROM gens WHERE {where} ORDER BY array_position(['draft', 'essay', 'evaluation']
 #: In-memory lookup tables the server builds per snapshot in the background (never written to disk):
 #: generations sorted by parent and by logical key, so children and other attempts are found without
 #: scanning the whole index (DuckDB skips row groups by their min/max on a sorted column).
+#: gens columns the server keeps in memory per snapshot for the generations page (facets, filters,
+#: default columns, common sorts): scanning them there is several times faster than the Parquet files.
+MEMORY_COLUMNS = ("stage", "gen_id", "parent_gen_id", "model_id", "template_id", "status", "run_id", "combo_id",
+                  "created_at", "prompt_tokens", "completion_tokens", "total_tokens", "duration_s", "score", "truncated")
+MEMORY_TABLE = "_serve_gens"
 LOOKUP_TABLES = {
+    MEMORY_TABLE: f"CREATE OR REPLACE TABLE {MEMORY_TABLE} AS SELECT {', '.join(MEMORY_COLUMNS)} FROM gens",
     "_serve_children": """CREATE OR REPLACE TABLE _serve_children AS
         SELECT stage, gen_id, parent_gen_id, template_id, model_id, status, score, logical_key, run_id, completion_tokens, created_at,
                gen_dir, score_error
@@ -350,6 +358,20 @@ def build_lookups(wb: Workbench) -> None:
     for sql in LOOKUP_TABLES.values():
         wb.execute(sql)
     opened.cache["lookups"] = True
+
+
+def _gens_source(wb: Workbench, needed: set[str]) -> str:
+    """``gens``, or the server's in-memory copy of some of its columns when it is built and holds ``needed``."""
+    if wb.current().cache.get("lookups") and needed <= set(MEMORY_COLUMNS):
+        return MEMORY_TABLE
+    return "gens"
+
+
+def _shown(sql: str) -> str:
+    """The SQL as a user can run it: the in-memory copy named as the view it copies."""
+    if MEMORY_TABLE not in sql:
+        return sql
+    return "-- run on the server's in-memory copy of these gens columns\n" + sql.replace(MEMORY_TABLE, "gens")
 
 
 def _nearby(wb: Workbench, params: dict) -> list[dict]:
@@ -704,8 +726,8 @@ def warm(wb: Workbench) -> None:
     """Compute a new snapshot's per-snapshot facts ahead of the first visitor (run in the background)."""
     build_lookups(wb)
     overview(wb)
+    wb.console_connection(wb.current())
     gens_columns(wb)
-    _facet_counts(wb, {}, gens_columns(wb))
     generations(wb, {})
     problems(wb, None, "problems")
     problems(wb, None, "scan_errors")

@@ -36,8 +36,9 @@ class _Open:
     snapshot_id: str
     snapshot_path: Path
     info: dict
+    link: str  # where index/current pointed when this snapshot was opened
     con: duckdb.DuckDBPyConnection  # pages: every view, file access locked to the snapshot's tables
-    console: duckdb.DuckDBPyConnection  # the SQL console: a database of its own, same views, same lock
+    console: duckdb.DuckDBPyConnection | None = None  # the SQL console: a database of its own, same views, same lock
     schema: pa.Table | None = None
     cache: dict = field(default_factory=dict)
 
@@ -70,6 +71,13 @@ class Workbench:
 
     def current(self) -> _Open:
         """The open current snapshot, reopened when a refresh swapped in a new one."""
+        opened = self._open
+        if opened is not None:
+            try:  # one readlink per call: the snapshot's info is parsed only when the link moved
+                if os.readlink(self.index_dir / layout.INDEX_CURRENT_LINK) == opened.link:
+                    return opened
+            except OSError:
+                pass
         snap = current_snapshot(self.index_dir)
         if snap is None:
             raise NoIndexError(
@@ -105,23 +113,32 @@ class Workbench:
             self.warm_done.set()
 
     def _connect(self) -> _Open:
-        snap, lease = acquire_lease(self.index_dir)
-        cons = []
         try:
-            for _ in range(2):
-                con = duckdb.connect()
-                cons.append(con)
-                con.execute("SET enable_progress_bar = false")
-                define_views(con, snap.path)
-                lock_file_access(con, snap.path)
+            link = os.readlink(self.index_dir / layout.INDEX_CURRENT_LINK)
+        except OSError:
+            link = ""
+        snap, lease = acquire_lease(self.index_dir)
+        try:
+            con = _open_locked(snap.path)
         except duckdb.Error as exc:
-            for con in cons:
-                con.close()
             os.close(lease)
             raise IndexNotFoundError(f"the index snapshot {snap.path} cannot be read ({exc}): run `gensql refresh --full`") from None
-        opened = _Open(snap.id, snap.path, snap.info, cons[0], cons[1])
+        if snap.path.name not in link:  # moved between the readlink and the lease: check again next time
+            link = ""
+        opened = _Open(snap.id, snap.path, snap.info, link, con)
         hold_lease(opened, lease)  # refresh keeps this snapshot while it is open here
         return opened
+
+    def console_connection(self, opened: _Open) -> duckdb.DuckDBPyConnection:
+        """The SQL console's database for ``opened`` (made on first use: a database of its own, same views, same lock)."""
+        if opened.console is None:
+            with self._lock:
+                if opened.console is None:
+                    try:
+                        opened.console = _open_locked(opened.snapshot_path)
+                    except duckdb.Error as exc:
+                        raise QueryError(f"the index snapshot cannot be read ({exc})") from None
+        return opened.console
 
     def close(self) -> None:
         """Stop the background warm-up (interrupting its query) and close every connection."""
@@ -206,7 +223,7 @@ class Workbench:
         if kind not in _READ_ONLY_STATEMENTS:
             raise QueryError(f"the console is read-only: {kind} statements are not run (SELECT, WITH ... SELECT, EXPLAIN)")
         opened = self.current()
-        cur = opened.console.cursor()
+        cur = self.console_connection(opened).cursor()
         timer = threading.Timer(time_limit, cur.interrupt)
         started = time.perf_counter()
         timer.start()
@@ -252,8 +269,23 @@ class Workbench:
         return text[:TEXT_SHOW_CHARS], st.st_size, None
 
 
+def _open_locked(snapshot_path: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory database with every view over the snapshot, then locked to its tables (nothing else readable)."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET enable_progress_bar = false")
+        define_views(con, snapshot_path)
+        lock_file_access(con, snapshot_path)
+    except duckdb.Error:
+        con.close()
+        raise
+    return con
+
+
 def _close(opened: _Open) -> None:
     for con in (opened.con, opened.console):
+        if con is None:
+            continue
         try:
             con.close()
         except duckdb.Error:
