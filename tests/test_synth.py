@@ -108,7 +108,7 @@ def test_committed_sample_is_current(sample: tuple[Path, synth.StoreTruth]) -> N
 def test_sample_size_and_shape(sample: tuple[Path, synth.StoreTruth]) -> None:
     _, truth = sample
     # several hundred: small enough to commit, large enough for the planted judges to show (test_judges.py)
-    assert 0.9 * synth.SAMPLE_N <= len(truth.gens) <= 1.1 * synth.SAMPLE_N <= 1000
+    assert 0.9 * synth.SAMPLE_N <= len(truth.gens) <= 1.2 * synth.SAMPLE_N <= 1000  # n is a target
     assert truth.n_gens == len(truth.gens)
     stages = Counter(g.stage for g in truth.gens.values())
     assert set(stages) == set(STAGES)

@@ -80,7 +80,7 @@ def build_agreement(con_or_root=None, template=None, cohort=None, since=None, un
         notes.append(f"no scored evaluation with template {', '.join(missing)}")
     rows: list[dict] = []
     hidden = 0
-    for (tpl,), part in sorted(df.group_by("evaluation_template_id"), key=lambda kv: (kv[0][0] is None, kv[0][0] or "")):
+    for (tpl,), part in sorted(df.group_by("evaluation_template_id", maintain_order=True), key=lambda kv: (kv[0][0] is None, kv[0][0] or "")):
         new_rows, n_hidden = _template_rows(tpl, part, min_essays)
         rows += new_rows
         hidden += n_hidden
@@ -101,13 +101,13 @@ def _row(tpl, comparison, a=None, b=None, judges=None, essays=0, ratings=0, spea
 
 
 def _few(n: int, what: str, min_essays: int) -> str:
-    return f"too little data: {n} {what} (need {min_essays})"
+    return f"too little data: {n} essay{'s' if n != 1 else ''} {what} (need {min_essays})"
 
 
 def _template_rows(tpl, part: pl.DataFrame, min_essays: int) -> tuple[list[dict], int]:
     np, _ = require_scipy()
     part = part.with_columns(pl.col("evaluation_model_id").fill_null("(none)"))
-    means = (part.group_by("essay_gen_id", "evaluation_model_id")
+    means = (part.group_by("essay_gen_id", "evaluation_model_id", maintain_order=True)
              .agg(pl.col("score").mean().alias("value"), pl.len().alias("k"))
              .sort("essay_gen_id", "evaluation_model_id"))
     judges = sorted(means["evaluation_model_id"].unique().to_list())
@@ -131,7 +131,7 @@ def _template_rows(tpl, part: pl.DataFrame, min_essays: int) -> tuple[list[dict]
         rows.append(_row(tpl, "all judges", judges=len(judges), note="only one judge scored this template"))
     elif n_pairable < min_essays:
         rows.append(_row(tpl, "all judges", judges=n_judges, essays=n_pairable, ratings=ratings,
-                         note=_few(n_pairable, "essays scored by two or more judges", min_essays)))
+                         note=_few(n_pairable, "scored by two or more judges", min_essays)))
     else:
         alpha = krippendorff_alpha(matrix[:, pairable], "interval")
         rows.append(_row(tpl, "all judges", judges=n_judges, essays=n_pairable, ratings=ratings,
@@ -149,14 +149,14 @@ def _template_rows(tpl, part: pl.DataFrame, min_essays: int) -> tuple[list[dict]
         k = int(counts[a][both].sum() + counts[b][both].sum())
         mad = float(np.abs(x - y).mean())
         if n < min_essays:
-            rows.append(_row(tpl, "pair", a, b, essays=n, ratings=k, mad=mad, note=_few(n, "essays scored by both", min_essays)))
+            rows.append(_row(tpl, "pair", a, b, essays=n, ratings=k, mad=mad, note=_few(n, "scored by both", min_essays)))
             continue
         rho, r = correlations(x, y)
         rows.append(_row(tpl, "pair", a, b, essays=n, ratings=k, spearman=rho, pearson=r, mad=mad,
                          note=None if rho is not None else "no variation in one judge's scores"))
 
     # each judge against itself: replicates of one essay
-    for judge, jpart in sorted(part.group_by("evaluation_model_id"), key=lambda kv: kv[0][0]):
+    for judge, jpart in sorted(part.group_by("evaluation_model_id", maintain_order=True), key=lambda kv: kv[0][0]):
         reps = (jpart.sort("replicate", "gen_id").group_by("essay_gen_id", maintain_order=True)
                 .agg(pl.col("score")).filter(pl.col("score").list.len() >= 2)
                 .sort("essay_gen_id"))
@@ -168,7 +168,7 @@ def _template_rows(tpl, part: pl.DataFrame, min_essays: int) -> tuple[list[dict]
         mad = float(np.mean(diffs))
         if n < min_essays:
             rows.append(_row(tpl, "self", judge[0], essays=n, ratings=k, mad=mad,
-                             note=_few(n, "essays it scored more than once", min_essays)))
+                             note=_few(n, "it scored more than once", min_essays)))
             continue
         # alpha does not depend on which coder gave which value of a unit: replicates in order are the coders
         lists = reps["score"].to_list()

@@ -56,12 +56,12 @@ def build_score_ci(con_or_root=None, by=CI_DEFAULT_BY, cohort=None, model=None, 
                      "their own draft in the resampling")
     cols = list(dict.fromkeys(CI_BY[b] for b in by))
     df = df.with_columns(pl.coalesce("draft_gen_id", pl.lit("essay:") + pl.col("essay_gen_id")).alias("_cluster"))
-    clusters = (df.group_by(*cols, "_cluster")
+    clusters = (df.group_by(*cols, "_cluster", maintain_order=True)
                 .agg(pl.col("score").sum().alias("s"), pl.len().alias("k")))
-    essays_of = {tuple(r[:-1]): r[-1] for r in df.group_by(cols).agg(pl.col("essay_gen_id").n_unique()).iter_rows()}
+    essays_of = {tuple(r[:-1]): r[-1] for r in df.group_by(cols, maintain_order=True).agg(pl.col("essay_gen_id").n_unique()).iter_rows()}
     rows = []
     single = 0
-    for key, part in clusters.group_by(cols):
+    for key, part in clusters.group_by(cols, maintain_order=True):
         part = part.sort("_cluster")
         n, total = int(part["k"].sum()), float(part["s"].sum())
         lo, hi = cluster_bootstrap_ci(part["s"].to_numpy(), part["k"].to_numpy(), resamples, group_rng(seed, key), LEVEL)

@@ -96,14 +96,15 @@ def build_compare(con_or_root=None, by="template", a=None, b=None, judge=None, c
                      "(broken lineage)")
     sides = sides.filter(pl.col(unit_col).is_not_null()).with_columns(
         pl.col("evaluation_model_id").fill_null("(none)"), pl.col("evaluation_template_id").fill_null("(none)"))
-    cells = (sides.group_by(unit_col, "evaluation_model_id", "evaluation_template_id", side_col)
+    # maintain_order and sorted joins everywhere: the same floating-point sums in the same order on every run
+    cells = (sides.group_by(unit_col, "evaluation_model_id", "evaluation_template_id", side_col, maintain_order=True)
              .agg(pl.col("score").mean().alias("value"), pl.len().alias("k")))
     units_a = set(cells.filter(pl.col(side_col) == a)[unit_col].to_list())
     units_b = set(cells.filter(pl.col(side_col) == b)[unit_col].to_list())
     key = [unit_col, "evaluation_model_id", "evaluation_template_id"]
     paired = (cells.filter(pl.col(side_col) == a).drop(side_col)
               .join(cells.filter(pl.col(side_col) == b).drop(side_col), on=key, suffix="_b"))
-    per_unit = (paired.group_by(unit_col)
+    per_unit = (paired.sort(key).group_by(unit_col, maintain_order=True)
                 .agg((pl.col("value") - pl.col("value_b")).mean().alias("diff"),
                      pl.col("value").mean().alias("va"), pl.col("value_b").mean().alias("vb"),
                      pl.len().alias("cells"), pl.col("k").sum().alias("ka"), pl.col("k_b").sum().alias("kb"))

@@ -83,6 +83,8 @@ class MixedBuilder(Planner):
         self.members: dict[str, list[tuple[str, str, dict]]] = {}
         self.legacy = LegacyWriter(self)
         self.doc_rows: list[DocRow] = []
+        #: era -> combo -> (draft templates of its families, the evaluation templates its essays are judged on)
+        self.combo_templates: dict[str, dict[str, tuple[set[str], list[str]]]] = {}
 
     # ---- rendering -----------------------------------------------------------------------------
 
@@ -132,8 +134,19 @@ class MixedBuilder(Planner):
         """One draft product (with replicates), its essays, and their evaluations."""
         rng = self.rng
         out: list[GenDir] = []
-        combo = self.combo()
-        dtemplate = rng.choice(DRAFT_TEMPLATES)
+        # a combo is sometimes drafted again with another draft template (so draft templates pair up on combos)
+        drafted = self.combo_templates.setdefault(era, {})
+        again = sorted(c for c, (used, _) in drafted.items() if len(used) < len(DRAFT_TEMPLATES))
+        if again and rng.random() < 0.5:
+            combo = rng.choice(again)
+            dtemplate = rng.choice([t for t in DRAFT_TEMPLATES if t not in drafted[combo][0]])
+        else:
+            combo = self.combo()
+            dtemplate = rng.choice(DRAFT_TEMPLATES)
+            # the combo's essays are judged on the same criteria, so essay and draft templates pair up
+            drafted[combo] = (set(), rng.sample(EVAL_TEMPLATES, rng.choices((1, 2), (60, 40))[0]))
+        drafted[combo][0].add(dtemplate)
+        criteria = drafted[combo][1]
         dmodel = rng.choice(MODELS)
         n_rep = rng.choices((1, 2, 3), (75, 18, 7))[0]
         for rep in range(1, n_rep + 1):
@@ -144,8 +157,6 @@ class MixedBuilder(Planner):
             if PARSED_FILE not in d.text:
                 continue
             pool = list(ESSAY_TEMPLATES) + ([COPY_TEMPLATE] if era != "imported" else [])
-            # the draft's essays are judged on the same criteria, so essay templates pair up on drafts
-            criteria = rng.sample(EVAL_TEMPLATES, rng.choices((1, 2), (60, 40))[0])
             for et in rng.sample(pool, min(len(pool), rng.choices((1, 2, 3), (20, 45, 35))[0])):
                 e = self.gen("essay", era, parent=d, template=et,
                              with_prompt=not (et == COPY_TEMPLATE and era == "single" and rng.random() < 0.5))
