@@ -116,6 +116,7 @@ def refresh(
     progress: Progress | None = None,
     texts: bool = True,
     changes: Changes | None = None,
+    executor=None,
 ) -> RefreshResult:
     """Refresh the index of the store at ``data_root`` and return what changed.
 
@@ -125,12 +126,18 @@ def refresh(
     reads each new or changed text for the ``texts`` table and the snapshot's search index; without
     it, neither is built and the next refresh with texts re-reads every directory once. ``changes``
     (:class:`Changes`, from the watcher) limits the work to the directories named there.
+    ``executor`` scans the partitions elsewhere (:mod:`gensql.distributed`: a Dask cluster, a store on
+    object storage); None is the local process pool.
     """
+    if executor is None and isinstance(data_root, str) and "://" in data_root:
+        from .distributed import refresh_url  # a store on object storage (fsspec URL)
+
+        return refresh_url(data_root, index_dir, full=full, jobs=jobs, strict=strict, progress=progress, texts=texts)
     where = layout.resolve(data_root, index_dir)
     if not (where.data_root / layout.DOCS_DIR).is_dir():
         where.require_gens()  # a store of seed 000's era may hold only docs/
     with disk_errors_as_messages(where.index_dir), store_umask(where.data_root), writer_lock(where.index_dir, where.data_root):
-        result = refresh_locked(where, full=full, jobs=jobs, progress=progress, texts=texts, changes=changes)
+        result = refresh_locked(where, full=full, jobs=jobs, progress=progress, texts=texts, changes=changes, executor=executor)
     if strict and result.scan_errors:
         raise StrictModeError(f"{result}\n--strict: {result.scan_errors} file problem(s); see `gensql sql \"SELECT * FROM scan_errors\"`")
     return result
@@ -144,6 +151,7 @@ def refresh_locked(
     progress: Progress | None = None,
     texts: bool = True,
     changes: Changes | None = None,
+    executor=None,
 ) -> RefreshResult:
     """:func:`refresh` for a caller that already holds the index's writer lock (the watcher)."""
     started = time.perf_counter()
@@ -154,10 +162,10 @@ def refresh_locked(
         previous = None if full else _usable(current_snapshot(where.index_dir), texts)
         plan = _plan_changes(where, previous, changes) if changes is not None and previous is not None else None
         if plan is None:
-            plan = _plan_listing(where, previous)
+            plan = _plan_listing(where, previous, getattr(executor, "list_store", None))
         builder = SnapshotBuilder(where.index_dir)
         try:
-            result = _build(where, builder, previous, plan, jobs, racy_after_ns, texts, progress)
+            result = _build(where, builder, previous, plan, jobs, racy_after_ns, texts, progress, executor)
         except BaseException:
             builder.abort()
             raise
@@ -176,7 +184,7 @@ def _usable(previous: Snapshot | None, texts: bool) -> Snapshot | None:
 
 
 def _build(where: layout.StoreLayout, builder: SnapshotBuilder, previous: Snapshot | None, plan: "_Plan", jobs: int,
-           racy_after_ns: int, texts: bool, progress: Progress | None) -> RefreshResult:
+           racy_after_ns: int, texts: bool, progress: Progress | None, executor=None) -> RefreshResult:
     """Scan what the plan says, write every partition of the new snapshot, and commit it."""
     data_root_str = str(where.data_root)
     if plan.cohorts or previous is None:
@@ -204,7 +212,7 @@ def _build(where: layout.StoreLayout, builder: SnapshotBuilder, previous: Snapsh
             units.append((stage, parts, items))
             yield stage, items
 
-    for result in _run(work(), total, data_root_str, racy_after_ns, jobs, texts):
+    for result in _run(work(), total, data_root_str, racy_after_ns, jobs, texts, executor):
         stage, parts, items = units.popleft()
         sp = plan.stages[stage]
         new += result.new
@@ -226,7 +234,7 @@ def _build(where: layout.StoreLayout, builder: SnapshotBuilder, previous: Snapsh
         if progress:
             progress(done, total)
     writer.finish()
-    search = _update_search(where.data_root, builder, previous, drop_keys, writer.rewritten_texts) if texts else None
+    search = _update_search(where.data_root, builder, previous, drop_keys, writer.rewritten_texts, getattr(executor, "read_text", None)) if texts else None
     carried = _carried_errors(previous, drop_keys, plan) if previous is not None else []
     all_errors = pa.Table.from_batches(carried + [_errors_batch(errors)], schema=ERRORS_SCHEMA)
     pq.write_table(all_errors, builder.path("scan_errors"))
@@ -261,7 +269,7 @@ def _build(where: layout.StoreLayout, builder: SnapshotBuilder, previous: Snapsh
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "gensql_version": __version__,
         "layout": layout.INDEX_LAYOUT_VERSION,
-        "data_root": data_root_str,
+        "data_root": getattr(executor, "data_root", None) or data_root_str,
         "generations": result.generations,
         "by_stage": result.by_stage,
         "scan_errors": result.scan_errors,
@@ -424,10 +432,16 @@ class _Plan:
     cohorts: bool = True  # membership is read again
 
 
-def _plan_listing(where: layout.StoreLayout, previous: Snapshot | None) -> _Plan:
-    """List the whole store and join it with the previous manifest: every directory is checked."""
+def _plan_listing(where: layout.StoreLayout, previous: Snapshot | None, lister: Callable | None = None) -> _Plan:
+    """List the whole store and join it with the previous manifest: every directory is checked.
+
+    ``lister(where)`` replaces the local listing (a store on object storage: :mod:`gensql.distributed`).
+    """
     manifest = read_files(table_files(previous.path, "_manifest"), MANIFEST_SCHEMA) if previous is not None else None
-    listed, entry_errors = _list_generations(where) if where.gens_root.is_dir() else ({}, [])
+    if lister is not None:
+        listed, entry_errors = lister(where)
+    else:
+        listed, entry_errors = _list_generations(where) if where.gens_root.is_dir() else ({}, [])
     docs, docs_errors = _list_docs(where, listed)
     entry_errors = entry_errors + docs_errors
     for stage, found in docs.items():
@@ -608,12 +622,16 @@ def _list_docs(where: layout.StoreLayout, gens_listed: dict[str, list[str]]) -> 
     return found, errors
 
 
-def _run(work: Iterator, total: int, data_root: str, racy_after_ns: int, jobs: int, texts: bool = True) -> Iterator[BatchResult]:
+def _run(work: Iterator, total: int, data_root: str, racy_after_ns: int, jobs: int, texts: bool = True, executor=None) -> Iterator[BatchResult]:
     """Results of ``scan_batch`` over ``work``, in order.
 
     In parallel, at most ``2 * jobs`` batches are in flight and each result is dropped once yielded,
-    so memory stays flat however large the store is.
+    so memory stays flat however large the store is. An ``executor`` (:mod:`gensql.distributed`) runs
+    the batches instead: ``executor.scan(work, data_root, racy_after_ns, texts)`` yields them in order.
     """
+    if executor is not None:
+        yield from executor.scan(work, data_root, racy_after_ns, texts)
+        return
     if jobs == 1 or total < PARALLEL_THRESHOLD:
         for stage, items in work:
             yield scan_batch(data_root, stage, items, racy_after_ns, texts)
@@ -798,7 +816,7 @@ class _PartWriter:
 
 
 def _update_search(data_root: Path, builder: SnapshotBuilder, previous: Snapshot | None, changed: set[str],
-                   rewritten: list[tuple[Path, set[str]]]) -> SearchIndexStats:
+                   rewritten: list[tuple[Path, set[str]]], read_text: Callable | None = None) -> SearchIndexStats:
     """The new snapshot's search index: the previous one's, minus changed and deleted generations,
     plus the texts re-read by this refresh (read back from the texts partitions that were rewritten)."""
     target = builder.tmp_path / SEARCH_DIR
@@ -816,7 +834,7 @@ def _update_search(data_root: Path, builder: SnapshotBuilder, previous: Snapshot
                     if previous_dir is None or row["gen_id"] in ids:
                         yield row
 
-    stats = update_search_index(data_root, target, previous_dir, sorted(changed) if previous_dir else (), fresh())
+    stats = update_search_index(data_root, target, previous_dir, sorted(changed) if previous_dir else (), fresh(), read_text)
     if previous_dir is not None:  # segments shared with the previous snapshot are on disk already
         for entry in os.scandir(target):
             old = previous_dir / entry.name
