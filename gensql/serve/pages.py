@@ -348,9 +348,9 @@ LOOKUP_TABLES = {
 }
 _NEARBY_FAST_SQL = """SELECT * FROM _serve_children WHERE parent_gen_id = $gen_id
 UNION ALL SELECT * FROM _serve_attempts WHERE logical_key = $logical_key AND stage = $stage
-UNION ALL SELECT stage, gen_id, parent_gen_id, template_id, model_id, status, score, logical_key, run_id, completion_tokens, created_at,
-       gen_dir, score_error
-FROM gens WHERE gen_id = $parent_gen_id"""
+UNION ALL SELECT stage, gen_id, parent_gen_id, template_id, model_id, status, score, NULL, run_id, completion_tokens, created_at,
+       NULL, NULL
+FROM _serve_gens WHERE gen_id = $parent_gen_id"""
 
 
 def build_lookups(wb: Workbench) -> None:
@@ -418,7 +418,8 @@ def lineage(wb: Workbench, row: dict, nearby: list[dict] | None = None) -> dict:
         if nearby is not None and current is row:
             found = [r for r in nearby if r["gen_id"] == parent_id]
         else:
-            found = rows(wb.query(_NODE_SQL.format(where="gen_id = $g"), {"g": parent_id}))
+            source = _gens_source(wb, {"stage", "gen_id", "parent_gen_id", "template_id", "model_id", "status", "score"})
+            found = rows(wb.query(_NODE_SQL.replace("FROM gens", f"FROM {source}").format(where="gen_id = $g"), {"g": parent_id}))
         if not found:
             child["link_status"] = "parent_missing"
             top = {"stage": None, "gen_id": parent_id, "missing": True, "link_status": "parent_missing", "children": [top]}
@@ -472,7 +473,8 @@ def text_diff(old: str, new: str, old_name: str, new_name: str) -> list[tuple[st
 
 def find_generation(wb: Workbench, gen_id: str) -> list[dict]:
     layout.check_name(gen_id, "gen_id")
-    return rows(wb.query("SELECT stage, gen_id FROM gens WHERE gen_id = $gen_id ORDER BY stage", {"gen_id": gen_id}))
+    source = _gens_source(wb, {"stage", "gen_id"})
+    return rows(wb.query(f"SELECT stage, gen_id FROM {source} WHERE gen_id = $gen_id ORDER BY stage", {"gen_id": gen_id}))
 
 
 # -- compare --------------------------------------------------------------------------------------
