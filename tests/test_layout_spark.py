@@ -10,8 +10,10 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import unquote
 
 import duckdb
+import orjson
 import pytest
 
 import gensql
@@ -64,6 +66,13 @@ def test_spark_reads_the_index_and_agrees_with_duckdb(tmp_path, monkeypatch):
         spark_rows = [tuple(r) for r in spark.sql(GROUP_BY).collect()]
         spark_texts = [tuple(r) for r in spark.sql(TEXTS_BY).collect()]
         types = {f.name: f.dataType.simpleString() for f in spark.table("gens").schema.fields}
+        bits = orjson.loads((snap / "snapshot.json").read_bytes())["partition_bits"]
+        assert set(bits.values()) != {0}
+        spark.createDataFrame(list(bits.items()), "stage string, b int").createOrReplaceTempView("bits")
+        placed = spark.sql(  # the partition formula of docs/index-layout.md, in Spark SQL
+            "SELECT f, stage, b, shiftright(CAST(conv(substr(md5(gen_id), 1, 8), 16, 10) AS BIGINT), 32 - b) "
+            "FROM (SELECT input_file_name() AS f, stage, gen_id FROM gens) JOIN bits USING (stage)"
+        ).collect()
     finally:
         spark.stop()
 
@@ -71,6 +80,9 @@ def test_spark_reads_the_index_and_agrees_with_duckdb(tmp_path, monkeypatch):
     for table in ("gens", "texts"):
         con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{snap / table}/stage=*/*.parquet', hive_partitioning = true)")
     duck_rows = con.execute(GROUP_BY).fetchall()
+    assert len(placed) == 105
+    for path, stage, b, part in placed:
+        assert unquote(path).endswith(f"/gens/stage={stage}/part-{b:02d}-{part:04x}.parquet"), (path, stage, b, part)
     assert spark_rows == duck_rows
     assert spark_texts == con.execute(TEXTS_BY).fetchall()
     assert gensql.connect(root).execute(GROUP_BY).fetchall() == duck_rows  # the views read the same rows
