@@ -446,7 +446,7 @@ def _emit_report(rep, fmt: str, output: str | None) -> None:
 
 @cli.group()
 def report() -> None:
-    """Reports: tokens and cost, score tables, cohort coverage.
+    """Reports: tokens and cost, score tables, cohort coverage, judge agreement and paired comparisons.
 
     Data goes to stdout or -o FILE (with a FILE.meta.json provenance sidecar); notes go to stderr.
     Cost is computed now, from the price table (--prices): a model without a price is reported in

@@ -370,6 +370,8 @@ def test_cli_bad_input_is_exit_2(sample):
     data, _ = sample
     res = _invoke("report", "scores", "--seed", "3", "--data-root", data)
     assert res.exit_code == 2 and "--ci" in res.stderr
+    res = _invoke("report", "scores", "--ci", "--long", "--data-root", data)
+    assert res.exit_code == 2 and "does not combine with --long" in res.stderr
     res = _invoke("report", "scores", "--ci", "--by", "colour", "--data-root", data)
     assert res.exit_code == 2 and "cannot group scores by colour" in res.stderr
     res = _invoke("report", "compare", "nope", "essay-refine-v2", "--data-root", data)
