@@ -70,6 +70,11 @@ def test_alpha_equals_the_krippendorff_package_on_random_data(seed):
         ours = krippendorff_alpha(data, metric)
         theirs = krippendorff.alpha(reliability_data=data, level_of_measurement=metric)
         assert ours == pytest.approx(theirs, abs=1e-9), metric
+    # continuous values (means of replicates): every value distinct
+    smooth = quality + rng.normal(0, 1, (coders, units))
+    smooth[rng.random((coders, units)) < 0.3] = np.nan
+    assert krippendorff_alpha(smooth, "interval") == pytest.approx(
+        krippendorff.alpha(reliability_data=smooth, level_of_measurement="interval"), abs=1e-9)
 
 
 # ---- the cluster bootstrap ------------------------------------------------------------------------
