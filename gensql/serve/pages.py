@@ -13,7 +13,7 @@ import orjson
 import pyarrow as pa
 
 from .. import layout
-from ..errors import GenerationNotFoundError, GensqlError, InvalidIdError, QueryError, SearchQueryError
+from ..errors import GensqlError, InvalidIdError, QueryError, SearchQueryError
 from .workbench import CONSOLE_ROW_CAP, Workbench
 
 #: Rows per page of the generations table.
@@ -551,12 +551,13 @@ def compare(wb: Workbench, stage: str, gen_id: str) -> Page:
 
 # -- reports --------------------------------------------------------------------------------------
 
-SCORE_HEATMAP_SQL = """-- mean score per essay template x evaluation model (every scored evaluation)
+SCORE_HEATMAP_SQL = """-- mean score per essay template x evaluation model: the counted scores (one per logical evaluation,
+-- its newest scored attempt), as `gensql report scores` counts them
 SELECT coalesce(essay_template_id, '(none)') AS essay_template_id,
        coalesce(evaluation_model_id, '(none)') AS evaluation_model_id,
        round(avg(score), 2) AS mean_score, count(*) AS n
-FROM scores
-WHERE score IS NOT NULL
+FROM counted_scores()
+WHERE score IS NOT NULL AND essay_gen_id IS NOT NULL
 GROUP BY ALL
 ORDER BY 1, 2"""
 
@@ -721,7 +722,7 @@ def sql_page(wb: Workbench, q: str | None) -> Page:
                 status_code=400 if ctx["error"] else 200)
 
 
-__all__ = ["FACETS", "NotFound", "Page", "PAGE_SIZE", "GenerationNotFoundError"]
+__all__ = ["FACETS", "NotFound", "PAGE_SIZE", "Page", "generation", "generations", "overview", "warm"]
 
 
 def warm(wb: Workbench) -> None:

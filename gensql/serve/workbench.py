@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from .. import layout
 from ..catalog import define_views, describe_views, lock_file_access
-from ..errors import GensqlError, IndexNotFoundError, InvalidIdError, QueryError
+from ..errors import IndexNotFoundError, InvalidIdError, QueryError
 from ..index import acquire_lease, current_snapshot, hold_lease
 from ..safeio import read_file, store_roots
 
@@ -292,4 +292,4 @@ def _close(opened: _Open) -> None:
             pass
 
 
-__all__ = ["CONSOLE_ROW_CAP", "CONSOLE_TIME_LIMIT", "GensqlError", "NoIndexError", "Workbench"]
+__all__ = ["CONSOLE_ROW_CAP", "CONSOLE_TIME_LIMIT", "NoIndexError", "Workbench"]
