@@ -168,12 +168,17 @@ def cli() -> None:
 @click.option("--no-texts", is_flag=True, help="Metadata only: no texts table (hashes, characters) and no search index.")
 @click.option("--watch", is_flag=True, help="Keep running: update the index from file-system events (one line per update on stderr; Ctrl-C stops).")
 @click.option("--sweep-interval", type=click.FloatRange(min=1), default=3600, show_default=True, help="With --watch: seconds between full stat sweeps that catch any missed event.")
+@click.option("--dask", "dask_scheduler", metavar="SCHEDULER_ADDRESS", default=None, help="Scan the partitions on a Dask cluster (tcp://host:8786); every worker must reach the store at the same path or URL (extra 'distributed'; docs/distributed.md).")
 @handle_errors
-def refresh(data_root, index_dir, full, jobs, strict, quiet, no_texts, watch, sweep_interval):
-    """Scan the gens store and write the Parquet index (incremental unless --full)."""
+def refresh(data_root, index_dir, full, jobs, strict, quiet, no_texts, watch, sweep_interval, dask_scheduler):
+    """Scan the gens store and write the Parquet index (incremental unless --full).
+
+    The data root may be an fsspec URL (s3://bucket/data): the index then goes to <url>/index unless
+    --index-dir names a local directory.
+    """
     if watch:
-        if full or strict:
-            raise click.UsageError("--watch cannot be combined with --full or --strict")
+        if full or strict or dask_scheduler:
+            raise click.UsageError("--watch cannot be combined with --full, --strict or --dask")
         from .watch import watch as run_watch
 
         run_watch(data_root, index_dir, sweep_interval=sweep_interval, jobs=jobs, texts=not no_texts,
@@ -182,10 +187,17 @@ def refresh(data_root, index_dir, full, jobs, strict, quiet, no_texts, watch, sw
     from .indexer import refresh as run_refresh
 
     progress = _Progress("scanning", not quiet)
+    executor = None
+    if dask_scheduler:
+        from .distributed import DaskExecutor
+
+        executor = DaskExecutor(dask_scheduler)
     try:
-        result = run_refresh(data_root, index_dir, full=full, jobs=jobs, strict=strict, progress=progress, texts=not no_texts)
+        result = run_refresh(data_root, index_dir, full=full, jobs=jobs, strict=strict, progress=progress, texts=not no_texts, executor=executor)
     finally:
         progress.close()
+        if executor is not None:
+            executor.close()
     if not quiet:
         click.echo(str(result), err=True)
 

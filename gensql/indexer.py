@@ -129,10 +129,10 @@ def refresh(
     ``executor`` scans the partitions elsewhere (:mod:`gensql.distributed`: a Dask cluster, a store on
     object storage); None is the local process pool.
     """
-    if executor is None and isinstance(data_root, str) and "://" in data_root:
+    if isinstance(data_root, str) and "://" in data_root:
         from .distributed import refresh_url  # a store on object storage (fsspec URL)
 
-        return refresh_url(data_root, index_dir, full=full, jobs=jobs, strict=strict, progress=progress, texts=texts)
+        return refresh_url(data_root, index_dir, full=full, jobs=jobs, strict=strict, progress=progress, texts=texts, runner=executor)
     where = layout.resolve(data_root, index_dir)
     if not (where.data_root / layout.DOCS_DIR).is_dir():
         where.require_gens()  # a store of seed 000's era may hold only docs/
@@ -192,6 +192,7 @@ def _build(where: layout.StoreLayout, builder: SnapshotBuilder, previous: Snapsh
         pq.write_table(members, builder.path("membership"))
     else:  # no event under cohorts/: the previous snapshot's membership is still the truth
         _link_or_copy(previous.table_path("membership"), builder.path("membership"))
+        builder.durable.add(layout.TABLE_FILES["membership"])
         members, member_errors = pq.ParquetFile(builder.path("membership")).read(), []
     documents, db_errors = read_documents(where.data_root)
     facts, fact_errors = gather_facts(where.data_root, members, documents)
@@ -725,7 +726,7 @@ class _PartWriter:
         self.facts_same = previous is not None and previous.info.get("facts_digest") == digest
         self.files: dict[str, int] = {}  # path inside the snapshot -> rows
         self.by_stage = {stage: 0 for stage in layout.STAGES}
-        self.rewritten_texts: list[tuple[Path, set[str]]] = []  # texts files written, with their fresh gen ids
+        self.rewritten_texts: list[Path | pa.Table] = []  # texts to index: files (full refresh) or fresh rows
         self.pending_facts: list[tuple[Path, Path]] = []
         self.written = self.linked = 0
         self._empty_texts: Path | None = None
@@ -766,8 +767,12 @@ class _PartWriter:
             if table == "_gens_scan":
                 self.by_stage[stage] += data.num_rows
             if table == "texts":
-                # rows carried over (even into new partitions) are in the previous search index already
-                self.rewritten_texts.append((path, set(texts.column("gen_id").to_pylist()) if texts is not None else set()))
+                # Rows carried over (even into new partitions) are in the previous search index already.
+                # An update keeps its fresh rows (few); a full refresh reads every file back (memory stays flat).
+                if self.previous is None:
+                    self.rewritten_texts.append(path)
+                elif texts is not None:
+                    self.rewritten_texts.append(texts.select(_SEARCH_COLUMNS))
         self._gens(stage, b, touched=True)
         self.written += 1
 
@@ -815,23 +820,25 @@ class _PartWriter:
         self.pending_facts = []
 
 
+_SEARCH_COLUMNS = ["gen_id", "stage", "gen_dir", "file", "sha256"]
+
+
 def _update_search(data_root: Path, builder: SnapshotBuilder, previous: Snapshot | None, changed: set[str],
-                   rewritten: list[tuple[Path, set[str]]], read_text: Callable | None = None) -> SearchIndexStats:
+                   rewritten: list[Path | pa.Table], read_text: Callable | None = None) -> SearchIndexStats:
     """The new snapshot's search index: the previous one's, minus changed and deleted generations,
-    plus the texts re-read by this refresh (read back from the texts partitions that were rewritten)."""
+    plus the texts re-read by this refresh (fresh rows, or the texts files a full refresh wrote)."""
     target = builder.tmp_path / SEARCH_DIR
     previous_dir = previous.path / SEARCH_DIR if previous is not None else None
 
     def fresh() -> Iterator[dict]:
-        for path, ids in rewritten:
-            if previous_dir is not None and not ids:
-                continue
-            columns = ["gen_id", "stage", "gen_dir", "file", "sha256"]
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=8192, columns=columns):
+        for source in rewritten:
+            if isinstance(source, Path):
+                batches = pq.ParquetFile(source).iter_batches(batch_size=8192, columns=_SEARCH_COLUMNS)
+            else:
+                batches = source.to_batches()
+            for batch in batches:
                 for row in batch.to_pylist():
-                    if row["sha256"] is None:  # an unreadable text has no facts and is not indexed
-                        continue
-                    if previous_dir is None or row["gen_id"] in ids:
+                    if row["sha256"] is not None:  # an unreadable text has no facts and is not indexed
                         yield row
 
     stats = update_search_index(data_root, target, previous_dir, sorted(changed) if previous_dir else (), fresh(), read_text)
