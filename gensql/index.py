@@ -269,14 +269,33 @@ def _fsync_path(path: Path) -> None:
 
 
 def _fsync_tree(root: Path, skip: set[str] = frozenset()) -> None:
-    """fsync every file and directory under ``root`` (directories after their entries), except the
-    files whose path relative to ``root`` is in ``skip``."""
+    """fsync every file and directory under ``root`` (directories after their files), except the
+    files whose path relative to ``root`` is in ``skip``.
+
+    Each inode once (a partition file linked under two names is synced once), files in a few threads
+    at a time (the file system commits concurrent fsyncs together), then the directories.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     prefix = len(str(root)) + 1
+    files: dict[tuple[int, int], str] = {}
+    dirs: list[str] = []
     for dirpath, _dirnames, filenames in os.walk(root, topdown=False):
         for name in filenames:
             path = os.path.join(dirpath, name)
-            if path[prefix:] not in skip and not os.path.islink(path):
-                _fsync_path(Path(path))
+            if path[prefix:] in skip:
+                continue
+            st = os.lstat(path)
+            if not os.path.islink(path):
+                files.setdefault((st.st_dev, st.st_ino), path)
+        dirs.append(dirpath)
+    if len(files) > 4:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda path: _fsync_path(Path(path)), files.values()))
+    else:
+        for path in files.values():
+            _fsync_path(Path(path))
+    for dirpath in dirs:  # deepest first (os.walk bottom-up)
         _fsync_path(Path(dirpath))
 
 
