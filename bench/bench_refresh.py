@@ -13,7 +13,9 @@ profile: three JSON files and three text files per generation), then times, warm
 3. a plain single-threaded Python loop: `json.load` of the three JSON files + `os.stat` of the
    three text files per generation, rows to Parquet;
 4. the read floor: `cat` of exactly the files a full refresh reads (three JSON files, and the
-   evaluations' parsed.txt), and the stat floor (`find -printf` of every file's size and mtime).
+   evaluations' parsed.txt), with one and with two `cat` processes, and the stat floor (`find -printf`
+   of every file's size and mtime). (A refresh with texts also reads prompt.txt and raw.txt for the
+   texts table and the search index; those are not in the floor.)
 
 Peak memory is the summed PSS of each command's process tree (shared pages counted once). Not part of the test suite.
 """
@@ -113,17 +115,20 @@ def main() -> None:
         run("python json.load loop (1 process) -> parquet", [PY, "-c", LOOP, str(root), str(out / "loop.parquet")]),
     ])
     rows.append(run("floor: cat the files refresh reads", floor_read, shell=True))
+    floor_read2 = floor_read.replace("xargs -0 cat", "xargs -0 -P 2 -n 2000 cat")
+    rows.append(run("floor: the same with two cat processes", floor_read2, shell=True))
     rows.append(run("floor: find -printf (stat every file)", f"cd {root} && find gens -type f -printf '%s %T@\\n' > /dev/null", shell=True))
 
     cached = "warm page cache" if args.n <= 200_000 else "store larger than the page cache: disk-bound"
     print(f"\n{args.n:,} generations, {os.cpu_count()} CPUs, {cached}, load average {os.getloadavg()[0]:.1f}\n")
     print(table(rows, baseline=full))
     noop = rows[1]
-    duck1, duck3, loop, floor = rows[2], rows[3], rows[4], rows[5]
+    duck1, duck3, loop, floor, floor2 = rows[2], rows[3], rows[4], rows[5], rows[6]
     print(
         f"\nratios: duckdb(metadata.json only)/refresh = {duck1.seconds / full.seconds:.2f}x; "
         f"duckdb(all three JSON files)/refresh = {duck3.seconds / full.seconds:.2f}x; "
-        f"loop/refresh = {loop.seconds / full.seconds:.2f}x; refresh/read-floor = {full.seconds / floor.seconds:.2f}x; "
+        f"loop/refresh = {loop.seconds / full.seconds:.2f}x; refresh/read-floor = {full.seconds / floor.seconds:.2f}x (1 process), "
+        f"{full.seconds / floor2.seconds:.2f}x (2 processes); "
         f"no-op/full = {noop.seconds / full.seconds:.2f}"
     )
 
