@@ -169,7 +169,8 @@ def build_index(root: Path, n: int, row_group: int = ROW_GROUP) -> Path:
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = true")
     gens = con.sql(synth_sql(n)).to_arrow_table()
-    gens = pa.Table.from_arrays([gens.column(f.name).cast(f.type) for f in GENS_SCHEMA], schema=GENS_SCHEMA)
+    gens = pa.Table.from_arrays(  # columns the synthetic rows do not fill (added to the schema since) are NULL
+        [gens.column(f.name).cast(f.type) if f.name in gens.column_names else pa.nulls(gens.num_rows, f.type) for f in GENS_SCHEMA], schema=GENS_SCHEMA)
     con.register("g", gens)
     members = con.sql(
         """
@@ -192,13 +193,28 @@ def build_index(root: Path, n: int, row_group: int = ROW_GROUP) -> Path:
 
     builder = SnapshotBuilder(index_dir)
     try:
-        with pq.ParquetWriter(builder.path("gens"), GENS_SCHEMA) as writer:
-            for batch in gens.to_batches(max_chunksize=row_group):
-                writer.write_batch(batch)
+        # the partitioned layout refresh writes (docs/index-layout.md): gens hash-partitioned per stage
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from gensql.partitions import buckets, ideal_bits
+        from gensql.scan import TEXTS_SCHEMA
+
+        bits, files = {}, {}
+        for stage in layout.STAGES:
+            rows = gens.filter(pc.equal(gens.column("stage"), stage))
+            bits[stage] = ideal_bits(rows.num_rows)
+            of = pa.array(buckets(rows.column("gen_id").to_pylist(), bits[stage]), pa.int32())
+            for b in range(1 << bits[stage]):
+                part = rows.filter(pc.equal(of, b))
+                part = part.take(pc.sort_indices(part, sort_keys=[("gen_id", "ascending")]))
+                for table, content in (("gens", part), ("_gens_scan", part), ("texts", TEXTS_SCHEMA.empty_table()), ("_manifest", MANIFEST_SCHEMA.empty_table())):
+                    pq.write_table(content, builder.part_path(table, stage, bits[stage], b), row_group_size=row_group)
+                    files[layout.partition_file(table, stage, bits[stage], b)] = content.num_rows
         pq.write_table(members, builder.path("membership"))
         pq.write_table(errors, builder.path("scan_errors"))
-        pq.write_table(MANIFEST_SCHEMA.empty_table(), builder.path("_manifest"))
-        builder.commit({"generations": n, "synthetic": True, "data_root": str(data)}, before_swap=write_catalog)
+        builder.commit({"generations": n, "synthetic": True, "data_root": str(data), "layout": layout.INDEX_LAYOUT_VERSION,
+                        "partition_bits": bits, "files": files}, before_swap=write_catalog)
     except BaseException:
         builder.abort()
         raise
@@ -233,7 +249,7 @@ def bare_query(sql: str, gens_parquet: Path) -> str:
         "(SELECT model_id, prompt_tokens, completion_tokens, total_tokens, prompt_bytes, truncated, duration_s, "
         "(prompt_tokens IS NOT NULL OR completion_tokens IS NOT NULL OR total_tokens IS NOT NULL) AS usage_recorded, "
         "CAST(round(prompt_bytes / 4.0) AS BIGINT) AS prompt_tokens_estimate "
-        f"FROM read_parquet('{gens_parquet}') WHERE is_model_call) AS token_usage"
+        f"FROM read_parquet('{gens_parquet}/stage=*/*.parquet', hive_partitioning = true) WHERE is_model_call) AS token_usage"
     )
     assert "FROM token_usage" in sql
     return sql.replace("FROM token_usage", "FROM " + inline)
@@ -286,7 +302,7 @@ def main() -> None:
     ]
     import pyarrow.parquet as pq
 
-    groups = pq.ParquetFile(gens_parquet).metadata.num_row_groups
+    groups = sum(pq.ParquetFile(f).metadata.num_row_groups for f in sorted(gens_parquet.glob("stage=*/*.parquet")))
     env_note = f"{args.n:,} generations in {groups} row groups, {args.runs} runs each, warm cache, {os.cpu_count()} CPUs"
     print(f"\n`gensql sql` on a synthetic index: {env_note}\n")
     print(f"load average before: {os.getloadavg()[0]:.2f}")
