@@ -7,7 +7,7 @@ The tables are read from the HTML each notebook displays, the way a reader sees 
 
 The kernel: a kernelspec written by this module into a temporary ``JUPYTER_PATH`` (first in
 jupyter_client's search order) runs this interpreter (``sys.executable``, so the venv's ipykernel), so
-no ``ipykernel install`` and no user-level kernelspec is involved. The three notebooks run side by side,
+no ``ipykernel install`` and no user-level kernelspec is involved. The notebooks run side by side,
 each on its own copy of the store, which ``GENSQL_DATA_ROOT`` points it at.
 """
 
