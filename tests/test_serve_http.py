@@ -44,16 +44,11 @@ def _copy_sample(target: Path) -> Path:
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     data = _copy_sample(tmp_path_factory.mktemp("serve") / "data")
-    con = None
-    gensql.refresh(data)
-    con = gensql.connect(data)
-    draft = con.sql("SELECT gen_id, gen_dir FROM gens WHERE stage = 'draft' AND store_root = 'gens' AND has_raw "
-                    "ORDER BY gen_id LIMIT 1").fetchall()[0]
-    con.close()
-    raw = data / draft[1] / "raw.txt"
+    raw = next(p / "raw.txt" for p in sorted((data / "gens" / "draft").iterdir())
+               if (p / "raw.txt").is_file() and (p / "metadata.json").is_file() and p.name.startswith("d_"))
     raw.write_text(raw.read_text(encoding="utf-8") + "\n" + XSS + "\n", encoding="utf-8")
     gensql.refresh(data)
-    return {"data": data, "xss_draft": draft[0]}
+    return {"data": data, "xss_draft": raw.parent.name}
 
 
 @pytest.fixture(scope="module")
@@ -341,8 +336,10 @@ def test_lookup_tables_give_the_same_pages(store, con):
             "UNION ALL (SELECT stage, gen_id FROM gens WHERE logical_key IN (SELECT logical_key FROM gens GROUP BY 1 HAVING count(*) > 1) LIMIT 3) "
             "UNION ALL (SELECT stage, gen_id FROM gens WHERE stage = 'evaluation' ORDER BY gen_id LIMIT 2)").fetchall()]
         model = con.sql("SELECT model_id FROM gens WHERE model_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1").fetchall()[0][0]
+        cohort = con.sql("SELECT cohort_id FROM membership WHERE stage = 'essay' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1").fetchall()[0][0]
         listings = [{}, {"stage": ["essay"], "model": [model]}, {"sort": ["completion_tokens"], "dir": ["asc"]},
-                    {"q": ["d_"], "since": ["2000-01-01"]}, {"status": ["ok", "truncated"], "sort": ["score"]}]
+                    {"q": ["d_"], "since": ["2000-01-01"]}, {"status": ["ok", "truncated"], "sort": ["score"]},
+                    {"cohort": [cohort], "stage": ["essay"]}]
 
         def snapshot():
             out = []

@@ -135,7 +135,7 @@ def _decode_cursor(text: str) -> list:
     return values
 
 
-def _filters(args: dict[str, list[str]], columns: dict[str, str]) -> tuple[list[str], dict]:
+def _filters(args: dict[str, list[str]], columns: dict[str, str], members: str = "membership") -> tuple[list[str], dict]:
     clauses, params = [], {}
     for name, column in FACETS.items():
         values = [v for v in args.get(name, []) if v != ""]
@@ -143,7 +143,7 @@ def _filters(args: dict[str, list[str]], columns: dict[str, str]) -> tuple[list[
             continue
         params[f"f_{name}"] = [None if v == "(none)" else v for v in values]
         if name == "cohort":
-            clauses.append(f"(stage, gen_id) IN (SELECT stage, gen_id FROM membership WHERE cohort_id IN (SELECT unnest($f_{name})))")
+            clauses.append(f"(stage, gen_id) IN (SELECT stage, gen_id FROM {members} WHERE cohort_id IN (SELECT unnest($f_{name})))")
         else:
             clauses.append(f"({column} IN (SELECT unnest($f_{name})) OR ({column} IS NULL AND list_contains($f_{name}, NULL)))")
     text = (args.get("q") or [""])[0].strip()
@@ -169,7 +169,10 @@ def generations(wb: Workbench, args: dict[str, list[str]], download: bool = Fals
     if sort not in columns or columns[sort] not in _SORTABLE_TYPES:
         raise InvalidIdError(f"cannot sort by {sort!r}: pick a column of gens")
     desc = (args.get("dir") or ["desc"])[0] != "asc"
-    clauses, params = _filters(args, columns)
+    needed = {"stage", "gen_id", "parent_gen_id", "created_at", sort, *chosen, *FACETS.values()} - {"cohort_id"}
+    source = _gens_source(wb, needed)
+    members = MEMBERS_TABLE if source == MEMORY_TABLE else "membership"
+    clauses, params = _filters(args, columns, members)
     where_filters = list(clauses)
     after = "" if download else (args.get("after") or [""])[0]  # a download is every matching row
     if after:
@@ -186,8 +189,6 @@ def generations(wb: Workbench, args: dict[str, list[str]], download: bool = Fals
     where = ("WHERE " + "\n  AND ".join(clauses)) if clauses else ""
     select = ", ".join(dict.fromkeys(["stage", "gen_id", sort, *chosen]))
     limit = 100_000 if download else PAGE_SIZE + 1
-    needed = {"stage", "gen_id", "parent_gen_id", "created_at", sort, *chosen, *FACETS.values()} - {"cohort_id"}
-    source = _gens_source(wb, needed)
     sql = (f"SELECT {select}\nFROM {source}\n{where}\nORDER BY {sort} {'DESC' if desc else 'ASC'} NULLS LAST, stage, gen_id\n"
            f"LIMIT {limit}")
     table = wb.query(sql, params)
@@ -202,7 +203,7 @@ def generations(wb: Workbench, args: dict[str, list[str]], download: bool = Fals
     ctx: dict[str, Any] = {"columns": list(columns), "chosen": chosen, "sort": sort, "desc": desc,
                            "next_cursor": next_cursor, "first_page": not after, "page_size": PAGE_SIZE}
     if not download:
-        ctx["facets"], total = _facet_counts(wb, args, columns, source)
+        ctx["facets"], total = _facet_counts(wb, args, columns, source, members)
         if total is None:
             where_f = ("WHERE " + " AND ".join(where_filters)) if where_filters else ""
             fparams = {k: v for k, v in base.items()}
@@ -213,7 +214,8 @@ def generations(wb: Workbench, args: dict[str, list[str]], download: bool = Fals
     return Page("generations.html", "Generations", _shown(sql), {k: _json_value(v) for k, v in params.items()}, table, ctx)
 
 
-def _facet_counts(wb: Workbench, args: dict[str, list[str]], columns: dict[str, str], source: str = "gens") -> tuple[dict[str, list[tuple[str, int, bool]]], int | None]:
+def _facet_counts(wb: Workbench, args: dict[str, list[str]], columns: dict[str, str], source: str = "gens",
+                  members: str = "membership") -> tuple[dict[str, list[tuple[str, int, bool]]], int | None]:
     """Per facet: (value, count under the other facets' filters, selected), most frequent first; and the
     number of rows passing every filter when that came with the counts (else None).
 
@@ -225,7 +227,7 @@ def _facet_counts(wb: Workbench, args: dict[str, list[str]], columns: dict[str, 
     plain = [n for n in FACETS if n != "cohort" and not args.get(n)]
     own = [n for n in FACETS if n not in plain]
     if plain:
-        clauses, params = _filters(args, columns)
+        clauses, params = _filters(args, columns, members)
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         exprs = {n: f"coalesce(CAST({FACETS[n]} AS VARCHAR), '(none)')" for n in plain}
         sql = (f"SELECT {', '.join(f'{e} AS {n}, grouping({e}) AS g_{n}' for n, e in exprs.items())}, count(*) AS n FROM {source} {where} "
@@ -238,10 +240,10 @@ def _facet_counts(wb: Workbench, args: dict[str, list[str]], columns: dict[str, 
             found[name] = values[:FACET_VALUES]
     for name in own:
         others = {k: v for k, v in args.items() if k != name}
-        clauses, params = _filters(others, columns)
+        clauses, params = _filters(others, columns, members)
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         if name == "cohort":
-            sql = (f"SELECT m.cohort_id AS v, count(DISTINCT (g.stage, g.gen_id)) AS n FROM membership m "
+            sql = (f"SELECT m.cohort_id AS v, count(DISTINCT (g.stage, g.gen_id)) AS n FROM {members} m "
                    f"JOIN (SELECT stage, gen_id FROM {source} {where}) g USING (stage, gen_id) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {FACET_VALUES}")
         else:
             sql = (f"SELECT coalesce(CAST({FACETS[name]} AS VARCHAR), '(none)') AS v, count(*) AS n FROM {source} {where} "
@@ -335,7 +337,11 @@ FROM gens WHERE {where} ORDER BY array_position(['draft', 'essay', 'evaluation']
 MEMORY_COLUMNS = ("stage", "gen_id", "parent_gen_id", "model_id", "template_id", "status", "run_id", "combo_id",
                   "created_at", "prompt_tokens", "completion_tokens", "total_tokens", "duration_s", "score", "truncated")
 MEMORY_TABLE = "_serve_gens"
+#: Cohort membership as the generations page filters on it (cohort, stage, gen_id; the membership view
+#: also joins every member to gens, which a cohort facet does not need).
+MEMBERS_TABLE = "_serve_members"
 LOOKUP_TABLES = {
+    MEMBERS_TABLE: f"CREATE OR REPLACE TABLE {MEMBERS_TABLE} AS SELECT DISTINCT cohort_id, stage, gen_id FROM membership ORDER BY ALL",
     MEMORY_TABLE: f"CREATE OR REPLACE TABLE {MEMORY_TABLE} AS SELECT {', '.join(MEMORY_COLUMNS)} FROM gens",
     "_serve_children": """CREATE OR REPLACE TABLE _serve_children AS
         SELECT stage, gen_id, parent_gen_id, template_id, model_id, status, score, logical_key, run_id, completion_tokens, created_at,
@@ -371,7 +377,8 @@ def _shown(sql: str) -> str:
     """The SQL as a user can run it: the in-memory copy named as the view it copies."""
     if MEMORY_TABLE not in sql:
         return sql
-    return "-- run on the server's in-memory copy of these gens columns\n" + sql.replace(MEMORY_TABLE, "gens")
+    return ("-- run on the server's in-memory copy of these gens columns (and of membership's cohort_id, stage, gen_id)\n"
+            + sql.replace(MEMORY_TABLE, "gens").replace(MEMBERS_TABLE, "membership"))
 
 
 def _nearby(wb: Workbench, params: dict) -> list[dict]:
