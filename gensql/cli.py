@@ -268,6 +268,8 @@ def query(name, params, list_, queries_dir, allow_file_access, data_root, index_
     from .catalog import connect
     from .query import list_queries, run_named, shadow_note
 
+    if list_ and (name or params):
+        raise click.UsageError("--list lists every named query: give it without a NAME or --param")
     if list_:
         queries = list_queries(queries_dir)
         for q in queries:

@@ -148,6 +148,11 @@ def test_exit_codes_for_bad_query_input(store):
     assert r.exit_code == 2 and "closest: scores" in r.stderr
 
 
+def test_query_list_with_a_name_is_an_error(store):
+    r = run("query", "--list", "lineage", "--data-root", str(store))
+    assert r.exit_code == 2 and "--list lists every named query" in r.stderr
+
+
 @pytest.mark.parametrize("flags", [("--prompt", "--raw"), ("--json", "--raw"), ("--parsed", "--json"), ("--prompt", "--parsed")])
 def test_show_refuses_conflicting_flags(store, flags):
     r = run("show", "v1", *flags, "--data-root", str(store))
