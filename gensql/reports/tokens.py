@@ -338,5 +338,5 @@ def build_tokens(con_or_root=None, by=("model",), cohort=None, stage=None, model
     df, totals, notes = tokens_frames(con, group, filters, table, at)
     by_names = {column: name for name, column in BY_COLUMNS.items()}
     params = {"by": [by_names[c] for c in group], "filters": filters.describe(), "price_at": at.isoformat() if at else None}
-    return Report("tokens", df, group, totals, notes, params, snapshot_id(con), table)
+    return Report("tokens", df, group, totals, [*filters.notes, *notes], params, snapshot_id(con), table)
 
