@@ -129,10 +129,11 @@ def refresh(
     ``executor`` scans the partitions elsewhere (:mod:`gensql.distributed`: a Dask cluster, a store on
     object storage); None is the local process pool.
     """
-    if isinstance(data_root, str) and "://" in data_root:
+    url = data_root if data_root is not None else os.environ.get(layout.DATA_ROOT_ENV)
+    if isinstance(url, str) and "://" in url:
         from .distributed import refresh_url  # a store on object storage (fsspec URL)
 
-        return refresh_url(data_root, index_dir, full=full, jobs=jobs, strict=strict, progress=progress, texts=texts, runner=executor)
+        return refresh_url(url, index_dir, full=full, jobs=jobs, strict=strict, progress=progress, texts=texts, runner=executor)
     where = layout.resolve(data_root, index_dir)
     if not (where.data_root / layout.DOCS_DIR).is_dir():
         where.require_gens()  # a store of seed 000's era may hold only docs/
@@ -209,7 +210,7 @@ def _build(where: layout.StoreLayout, builder: SnapshotBuilder, previous: Snapsh
     units: deque = deque()
 
     def work() -> Iterator[tuple[str, list[tuple]]]:
-        for stage, parts, items in _units(plan):
+        for stage, parts, items in _units(plan, getattr(executor, "batch_size", None)):
             units.append((stage, parts, items))
             yield stage, items
 
@@ -545,9 +546,10 @@ def _plan_changes(where: layout.StoreLayout, previous: Snapshot, changes: Change
     return _Plan(stages, [], touched, changes.cohorts)
 
 
-def _units(plan: _Plan) -> Iterator[tuple[str, list[int], list[tuple]]]:
+def _units(plan: _Plan, batch_size: int | None = None) -> Iterator[tuple[str, list[int], list[tuple]]]:
     """Work items ``(stage, partitions, [(gen_id, mask, sig[, rel_dir]), ...])``: whole partitions,
-    about ``BATCH_SIZE`` directories each, materialised one unit at a time."""
+    about ``batch_size`` (default ``BATCH_SIZE``) directories each, materialised one unit at a time."""
+    batch_size = batch_size or BATCH_SIZE
     for stage in layout.STAGES:
         p = plan.stages[stage]
         start = 0
@@ -557,7 +559,7 @@ def _units(plan: _Plan) -> Iterator[tuple[str, list[int], list[tuple]]]:
         for b in range(last + 1):
             parts.append(b)
             size += p.counts[b]
-            if size < BATCH_SIZE and b < last:
+            if size < batch_size and b < last:
                 continue
             sl = slice(start, start + size)
             columns = [p.names[sl].to_pylist(), p.masks[sl].to_pylist(), p.sigs[sl].to_pylist()]

@@ -119,13 +119,15 @@ class DaskExecutor(_OrderedRunner):
     Every worker must see the store at the same path as the driver (a shared file system) or reach the
     same object store, and have gensql installed. ``retries``: re-runs of a task that raised; a task
     whose worker died is rescheduled by the scheduler. ``task`` replaces :func:`gensql.scan.scan_batch`
-    (same arguments, same result; tests use it to inject failures).
+    (same arguments, same result; tests use it to inject failures). ``batch_size``: directories per task
+    (whole partitions; default :data:`gensql.indexer.BATCH_SIZE`).
     """
 
     def __init__(self, scheduler=None, *, retries: int = DEFAULT_RETRIES, inflight: int | None = None,
-                 task: Callable | None = None, timeout: float = 30):
+                 task: Callable | None = None, timeout: float = 30, batch_size: int | None = None):
         require("dask", "distributed")
         self.scheduler = scheduler
+        self.batch_size = batch_size
         self.retries = retries
         self.task = task
         self.timeout = timeout
