@@ -32,13 +32,16 @@ class TextFacts(NamedTuple):
 
 
 class _Facts:
-    """Accumulates the facts of one text chunk by chunk."""
+    """Accumulates the facts of one text chunk by chunk.
+
+    Valid UTF-8 (the usual case) is decoded once, strictly; only from the first invalid chunk on does a
+    lenient decoder (invalid bytes as U+FFFD) take over, started from the strict one's pending bytes.
+    """
 
     def __init__(self) -> None:
         self.sha = hashlib.sha256()
-        self.lenient = codecs.getincrementaldecoder("utf-8")("replace")
         self.strict = codecs.getincrementaldecoder("utf-8")("strict")
-        self.valid = True
+        self.lenient = None
         self.size = self.chars = self.newlines = 0
         self.last = b""
 
@@ -46,24 +49,30 @@ class _Facts:
         self.sha.update(chunk)
         self.size += len(chunk)
         self.newlines += chunk.count(b"\n")
-        self.chars += len(self.lenient.decode(chunk))
-        if self.valid:
+        if self.lenient is None:
+            state = self.strict.getstate()
             try:
-                self.strict.decode(chunk)
+                self.chars += len(self.strict.decode(chunk))
             except UnicodeDecodeError:
-                self.valid = False
+                self.lenient = codecs.getincrementaldecoder("utf-8")("replace")
+                self.lenient.setstate(state)
+                self.chars += len(self.lenient.decode(chunk))
+        else:
+            self.chars += len(self.lenient.decode(chunk))
         if chunk:
             self.last = chunk[-1:]
 
     def result(self) -> TextFacts:
-        self.chars += len(self.lenient.decode(b"", final=True))
-        if self.valid:
+        if self.lenient is None:
             try:
                 self.strict.decode(b"", final=True)
-            except UnicodeDecodeError:
-                self.valid = False
+            except UnicodeDecodeError:  # a truncated character at the very end
+                self.lenient = codecs.getincrementaldecoder("utf-8")("replace")
+                self.lenient.setstate(self.strict.getstate())
+        if self.lenient is not None:
+            self.chars += len(self.lenient.decode(b"", final=True))
         lines = self.newlines + (1 if self.size and self.last != b"\n" else 0)
-        return TextFacts(self.size, self.chars, lines, self.sha.hexdigest(), not self.valid, self.chars > SEARCH_MAX_CHARS)
+        return TextFacts(self.size, self.chars, lines, self.sha.hexdigest(), self.lenient is not None, self.chars > SEARCH_MAX_CHARS)
 
 
 def facts_of_bytes(data: bytes) -> TextFacts:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import gensql
 from gensql.cli import cli
@@ -299,3 +301,24 @@ def test_search_never_returns_what_the_snapshot_does_not_have(tmp_path, monkeypa
     assert old.searcher().search(old.parse_query("zebra", ["text"]), 10).count == 2
     with pytest.raises(SearchQueryError, match="limit must be at least 1"):
         gensql.search(tmp_path, "zebra", limit=0)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.one_of(st.binary(max_size=64), st.text(alphabet="aé€😀\n\r", max_size=40).map(str.encode)),
+       chunk=st.integers(min_value=1, max_value=9))
+def test_text_facts_equal_a_one_shot_decode_whatever_the_chunking(tmp_path, monkeypatch, data, chunk):
+    import gensql.texts as texts
+
+    monkeypatch.setattr(texts, "_CHUNK", chunk)  # chunk boundaries inside multi-byte characters
+    path = tmp_path / "t.txt"
+    path.write_bytes(data)
+    facts = texts.text_facts(str(path))
+    try:
+        data.decode("utf-8")
+        invalid = False
+    except UnicodeDecodeError:
+        invalid = True
+    assert facts == texts.facts_of_bytes(data)
+    assert (facts.bytes, facts.chars, facts.sha256, facts.invalid_utf8) == (
+        len(data), len(data.decode("utf-8", errors="replace")), hashlib.sha256(data).hexdigest(), invalid)
+    assert facts.lines == data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
