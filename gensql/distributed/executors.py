@@ -124,7 +124,7 @@ class DaskExecutor(_OrderedRunner):
     """
 
     def __init__(self, scheduler=None, *, retries: int = DEFAULT_RETRIES, inflight: int | None = None,
-                 task: Callable | None = None, timeout: float = 30, batch_size: int | None = None):
+                 task: Callable | None = None, timeout: float = 10, batch_size: int | None = None):
         require("dask", "distributed")
         self.scheduler = scheduler
         self.batch_size = batch_size

@@ -42,7 +42,11 @@ def open_url(url: str, storage_options: dict | None = None):
 
     try:
         fs, root = fsspec.core.url_to_fs(url, **(storage_options or {}))
-    except (ImportError, ValueError) as exc:
+    except ImportError as exc:
+        from . import EXTRA, MissingDistributedError
+
+        raise MissingDistributedError(f"cannot open {url}: {exc} (install that fsspec implementation; s3fs comes with pip install 'gensql[{EXTRA}]')") from None
+    except ValueError as exc:
         raise DistributedError(f"cannot open {url}: {exc}") from None
     return fs, root.rstrip("/")
 
