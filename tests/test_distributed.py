@@ -42,14 +42,26 @@ SORT = {"gens": ["stage", "gen_id"], "_manifest": ["stage", "gen_id"], "texts": 
 
 @pytest.fixture(scope="module")
 def s3():
-    """An S3 API on localhost; AWS_* variables point every client (and the cluster's workers) at it."""
-    from moto.server import ThreadedMotoServer
+    """moto's S3 server in its own process on localhost; AWS_* variables point every client (and the
+    cluster's workers) at it."""
+    import socket
+    import time
+    import urllib.request
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.05)
     env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-           "AWS_ENDPOINT_URL": f"http://{host}:{port}"}
+           "AWS_ENDPOINT_URL": endpoint}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     import s3fs
@@ -58,7 +70,8 @@ def s3():
     try:
         yield env
     finally:
-        server.stop()
+        server.terminate()
+        server.wait(timeout=10)
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
@@ -86,11 +99,11 @@ def store(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def s3_store(store, tmp_path_factory) -> Path:
-    """The mixed store with 25 of its evaluations (every draft and essay): the S3 server on localhost
+    """The mixed store with 12 of its evaluations (every draft and essay): the S3 server on localhost
     answers about 100 requests a second, so the store on the bucket is kept small."""
     root = tmp_path_factory.mktemp("s3store") / "data"
     shutil.copytree(store, root, symlinks=True, copy_function=shutil.copy2)
-    for gen_dir in sorted((root / "gens" / "evaluation").iterdir())[25:]:
+    for gen_dir in sorted((root / "gens" / "evaluation").iterdir())[12:]:
         shutil.rmtree(gen_dir)
     return root
 
