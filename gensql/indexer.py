@@ -36,7 +36,7 @@ from .index import Snapshot, SnapshotBuilder, collect_garbage, current_snapshot,
 from .partitions import buckets, choose_bits, read_files, sort_by_gen_id, sources, table_files
 from .membership import read_memberships
 from .safeio import check_inside, store_roots
-from .workers import init_worker, stop_workers
+from .workers import init_worker, pid_alive, stop_workers
 from .scan import ERRORS_SCHEMA, MANIFEST_SCHEMA, TEXTS_SCHEMA, BatchResult, racy_window_ns, scan_batch
 from .fulltext.engine import SEARCH_DIR, SearchIndexStats, update_search_index
 
@@ -321,15 +321,7 @@ def _abandoned_tmp(name: str) -> bool:
     if not name.startswith(layout.WRITER_TMP_PREFIX):
         return False
     pid = name.rsplit("-", 1)[-1]
-    if not pid.isdigit():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # it exists, owned by another user
-        return False
-    return False
+    return not pid.isdigit() or not pid_alive(int(pid))
 
 
 def _list_generations(where: layout.StoreLayout) -> tuple[dict[str, list[str]], list[tuple]]:

@@ -31,12 +31,13 @@ def init_worker(owner_pid: int) -> None:
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         except (OSError, AttributeError):
             pass
-    if os.getppid() != parent or not _alive(owner_pid):  # died before the death signal was armed
+    if os.getppid() != parent or not pid_alive(owner_pid):  # died before the death signal was armed
         os._exit(1)
     threading.Thread(target=_watch, args=(owner_pid, parent), name="gensql-watch-owner", daemon=True).start()
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (one owned by another user counts as alive)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -49,7 +50,7 @@ def _alive(pid: int) -> bool:
 def _watch(owner_pid: int, parent: int) -> None:
     while True:
         time.sleep(POLL_SECONDS)
-        if os.getppid() != parent or not _alive(owner_pid):
+        if os.getppid() != parent or not pid_alive(owner_pid):
             os._exit(1)
 
 

@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from ..safeio import safe_stat
+from ..workers import pid_alive
 from ..errors import LegacyStoreNotFoundError
 from ..layout import (
     LEGACY_DIRS,
@@ -276,16 +277,6 @@ def _execute(layout: StoreLayout, p: PlannedGeneration, summary: BackfillSummary
     summary.copied += copied
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _remove_stale_tmp(layout: StoreLayout) -> int:
     """Remove ``.tmp-<gen_id>-<pid>`` dirs left by killed runs (the owner process is gone)."""
     removed = 0
@@ -298,7 +289,7 @@ def _remove_stale_tmp(layout: StoreLayout) -> int:
             if not entry.name.startswith(TMP_PREFIX):
                 continue
             pid_text = entry.name.rsplit("-", 1)[-1]
-            if pid_text.isdigit() and int(pid_text) != os.getpid() and _pid_alive(int(pid_text)):
+            if pid_text.isdigit() and int(pid_text) != os.getpid() and pid_alive(int(pid_text)):
                 continue  # a backfill running right now owns it
             shutil.rmtree(entry.path, ignore_errors=True)
             removed += 1
