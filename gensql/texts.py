@@ -8,11 +8,13 @@ hashed streaming, a chunk at a time, so a 50 MB text costs memory for one chunk 
 from __future__ import annotations
 
 import codecs
+import errno
 import hashlib
 import os
+import stat
 from typing import NamedTuple
 
-from .safeio import safe_stat
+from .safeio import UnsafeFileError, safe_stat
 
 #: Texts of a generation, in the order the ``texts`` table lists them: (column value, file name).
 TEXT_KINDS: tuple[tuple[str, str], ...] = (("prompt", "prompt.txt"), ("raw", "raw.txt"), ("parsed", "parsed.txt"))
@@ -82,13 +84,31 @@ def facts_of_bytes(data: bytes) -> TextFacts:
     return facts.result()
 
 
+def _open_text(path: str | os.PathLike, roots: tuple[str, ...] | None) -> int:
+    """An open descriptor of a regular file, by the safe-read rules at the cost of one ``open``.
+
+    The open never follows a symlink and never blocks (``O_NOFOLLOW | O_NONBLOCK``), and ``fstat`` on
+    the descriptor proves a regular file; only a symlink takes the slow path (``safe_stat``: its target
+    must be a regular file inside the store).
+    """
+    try:
+        fd = os.open(path, _OPEN_FLAGS | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        safe_stat(path, roots)  # a symlink: followed only to a regular file inside the store
+        fd = os.open(path, _OPEN_FLAGS)
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise UnsafeFileError("unreadable", "not a regular file; not read")
+    return fd
+
+
 def text_facts(path: str, roots: tuple[str, ...] | None = None) -> TextFacts:
     """Read ``path`` once, streaming, and return its facts. Raises ``OSError`` (``UnsafeFileError`` too)."""
-    safe_stat(path, roots)  # a regular file inside the store, or an error: never open a FIFO or device
-    fd = os.open(path, _OPEN_FLAGS)
+    fd = _open_text(path, roots)  # never a FIFO or device, never outside the store
     try:
-        if not _is_regular(os.fstat(fd).st_mode):
-            raise IsADirectoryError(f"{path} is not a regular file")
         facts = _Facts()
         while chunk := os.read(fd, _CHUNK):
             facts.update(chunk)
@@ -101,13 +121,10 @@ def read_text_prefix(path: str | os.PathLike, roots: tuple[str, ...] | None = No
     """The first ``max_chars`` characters of a text (invalid UTF-8 replaced), by the same safe-read
     rules as the scan (regular files inside the store only); None when it cannot be read."""
     try:
-        safe_stat(path, roots)
-        fd = os.open(path, _OPEN_FLAGS)
+        fd = _open_text(path, roots)
     except OSError:
         return None
     try:
-        if not _is_regular(os.fstat(fd).st_mode):
-            return None
         want, chunks = 4 * max_chars, []  # a character is at most 4 bytes of UTF-8
         while want > 0 and (chunk := os.read(fd, min(want, _CHUNK))):
             chunks.append(chunk)
@@ -117,9 +134,3 @@ def read_text_prefix(path: str | os.PathLike, roots: tuple[str, ...] | None = No
     finally:
         os.close(fd)
     return b"".join(chunks).decode("utf-8", errors="replace")[:max_chars]
-
-
-def _is_regular(mode: int) -> bool:
-    import stat
-
-    return stat.S_ISREG(mode)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..safeio import store_roots
-from ..texts import SEARCH_MAX_CHARS, read_text_prefix
+from ..texts import SEARCH_MAX_CHARS, TEXT_KINDS, read_text_prefix
 
 SEARCH_DIR = "search"
 #: tantivy's writer memory budget (it flushes a segment when full) and threads.
@@ -93,6 +93,7 @@ def update_search_index(
     import tantivy
 
     roots = store_roots(data_root)
+    root = str(data_root)
     read = read_text or (lambda path: _read_text(path, roots))
     if previous is not None and not (previous / "meta.json").is_file():
         raise FileNotFoundError(f"no search index at {previous}")
@@ -106,7 +107,7 @@ def update_search_index(
                 writer.delete_documents_by_term("gen_key", key)
                 stats.deleted += 1
         for row in add:
-            text = read(data_root / row["gen_dir"] / _file_name(row["file"]))
+            text = read(f"{root}/{row['gen_dir']}/{_FILE_NAMES[row['file']]}")  # strings: pathlib costs µs per text
             if text is None:
                 continue
             if len(text) > SEARCH_MAX_CHARS:
@@ -133,10 +134,12 @@ def update_search_index(
     return stats
 
 
-def _file_name(kind: str) -> str:
-    from .. import layout
+#: The file of each text kind (``prompt`` -> ``prompt.txt``).
+_FILE_NAMES: dict[str, str] = dict(TEXT_KINDS)
 
-    return {"prompt": layout.PROMPT_FILE, "raw": layout.RAW_FILE, "parsed": layout.PARSED_FILE}[kind]
+
+def _file_name(kind: str) -> str:
+    return _FILE_NAMES[kind]
 
 
 def _read_text(path: Path, roots: tuple[str, ...] | None = None) -> str | None:
