@@ -320,8 +320,9 @@ def schema(fmt, output):
 @click.option("--link", is_flag=True, help="Hard-link legacy files instead of copying (copies where linking fails).")
 @click.option("--dry-run", is_flag=True, help="Write nothing; print the plan to stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
+@click.option("--db", type=click.Path(dir_okay=False), default=None, help="Then refresh and write seed 000's SQLite documents export to this file (as `gensql export sqlite --db`).")
 @handle_errors
-def backfill(data_root, stage, run_id, link, dry_run, quiet):
+def backfill(data_root, stage, run_id, link, dry_run, quiet, db):
     """Migrate the legacy flat folders (3_generation/, 4_evaluation/) into gens/<stage>/<gen_id>/.
 
     Non-destructive and idempotent: legacy files are never changed and a second run creates nothing.
@@ -335,9 +336,11 @@ def backfill(data_root, stage, run_id, link, dry_run, quiet):
 
     progress = _Progress("backfill", not quiet)
     try:
-        result = run_backfill(data_root, stage=stage, run_id=run_id, link=link, dry_run=dry_run, progress=progress)
+        result = run_backfill(data_root, stage=stage, run_id=run_id, link=link, dry_run=dry_run, progress=progress, db=db)
     finally:
         progress.close()
+    if dry_run and db:
+        click.echo("gensql: backfill: --dry-run writes nothing: no SQLite export", err=True)
     if dry_run:
         for line in result.plan_lines():
             click.echo(line)
@@ -347,6 +350,8 @@ def backfill(data_root, stage, run_id, link, dry_run, quiet):
         for path, message in result.errors:
             click.echo(f"gensql: backfill: {path}: {message}", err=True)
         click.echo(result.to_text(), err=True)
+        if result.export is not None:
+            click.echo(f"gensql: exported {result.export.documents} documents of snapshot {result.export.snapshot_id} to {result.export.path}", err=True)
     if result.errors:
         sys.exit(1)
 

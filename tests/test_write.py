@@ -464,3 +464,19 @@ def test_the_export_is_not_read_back_as_facts_of_docs_rows(tmp_path):
     after = gens_rows(tmp_path)["doc0000000000001"]
     assert (after["created_at_source"], after["facts_from"], after["created_at"]) == ("raw", None, before["created_at"])
     assert gensql.connect(tmp_path).execute("SELECT count(*) FROM scan_errors").fetchone() == (0,)
+
+
+def test_backfill_db_writes_the_sqlite_export(tmp_path):
+    """Seed 000's `backfill --db PATH`: migrate, refresh, export; the export holds the migrated documents."""
+    legacy = tmp_path / "3_generation" / "links_responses"
+    legacy.mkdir(parents=True)
+    (legacy / "combo_1_tpl-v1_model_a.txt").write_text("a links draft\n")
+    (legacy / "combo_2_tpl-v1_model_a.txt").write_text("another links draft\n")
+    db = tmp_path / "out" / "documents.sqlite"
+    result = run("backfill", "--data-root", str(tmp_path), "--db", str(db))
+    assert result.exit_code == 0, result.output
+    assert f"exported 2 documents" in result.stderr
+    rows = sqlite3.connect(db).execute("SELECT stage, status FROM documents ORDER BY doc_id").fetchall()
+    assert rows == [("draft", "ok"), ("draft", "ok")]
+    dry = run("backfill", "--data-root", str(tmp_path), "--db", str(tmp_path / "other.sqlite"), "--dry-run")
+    assert "writes nothing: no SQLite export" in dry.stderr and not (tmp_path / "other.sqlite").exists()

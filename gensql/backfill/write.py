@@ -57,6 +57,7 @@ class BackfillSummary:
     ignored: list[tuple[str, str]] = field(default_factory=list)  # (path, why it was not imported)
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (path, why a task table / id list was not used)
     stale_removed: int = 0  # temp dirs of killed runs removed
+    export: object | None = None  # the SqliteExport written after the backfill (``db=``), else None
 
     def to_text(self) -> str:
         verb = "would create" if self.dry_run else "created"
@@ -142,6 +143,7 @@ def backfill(
     link: bool = False,
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    db: str | os.PathLike | None = None,
 ) -> BackfillSummary:
     """Migrate the legacy flat folders under ``data_root`` into ``data_root/gens/<stage>/<gen_id>/``.
 
@@ -151,6 +153,9 @@ def backfill(
     returns the plan in :attr:`BackfillSummary.planned` (:meth:`BackfillSummary.plan_lines` renders it
     with the source of every fact). ``progress(done, total)`` is called once before the first
     generation and after each one. The rules are in :mod:`gensql.backfill` and docs/backfill.md.
+
+    ``db`` (seed 000's ``--db`` option): after the backfill, refresh the index and write seed 000's
+    SQLite ``documents`` export there (:func:`gensql.write.export_sqlite`); not with ``dry_run``.
     """
     layout = resolve(data_root)
     stages = STAGES if stage == "all" else (check_stage(stage),)
@@ -173,6 +178,12 @@ def backfill(
         _execute(layout, planned, summary, link=link, dry_run=dry_run)
         if progress:
             progress(done, total)
+    if db is not None and not dry_run:
+        from ..indexer import refresh
+        from ..write.export_sqlite import export_sqlite
+
+        refresh(layout.data_root)
+        summary.export = export_sqlite(layout.data_root, db)
     return summary
 
 
