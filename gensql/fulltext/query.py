@@ -14,6 +14,7 @@ from .. import layout
 from ..catalog import base_relation
 from ..errors import IndexNotFoundError, SearchQueryError
 from ..index import require_snapshot
+from ..partitions import bucket
 from ..safeio import store_roots
 from .engine import SEARCH_DIR, SEARCH_MAX_CHARS, _file_name, _read_text, schema
 
@@ -131,10 +132,7 @@ def search(
         if not hits:
             return _empty()
         frame = pl.DataFrame(hits)
-        facts = con.sql(
-            "SELECT stage, gen_id, model_id, template_id, status, score FROM _gens WHERE gen_id IN (SELECT unnest($ids))",
-            params={"ids": frame["gen_id"].unique().to_list()},
-        ).pl()
+        facts = _facts_of(con, snap, frame)
     finally:
         con.close()
     frame = frame.join(facts, on=["stage", "gen_id"], how="left").sort("rank")
@@ -146,6 +144,28 @@ def search(
     else:
         cut = [None] * frame.height
     return frame.with_columns(pl.Series("snippet", cut, dtype=pl.String)).select(SEARCH_COLUMNS)
+
+
+_FACT_COLUMNS = "stage, gen_id, model_id, template_id, status, score"
+
+
+def _facts_of(con, snap, frame: pl.DataFrame) -> pl.DataFrame:
+    """The ``gens`` facts of the hits, reading only the partition files that hold them.
+
+    A snapshot of the partitioned layout records each stage's partition bits, so a hit's file follows
+    from its gen_id (docs/index-layout.md); a search then opens a handful of small files instead of
+    every partition of the index (tens of ms at 100k generations).
+    """
+    bits = snap.info.get("partition_bits") if snap.info.get("layout") == 2 else None
+    params = {"ids": frame["gen_id"].unique().to_list()}
+    if not bits:
+        return con.sql(f"SELECT {_FACT_COLUMNS} FROM _gens WHERE gen_id IN (SELECT unnest($ids))", params=params).pl()
+    files = sorted({
+        str(snap.path / layout.partition_file("gens", stage, bits[stage], bucket(gen_id, bits[stage])))
+        for stage, gen_id in zip(frame["stage"], frame["gen_id"]) if stage in bits
+    })
+    params["files"] = files
+    return con.sql(f"SELECT {_FACT_COLUMNS} FROM read_parquet($files) WHERE gen_id IN (SELECT unnest($ids))", params=params).pl()
 
 
 @functools.lru_cache(maxsize=1)
