@@ -64,7 +64,32 @@ def gather(data_root: Path, membership: pa.Table, documents: pa.Table | None) ->
     """Collect the outside sources; returns them and ``scan_errors`` tuples for unusable ones."""
     wide = membership.filter(pc.is_valid(membership.column("extras")))
     copy_templates, errors = _copy_templates(data_root)
+    errors += _bad_replicates(wide)
     return Facts(wide if wide.num_rows else None, documents if documents is not None and documents.num_rows else None, copy_templates), errors
+
+
+def _bad_replicates(wide: pa.Table) -> list[tuple]:
+    """``bad_value`` rows for wide-membership replicates that are not a positive 64-bit integer.
+
+    Such a value is never borrowed (the row keeps its own replicate), and it is said, not swallowed.
+    """
+    if not wide.num_rows:
+        return []
+    raw = _clean("json_extract_string(extras, '$.replicate')")
+    con = duckdb.connect()
+    try:
+        con.register("_wide", wide)
+        rows = con.execute(f"""
+            SELECT cohort_id, stage, gen_id, line, {raw} AS value FROM _wide
+            WHERE {raw} IS NOT NULL
+              AND coalesce(TRY_CAST(TRY_CAST({raw} AS DOUBLE) AS BIGINT) >= 1 AND TRY_CAST({raw} AS DOUBLE) < 9.2e18, false) = false
+            ORDER BY cohort_id, line
+        """).fetchall()
+    finally:
+        con.close()
+    return [(f"{layout.COHORTS_DIR}/{cohort}/{layout.MEMBERSHIP_FILE}", stage, gen_id, layout.MEMBERSHIP_FILE, "bad_value",
+             f"line {line}: replicate={value!r} is not a positive integer; not used for {stage}/{gen_id}")
+            for cohort, stage, gen_id, line, value in rows]
 
 
 def _copy_templates(data_root: Path) -> tuple[list[str], list[tuple]]:
@@ -96,7 +121,7 @@ def _membership_sql(con: duckdb.DuckDBPyConnection, facts: Facts) -> str:
     for column, keys in MEMBERSHIP_FACTS.items():
         value = "coalesce(" + ", ".join(_clean(f"json_extract_string(extras, '$.\"{k}\"')") for k in keys) + ")"
         if column == "replicate":
-            value = f"TRY_CAST(TRY_CAST({value} AS DOUBLE) AS BIGINT)"
+            value = f"(CASE WHEN TRY_CAST(TRY_CAST({value} AS DOUBLE) AS BIGINT) >= 1 THEN TRY_CAST(TRY_CAST({value} AS DOUBLE) AS BIGINT) END)"  # see _bad_replicates
         picks.append(f"first({value} ORDER BY cohort_id, line) FILTER (WHERE {value} IS NOT NULL) AS {column}")
     return f"SELECT stage, gen_id, {', '.join(picks)} FROM _facts_membership GROUP BY stage, gen_id"
 

@@ -311,3 +311,25 @@ def test_a_data_root_with_only_a_docs_store_is_indexed(tmp_path):
 
     problems = gensql.connect(tmp_path).execute("SELECT kind, gen_id, path FROM problems").fetchall()
     assert problems == [("parent_missing", "doc0000000000002", "docs/evaluation/lk00000000000009/doc0000000000002")]
+
+
+def test_a_wide_membership_replicate_that_is_no_integer_is_a_bad_value(tmp_path):
+    """The 2025-09-15 era's wide membership lends a replicate only when it is a positive integer; any
+    other value (out of int64, a word, zero) is recorded, and the row keeps its own replicate."""
+    from gensql import connect
+
+    for gen_id in ("d_a", "d_b", "d_c", "d_d"):
+        write_gen(tmp_path, "draft", gen_id, {"metadata.json": {"template_id": "t", "llm_model_id": "m"}, "raw.txt": "x", "parsed.txt": "x"})
+    cohort = tmp_path / "cohorts" / "wide"
+    cohort.mkdir(parents=True)
+    (cohort / "membership.csv").write_text(
+        "stage,gen_id,replicate\ndraft,d_a,99999999999999999999999\ndraft,d_b,two\ndraft,d_c,0\ndraft,d_d,3\n")
+    refresh(tmp_path, jobs=1)
+    con = connect(tmp_path)
+    assert con.execute("SELECT gen_id, replicate FROM gens ORDER BY gen_id").fetchall() == [
+        ("d_a", 1), ("d_b", 1), ("d_c", 1), ("d_d", 3)]
+    assert con.execute("SELECT gen_id, kind, message FROM scan_errors ORDER BY gen_id").fetchall() == [
+        ("d_a", "bad_value", "line 2: replicate='99999999999999999999999' is not a positive integer; not used for draft/d_a"),
+        ("d_b", "bad_value", "line 3: replicate='two' is not a positive integer; not used for draft/d_b"),
+        ("d_c", "bad_value", "line 4: replicate='0' is not a positive integer; not used for draft/d_c"),
+    ]
