@@ -138,9 +138,5 @@ def update_search_index(
 _FILE_NAMES: dict[str, str] = dict(TEXT_KINDS)
 
 
-def _file_name(kind: str) -> str:
-    return _FILE_NAMES[kind]
-
-
 def _read_text(path: Path, roots: tuple[str, ...] | None = None) -> str | None:
     return read_text_prefix(path, roots)

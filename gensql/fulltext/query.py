@@ -16,13 +16,15 @@ from ..errors import IndexNotFoundError, SearchQueryError
 from ..index import require_snapshot
 from ..partitions import bucket
 from ..safeio import store_roots
-from .engine import SEARCH_DIR, SEARCH_MAX_CHARS, _file_name, _read_text, schema
+from ..texts import TEXT_KINDS, read_text_prefix
+from .engine import SEARCH_DIR
 
 FILES = ("prompt", "raw", "parsed")
 #: Columns of a search result, in order.
 SEARCH_COLUMNS = (
     "rank", "gen_id", "stage", "file", "model_id", "template_id", "status", "score", "bm25", "snippet",
 )
+_FILE_NAMES: dict[str, str] = dict(TEXT_KINDS)
 #: Characters of text around the matches shown in a snippet.
 SNIPPET_CHARS = 160
 
@@ -140,7 +142,7 @@ def search(
         generator = tantivy.SnippetGenerator.create(searcher, text_query, sch, "text")
         generator.set_max_num_chars(SNIPPET_CHARS)
         roots = store_roots(where.data_root)
-        cut = [_snippet(generator, where.data_root / d / _file_name(f), roots) for d, f in zip(frame["gen_dir"], frame["file"])]
+        cut = [_snippet(generator, where.data_root / d / _FILE_NAMES[f], roots) for d, f in zip(frame["gen_dir"], frame["file"])]
     else:
         cut = [None] * frame.height
     return frame.with_columns(pl.Series("snippet", cut, dtype=pl.String)).select(SEARCH_COLUMNS)
@@ -185,7 +187,7 @@ def _open_index(path: str):
 def _snippet(generator, path: Path, roots: tuple[str, ...]) -> str | None:
     import tantivy
 
-    text = _read_text(path, roots)
+    text = read_text_prefix(path, roots)
     if text is None:
         return None
     snippet = generator.snippet_from_doc(tantivy.Document(text=text))

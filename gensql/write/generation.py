@@ -88,10 +88,7 @@ def write_generation(
                       task_id, origin_cohort_id, extra)
     if check_parent:
         _require_parent(where, stage, parent_gen_id)
-    key = logical_key(stage, {
-        "combo_id": combo_id, "template_id": template_id, "model_id": model_id,
-        "parent_gen_id": parent_gen_id, "replicate": facts["replicate"], "task_id": task_id,
-    })
+    key = _key_of(stage, facts)
     call = _call_facts(mode, usage, finish_reason, truncated, duration_s)
     parser = _parser_facts(parser_name, parse_success, parse_error)
 
