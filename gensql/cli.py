@@ -176,6 +176,10 @@ def refresh(data_root, index_dir, full, jobs, strict, quiet, no_texts, watch, sw
     The data root may be an fsspec URL (s3://bucket/data): the index then goes to <url>/index unless
     --index-dir names a local directory.
     """
+    if not dask_scheduler:  # Dask needs pandas; a local refresh never does
+        from .startup import block_pandas
+
+        block_pandas()
     if watch:
         if full or strict or dask_scheduler:
             raise click.UsageError("--watch cannot be combined with --full, --strict or --dask")

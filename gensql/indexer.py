@@ -14,10 +14,11 @@ import multiprocessing
 import os
 import shutil
 import stat
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -46,6 +47,9 @@ BATCH_SIZE = 2000
 PARALLEL_THRESHOLD = 4000
 #: Rows per Parquet row group: a partition file is one row group.
 ROW_GROUP_ROWS = 65536
+#: Threads rewriting touched partitions: reading, merging and writing Parquet release the GIL, and
+#: one partition's files are independent of every other's.
+WRITE_THREADS = 4
 
 Progress = Callable[[int, int], None]
 
@@ -200,42 +204,42 @@ def _build(where: layout.StoreLayout, builder: SnapshotBuilder, previous: Snapsh
     digest = facts.digest()
     errors: list[tuple] = list(plan.entry_errors) + member_errors + db_errors + fact_errors
 
-    writer = _PartWriter(builder, previous, {s: p.bits for s, p in plan.stages.items()}, texts, facts, digest)
-    total = sum(len(p.names) for p in plan.stages.values())
-    removed = {f"{s}/{g}" for s, p in plan.stages.items() for ids in p.removed.values() for g in ids}
-    drop_keys = set(removed)
-    new = changed = unchanged = 0
-    deleted = len(removed)
-    done = 0
-    units: deque = deque()
+    with _PartWriter(builder, previous, {s: p.bits for s, p in plan.stages.items()}, texts, facts, digest) as writer:
+        total = sum(len(p.names) for p in plan.stages.values())
+        removed = {f"{s}/{g}" for s, p in plan.stages.items() for ids in p.removed.values() for g in ids}
+        drop_keys = set(removed)
+        new = changed = unchanged = 0
+        deleted = len(removed)
+        done = 0
+        units: deque = deque()
 
-    def work() -> Iterator[tuple[str, list[tuple]]]:
-        for stage, parts, items in _units(plan, getattr(executor, "batch_size", None)):
-            units.append((stage, parts, items))
-            yield stage, items
+        def work() -> Iterator[tuple[str, list[tuple]]]:
+            for stage, parts, items in _units(plan, getattr(executor, "batch_size", None)):
+                units.append((stage, parts, items))
+                yield stage, items
 
-    for result in _run(work(), total, data_root_str, racy_after_ns, jobs, texts, executor):
-        stage, parts, items = units.popleft()
-        sp = plan.stages[stage]
-        new += result.new
-        changed += len(result.replaced)
-        deleted += len(result.vanished)
-        unchanged += result.unchanged
-        errors.extend(result.errors)
-        drop_keys.update(f"{stage}/{g}" for g in result.replaced + result.vanished)
-        of = _bucket_map(sp, parts, items) if len(parts) > 1 else None
-        drops: dict[int, set[str]] = {b: set(sp.removed.get(b, ())) for b in parts}
-        for g in result.replaced + result.vanished:
-            drops[of[g] if of else parts[0]].add(g)
-        gens = _split(result.gens, parts, of)
-        manifest = _split(result.manifest, parts, of)
-        text_rows = _split(result.texts if result.texts is not None and result.texts.num_rows else None, parts, of)
-        for b in parts:
-            writer.part(stage, b, gens.get(b), manifest.get(b), text_rows.get(b), drops[b])
-        done += result.size
-        if progress:
-            progress(done, total)
-    writer.finish()
+        for result in _run(work(), total, data_root_str, racy_after_ns, jobs, texts, executor):
+            stage, parts, items = units.popleft()
+            sp = plan.stages[stage]
+            new += result.new
+            changed += len(result.replaced)
+            deleted += len(result.vanished)
+            unchanged += result.unchanged
+            errors.extend(result.errors)
+            drop_keys.update(f"{stage}/{g}" for g in result.replaced + result.vanished)
+            of = _bucket_map(sp, parts, items) if len(parts) > 1 else None
+            drops: dict[int, set[str]] = {b: set(sp.removed.get(b, ())) for b in parts}
+            for g in result.replaced + result.vanished:
+                drops[of[g] if of else parts[0]].add(g)
+            gens = _split(result.gens, parts, of)
+            manifest = _split(result.manifest, parts, of)
+            text_rows = _split(result.texts if result.texts is not None and result.texts.num_rows else None, parts, of)
+            for b in parts:
+                writer.part(stage, b, gens.get(b), manifest.get(b), text_rows.get(b), drops[b])
+            done += result.size
+            if progress:
+                progress(done, total)
+        writer.finish()
     search = _update_search(where.data_root, builder, previous, drop_keys, writer.rewritten_texts, getattr(executor, "read_text", None)) if texts else None
     carried = _carried_errors(previous, drop_keys, plan) if previous is not None else []
     all_errors = pa.Table.from_batches(carried + [_errors_batch(errors)], schema=ERRORS_SCHEMA)
@@ -280,7 +284,7 @@ def _build(where: layout.StoreLayout, builder: SnapshotBuilder, previous: Snapsh
         "texts": texts,
         "search_documents": search.documents if search else None,
         "partition_bits": {s: p.bits for s, p in plan.stages.items()},
-        "files": writer.files,
+        "files": dict(sorted(writer.files.items())),
     }, before_swap=write_catalog)
     return result
 
@@ -720,12 +724,35 @@ class _PartWriter:
         self.facts_same = previous is not None and previous.info.get("facts_digest") == digest
         self.files: dict[str, int] = {}  # path inside the snapshot -> rows
         self.by_stage = {stage: 0 for stage in layout.STAGES}
-        self.rewritten_texts: list[Path | pa.Table] = []  # texts to index: files (full refresh) or fresh rows
-        self.pending_facts: list[tuple[Path, Path]] = []
+        self._texts: dict[tuple[int, int], Path | pa.Table] = {}  # texts to index: files (full refresh) or fresh rows
+        self._facts: dict[tuple[int, int], tuple[Path, Path]] = {}  # gens partitions to fill with borrowed facts
         self.written = self.linked = 0
         self._empty_texts: Path | None = None
+        self._lock = threading.Lock()  # guards the counters and the shared empty texts file
+        self._pool = ThreadPoolExecutor(WRITE_THREADS, thread_name_prefix="gensql-part")
+        self._pending: deque[Future] = deque()
+
+    def __enter__(self) -> "_PartWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)  # no thread writes into an aborted snapshot
 
     def part(self, stage: str, b: int, gens: pa.Table | None, manifest: pa.Table | None, texts: pa.Table | None, drop: set[str]) -> None:
+        """Write (or link) partition ``b`` of ``stage`` in a writer thread; at most ``2 * WRITE_THREADS``
+        partitions wait, so the fresh rows held in memory stay bounded. A thread's error is raised here
+        or by :meth:`finish`."""
+        while len(self._pending) >= 2 * WRITE_THREADS:
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(self._part, stage, b, gens, manifest, texts, drop))
+
+    @property
+    def rewritten_texts(self) -> list[Path | pa.Table]:
+        """Texts the search index must add, in partition order whatever order the threads finished in."""
+        return [self._texts[k] for k in sorted(self._texts)]
+
+    def _part(self, stage: str, b: int, gens: pa.Table | None, manifest: pa.Table | None, texts: pa.Table | None, drop: set[str]) -> None:
+        key = (layout.STAGES.index(stage), b)
         bits = self.bits[stage]
         prev_bits = self.prev_bits.get(stage) if self.previous is not None else None
         if prev_bits == bits and gens is None and texts is None and not drop:
@@ -735,7 +762,8 @@ class _PartWriter:
                 else:
                     self._link_previous(layout.partition_file(table, stage, bits, b))
             self._gens(stage, b, touched=False)
-            self.linked += 1
+            with self._lock:
+                self.linked += 1
             return
         fresh = {"_gens_scan": gens, "_manifest": manifest, "texts": texts}
         for table, schema in self._TABLES:
@@ -759,16 +787,18 @@ class _PartWriter:
             pq.write_table(data, path, row_group_size=ROW_GROUP_ROWS)
             self.files[layout.partition_file(table, stage, bits, b)] = data.num_rows
             if table == "_gens_scan":
-                self.by_stage[stage] += data.num_rows
+                with self._lock:
+                    self.by_stage[stage] += data.num_rows
             if table == "texts":
                 # Rows carried over (even into new partitions) are in the previous search index already.
                 # An update keeps its fresh rows (few); a full refresh reads every file back (memory stays flat).
                 if self.previous is None:
-                    self.rewritten_texts.append(path)
+                    self._texts[key] = path
                 elif texts is not None:
-                    self.rewritten_texts.append(texts.select(_SEARCH_COLUMNS))
+                    self._texts[key] = texts.select(_SEARCH_COLUMNS)
         self._gens(stage, b, touched=True)
-        self.written += 1
+        with self._lock:
+            self.written += 1
 
     def _link_previous(self, rel: str) -> None:
         target = self.builder.tmp_path / rel
@@ -781,15 +811,17 @@ class _PartWriter:
         self.files[rel] = rows
         if rel.startswith(layout.TABLE_FILES["_gens_scan"] + "/"):
             stage = rel.split("/")[1].split("=", 1)[1]
-            self.by_stage[stage] += rows
+            with self._lock:
+                self.by_stage[stage] += rows
 
     def _empty_text_part(self, stage: str, b: int) -> None:
         path = self.builder.part_path("texts", stage, self.bits[stage], b)
-        if self._empty_texts is None:
-            pq.write_table(TEXTS_SCHEMA.empty_table(), path)
-            self._empty_texts = path
-        else:
-            _link_or_copy(self._empty_texts, path)
+        with self._lock:
+            if self._empty_texts is None:
+                pq.write_table(TEXTS_SCHEMA.empty_table(), path)
+                self._empty_texts = path
+            else:
+                _link_or_copy(self._empty_texts, path)
         self.files[layout.partition_file("texts", stage, self.bits[stage], b)] = 0
 
     def _gens(self, stage: str, b: int, touched: bool) -> None:
@@ -805,13 +837,15 @@ class _PartWriter:
             _link_or_copy(self.previous.path / rel, target)
             self.builder.durable.add(rel)
         else:
-            self.pending_facts.append((scan, target))
+            self._facts[(layout.STAGES.index(stage), b)] = (scan, target)
         self.files[rel] = self.files[layout.partition_file("_gens_scan", stage, bits, b)]
 
     def finish(self) -> None:
-        """Fill borrowed facts into the ``gens`` partitions that need them."""
-        apply_facts(self.pending_facts, self.facts, ROW_GROUP_ROWS)
-        self.pending_facts = []
+        """Wait for every partition, then fill borrowed facts into the ``gens`` partitions that need them."""
+        while self._pending:
+            self._pending.popleft().result()
+        apply_facts([self._facts[k] for k in sorted(self._facts)], self.facts, ROW_GROUP_ROWS)
+        self._facts = {}
 
 
 _SEARCH_COLUMNS = ["gen_id", "stage", "gen_dir", "file", "sha256"]

@@ -9,6 +9,8 @@ import sys
 import threading
 import time
 
+from .startup import block_pandas
+
 #: How often a worker checks that the refresh process that started it is still alive.
 POLL_SECONDS = 0.25
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -25,6 +27,7 @@ def init_worker(owner_pid: int) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    block_pandas()  # a worker converts only lists and Arrow data (gensql.startup)
     parent = os.getppid()
     if sys.platform.startswith("linux"):
         try:
