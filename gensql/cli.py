@@ -168,9 +168,10 @@ def cli() -> None:
 @click.option("--no-texts", is_flag=True, help="Metadata only: no texts table (hashes, characters) and no search index.")
 @click.option("--watch", is_flag=True, help="Keep running: update the index from file-system events (one line per update on stderr; Ctrl-C stops).")
 @click.option("--sweep-interval", type=click.FloatRange(min=1), default=3600, show_default=True, help="With --watch: seconds between full stat sweeps that catch any missed event.")
+@click.option("--max-watches", type=click.IntRange(min=0), default=None, help="With --watch: watch every directory of a store with at most this many generations [default: 100000]; a larger one at its active directories (docs/index-layout.md).")
 @click.option("--dask", "dask_scheduler", metavar="SCHEDULER_ADDRESS", default=None, help="Scan the partitions on a Dask cluster (tcp://host:8786); every worker must reach the store at the same path or URL (extra 'distributed'; docs/distributed.md).")
 @handle_errors
-def refresh(data_root, index_dir, full, jobs, strict, quiet, no_texts, watch, sweep_interval, dask_scheduler):
+def refresh(data_root, index_dir, full, jobs, strict, quiet, no_texts, watch, sweep_interval, max_watches, dask_scheduler):
     """Scan the gens store and write the Parquet index (incremental unless --full).
 
     The data root may be an fsspec URL (s3://bucket/data): the index then goes to <url>/index unless
@@ -185,7 +186,7 @@ def refresh(data_root, index_dir, full, jobs, strict, quiet, no_texts, watch, sw
             raise click.UsageError("--watch cannot be combined with --full, --strict or --dask")
         from .watch import watch as run_watch
 
-        run_watch(data_root, index_dir, sweep_interval=sweep_interval, jobs=jobs, texts=not no_texts,
+        run_watch(data_root, index_dir, sweep_interval=sweep_interval, jobs=jobs, texts=not no_texts, max_watches=max_watches,
                   on_update=None if quiet else (lambda update: click.echo(str(update), err=True)))
         return
     from .indexer import refresh as run_refresh

@@ -9,6 +9,14 @@ are read again and their partitions rewritten, everything else is carried over. 
 ordinary atomic snapshot. A full stat sweep (a plain incremental refresh) runs every
 ``sweep_interval`` seconds, and at once for events gensql cannot attribute to one generation (a stage
 directory itself, the docs store, the facts sources), so a missed event costs at most one interval.
+
+What is watched depends on the store's size (:class:`WatchSet`). Up to ``max_watches`` generation
+directories (``--max-watches``), the whole store (inotify needs one watch per directory). A larger store is watched at its
+stage and cohort directories, which see every generation created, renamed or deleted, plus its
+*active* generation directories: those created or changed in the last ``ACTIVE_SECONDS``, which see a
+pipeline's later writes into them. An in-place rewrite of a file in a long-quiet directory of such a
+store is caught by the sweep. At 1,000,000 generations whole-store watching would need a million
+inotify watches (more than a default Linux allows), minutes to set up and hundreds of MB.
 """
 
 from __future__ import annotations
@@ -32,6 +40,13 @@ STEP_MS = 50
 DEBOUNCE_MS = 400
 #: Longest wait in the watcher before it looks at the clock (sweeps, stop requests).
 _WAKE_MS = 5000
+#: Stores with more generation directories than this are watched at their active directories only.
+MAX_WATCHES = 100_000
+#: In that mode a generation directory stays watched this long after its last event...
+ACTIVE_SECONDS = 600.0
+#: ...and at most this many are (the longest-quiet ones go first; the sweep covers them). A new
+#: notifier costs about 10 us per watched directory, more past this.
+MAX_ACTIVE = 5_000
 #: Top-level names whose change means the whole store must be listed again (facts sources, docs store).
 _SWEEP_ROOTS = frozenset({layout.DOCS_DIR, layout.DOCS_DB_FILE.split("/")[0], layout.ESSAY_TEMPLATES_FILE.split("/")[0]})
 
@@ -43,6 +58,7 @@ class Update:
     reason: str  # "start", "events", "sweep"
     result: RefreshResult
     event_paths: int = 0
+    watching: str = ""  # what the watcher watches (said on the start line)
 
     def __str__(self) -> str:
         r = self.result
@@ -50,7 +66,8 @@ class Update:
         what = f"{r.new} new, {r.changed} changed, {r.deleted} deleted"
         parts = f"{r.partitions_written} partitions written, {r.partitions_linked} linked"
         source = f"{self.event_paths} event paths" if self.reason == "events" else self.reason
-        return f"{when} {source}: {what}; {r.generations} generations; {parts}; {r.seconds:.2f}s"
+        watching = f"; watching {self.watching}" if self.watching else ""
+        return f"{when} {source}: {what}; {r.generations} generations; {parts}; {r.seconds:.2f}s{watching}"
 
 
 def classify(data_root: Path, index_dir: Path, paths) -> tuple[set[tuple[str, str]], bool, bool]:
@@ -78,6 +95,136 @@ def classify(data_root: Path, index_dir: Path, paths) -> tuple[set[tuple[str, st
     return gens, cohorts, sweep
 
 
+class WatchSet:
+    """The file-system watch of a store: whole, or its stage and cohort directories plus active ones.
+
+    ``watchfiles``' notifier watches a fixed list of paths, so a changed list means a new notifier.
+    The new one is opened before the old one is closed, and what the old one caught meanwhile is kept
+    for the next :meth:`watch`, so no event falls between the two.
+    """
+
+    def __init__(self, where: layout.StoreLayout, *, max_watches: int = MAX_WATCHES,
+                 active_seconds: float = ACTIVE_SECONDS, max_active: int = MAX_ACTIVE):
+        self.where = where
+        self.active_seconds = active_seconds
+        self.max_active = max_active
+        self.max_watches = max_watches
+        self.active: dict[tuple[str, str], float] = {}  # (stage, name) -> monotonic time of its last event
+        self._notify = None
+        self._paths: list[str] = []
+        self._carried: set = set()
+        names, recent = self._survey(max_watches)
+        self.whole = names <= max_watches
+        self.directories = names
+        if not self.whole:
+            now = time.monotonic()
+            for key in recent[-max_active:]:
+                self.active[key] = now
+        self._reopen()
+
+    def describe(self) -> str:
+        if self.whole:
+            return f"the whole store ({self.directories:,} generation directories)"
+        return (f"stage and cohort directories and {len(self.active):,} active generation directories "
+                f"({self.directories:,} generation directories > --max-watches {self.max_watches:,}; quiet ones are swept)")
+
+    def _survey(self, max_watches: int) -> tuple[int, list[tuple[str, str]]]:
+        """How many generation directories there are, and (past ``max_watches``) those changed in the
+        last ``active_seconds``, oldest first: a pipeline may still be writing into them."""
+        stages = [self.where.gens_root / stage for stage in layout.STAGES]
+        count = sum(len(os.listdir(d)) for d in stages if d.is_dir())
+        if count <= max_watches:
+            return count, []
+        cutoff, recent = time.time() - self.active_seconds, []
+        for stage, folder in zip(layout.STAGES, stages):
+            try:
+                entries = os.scandir(folder)
+            except OSError:
+                continue
+            with entries:
+                for entry in entries:
+                    try:
+                        mtime = entry.stat(follow_symlinks=False).st_mtime
+                    except OSError:
+                        continue
+                    if mtime >= cutoff and not entry.name.startswith("."):
+                        recent.append((mtime, stage, entry.name))
+        return count, [(stage, name) for _, stage, name in sorted(recent)]
+
+    def _wanted(self) -> list[str]:
+        root = self.where.data_root
+        if self.whole:
+            return [str(root)]
+        paths = [root, self.where.gens_root, *(self.where.gens_root / s for s in layout.STAGES), self.where.data_root / layout.COHORTS_DIR]
+        try:
+            with os.scandir(self.where.data_root / layout.COHORTS_DIR) as entries:
+                paths += [Path(e.path) for e in entries if e.is_dir(follow_symlinks=False)]
+        except OSError:
+            pass
+        paths += [self.where.gens_root / stage / name for stage, name in self.active]
+        return sorted(str(p) for p in paths if p.is_dir())
+
+    def _reopen(self) -> None:
+        from watchfiles._rust_notify import RustNotify
+
+        for _attempt in range(3):
+            paths = self._wanted()
+            if paths == self._paths and self._notify is not None:
+                return
+            try:
+                notify = RustNotify(paths, False, False, 300, self.whole, True)
+                break
+            except FileNotFoundError:  # a directory went away between listing and watching: list again
+                continue
+            except OSError as exc:
+                raise WatchError(
+                    f"cannot watch {self.where.data_root}: {exc}; on Linux each watched directory takes one inotify watch: "
+                    "raise fs.inotify.max_user_watches (sysctl), or lower --max-watches"
+                ) from None
+        else:
+            raise WatchError(f"cannot watch {self.where.data_root}: its directories keep disappearing")
+        old, self._notify, self._paths = self._notify, notify, paths
+        if old is not None:
+            drained = old.watch(1, 1, 1, None)  # events it caught before the new notifier was ready
+            old.close()
+            if drained == "signal":
+                raise KeyboardInterrupt
+            if isinstance(drained, set):
+                self._carried |= drained
+
+    def note(self, gens: set[tuple[str, str]]) -> None:
+        """Watch these generation directories from now on (before the update reads them)."""
+        if self.whole or not gens:
+            return
+        now = time.monotonic()
+        for key in gens:
+            self.active.pop(key, None)
+            self.active[key] = now  # newest last
+        while len(self.active) > self.max_active:
+            self.active.pop(next(iter(self.active)))
+        self._reopen()
+
+    def refresh_paths(self) -> None:
+        """Forget directories quiet for ``active_seconds`` and pick up new stage or cohort directories."""
+        if self.whole:
+            return
+        cutoff = time.monotonic() - self.active_seconds
+        for key in [k for k, seen in self.active.items() if seen < cutoff]:
+            del self.active[key]
+        self._reopen()
+
+    def watch(self, debounce_ms: int, step_ms: int, timeout_ms: int, stop):
+        if self._carried:
+            raw, self._carried = self._carried, set()
+            return raw
+        return self._notify.watch(debounce_ms, step_ms, timeout_ms, stop)
+
+    def close(self) -> None:
+        if self._notify is not None:
+            self._notify.close()
+            self._notify = None
+
+
 def watch(
     data_root: str | os.PathLike | None = None,
     index_dir: str | os.PathLike | None = None,
@@ -89,46 +236,46 @@ def watch(
     stop=None,
     step_ms: int = STEP_MS,
     debounce_ms: int = DEBOUNCE_MS,
+    max_watches: int | None = None,
 ) -> None:
     """Keep the index of ``data_root`` current until interrupted (Ctrl-C, SIGTERM) or ``stop.is_set()``.
 
     ``on_update`` receives an :class:`Update` after every snapshot. Returns only when ``stop`` is set;
     a signal propagates as usual once the current update has either committed or been rolled back.
     """
-    from watchfiles._rust_notify import RustNotify  # the watcher behind watchfiles.watch(), opened before the first refresh
-
     where = layout.resolve(data_root, index_dir)
     if not (where.data_root / layout.DOCS_DIR).is_dir():
         where.require_gens()
     report = on_update or (lambda update: None)
     with disk_errors_as_messages(where.index_dir), store_umask(where.data_root), writer_lock(where.index_dir, where.data_root):
+        watches = WatchSet(where, max_watches=MAX_WATCHES if max_watches is None else max_watches)  # opened before the first refresh: nothing written meanwhile is missed
         try:
-            notify = RustNotify([str(where.data_root)], False, False, 300, True, True)
-        except OSError as exc:
-            raise WatchError(
-                f"cannot watch {where.data_root}: {exc}; on Linux each directory takes one inotify watch: "
-                "raise fs.inotify.max_user_watches (sysctl) above the number of generation directories"
-            ) from None
-        with notify:
-            report(Update("start", refresh_locked(where, jobs=jobs, texts=texts)))
+            report(Update("start", refresh_locked(where, jobs=jobs, texts=texts), watching=watches.describe()))
             next_sweep = time.monotonic() + sweep_interval
             while stop is None or not stop.is_set():
                 wait = max(1, min(_WAKE_MS, int((next_sweep - time.monotonic()) * 1000)))
-                raw = notify.watch(debounce_ms, step_ms, wait, stop)
+                raw = watches.watch(debounce_ms, step_ms, wait, stop)
                 if raw == "signal":
                     raise KeyboardInterrupt
                 if raw == "stop":
                     return
                 if raw == "timeout":
+                    watches.refresh_paths()
                     if time.monotonic() >= next_sweep:
                         report(Update("sweep", refresh_locked(where, jobs=jobs, texts=texts)))
                         next_sweep = time.monotonic() + sweep_interval
                     continue
                 paths = {path for _change, path in raw}
                 gens, cohorts, sweep = classify(where.data_root, where.index_dir, paths)
+                # What the update will read is watched first: a write after the read is an event.
+                if sweep or cohorts:
+                    watches.refresh_paths()  # new stage or cohort directories
+                watches.note(gens)
                 if sweep:
                     report(Update("sweep", refresh_locked(where, jobs=jobs, texts=texts)))
                     next_sweep = time.monotonic() + sweep_interval
                 elif gens or cohorts:
                     changes = Changes(frozenset(gens), cohorts)
                     report(Update("events", refresh_locked(where, jobs=jobs, texts=texts, changes=changes), len(gens)))
+        finally:
+            watches.close()

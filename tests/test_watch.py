@@ -158,6 +158,47 @@ def test_randomized_writer_ends_equal_to_a_full_refresh(store, tmp_path):
         watcher.stop()
 
 
+def test_a_store_past_max_watches_is_watched_at_its_active_directories(store, tmp_path):
+    """Past --max-watches only stage, cohort and active directories are watched: new, renamed and
+    deleted generations and a pipeline's later writes into new ones still arrive by events alone."""
+    watcher = Watcher(store, "--max-watches", "0")
+    try:
+        line = watcher.wait_for("start:")
+        assert "active generation directories" in line and "--max-watches 0" in line
+        rng = random.Random(5)
+        for step in range(40):
+            stage = rng.choice(["draft", "essay", "evaluation"])
+            kind = rng.choice(["add", "partial", "delete", "rename", "cohort"])
+            existing = sorted(p for p in (store / "gens" / stage).iterdir() if p.is_dir())
+            if kind == "add":
+                small_gen(store, stage, 3000 + step)
+            elif kind == "partial":  # the directory first, its files a moment later: only its own watch sees them
+                gen = store / "gens" / stage / f"{stage[0]}_q{step:04d}"
+                gen.mkdir()
+                time.sleep(0.6)
+                (gen / "metadata.json").write_text(orjson.dumps({"stage": stage, "gen_id": gen.name, "mode": "llm", "template_id": "t1", "llm_model_id": "m1"}).decode())
+                time.sleep(0.6)
+                (gen / "raw.txt").write_text("finished later\n")
+            elif kind == "delete" and existing:
+                shutil.rmtree(rng.choice(existing))
+            elif kind == "rename" and existing:
+                source = rng.choice(existing)
+                os.rename(source, source.with_name(f"{source.name}-r{step}"))
+            elif kind == "cohort":
+                (store / "cohorts" / f"a{step}").mkdir(parents=True)
+                time.sleep(0.6)
+                (store / "cohorts" / f"a{step}" / "membership.csv").write_text(f"stage,gen_id\n{stage},{stage[0]}_0001\n")
+        full_index = tmp_path / "full-index"
+        gensql.refresh(store, full_index, full=True)
+        expected = snapshot_tables(full_index)
+        deadline = time.monotonic() + 15
+        while snapshot_tables(store / "index") != expected:
+            assert time.monotonic() < deadline, f"the watcher missed a change; updates: {watcher.seen}"
+            time.sleep(0.1)
+    finally:
+        watcher.stop()
+
+
 def whole(root: Path) -> None:
     """The current snapshot is complete: every file it lists exists with its rows; the views open."""
     snap = (root / "index" / "current").resolve()
