@@ -13,7 +13,9 @@ itself, never user input) are embedded as string literals through :func:`sql_str
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 from importlib import resources
 from pathlib import Path
 
@@ -49,6 +51,11 @@ def base_relation(snapshot_path: Path, table: str) -> str:
     return f"read_parquet({sql_string(str(path))})"
 
 
+def _define_base_relations(con: duckdb.DuckDBPyConnection, snapshot_path: Path) -> None:
+    for table in BASE_TABLES:
+        con.execute(f"CREATE OR REPLACE VIEW _{table} AS SELECT * FROM {base_relation(snapshot_path, table)}")
+
+
 def define_views(con: duckdb.DuckDBPyConnection, snapshot_path: Path) -> None:
     """Create the base relations over ``snapshot_path`` and every gensql view on ``con``.
 
@@ -57,8 +64,7 @@ def define_views(con: duckdb.DuckDBPyConnection, snapshot_path: Path) -> None:
     Parquet metadata (snapshot files never change, so the cache cannot go stale).
     """
     con.execute("SET parquet_metadata_cache = true")
-    for table in BASE_TABLES:
-        con.execute(f"CREATE OR REPLACE VIEW _{table} AS SELECT * FROM {base_relation(snapshot_path, table)}")
+    _define_base_relations(con, snapshot_path)
     for name, sql in view_files():
         try:
             con.execute(sql)
@@ -66,14 +72,39 @@ def define_views(con: duckdb.DuckDBPyConnection, snapshot_path: Path) -> None:
             raise duckdb.Error(f"gensql/views/{name}: {exc}") from exc
 
 
-def write_catalog(snapshot_path: Path) -> Path:
+def views_digest() -> str:
+    """A fingerprint of every view file: two catalogs with the same one differ only in their paths."""
+    h = hashlib.sha256()
+    for name, sql in view_files():
+        h.update(name.encode() + b"\0" + sql.encode() + b"\0")
+    return h.hexdigest()
+
+
+def write_catalog(snapshot_path: Path, previous: Path | None = None) -> Path:
     """Write the catalog database (views only) into a finished snapshot directory.
 
     Called by refresh after the snapshot has its final name and before it becomes current, because
-    DuckDB checks a view's files when the view is created.
+    DuckDB checks a view's files when the view is created. ``previous`` is the previous snapshot's
+    catalog when it holds the same views (same :func:`views_digest`): a copy of it needs only its base
+    relations pointed at this snapshot, a third of the time of binding every view afresh, which
+    matters to a watcher committing a snapshot per update. DuckDB binds the other views when
+    they are queried, so they read this snapshot's files.
     """
     target = snapshot_path / layout.INDEX_CATALOG_FILE
     tmp = snapshot_path / (layout.INDEX_CATALOG_FILE + ".tmp")
+    if previous is not None:
+        try:
+            shutil.copyfile(previous, tmp)
+            con = duckdb.connect(str(tmp))
+            try:
+                _define_base_relations(con, snapshot_path)
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+            os.replace(tmp, target)
+            return target
+        except (OSError, duckdb.Error):
+            tmp.unlink(missing_ok=True)  # an unreadable previous catalog: build this one from the view files
     con = duckdb.connect(str(tmp))
     try:
         define_views(con, snapshot_path)

@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from . import __version__, layout
 from .errors import StrictModeError
 from .fields import GENS_SCHEMA
-from .catalog import write_catalog
+from .catalog import views_digest, write_catalog
 from .docs_index import read_documents
 from .facts import apply as apply_facts, gather as gather_facts
 from .index import Snapshot, SnapshotBuilder, collect_garbage, current_snapshot, disk_errors_as_messages, store_umask, writer_lock
@@ -250,6 +250,10 @@ def _build(where: layout.StoreLayout, builder: SnapshotBuilder, previous: Snapsh
     generations = sum(writer.by_stage.values())
     if plan.touched is not None:  # rows carried over unread count as unchanged
         unchanged = generations - new - changed
+    views = views_digest()
+    same_views = None
+    if previous is not None and previous.info.get("views_digest") == views:
+        same_views = previous.path / layout.INDEX_CATALOG_FILE
     result = RefreshResult(
         snapshot_id=builder.id,
         index_dir=where.index_dir,
@@ -284,8 +288,9 @@ def _build(where: layout.StoreLayout, builder: SnapshotBuilder, previous: Snapsh
         "texts": texts,
         "search_documents": search.documents if search else None,
         "partition_bits": {s: p.bits for s, p in plan.stages.items()},
+        "views_digest": views,
         "files": dict(sorted(writer.files.items())),
-    }, before_swap=write_catalog)
+    }, before_swap=lambda path: write_catalog(path, same_views))
     return result
 
 

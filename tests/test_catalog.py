@@ -96,3 +96,26 @@ def test_an_open_catalog_does_not_block_a_refresh(tmp_path):
     assert rows(new, "SELECT count(*) FROM gens") == [(5,)]
     cat.close()
     new.close()
+
+
+def test_a_catalog_carried_over_from_the_previous_snapshot_reads_only_its_own(tmp_path):
+    """Refresh starts each catalog from the previous one (same views) and re-points its base relations:
+    after the older snapshots are deleted it still answers, and it answers like a catalog built afresh."""
+    s = small_store(tmp_path / "store")
+    for i in range(4):  # more refreshes than the three snapshots kept: the first catalog's snapshot is gone
+        s.draft(f"d{10 + i}", at=100 + i)
+        s.refresh()
+    snapshots = sorted(p.name for p in (s.data / "index" / "snapshots").iterdir())
+    current = catalog_path(s.data).resolve()
+    carried = duckdb.connect(str(current), read_only=True)
+    definitions = " ".join(sql for (sql,) in carried.execute("SELECT sql FROM duckdb_views() WHERE NOT internal").fetchall())
+    assert current.parent.name in definitions
+    assert [name for name in snapshots if name != current.parent.name and name in definitions] == []
+    fresh_index = tmp_path / "fresh"
+    gensql.refresh(s.data, fresh_index, full=True)
+    fresh = duckdb.connect(str(fresh_index / "current" / "gensql.duckdb"), read_only=True)
+    assert counts(carried) == counts(fresh)
+    assert counts(carried)["gens"] == 8
+    assert describe_views(carried).to_pylist() == describe_views(fresh).to_pylist()
+    carried.close()
+    fresh.close()
