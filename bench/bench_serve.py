@@ -100,7 +100,7 @@ def write_tables(builder, gens, others: dict) -> dict[str, int]:
 
     from gensql import layout
     from gensql.fields import GENS_SCHEMA
-    from gensql.indexer import ROW_GROUP_ROWS
+    from gensql.partitions import ROW_GROUP_ROWS
     from gensql.partitions import buckets, choose_bits, sort_by_gen_id
     from gensql.scan import MANIFEST_SCHEMA, TEXTS_SCHEMA
 

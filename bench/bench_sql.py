@@ -38,9 +38,9 @@ REPO = HERE.parent
 PY = sys.executable
 GENSQL = [PY, "-m", "gensql"]
 sys.path.insert(0, str(REPO))
-from gensql.indexer import ROW_GROUP_ROWS  # noqa: E402
+from gensql.partitions import ROW_GROUP_ROWS  # noqa: E402
 
-#: Rows per row group: what a refresh writes (gensql.indexer.ROW_GROUP_ROWS). ``--row-group`` shows
+#: Rows per row group: what a refresh writes (gensql.partitions.ROW_GROUP_ROWS). ``--row-group`` shows
 #: what other sizes would give (2,000 was the first refresh's one-group-per-batch layout).
 ROW_GROUP = ROW_GROUP_ROWS
 

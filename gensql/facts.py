@@ -23,11 +23,11 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from . import layout
 from .derive import logical_key
 from .fields import FACT_SOURCES, GENS_COLUMN_ORDER, GENS_SCHEMA, MEMBERSHIP_FACTS, SQLITE_FACTS
+from .partitions import write_partition
 
 _NULL_LIKE_SQL = "('', 'nan', 'none', 'null')"
 _KEY_PARTS = ("combo_id", "template_id", "model_id", "parent_gen_id", "replicate")
@@ -170,7 +170,7 @@ def _filled_sql(scan: str, m_sql: str, q_sql: str) -> tuple[str, dict[str, str],
     return joined, value, used_m, used_q, used_t
 
 
-def apply(pairs: list[tuple[Path, Path]], facts: Facts, row_group_rows: int, group: int = 32) -> None:
+def apply(pairs: list[tuple[Path, Path]], facts: Facts, group: int = 32) -> None:
     """Write each ``gens`` partition file ``out``: the scanned rows of ``scan`` with borrowed facts filled.
 
     A row's borrowed facts depend only on its own scanned row and the outside sources, so the pass
@@ -188,12 +188,12 @@ def apply(pairs: list[tuple[Path, Path]], facts: Facts, row_group_rows: int, gro
         q_sql = _documents_sql(con, facts)
         con.register("_facts_copy", pa.table({"template_id": pa.array(facts.copy_templates, pa.string())}))
         for i in range(0, len(pairs), group):
-            _apply_group(con, pairs[i:i + group], q_sql, row_group_rows)
+            _apply_group(con, pairs[i:i + group], q_sql)
     finally:
         con.close()
 
 
-def _apply_group(con: duckdb.DuckDBPyConnection, pairs: list[tuple[Path, Path]], q_sql: str, row_group_rows: int) -> None:
+def _apply_group(con: duckdb.DuckDBPyConnection, pairs: list[tuple[Path, Path]], q_sql: str) -> None:
     files = "[" + ", ".join(_literal(str(scan)) for scan, _ in pairs) + "]"
     joined, value, used_m, used_q, used_t = _filled_sql(f"read_parquet({files}, filename = true, hive_partitioning = false)", "SELECT * FROM _m", q_sql)
     changed = " OR ".join(
@@ -226,7 +226,7 @@ def _apply_group(con: duckdb.DuckDBPyConnection, pairs: list[tuple[Path, Path]],
     for scan, out in pairs:
         part = table.filter(pc.equal(names, str(scan))).drop_columns(["_file"])
         part = part.take(pc.sort_indices(part, sort_keys=[("gen_id", "ascending")])) if part.num_rows > 1 else part
-        pq.write_table(part.cast(GENS_SCHEMA), out, row_group_size=row_group_rows)
+        write_partition(part.cast(GENS_SCHEMA), out)
 
 
 def _literal(text: str) -> str:

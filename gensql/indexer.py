@@ -34,7 +34,7 @@ from .catalog import views_digest, write_catalog
 from .docs_index import read_documents
 from .facts import apply as apply_facts, gather as gather_facts
 from .index import Snapshot, SnapshotBuilder, collect_garbage, current_snapshot, disk_errors_as_messages, store_umask, writer_lock
-from .partitions import buckets, choose_bits, read_files, sort_by_gen_id, sources, table_files
+from .partitions import buckets, choose_bits, read_files, read_partition, sort_by_gen_id, sources, table_files, write_partition
 from .membership import read_memberships
 from .safeio import check_inside, store_roots
 from .workers import init_worker, pid_alive, stop_workers
@@ -45,8 +45,6 @@ from .fulltext.engine import SEARCH_DIR, SearchIndexStats, update_search_index
 BATCH_SIZE = 2000
 #: Below this many directories to check, worker processes cost more than they save.
 PARALLEL_THRESHOLD = 4000
-#: Rows per Parquet row group: a partition file is one row group.
-ROW_GROUP_ROWS = 65536
 #: Threads rewriting touched partitions: reading, merging and writing Parquet release the GIL, and
 #: one partition's files are independent of every other's.
 WRITE_THREADS = 4
@@ -778,7 +776,7 @@ class _PartWriter:
             pieces = []
             if prev_bits is not None:
                 for pbits, pb in sources(stage, bits, b, prev_bits):
-                    old = pq.ParquetFile(self.previous.path / layout.partition_file(table, stage, pbits, pb)).read()
+                    old = read_partition(self.previous.path / layout.partition_file(table, stage, pbits, pb))
                     ids = old.column("gen_id")
                     keep = pc.invert(pc.is_in(ids, value_set=pa.array(sorted(drop), pa.string()))) if drop else None
                     if pbits != bits:
@@ -789,7 +787,7 @@ class _PartWriter:
                 pieces.append(fresh[table].cast(schema))
             data = sort_by_gen_id(pa.concat_tables(pieces)) if pieces else schema.empty_table()
             path = self.builder.part_path(table, stage, bits, b)
-            pq.write_table(data, path, row_group_size=ROW_GROUP_ROWS)
+            write_partition(data, path)
             self.files[layout.partition_file(table, stage, bits, b)] = data.num_rows
             if table == "_gens_scan":
                 with self._lock:
@@ -823,7 +821,7 @@ class _PartWriter:
         path = self.builder.part_path("texts", stage, self.bits[stage], b)
         with self._lock:
             if self._empty_texts is None:
-                pq.write_table(TEXTS_SCHEMA.empty_table(), path)
+                write_partition(TEXTS_SCHEMA.empty_table(), path)
                 self._empty_texts = path
             else:
                 _link_or_copy(self._empty_texts, path)
@@ -849,7 +847,7 @@ class _PartWriter:
         """Wait for every partition, then fill borrowed facts into the ``gens`` partitions that need them."""
         while self._pending:
             self._pending.popleft().result()
-        apply_facts([self._facts[k] for k in sorted(self._facts)], self.facts, ROW_GROUP_ROWS)
+        apply_facts([self._facts[k] for k in sorted(self._facts)], self.facts)
         self._facts = {}
 
 

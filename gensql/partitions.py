@@ -23,6 +23,11 @@ from . import layout
 TARGET_ROWS = 2048
 #: At most 2**MAX_BITS partitions per stage.
 MAX_BITS = 12
+#: Rows per Parquet row group: a partition file is one row group.
+ROW_GROUP_ROWS = 65536
+#: Columns nearly unique per row. A dictionary cannot shrink them, and trying one costs as much as the
+#: rest of a partition's write, so only the other string columns are dictionary-encoded.
+UNIQUE_COLUMNS = frozenset({"gen_id", "gen_dir", "meta_gen_id", "parent_gen_id", "logical_key", "meta", "sha256", "sig", "run_id", "task_id", "combo_id"})
 
 
 def bucket(gen_id: str, bits: int) -> int:
@@ -69,9 +74,21 @@ def sources(stage: str, bits: int, value: int, previous_bits: int) -> list[tuple
     return [(previous_bits, (value << span) + k) for k in range(1 << span)]
 
 
+def read_partition(path: Path, columns: list[str] | None = None) -> pa.Table:
+    """One partition file. Single-threaded: for a file of a few thousand rows pyarrow's column
+    threads cost more than they save (3.8 ms against 9 ms for a ``gens`` partition)."""
+    return pq.ParquetFile(path).read(columns=columns, use_threads=False)
+
+
+def write_partition(table: pa.Table, path: Path) -> None:
+    """Write one partition file (one row group, Snappy, dictionaries only where they pay off)."""
+    dictionary = [f.name for f in table.schema if pa.types.is_string(f.type) and f.name not in UNIQUE_COLUMNS]
+    pq.write_table(table, path, row_group_size=ROW_GROUP_ROWS, use_dictionary=dictionary)
+
+
 def read_files(paths: Iterable[Path], schema: pa.Schema | None = None, columns: list[str] | None = None) -> pa.Table:
     """The rows of Parquet files, concatenated (each file read alone: no hive columns added)."""
-    tables = [pq.ParquetFile(p).read(columns=columns) for p in paths]  # no pyarrow.dataset: it costs 0.3 s to import
+    tables = [read_partition(p, columns) for p in paths]  # no pyarrow.dataset: it costs 0.3 s to import
     if schema is not None:
         target = schema if columns is None else pa.schema([schema.field(c) for c in columns])
         tables = [t.cast(target) for t in tables]
