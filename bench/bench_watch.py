@@ -137,7 +137,7 @@ def main() -> None:
     args = parser.parse_args()
     root, index = build(args.n)
     print(f"\n{args.n:,} generations, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}\n")
-    update_costs(root, index, [int(k) for k in args.changes.split(",")])
+    update_costs(root, index, [int(k) for k in args.changes.split(",") if k])
     if not args.no_watch:
         watch_latency(root, index, args.writes)
 
