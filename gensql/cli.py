@@ -178,9 +178,9 @@ def refresh(data_root, index_dir, full, jobs, strict, quiet, no_texts, watch, sw
     --index-dir names a local directory.
     """
     if not dask_scheduler:  # Dask needs pandas; a local refresh never does
-        from .startup import block_pandas
+        from .startup import lean_refresh_process
 
-        block_pandas()
+        lean_refresh_process()
     if watch:
         if full or strict or dask_scheduler:
             raise click.UsageError("--watch cannot be combined with --full, --strict or --dask")

@@ -34,7 +34,7 @@ from .catalog import views_digest, write_catalog
 from .docs_index import read_documents
 from .facts import apply as apply_facts, gather as gather_facts
 from .index import Snapshot, SnapshotBuilder, collect_garbage, current_snapshot, disk_errors_as_messages, store_umask, writer_lock
-from .partitions import buckets, choose_bits, read_files, read_partition, sort_by_gen_id, sources, table_files, write_partition
+from .partitions import bucket_array, buckets, choose_bits, read_files, read_partition, sort_by_gen_id, sources, table_files, write_partition
 from .membership import read_memberships
 from .safeio import check_inside, store_roots
 from .workers import init_worker, pid_alive, stop_workers
@@ -331,15 +331,20 @@ def _abandoned_tmp(name: str) -> bool:
     return not pid.isdigit() or not pid_alive(int(pid))
 
 
-def _list_generations(where: layout.StoreLayout) -> tuple[dict[str, list[str]], list[tuple]]:
-    """Generation directory names per stage (sorted), and errors for entries that are not one.
+#: Names listed per chunk before they become Arrow strings: a million Python strings would cost
+#: about 70 MB, the same names in Arrow about 20 MB.
+_LIST_CHUNK = 65536
+
+
+def _list_generations(where: layout.StoreLayout) -> tuple[dict[str, pa.Array], list[tuple]]:
+    """Generation directory names per stage (sorted, as Arrow strings), and errors for entries that are not one.
 
     Names starting with '.' are ignored: they are temporary directories of writers (backfill). Every
     other entry that cannot be a generation is a ``scan_errors`` row, never an abort: a name that is
     not UTF-8 (``bad_name``), a directory that cannot be listed or a symlink loop (``unreadable``), a
     symlink whose real path leaves the store (``outside_store``, not followed: docs/hardening.md).
     """
-    listed: dict[str, list[str]] = {}
+    listed: dict[str, pa.Array] = {}
     errors: list[tuple] = []
     gens_root = where.gens_root
     roots = store_roots(where.data_root)
@@ -361,6 +366,7 @@ def _list_generations(where: layout.StoreLayout) -> tuple[dict[str, list[str]], 
         error(layout.GENS_DIR, None, "unreadable", f"cannot list: {exc.strerror or exc}")
     for stage in layout.STAGES:
         names: list[str] = []
+        chunks: list[pa.Array] = []
         stage_rel = f"{layout.GENS_DIR}/{stage}"
         stage_dir = gens_root / stage
         try:
@@ -396,11 +402,20 @@ def _list_generations(where: layout.StoreLayout) -> tuple[dict[str, list[str]], 
                     continue
                 if is_dir:
                     names.append(entry.name)
+                    if len(names) == _LIST_CHUNK:
+                        chunks.append(pa.array(names, pa.string()))
+                        names = []
                 else:
                     error(rel, stage, "unexpected_entry", "a file where a generation directory was expected")
-        names.sort()
-        listed[stage] = names
+        chunks.append(pa.array(names, pa.string()))
+        listed[stage] = _sorted_names(chunks)
     return listed, errors
+
+
+def _sorted_names(chunks: list[pa.Array]) -> pa.Array:
+    """One sorted string array (UTF-8 byte order, which is code point order, as Python sorts)."""
+    names = pa.concat_arrays(chunks) if len(chunks) != 1 else chunks[0]
+    return names.take(pc.sort_indices(names))
 
 
 def _printable(name: str) -> str:
@@ -438,49 +453,54 @@ def _plan_listing(where: layout.StoreLayout, previous: Snapshot | None, lister: 
 
     ``lister(where)`` replaces the local listing (a store on object storage: :mod:`gensql.distributed`).
     """
-    manifest = read_files(table_files(previous.path, "_manifest"), MANIFEST_SCHEMA) if previous is not None else None
     if lister is not None:
-        listed, entry_errors = lister(where)
+        found, entry_errors = lister(where)
+        listed = {stage: _sorted_names([pa.array(names, pa.string())]) for stage, names in found.items()}
     else:
         listed, entry_errors = _list_generations(where) if where.gens_root.is_dir() else ({}, [])
     docs, docs_errors = _list_docs(where, listed)
     entry_errors = entry_errors + docs_errors
-    for stage, found in docs.items():
-        listed[stage] = sorted([*listed.get(stage, []), *found])
+    for stage, found_docs in docs.items():
+        listed[stage] = _sorted_names([listed.get(stage, pa.array([], pa.string())), pa.array(list(found_docs), pa.string())])
     previous_bits = previous.info.get("partition_bits", {}) if previous is not None else {}
-    # Every stage gets a plan, so a stage directory that vanished removes all of its rows.
+    # Every stage gets a plan, so a stage directory that vanished removes all of its rows. The previous
+    # manifest is read one stage at a time, after the listing: at 1,000,000 generations, holding it
+    # whole next to the listing's names was the peak of a no-change refresh.
     stages = {}
     for stage in layout.STAGES:
-        names = listed.get(stage, [])
+        names = listed.pop(stage, None)
+        if names is None:
+            names = pa.array([], pa.string())
         bits = choose_bits(len(names), previous_bits.get(stage))
-        stages[stage] = _stage_plan(stage, names, bits, manifest, docs.get(stage))
+        manifest = None
+        if previous is not None:
+            manifest = read_files(table_files(previous.path, "_manifest", stage), MANIFEST_SCHEMA, ["gen_id", "mask", "sig"])
+        stages[stage] = _stage_plan(names, bits, manifest, docs.get(stage))
     return _Plan(stages, entry_errors)
 
 
-def _stage_plan(stage: str, names: list[str], bits: int, manifest: pa.Table | None, docs: dict[str, str] | None = None) -> _StagePlan:
-    """Join the listing with the previous manifest in Arrow, then order it by partition.
+def _stage_plan(on_disk: pa.Array, bits: int, manifest: pa.Table | None, docs: dict[str, str] | None = None) -> _StagePlan:
+    """Join one stage's listing with its previous manifest rows in Arrow, then order it by partition.
 
     ``docs`` maps the names that are documents of the docs store to their directories.
     """
-    on_disk = pa.array(names, pa.string())
-    of = pa.array(buckets(names, bits), pa.int32())
+    of = bucket_array(on_disk, bits)
     counts = [0] * (1 << bits)
     for row in pc.value_counts(of).to_pylist():
         counts[row["values"]] = row["counts"]
     order = pc.sort_indices(of)  # stable: names stay sorted inside a partition
-    dirs = pa.array([docs.get(name) for name in names], pa.string()).take(order) if docs else None
+    dirs = pa.array([docs.get(name) for name in on_disk.to_pylist()], pa.string()).take(order) if docs else None
     if manifest is None:
         nulls = pa.nulls(len(on_disk))
         return _StagePlan(bits, on_disk.take(order), nulls.cast(pa.int32()), nulls.cast(pa.int64()), counts, {}, dirs)
-    prev = manifest.filter(pc.equal(manifest.column("stage"), stage))
-    prev_ids = prev.column("gen_id").combine_chunks()
+    prev_ids = manifest.column("gen_id").combine_chunks()
     where = pc.index_in(on_disk, value_set=prev_ids)
     gone = prev_ids.filter(pc.invert(pc.is_in(prev_ids, value_set=on_disk))).to_pylist()
     removed: dict[int, list[str]] = {}
     for gen_id, b in zip(gone, buckets(gone, bits)):
         removed.setdefault(b, []).append(gen_id)
-    masks = pc.take(prev.column("mask"), where).combine_chunks().take(order)
-    sigs = pc.take(prev.column("sig"), where).combine_chunks().take(order)
+    masks = pc.take(manifest.column("mask"), where).combine_chunks().take(order)
+    sigs = pc.take(manifest.column("sig"), where).combine_chunks().take(order)
     return _StagePlan(bits, on_disk.take(order), masks, sigs, counts, removed, dirs)
 
 
@@ -569,7 +589,7 @@ def _units(plan: _Plan, batch_size: int | None = None) -> Iterator[tuple[str, li
             parts, size = [], 0
 
 
-def _list_docs(where: layout.StoreLayout, gens_listed: dict[str, list[str]]) -> tuple[dict[str, dict[str, str]], list[tuple]]:
+def _list_docs(where: layout.StoreLayout, gens_listed: dict[str, pa.Array]) -> tuple[dict[str, dict[str, str]], list[tuple]]:
     """Documents of seed 000's docs store per stage, ``{doc_id: directory relative to the data root}``.
 
     ``docs/<stage>/<doc_id>/`` (flat, from 2025-09-07) and ``docs/<stage>/<logical_key_id>/<doc_id>/``
@@ -611,7 +631,7 @@ def _list_docs(where: layout.StoreLayout, gens_listed: dict[str, list[str]]) -> 
                     nested.extend((e.name, f"{rel}/{e.name}") for e in children)
                 else:
                     flat.append((entry.name, rel))
-        gens_ids = set(gens_listed.get(stage, ()))
+        gens_ids = set(gens_listed[stage].to_pylist()) if stage in gens_listed else set()
         docs: dict[str, str] = {}
         for doc_id, rel in sorted(flat) + sorted(nested):
             if doc_id in gens_ids:

@@ -9,6 +9,7 @@ split those of ``bits`` exactly in two. The contract: docs/index-layout.md.
 from __future__ import annotations
 
 import hashlib
+from array import array
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -43,6 +44,16 @@ def buckets(gen_ids: Iterable[str], bits: int) -> list[int]:
     md5 = hashlib.md5
     shift = 32 - bits
     return [int.from_bytes(md5(g.encode("utf-8", "surrogateescape")).digest()[:4], "big") >> shift for g in gen_ids]
+
+
+def bucket_array(gen_ids: pa.Array, bits: int) -> pa.Array:
+    """:func:`buckets` of a string array as an int32 array, without a Python int per row."""
+    if bits == 0:
+        return pa.array(array("i", bytes(4 * len(gen_ids))), pa.int32())
+    out = array("i")
+    for start in range(0, len(gen_ids), 65536):
+        out.extend(buckets(gen_ids.slice(start, 65536).to_pylist(), bits))
+    return pa.array(out, pa.int32())
 
 
 def ideal_bits(rows: int) -> int:
@@ -97,12 +108,12 @@ def read_files(paths: Iterable[Path], schema: pa.Schema | None = None, columns: 
     return pa.concat_tables(tables) if tables else pa.table({})
 
 
-def table_files(snapshot_path: Path, table: str) -> list[Path]:
-    """Every data file of ``table`` in a snapshot, sorted (one file for an unpartitioned table)."""
+def table_files(snapshot_path: Path, table: str, stage: str | None = None) -> list[Path]:
+    """Every data file of ``table`` in a snapshot (of one ``stage``), sorted (one file for an unpartitioned table)."""
     base = snapshot_path / layout.TABLE_FILES[table]
     if table not in layout.PARTITIONED_TABLES:
         return [base]
-    return sorted(base.glob("stage=*/*.parquet"))
+    return sorted(base.glob(f"stage={stage or '*'}/*.parquet"))
 
 
 def read_table(snapshot_path: Path, table: str, columns: list[str] | None = None) -> pa.Table:

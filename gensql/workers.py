@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 
-from .startup import block_pandas
+from .startup import lean_refresh_process
 
 #: How often a worker checks that the refresh process that started it is still alive.
 POLL_SECONDS = 0.25
@@ -27,7 +27,7 @@ def init_worker(owner_pid: int) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    block_pandas()  # a worker converts only lists and Arrow data (gensql.startup)
+    lean_refresh_process()  # a worker converts only lists and Arrow data (gensql.startup)
     parent = os.getppid()
     if sys.platform.startswith("linux"):
         try:
