@@ -22,6 +22,7 @@ import gensql
 from gensql import partitions
 from gensql.indexer import Changes, refresh
 from gensql.partitions import read_table, table_files
+from storebuilder import write_membership
 from test_refresh import MUTATIONS, STAGES, make_small_store, mutate, small_gen, snapshot_tables
 
 PARTITIONED = ("gens", "_gens_scan", "texts", "_manifest")
@@ -177,6 +178,30 @@ def test_event_driven_update_equals_full_refresh(small_parts, mutations):
         full = refresh(root, Path(tmp) / "full", full=True)
         assert all_tables(root / "index") == all_tables(Path(tmp) / "full")
         assert update.generations == full.generations
+
+
+def test_an_event_driven_update_still_borrows_facts_from_a_wide_membership(tmp_path, small_parts):
+    """An update without cohort events skips reading the membership when no row of it lends facts;
+    with a wide file it must still fill the rewritten rows from it."""
+    make_small_store(tmp_path, n=12)
+    write_membership(tmp_path, "wide", "stage,gen_id,combo_id,template_id\ndraft,d_0003,c-wide,t-wide\n")
+    meta = tmp_path / "gens" / "draft" / "d_0003" / "metadata.json"
+    data = orjson.loads(meta.read_bytes())
+    data.pop("combo_id", None)
+    meta.write_bytes(orjson.dumps(data))
+    time.sleep(0.03)
+    refresh(tmp_path)
+    small_gen(tmp_path, "draft", 3)  # the directory is written again; its combo_id is back
+    data = orjson.loads(meta.read_bytes())
+    data.pop("combo_id", None)
+    meta.write_bytes(orjson.dumps(data))
+    update = refresh(tmp_path, changes=Changes(frozenset({("draft", "d_0003")})))
+    assert (update.listed, update.changed) == (False, 1)
+    full = tmp_path / "full"
+    refresh(tmp_path, full, full=True)
+    assert all_tables(tmp_path / "index") == all_tables(full)
+    got = gensql.connect(tmp_path).execute("SELECT combo_id, facts_from FROM gens WHERE gen_id = 'd_0003'").fetchall()
+    assert got == [("c-wide", "membership")]
 
 
 def test_event_driven_update_reads_only_the_named_directories(tmp_path, small_parts):
