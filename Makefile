@@ -28,6 +28,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_report.py
 	$(BIN)/python bench/bench_search.py
 	$(BIN)/python bench/bench_serve.py
+	$(BIN)/python bench/bench_startup.py
+	$(BIN)/python bench/bench_watch.py
 
 # JupyterLab on notebooks/ (installs the `notebooks` extra once per pyproject.toml change; as root,
 # e.g. in a container, Jupyter needs --allow-root).

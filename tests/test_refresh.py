@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import gensql
 from gensql import refresh
 from gensql.partitions import read_table, table_files
 from storebuilder import tree_digest, write_gen, write_membership
@@ -356,3 +357,19 @@ def test_borrowed_facts_are_reused_when_nothing_changed_and_redone_when_membersh
     refresh(tmp_path)
     rows = {r["gen_id"]: r for r in read_table(tmp_path / "index" / "current", "gens").to_pylist()}
     assert (rows["d_0001"]["combo_id"], rows["d_0001"]["facts_from"]) == ("c-changed", "membership")
+
+
+def test_refresh_runs_without_importing_pandas(tmp_path):
+    """pyarrow would import pandas (0.3 s, ~40 MB) on its first list conversion; `gensql refresh` has
+    no use for it, so its start-up stays short (bench/bench_startup.py). Library callers keep pandas."""
+    store = make_small_store(tmp_path / "store", n=3)
+    code = (
+        "import runpy, sys\n"
+        "sys.argv = ['gensql', 'refresh', '-q', '--data-root', sys.argv[1]]\n"
+        "try:\n    runpy.run_module('gensql', run_name='__main__')\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "print(sorted(m for m in ('pyarrow', 'duckdb', 'gensql.indexer', 'pandas') if m in sys.modules))\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code, str(store)], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert p.stdout.split("\n")[-2] == "['duckdb', 'gensql.indexer', 'pyarrow']"
+    assert gensql.connect(store).execute("SELECT count(*) FROM gens").fetchall() == [(9,)]
