@@ -24,8 +24,8 @@ import pyarrow as pa
 from . import layout
 from .derive import CREATED_AT_SOURCES, fill_derived
 from .fields import GENS_COLUMN_ORDER, GENS_SCHEMA
-from .metadata import FileProblem, extract, merge, parse_json_object, read_file, source_file
-from .safeio import safe_stat, store_roots
+from .metadata import FileProblem, extract, merge, parse_json_object, source_file
+from .safeio import max_file_bytes, read_file, safe_stat, store_roots
 from .scores import parse_score
 from .texts import TEXT_KINDS, TextFacts, facts_of_bytes, text_facts
 
@@ -115,13 +115,14 @@ class ScannedGen:
     texts: list[tuple[str, TextFacts | None]] = field(default_factory=list)
 
 
-def scan_generation(data_root: str, stage: str, gen_id: str, racy_after_ns: int, rel_dir: str | None = None, roots: tuple[str, ...] | None = None, texts: bool = True) -> ScannedGen:
+def scan_generation(data_root: str, stage: str, gen_id: str, racy_after_ns: int, rel_dir: str | None = None, roots: tuple[str, ...] | None = None, texts: bool = True, limit: int | None = None) -> ScannedGen:
     """Read one generation directory into a ``gens`` row (never raises for bad files).
 
     ``rel_dir`` is the directory relative to the data root when it is not ``gens/<stage>/<gen_id>``
     (a document of seed 000's docs store); its first component becomes ``store_root``. Files are read
     and stat-ed by :mod:`gensql.safeio`'s rules (``roots``: the store's real paths, computed when None).
     With ``texts``, each text file is also read once, streaming, for its facts (:mod:`gensql.texts`).
+    ``limit`` is the size cap (:func:`gensql.safeio.max_file_bytes`; a batch looks it up once).
     """
     roots = roots or store_roots(data_root)
     rel_dir = rel_dir or f"{layout.GENS_DIR}/{stage}/{gen_id}"
@@ -139,7 +140,7 @@ def scan_generation(data_root: str, stage: str, gen_id: str, racy_after_ns: int,
         read = is_json or (name == layout.PARSED_FILE and stage == "evaluation")  # the score
         try:
             if read:
-                data, st = read_file(path, roots)
+                data, st = read_file(path, roots, limit)
             else:
                 st = safe_stat(path, roots)
         except _ENOENT_ERRORS:
@@ -253,6 +254,7 @@ def scan_batch(data_root: str, stage: str, items: list[tuple], racy_after_ns: in
     new = unchanged = 0
     stage_dir = f"{data_root}/{layout.GENS_DIR}/{stage}"
     roots = store_roots(data_root)
+    limit = max_file_bytes()
     for item in items:
         gen_id, mask, sig = item[0], item[1], item[2]
         rel_dir = item[3] if len(item) > 3 else None
@@ -261,7 +263,7 @@ def scan_batch(data_root: str, stage: str, items: list[tuple], racy_after_ns: in
             unchanged += 1
             continue
         try:
-            scanned = scan_generation(data_root, stage, gen_id, racy_after_ns, rel_dir, roots, texts)
+            scanned = scan_generation(data_root, stage, gen_id, racy_after_ns, rel_dir, roots, texts, limit)
         except _ENOENT_ERRORS:
             if mask is not None:
                 vanished.append(gen_id)
