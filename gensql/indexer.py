@@ -155,8 +155,14 @@ def refresh_locked(
     texts: bool = True,
     changes: Changes | None = None,
     executor=None,
+    collect: bool = True,
 ) -> RefreshResult:
-    """:func:`refresh` for a caller that already holds the index's writer lock (the watcher)."""
+    """:func:`refresh` for a caller that already holds the index's writer lock (the watcher).
+
+    With ``collect=False`` the superseded snapshots are left for the caller to delete
+    (:func:`gensql.index.collect_garbage`) once it has reported the update: at 1,000,000 generations a
+    snapshot is about 2,900 files, and deleting them is no part of making the update visible.
+    """
     started = time.perf_counter()
     racy_after_ns = time.time_ns() - racy_window_ns()
     jobs = max(1, jobs or os.cpu_count() or 1)
@@ -172,7 +178,8 @@ def refresh_locked(
         except BaseException:
             builder.abort()
             raise
-        collect_garbage(where.index_dir)
+        if collect:
+            collect_garbage(where.index_dir)
     result.seconds = time.perf_counter() - started
     return result
 

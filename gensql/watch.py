@@ -30,7 +30,7 @@ from pathlib import Path
 
 from . import layout
 from .errors import WatchError
-from .index import disk_errors_as_messages, store_umask, writer_lock
+from .index import collect_garbage, disk_errors_as_messages, store_umask, writer_lock
 from .indexer import Changes, RefreshResult, refresh_locked
 
 #: Default seconds between full stat sweeps.
@@ -276,6 +276,7 @@ def watch(
                     next_sweep = time.monotonic() + sweep_interval
                 elif gens or cohorts:
                     changes = Changes(frozenset(gens), cohorts)
-                    report(Update("events", refresh_locked(where, jobs=jobs, texts=texts, changes=changes), len(gens)))
+                    report(Update("events", refresh_locked(where, jobs=jobs, texts=texts, changes=changes, collect=False), len(gens)))
+                    collect_garbage(where.index_dir)  # after the update is visible and reported
         finally:
             watches.close()
