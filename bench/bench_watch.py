@@ -8,7 +8,8 @@ Uses the store and index `bench/bench_refresh.py` builds (bench/out/store-N, ben
 first, or this builds them). The store is changed in place: each round appends a line to `raw.txt` of
 that many random generations (an in-place rewrite), then times, in a fresh process, the refresh call
 alone in a warm process (after an event update naming nothing, whose time is printed as the fixed cost
-of an update: what a running watcher pays), and the process's peak memory (summed PSS). The
+of an update: what a running watcher pays), the deletion of the superseded snapshot that follows it
+(the watcher does it after the update is visible), and the process's peak memory (summed PSS). The
 watch-latency part starts `gensql refresh --watch` and writes new generations through
 `gensql.write_generation`, one at a time, polling `gensql.connect()` until each is visible.
 Not part of the test suite.
@@ -36,7 +37,11 @@ PY = sys.executable
 
 UPDATE = r'''
 import json, os, random, sys, time
-from gensql.indexer import Changes, refresh
+from gensql import layout
+from gensql.index import collect_garbage, writer_lock
+from gensql.indexer import Changes, refresh_locked
+from gensql.startup import lean_refresh_process
+lean_refresh_process()  # as `gensql refresh --watch` does
 root, index, k, mode, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
 rng = random.Random(seed)
 names = []
@@ -47,14 +52,22 @@ for stage, name in picked:
     with open(f"{root}/gens/{stage}/{name}/raw.txt", "a") as f:
         f.write("one more line\n")
 time.sleep(1.1)  # past the racy window: the sweep can trust the signatures of the others
-# A watcher is a warm process: its imports are done and the previous snapshot is in the page cache.
-# An event update naming nothing does that here, and its time is the fixed cost of an update.
-started = time.perf_counter()
-refresh(root, index, changes=Changes(frozenset()))
-warm = time.perf_counter() - started
-started = time.perf_counter()
-r = refresh(root, index, changes=Changes(frozenset(picked)) if mode == "events" else None)
-print(json.dumps({"seconds": time.perf_counter() - started, "changed": r.changed, "new": r.new, "written": r.partitions_written,
+where = layout.resolve(root, index)
+with writer_lock(where.index_dir, where.data_root):
+    # What the watcher does: the update (visible when it returns), then the clean-up of superseded
+    # snapshots. A watcher is a warm process (imports done, the previous snapshot in the page cache):
+    # an event update naming nothing does that here, and its time is the fixed cost of an update.
+    started = time.perf_counter()
+    refresh_locked(where, changes=Changes(frozenset()), collect=False)
+    warm = time.perf_counter() - started
+    collect_garbage(where.index_dir)
+    started = time.perf_counter()
+    r = refresh_locked(where, changes=Changes(frozenset(picked)) if mode == "events" else None, collect=False)
+    seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    collect_garbage(where.index_dir)
+    cleanup = time.perf_counter() - started
+print(json.dumps({"seconds": seconds, "cleanup": cleanup, "changed": r.changed, "new": r.new, "written": r.partitions_written,
                   "linked": r.partitions_linked, "listed": r.listed, "empty_update": warm}))
 '''
 
@@ -67,7 +80,7 @@ def build(n: int) -> tuple[Path, Path]:
 
 
 def update_costs(root: Path, index: Path, changes: list[int]) -> None:
-    print(f"{'update':38} {'update s':>9} {'peak MB':>8}  partitions written/linked; empty update s")
+    print(f"{'update':38} {'update s':>9} {'clean-up s':>10} {'peak MB':>8}  partitions written/linked; empty update s")
     for k in changes:
         for mode in ("events", "sweep"):
             out = HERE / "out" / "update.json"
@@ -77,7 +90,7 @@ def update_costs(root: Path, index: Path, changes: list[int]) -> None:
                 continue
             got = json.loads(out.read_text())
             label = f"{k:>6} changed generations, {'event-driven' if mode == 'events' else 'stat sweep'}"
-            print(f"{label:38} {got['seconds']:9.2f} {r.peak_mb:8.0f}  {got['written']}/{got['linked']} (changed {got['changed']}); {got['empty_update']:.2f}")
+            print(f"{label:38} {got['seconds']:9.2f} {got['cleanup']:10.2f} {r.peak_mb:8.0f}  {got['written']}/{got['linked']} (changed {got['changed']}); {got['empty_update']:.2f}")
 
 
 def watch_latency(root: Path, index: Path, writes: int) -> None:
