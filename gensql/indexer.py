@@ -247,6 +247,8 @@ def _build(where: layout.StoreLayout, builder: SnapshotBuilder, previous: Snapsh
             if progress:
                 progress(done, total)
         writer.finish()
+    for sp in plan.stages.values():  # the listing's arrays (~35 MB at 1M) are not needed past the scan
+        sp.names = sp.masks = sp.sigs = sp.dirs = None
     search = _update_search(where.data_root, builder, previous, drop_keys, writer.rewritten_texts, getattr(executor, "read_text", None)) if texts else None
     carried = _carried_errors(previous, drop_keys, plan) if previous is not None else []
     all_errors = pa.Table.from_batches(carried + [_errors_batch(errors)], schema=ERRORS_SCHEMA)
