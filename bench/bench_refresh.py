@@ -5,7 +5,9 @@
 Builds (once, cached under bench/out/) a synthetic store with gensql's own generator (bench
 profile: three JSON files and three text files per generation), then times, warm cache:
 
-1. `gensql refresh --full`, then a no-change `gensql refresh` (after the racy window);
+1. `gensql refresh --full --no-texts` (the baseline: it reads what the floors read), `gensql refresh
+   --full` (with the texts table and the search index), then a no-change `gensql refresh` (after the
+   racy window);
 2. DuckDB's own `read_json` over the metadata.json glob, COPY to Parquet, with its best setting
    (`preserve_insertion_order=false`; `union_by_name` runs out of memory on many small files), and
    the same over all three JSON globs (the information a refresh reads; still without stats, scores
@@ -15,7 +17,9 @@ profile: three JSON files and three text files per generation), then times, warm
 4. the read floor: `cat` of exactly the files a full refresh reads (three JSON files, and the
    evaluations' parsed.txt), with one and with two `cat` processes, and the stat floor (`find -printf`
    of every file's size and mtime). (A refresh with texts also reads prompt.txt and raw.txt for the
-   texts table and the search index; those are not in the floor.)
+   texts table and the search index; those are not in the floor.) And the parse floor: the same files
+   read and parsed with `orjson.loads` in two processes, nothing else (no stat, no typing, no Parquet):
+   the least CPU any reader of these JSON files spends.
 
 Peak memory is the summed PSS of each command's process tree (shared pages counted once). Not part of the test suite.
 """
@@ -61,6 +65,35 @@ for stage in ("draft", "essay", "evaluation"):
 pq.write_table(pa.Table.from_pylist(rows), sys.argv[2])
 '''
 
+PARSE_FLOOR = r'''
+import os, sys
+from concurrent.futures import ProcessPoolExecutor
+import orjson
+root = sys.argv[1]
+
+def parse(stage_names):
+    stage, names = stage_names
+    for name in names:
+        d = f"{root}/gens/{stage}/{name}"
+        for f in ("metadata.json", "parsed_metadata.json", "raw_metadata.json"):
+            try:
+                with open(f"{d}/{f}", "rb") as fh:
+                    orjson.loads(fh.read())
+            except (FileNotFoundError, orjson.JSONDecodeError):
+                pass
+        if stage == "evaluation":
+            with open(f"{d}/parsed.txt", "rb") as fh:
+                fh.read()
+    return len(names)
+
+chunks = []
+for stage in ("draft", "essay", "evaluation"):
+    names = os.listdir(f"{root}/gens/{stage}")
+    chunks += [(stage, names[i:i + 2000]) for i in range(0, len(names), 2000)]
+with ProcessPoolExecutor(2) as pool:
+    print(sum(pool.map(parse, chunks)))
+'''
+
 DUCKDB = r'''
 import sys, duckdb
 con = duckdb.connect()
@@ -103,35 +136,33 @@ def main() -> None:
     floor_read = f"cd {root} && find gens -name '*.json' -print0 | xargs -0 cat > /dev/null && find gens/evaluation -name parsed.txt -print0 | xargs -0 cat > /dev/null"
     run("warm-up", floor_read, shell=True)
 
-    rows = []
-    full = run("gensql refresh --full", gensql + ["--full"])
-    rows.append(full)
+    # The baseline reads what the floors read: the JSON files and the evaluations' scores (--no-texts).
+    full = run("gensql refresh --full --no-texts", gensql + ["--full", "--no-texts"])
+    with_texts = run("gensql refresh --full (texts table + search index)", gensql + ["--full"])
     time.sleep(1.1)  # past the racy window, so the no-op refresh can trust its stats
-    rows.append(run("gensql refresh (no change)", gensql))
-    skipped = [run("(skipped)", "true", shell=True)] * 3
-    rows.extend(skipped if args.gensql_only else [
-        run("duckdb read_json(metadata glob) -> parquet", [PY, "-c", DUCKDB, str(root), str(out / "duckdb"), "metadata.json"], timeout=args.duckdb_timeout),
-        run("duckdb read_json(all 3 JSON globs) -> parquet", [PY, "-c", DUCKDB, str(root), str(out / "duckdb"), "metadata.json,raw_metadata.json,parsed_metadata.json"], timeout=args.duckdb_timeout),
-        run("python json.load loop (1 process) -> parquet", [PY, "-c", LOOP, str(root), str(out / "loop.parquet")]),
-    ])
-    rows.append(run("floor: cat the files refresh reads", floor_read, shell=True))
-    floor_read2 = floor_read.replace("xargs -0 cat", "xargs -0 -P 2 -n 2000 cat")
-    rows.append(run("floor: the same with two cat processes", floor_read2, shell=True))
-    rows.append(run("floor: find -printf (stat every file)", f"cd {root} && find gens -type f -printf '%s %T@\\n' > /dev/null", shell=True))
+    noop = run("gensql refresh (no change)", gensql)
+    skipped = run("(skipped)", "true", shell=True)
+    duck1 = duck3 = loop = skipped
+    if not args.gensql_only:
+        duck1 = run("duckdb read_json(metadata glob) -> parquet", [PY, "-c", DUCKDB, str(root), str(out / "duckdb"), "metadata.json"], timeout=args.duckdb_timeout)
+        duck3 = run("duckdb read_json(all 3 JSON globs) -> parquet", [PY, "-c", DUCKDB, str(root), str(out / "duckdb"), "metadata.json,raw_metadata.json,parsed_metadata.json"], timeout=args.duckdb_timeout)
+        loop = run("python json.load loop (1 process) -> parquet", [PY, "-c", LOOP, str(root), str(out / "loop.parquet")])
+    floor = run("floor: cat the files refresh reads", floor_read, shell=True)
+    floor2 = run("floor: the same with two cat processes", floor_read.replace("xargs -0 cat", "xargs -0 -P 2 -n 2000 cat"), shell=True)
+    stat_floor = run("floor: find -printf (stat every file)", f"cd {root} && find gens -type f -printf '%s %T@\\n' > /dev/null", shell=True)
+    parse2 = run("floor: read + orjson.loads the same files, 2 processes", [PY, "-c", PARSE_FLOOR, str(root)])
+    rows = [full, with_texts, noop, duck1, duck3, loop, floor, floor2, stat_floor, parse2]
 
     cached = "warm page cache" if args.n <= 200_000 else "store larger than the page cache: disk-bound"
     print(f"\n{args.n:,} generations, {os.cpu_count()} CPUs, {cached}, load average {os.getloadavg()[0]:.1f}\n")
     print(table(rows, baseline=full))
-    noop = rows[1]
-    duck1, duck3, loop, floor, floor2 = rows[2], rows[3], rows[4], rows[5], rows[6]
     print(
-        f"\nratios: duckdb(metadata.json only)/refresh = {duck1.seconds / full.seconds:.2f}x; "
+        f"\nratios (refresh = --full --no-texts): duckdb(metadata.json only)/refresh = {duck1.seconds / full.seconds:.2f}x; "
         f"duckdb(all three JSON files)/refresh = {duck3.seconds / full.seconds:.2f}x; "
         f"loop/refresh = {loop.seconds / full.seconds:.2f}x; refresh/read-floor = {full.seconds / floor.seconds:.2f}x (1 process), "
-        f"{full.seconds / floor2.seconds:.2f}x (2 processes); "
-        f"no-op/full = {noop.seconds / full.seconds:.2f}"
+        f"{full.seconds / floor2.seconds:.2f}x (2 processes); refresh/parse-floor = {full.seconds / parse2.seconds:.2f}x; "
+        f"no-op/stat-floor = {noop.seconds / stat_floor.seconds:.2f}x"
     )
-
 
 if __name__ == "__main__":
     main()
