@@ -16,12 +16,19 @@ class Run:
     peak_mb: float
     returncode: int
     note: str = ""
+    peak_anon_mb: float = 0.0  # the largest anonymous PSS seen (heap, not mapped files)
 
 
 def _tree_rss_kb(pid: int) -> int:
     """Summed proportional set size (PSS) of a process tree: shared pages (a forked worker's copy of
     the parent's libraries) are split between the processes that share them instead of counted twice."""
-    total, stack = 0, [pid]
+    return _tree_pss_kb(pid)[0]
+
+
+def _tree_pss_kb(pid: int) -> tuple[int, int]:
+    """``(PSS, anonymous PSS)`` of a process tree in kB. The difference is file-backed: libraries and
+    mapped files (a search index being merged), pages the kernel can drop without swapping."""
+    total, anon, stack = 0, 0, [pid]
     while stack:
         p = stack.pop()
         try:
@@ -29,26 +36,28 @@ def _tree_rss_kb(pid: int) -> int:
                 for line in f:
                     if line.startswith("Pss:"):
                         total += int(line.split()[1])
-                        break
+                    elif line.startswith("Pss_Anon:"):
+                        anon += int(line.split()[1])
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children") as f:
                     stack.extend(int(c) for c in f.read().split())
         except (FileNotFoundError, ProcessLookupError, ValueError):
             continue
-    return total
+    return total, anon
 
 
 def run(label: str, cmd: list[str] | str, *, timeout: float = 900, env: dict | None = None, shell: bool = False) -> Run:
     """Run ``cmd``; wall time and the peak summed PSS of its process tree (sampled every 20 ms)."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, shell=shell, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
-    peak = 0
+    peak = peak_anon = 0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, peak_anon
         while not done.is_set():
-            peak = max(peak, _tree_rss_kb(proc.pid))
+            total, anon = _tree_pss_kb(proc.pid)
+            peak, peak_anon = max(peak, total), max(peak_anon, anon)
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -64,13 +73,13 @@ def run(label: str, cmd: list[str] | str, *, timeout: float = 900, env: dict | N
         note = f"killed after {timeout:.0f}s"
     done.set()
     sampler.join()
-    return Run(label, time.perf_counter() - started, peak / 1024, proc.returncode, note)
+    return Run(label, time.perf_counter() - started, peak / 1024, proc.returncode, note, peak_anon / 1024)
 
 
 def table(rows: list[Run], baseline: Run | None = None) -> str:
-    lines = [f"{'route':58} {'seconds':>9} {'peak MB':>9} {'vs refresh':>10}  note"]
+    lines = [f"{'route':58} {'seconds':>9} {'peak MB':>9} {'anon MB':>9} {'vs refresh':>10}  note"]
     for r in rows:
         ratio = f"{r.seconds / baseline.seconds:9.2f}x" if baseline and r.returncode == 0 else "         -"
         status = r.note or ("" if r.returncode == 0 else f"exit {r.returncode}")
-        lines.append(f"{r.label:58} {r.seconds:9.2f} {r.peak_mb:9.0f} {ratio:>10}  {status}")
+        lines.append(f"{r.label:58} {r.seconds:9.2f} {r.peak_mb:9.0f} {r.peak_anon_mb:9.0f} {ratio:>10}  {status}")
     return "\n".join(lines)
