@@ -34,7 +34,7 @@ from .catalog import views_digest, write_catalog
 from .docs_index import read_documents
 from .facts import apply as apply_facts, gather as gather_facts
 from .index import Snapshot, SnapshotBuilder, collect_garbage, current_snapshot, disk_errors_as_messages, store_umask, writer_lock
-from .partitions import bucket_array, buckets, choose_bits, read_files, read_partition, sort_by_gen_id, sources, table_files, write_partition
+from .partitions import bucket_array, buckets, choose_bits, read_files, read_partition, sort_by_gen_id, sources, splice, table_files, write_partition
 from .membership import MEMBERSHIP_SCHEMA, read_memberships
 from .safeio import check_inside, store_roots
 from .workers import init_worker, pid_alive, stop_workers
@@ -821,19 +821,23 @@ class _PartWriter:
             if table == "texts" and not self.texts:
                 self._empty_text_part(stage, b)
                 continue
-            pieces = []
-            if prev_bits is not None:
-                for pbits, pb in sources(stage, bits, b, prev_bits):
-                    old = read_partition(self.previous.path / layout.partition_file(table, stage, pbits, pb))
-                    ids = old.column("gen_id")
-                    keep = pc.invert(pc.is_in(ids, value_set=pa.array(sorted(drop), pa.string()))) if drop else None
-                    if pbits != bits:
-                        mine = pc.equal(pa.array(buckets(ids.to_pylist(), bits), pa.int32()), b)
-                        keep = mine if keep is None else pc.and_(keep, mine)
-                    pieces.append((old if keep is None else old.filter(keep)).cast(schema))
-            if fresh[table] is not None:
-                pieces.append(fresh[table].cast(schema))
-            data = sort_by_gen_id(pa.concat_tables(pieces)) if pieces else schema.empty_table()
+            new_rows = fresh[table].cast(schema) if fresh[table] is not None else None
+            if prev_bits == bits:  # the common case: the previous file spliced, no copy, no sort
+                old = read_partition(self.previous.path / layout.partition_file(table, stage, bits, b))
+                data = splice(old if old.schema.equals(schema) else old.cast(schema), drop, new_rows)
+            else:
+                pieces = []
+                if prev_bits is not None:  # the stage was repartitioned: take this partition's rows of the old ones
+                    for pbits, pb in sources(stage, bits, b, prev_bits):
+                        old = read_partition(self.previous.path / layout.partition_file(table, stage, pbits, pb))
+                        ids = old.column("gen_id")
+                        keep = pc.equal(pa.array(buckets(ids.to_pylist(), bits), pa.int32()), b)
+                        if drop:
+                            keep = pc.and_(keep, pc.invert(pc.is_in(ids, value_set=pa.array(sorted(drop), pa.string()))))
+                        pieces.append(old.filter(keep).cast(schema))
+                if new_rows is not None:
+                    pieces.append(new_rows)
+                data = sort_by_gen_id(pa.concat_tables(pieces)) if pieces else schema.empty_table()
             path = self.builder.part_path(table, stage, bits, b)
             write_partition(data, path)
             self.files[layout.partition_file(table, stage, bits, b)] = data.num_rows
