@@ -46,8 +46,8 @@ BATCH_SIZE = 2000
 #: Below this many directories to check, worker processes cost more than they save.
 PARALLEL_THRESHOLD = 4000
 #: Threads rewriting touched partitions: reading, merging and writing Parquet release the GIL, and
-#: one partition's files are independent of every other's.
-WRITE_THREADS = 4
+#: one partition's files are independent of every other's. More threads than cores only contend.
+WRITE_THREADS = min(4, os.cpu_count() or 1)
 
 Progress = Callable[[int, int], None]
 
@@ -793,6 +793,9 @@ class _PartWriter:
         """Write (or link) partition ``b`` of ``stage`` in a writer thread; at most ``2 * WRITE_THREADS``
         partitions wait, so the fresh rows held in memory stay bounded. A thread's error is raised here
         or by :meth:`finish`."""
+        if gens is None and texts is None and not drop and self.prev_bits.get(stage) == self.bits[stage] and self.previous is not None:
+            self._part(stage, b, None, None, None, drop)  # untouched: four hard links, not worth a thread
+            return
         while len(self._pending) >= 2 * WRITE_THREADS:
             self._pending.popleft().result()
         self._pending.append(self._pool.submit(self._part, stage, b, gens, manifest, texts, drop))
@@ -856,9 +859,7 @@ class _PartWriter:
             self.written += 1
 
     def _link_previous(self, rel: str) -> None:
-        target = self.builder.tmp_path / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _link_or_copy(self.previous.path / rel, target)
+        _link_into(f"{self.previous.path}/{rel}", f"{self.builder.tmp_path}/{rel}")
         self.builder.durable.add(rel)
         rows = self.prev_files.get(rel)
         if rows is None:
@@ -882,18 +883,20 @@ class _PartWriter:
     def _gens(self, stage: str, b: int, touched: bool) -> None:
         bits = self.bits[stage]
         rel = layout.partition_file("gens", stage, bits, b)
-        target = self.builder.part_path("gens", stage, bits, b)
-        scan = self.builder.tmp_path / layout.partition_file("_gens_scan", stage, bits, b)
+        scan_rel = layout.partition_file("_gens_scan", stage, bits, b)
+        target = f"{self.builder.tmp_path}/{rel}"
+        scan = f"{self.builder.tmp_path}/{scan_rel}"
         if self.facts.empty:
-            _link_or_copy(scan, target)
-            if layout.partition_file("_gens_scan", stage, bits, b) in self.builder.durable:
+            _link_into(scan, target)
+            if scan_rel in self.builder.durable:
                 self.builder.durable.add(rel)
         elif not touched and self.facts_same:
-            _link_or_copy(self.previous.path / rel, target)
+            _link_into(f"{self.previous.path}/{rel}", target)
             self.builder.durable.add(rel)
         else:
-            self._facts[(layout.STAGES.index(stage), b)] = (scan, target)
-        self.files[rel] = self.files[layout.partition_file("_gens_scan", stage, bits, b)]
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            self._facts[(layout.STAGES.index(stage), b)] = (Path(scan), Path(target))
+        self.files[rel] = self.files[scan_rel]
 
     def finish(self) -> None:
         """Wait for every partition, then fill borrowed facts into the ``gens`` partitions that need them."""
@@ -931,6 +934,19 @@ def _update_search(data_root: Path, builder: SnapshotBuilder, previous: Snapshot
             if entry.is_file(follow_symlinks=False) and old.exists() and os.path.samefile(entry.path, old):
                 builder.durable.add(f"{SEARCH_DIR}/{entry.name}")
     return stats
+
+
+def _link_into(source: str, target: str) -> None:
+    """:func:`_link_or_copy`, creating the target's directory on first use (strings: an update links
+    thousands of files, and pathlib costs more than the link)."""
+    try:
+        _link_or_copy(source, target)
+    except FileNotFoundError:
+        if os.path.exists(source):
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            _link_or_copy(source, target)
+        else:
+            raise
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
