@@ -48,7 +48,7 @@ names = []
 for stage in ("draft", "essay", "evaluation"):
     names += [(stage, n) for n in os.listdir(f"{root}/gens/{stage}")]
 picked = rng.sample(names, k) if k else []
-del names  # a million tuples: not the update's memory
+del names  # a million tuples: not the memory of the update
 for stage, name in picked:
     with open(f"{root}/gens/{stage}/{name}/raw.txt", "a") as f:
         f.write("one more line\n")
