@@ -17,6 +17,7 @@ import stat
 import threading
 import time
 from collections import deque
+from contextlib import closing
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -225,27 +226,30 @@ def _build(where: layout.StoreLayout, builder: SnapshotBuilder, previous: Snapsh
                 units.append((stage, parts, items))
                 yield stage, items
 
-        for result in _run(work(), total, data_root_str, racy_after_ns, jobs, texts, executor):
-            stage, parts, items = units.popleft()
-            sp = plan.stages[stage]
-            new += result.new
-            changed += len(result.replaced)
-            deleted += len(result.vanished)
-            unchanged += result.unchanged
-            errors.extend(result.errors)
-            drop_keys.update(f"{stage}/{g}" for g in result.replaced + result.vanished)
-            of = _bucket_map(sp, parts, items) if len(parts) > 1 else None
-            drops: dict[int, set[str]] = {b: set(sp.removed.get(b, ())) for b in parts}
-            for g in result.replaced + result.vanished:
-                drops[of[g] if of else parts[0]].add(g)
-            gens = _split(result.gens, parts, of)
-            manifest = _split(result.manifest, parts, of)
-            text_rows = _split(result.texts if result.texts is not None and result.texts.num_rows else None, parts, of)
-            for b in parts:
-                writer.part(stage, b, gens.get(b), manifest.get(b), text_rows.get(b), drops[b])
-            done += result.size
-            if progress:
-                progress(done, total)
+        # Closed on the way out, whatever stops the loop: an interrupt that lands outside the generator
+        # (waiting for a writer thread) must still stop the worker processes at once.
+        with closing(_run(work(), total, data_root_str, racy_after_ns, jobs, texts, executor)) as results:
+            for result in results:
+                stage, parts, items = units.popleft()
+                sp = plan.stages[stage]
+                new += result.new
+                changed += len(result.replaced)
+                deleted += len(result.vanished)
+                unchanged += result.unchanged
+                errors.extend(result.errors)
+                drop_keys.update(f"{stage}/{g}" for g in result.replaced + result.vanished)
+                of = _bucket_map(sp, parts, items) if len(parts) > 1 else None
+                drops: dict[int, set[str]] = {b: set(sp.removed.get(b, ())) for b in parts}
+                for g in result.replaced + result.vanished:
+                    drops[of[g] if of else parts[0]].add(g)
+                gens = _split(result.gens, parts, of)
+                manifest = _split(result.manifest, parts, of)
+                text_rows = _split(result.texts if result.texts is not None and result.texts.num_rows else None, parts, of)
+                for b in parts:
+                    writer.part(stage, b, gens.get(b), manifest.get(b), text_rows.get(b), drops[b])
+                done += result.size
+                if progress:
+                    progress(done, total)
         writer.finish()
     for sp in plan.stages.values():  # the listing's arrays (~35 MB at 1M) are not needed past the scan
         sp.names = sp.masks = sp.sigs = sp.dirs = None
