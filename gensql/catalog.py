@@ -95,24 +95,23 @@ def write_catalog(snapshot_path: Path, previous: Path | None = None) -> Path:
     if previous is not None:
         try:
             shutil.copyfile(previous, tmp)
-            con = duckdb.connect(str(tmp))
-            try:
-                _define_base_relations(con, snapshot_path)
-                con.execute("CHECKPOINT")
-            finally:
-                con.close()
-            os.replace(tmp, target)
+            _fill_catalog(tmp, target, lambda con: _define_base_relations(con, snapshot_path))
             return target
         except (OSError, duckdb.Error):
             tmp.unlink(missing_ok=True)  # an unreadable previous catalog: build this one from the view files
+    _fill_catalog(tmp, target, lambda con: define_views(con, snapshot_path))
+    return target
+
+
+def _fill_catalog(tmp: Path, target: Path, define) -> None:
+    """Open the database file ``tmp``, run ``define(con)``, checkpoint, and move it to ``target``."""
     con = duckdb.connect(str(tmp))
     try:
-        define_views(con, snapshot_path)
+        define(con)
         con.execute("CHECKPOINT")
     finally:
         con.close()
     os.replace(tmp, target)
-    return target
 
 
 def connect(data_root: str | os.PathLike | None = None, index_dir: str | os.PathLike | None = None, *, file_access: bool = True) -> duckdb.DuckDBPyConnection:

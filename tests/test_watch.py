@@ -110,12 +110,19 @@ def test_a_written_generation_is_visible_within_two_seconds(store):
         watcher.stop()
 
 
-def random_writer(root: Path, seed: int, steps: int) -> None:
-    """Adds, in-place rewrites, deletes, renames and partial writes finished later, at random pauses."""
+WRITER_KINDS = ("add", "rewrite", "delete", "rename", "partial", "finish", "cohort")
+
+
+def random_writer(root: Path, seed: int, steps: int, kinds: tuple[str, ...] = WRITER_KINDS, settle: float = 0.0) -> None:
+    """Adds, in-place rewrites, deletes, renames and partial writes finished later, at random pauses.
+
+    ``settle``: seconds between creating a directory (a partial generation, a cohort) and the first
+    write into it, so that a watcher of active directories has seen the directory appear first.
+    """
     rng = random.Random(seed)
     unfinished: list[Path] = []
     for step in range(steps):
-        kind = rng.choice(["add", "rewrite", "delete", "rename", "partial", "finish", "cohort"])
+        kind = rng.choice(kinds)
         stage = rng.choice(["draft", "essay", "evaluation"])
         existing = sorted(p for p in (root / "gens" / stage).iterdir() if p.is_dir() and not p.name.startswith("."))
         if kind == "add":
@@ -132,6 +139,7 @@ def random_writer(root: Path, seed: int, steps: int) -> None:
         elif kind == "partial":
             gen = root / "gens" / stage / f"{stage[0]}_p{step:04d}"
             gen.mkdir()
+            time.sleep(settle)
             (gen / "metadata.json").write_text(orjson.dumps({"stage": stage, "gen_id": gen.name, "mode": "llm", "template_id": "t1", "llm_model_id": "m1"}).decode())
             unfinished.append(gen)
         elif kind == "finish" and unfinished:
@@ -141,6 +149,7 @@ def random_writer(root: Path, seed: int, steps: int) -> None:
                 (gen / "parsed.txt").write_text("7.0\n")
         elif kind == "cohort":
             (root / "cohorts" / f"w{step}").mkdir(parents=True)
+            time.sleep(settle)
             (root / "cohorts" / f"w{step}" / "membership.csv").write_text(f"stage,gen_id\n{stage},{stage[0]}_0001\n")
         time.sleep(rng.choice([0, 0, 0.01, 0.05, 0.2]))
 
@@ -168,29 +177,8 @@ def test_a_store_past_max_watches_is_watched_at_its_active_directories(store, tm
     try:
         line = watcher.wait_for("start:")
         assert "active generation directories" in line and "--max-watches 0" in line
-        rng = random.Random(5)
-        for step in range(40):
-            stage = rng.choice(["draft", "essay", "evaluation"])
-            kind = rng.choice(["add", "partial", "delete", "rename", "cohort"])
-            existing = sorted(p for p in (store / "gens" / stage).iterdir() if p.is_dir())
-            if kind == "add":
-                small_gen(store, stage, 3000 + step)
-            elif kind == "partial":  # the directory first, its files a moment later: only its own watch sees them
-                gen = store / "gens" / stage / f"{stage[0]}_q{step:04d}"
-                gen.mkdir()
-                time.sleep(0.6)
-                (gen / "metadata.json").write_text(orjson.dumps({"stage": stage, "gen_id": gen.name, "mode": "llm", "template_id": "t1", "llm_model_id": "m1"}).decode())
-                time.sleep(0.6)
-                (gen / "raw.txt").write_text("finished later\n")
-            elif kind == "delete" and existing:
-                shutil.rmtree(rng.choice(existing))
-            elif kind == "rename" and existing:
-                source = rng.choice(existing)
-                os.rename(source, source.with_name(f"{source.name}-r{step}"))
-            elif kind == "cohort":
-                (store / "cohorts" / f"a{step}").mkdir(parents=True)
-                time.sleep(0.6)
-                (store / "cohorts" / f"a{step}" / "membership.csv").write_text(f"stage,gen_id\n{stage},{stage[0]}_0001\n")
+        # everything but in-place rewrites of quiet directories, which only a sweep sees in this mode
+        random_writer(store, seed=5, steps=40, kinds=tuple(k for k in WRITER_KINDS if k != "rewrite"), settle=0.6)
         full_index = tmp_path / "full-index"
         gensql.refresh(store, full_index, full=True)
         expected = snapshot_tables(full_index)
