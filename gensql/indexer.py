@@ -38,7 +38,7 @@ from .index import Snapshot, SnapshotBuilder, collect_garbage, current_snapshot,
 from .partitions import bucket_array, buckets, choose_bits, read_files, read_partition, sort_by_gen_id, sources, splice, table_files, write_partition
 from .membership import MEMBERSHIP_SCHEMA, read_memberships
 from .safeio import check_inside, store_roots
-from .workers import init_worker, pid_alive, stop_workers
+from .workers import init_worker, pid_alive, stop_forkserver, stop_workers
 from .scan import ERRORS_SCHEMA, MANIFEST_SCHEMA, TEXTS_SCHEMA, BatchResult, racy_window_ns, scan_batch
 from .fulltext.engine import SEARCH_DIR, SearchIndexStats, update_search_index
 
@@ -710,6 +710,7 @@ def _run(work: Iterator, total: int, data_root: str, racy_after_ns: int, jobs: i
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        stop_forkserver()
 
 
 def _keys(table: pa.Table | pa.RecordBatch) -> pa.Array:

@@ -70,3 +70,21 @@ def stop_workers(pool) -> None:
             process.join(timeout=5)
         except (OSError, ValueError, AttributeError, AssertionError):
             pass
+
+
+def stop_forkserver() -> None:
+    """Stop this process's multiprocessing forkserver once its pool is shut down.
+
+    The forkserver preloads gensql's scan modules (pyarrow among them) and would otherwise live, idle,
+    as long as the refresh: through the search-index phase, the peak of a full refresh's memory, where
+    it held about 45 MB. The next pool starts a new one. (``_stop`` is CPython's own, used by its
+    tests; without it the forkserver simply stays.)
+    """
+    from multiprocessing import forkserver
+
+    stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
+    if stop is not None:
+        try:
+            stop()
+        except (OSError, AttributeError):
+            pass
