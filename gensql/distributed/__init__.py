@@ -7,8 +7,8 @@ Optional extra ``distributed`` (``pip install 'gensql[distributed]'``: dask[dist
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
 
+from .._lazy import lazy_getattr
 from ..errors import GensqlError
 
 #: The extra that provides dask, distributed, fsspec and s3fs.
@@ -50,10 +50,4 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'gensql.distributed' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS, globals())
