@@ -798,32 +798,37 @@ class _PartWriter:
         """Write (or link) partition ``b`` of ``stage`` in a writer thread; at most ``2 * WRITE_THREADS``
         partitions wait, so the fresh rows held in memory stay bounded. A thread's error is raised here
         or by :meth:`finish`."""
-        if gens is None and texts is None and not drop and self.prev_bits.get(stage) == self.bits[stage] and self.previous is not None:
-            self._part(stage, b, None, None, None, drop)  # untouched: four hard links, not worth a thread
+        if self._untouched(stage, gens, texts, drop):
+            self._link_part(stage, b)  # four hard links: not worth a thread
             return
         while len(self._pending) >= 2 * WRITE_THREADS:
             self._pending.popleft().result()
-        self._pending.append(self._pool.submit(self._part, stage, b, gens, manifest, texts, drop))
+        self._pending.append(self._pool.submit(self._rewrite_part, stage, b, gens, manifest, texts, drop))
+
+    def _untouched(self, stage: str, gens: pa.Table | None, texts: pa.Table | None, drop: set[str]) -> bool:
+        """No row of the partition re-read or deleted, and the stage not repartitioned: link the previous file."""
+        return self.previous is not None and self.prev_bits.get(stage) == self.bits[stage] and gens is None and texts is None and not drop
 
     @property
     def rewritten_texts(self) -> list[Path | pa.Table]:
         """Texts the search index must add, in partition order whatever order the threads finished in."""
         return [self._texts[k] for k in sorted(self._texts)]
 
-    def _part(self, stage: str, b: int, gens: pa.Table | None, manifest: pa.Table | None, texts: pa.Table | None, drop: set[str]) -> None:
+    def _link_part(self, stage: str, b: int) -> None:
+        bits = self.bits[stage]
+        for table, _schema in self._TABLES:
+            if table == "texts" and not self.texts:
+                self._empty_text_part(stage, b)
+            else:
+                self._link_previous(layout.partition_file(table, stage, bits, b))
+        self._gens(stage, b, touched=False)
+        with self._lock:
+            self.linked += 1
+
+    def _rewrite_part(self, stage: str, b: int, gens: pa.Table | None, manifest: pa.Table | None, texts: pa.Table | None, drop: set[str]) -> None:
         key = (layout.STAGES.index(stage), b)
         bits = self.bits[stage]
         prev_bits = self.prev_bits.get(stage) if self.previous is not None else None
-        if prev_bits == bits and gens is None and texts is None and not drop:
-            for table, _schema in self._TABLES:
-                if table == "texts" and not self.texts:
-                    self._empty_text_part(stage, b)
-                else:
-                    self._link_previous(layout.partition_file(table, stage, bits, b))
-            self._gens(stage, b, touched=False)
-            with self._lock:
-                self.linked += 1
-            return
         fresh = {"_gens_scan": gens, "_manifest": manifest, "texts": texts}
         for table, schema in self._TABLES:
             if table == "texts" and not self.texts:
