@@ -49,7 +49,9 @@ def _tree_pss_kb(pid: int) -> tuple[int, int]:
 def run(label: str, cmd: list[str] | str, *, timeout: float = 900, env: dict | None = None, shell: bool = False) -> Run:
     """Run ``cmd``; wall time and the peak summed PSS of its process tree (sampled every 20 ms)."""
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, shell=shell, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
+    proc = subprocess.Popen(
+        cmd, shell=shell, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})}
+    )
     peak = peak_anon = 0
     done = threading.Event()
 

@@ -41,6 +41,7 @@ def with_latency(data_root, stage, items, racy_after_ns, texts, latency_s):
         def call(*args, **kwargs):
             time.sleep(latency_s)
             return fn(*args, **kwargs)
+
         return call
 
     for name, fn in originals.items():
@@ -66,6 +67,7 @@ def count_ops(root: Path, sample: int) -> tuple[float, float, float, float]:
         def call(*args, **kwargs):
             counter["n"] += 1
             return fn(*args, **kwargs)
+
         return call
 
     racy = time.time_ns() - racy_window_ns()
@@ -129,7 +131,12 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=3000, help="generations in the store")
     parser.add_argument("--latency-ms", type=float, default=1.0, help="simulated round trip per stat/lstat/open")
     parser.add_argument("--workers", default="1,2,4", help="worker counts to time")
-    parser.add_argument("--driver-n", type=int, default=30000, help="generations of the store the driver's per-directory cost is measured on")
+    parser.add_argument(
+        "--driver-n",
+        type=int,
+        default=30000,
+        help="generations of the store the driver's per-directory cost is measured on",
+    )
     args = parser.parse_args()
 
     from distributed import Client, LocalCluster
@@ -159,7 +166,10 @@ def main() -> int:
     for workers in [int(w) for w in args.workers.split(",")]:
         index = OUT / f"dist-index-{args.n}-{workers}"
         shutil.rmtree(index, ignore_errors=True)
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
+        with (
+            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+            Client(cluster) as client,
+        ):
 
             def task(*a):
                 return with_latency(*a, latency_s=latency)
@@ -190,24 +200,38 @@ def main() -> int:
     drv_full, drv_check = driver_cost(big, OUT / f"dist-index-{args.driver_n}-driver")
     drv_notexts, _ = driver_cost(big, OUT / f"dist-index-{args.driver_n}-driver", texts=False)
 
-    print(f"\nstore: {args.n} generations (six files each); simulated latency {args.latency_ms} ms per stat/lstat/open; "
-          f"{os.cpu_count()} cores\n")
+    print(
+        f"\nstore: {args.n} generations (six files each); simulated latency {args.latency_ms} ms per stat/lstat/open; "
+        f"{os.cpu_count()} cores\n"
+    )
     print("| workers | full refresh | speed-up | no-change refresh | speed-up |")
     print("| --- | --- | --- | --- | --- |")
     for workers, t_full, t_again in rows:
-        print(f"| {workers} | {t_full:.1f} s | {rows[0][1] / t_full:.2f}x | {t_again:.1f} s | {rows[0][2] / t_again:.2f}x |")
+        print(
+            f"| {workers} | {t_full:.1f} s | {rows[0][1] / t_full:.2f}x | {t_again:.1f} s | {rows[0][2] / t_again:.2f}x |"
+        )
     print("\nper directory:")
-    print(f"- round trips: full scan {ops_full:.1f}, no-change check {ops_check:.1f} "
-          f"(one simulated round trip really took {effective * 1e3:.2f} ms)")
-    print(f"- one worker thread, measured (1-worker refresh minus driver): full {measured_full * 1e3:.1f} ms, "
-          f"no change {measured_check * 1e3:.1f} ms")
+    print(
+        f"- round trips: full scan {ops_full:.1f}, no-change check {ops_check:.1f} "
+        f"(one simulated round trip really took {effective * 1e3:.2f} ms)"
+    )
+    print(
+        f"- one worker thread, measured (1-worker refresh minus driver): full {measured_full * 1e3:.1f} ms, "
+        f"no change {measured_check * 1e3:.1f} ms"
+    )
     print(f"- worker CPU: full scan {cpu_full * 1e3:.2f} ms, no-change check {cpu_check * 1e6:.0f} us")
-    print(f"- driver, on {args.driver_n:,} generations (listing, plan, partitions, search index, commit): full {drv_full * 1e6:.0f} us "
-          f"({drv_notexts * 1e6:.0f} us with --no-texts), no change {drv_check * 1e6:.0f} us")
+    print(
+        f"- driver, on {args.driver_n:,} generations (listing, plan, partitions, search index, commit): full {drv_full * 1e6:.0f} us "
+        f"({drv_notexts * 1e6:.0f} us with --no-texts), no change {drv_check * 1e6:.0f} us"
+    )
 
     budget = 600.0
     print("\nscaling estimate, 10 minutes, worker threads (see docs/distributed.md for the assumptions):")
-    cases = (("full", measured_full, drv_full), ("full --no-texts", measured_full, drv_notexts), ("no change", measured_check, drv_check))
+    cases = (
+        ("full", measured_full, drv_full),
+        ("full --no-texts", measured_full, drv_notexts),
+        ("no change", measured_check, drv_check),
+    )
     for n in (10_000_000, 100_000_000):
         for label, per_dir, drv in cases:
             driver = n * drv
@@ -216,8 +240,10 @@ def main() -> int:
                 print(f"- {n:,} {label}: the driver alone needs {driver:.0f} s: over budget at any cluster size")
                 continue
             workers = n * per_dir / left
-            print(f"- {n:,} {label}: {per_dir * 1e3:.1f} ms per directory on a worker -> {workers:,.0f} worker threads "
-                  f"(driver {driver:.0f} s of the 600 s)")
+            print(
+                f"- {n:,} {label}: {per_dir * 1e3:.1f} ms per directory on a worker -> {workers:,.0f} worker threads "
+                f"(driver {driver:.0f} s of the 600 s)"
+            )
     return 0
 
 

@@ -38,7 +38,7 @@ from _measure import run, table  # noqa: E402
 
 PY = sys.executable
 
-LOOP = r'''
+LOOP = r"""
 import json, os, sys
 import pyarrow as pa, pyarrow.parquet as pq
 root = sys.argv[1]
@@ -63,9 +63,9 @@ for stage in ("draft", "essay", "evaluation"):
                 row[name] = None
         rows.append(row)
 pq.write_table(pa.Table.from_pylist(rows), sys.argv[2])
-'''
+"""
 
-PARSE_FLOOR = r'''
+PARSE_FLOOR = r"""
 import os, sys
 from concurrent.futures import ProcessPoolExecutor
 import orjson
@@ -92,16 +92,16 @@ for stage in ("draft", "essay", "evaluation"):
     chunks += [(stage, names[i:i + 2000]) for i in range(0, len(names), 2000)]
 with ProcessPoolExecutor(2) as pool:
     print(sum(pool.map(parse, chunks)))
-'''
+"""
 
-DUCKDB = r'''
+DUCKDB = r"""
 import sys, duckdb
 con = duckdb.connect()
 con.execute("SET preserve_insertion_order = false")
 names = sys.argv[3].split(",")
 for name in names:
     con.execute("COPY (SELECT * FROM read_json(?, filename = true)) TO '" + sys.argv[2] + "." + name + ".parquet' (FORMAT parquet)", [sys.argv[1] + "/gens/*/*/" + name])
-'''
+"""
 
 
 def build_store(n: int) -> Path:
@@ -124,7 +124,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000, help="generations in the synthetic store")
     parser.add_argument("--jobs", type=int, default=None, help="gensql refresh --jobs")
     parser.add_argument("--duckdb-timeout", type=float, default=600)
-    parser.add_argument("--gensql-only", action="store_true", help="time only gensql refresh (full and no-op) and the floors")
+    parser.add_argument(
+        "--gensql-only", action="store_true", help="time only gensql refresh (full and no-op) and the floors"
+    )
     args = parser.parse_args()
     root = build_store(args.n)
     out = HERE / "out"
@@ -144,12 +146,30 @@ def main() -> None:
     skipped = run("(skipped)", "true", shell=True)
     duck1 = duck3 = loop = skipped
     if not args.gensql_only:
-        duck1 = run("duckdb read_json(metadata glob) -> parquet", [PY, "-c", DUCKDB, str(root), str(out / "duckdb"), "metadata.json"], timeout=args.duckdb_timeout)
-        duck3 = run("duckdb read_json(all 3 JSON globs) -> parquet", [PY, "-c", DUCKDB, str(root), str(out / "duckdb"), "metadata.json,raw_metadata.json,parsed_metadata.json"], timeout=args.duckdb_timeout)
-        loop = run("python json.load loop (1 process) -> parquet", [PY, "-c", LOOP, str(root), str(out / "loop.parquet")])
+        duck1 = run(
+            "duckdb read_json(metadata glob) -> parquet",
+            [PY, "-c", DUCKDB, str(root), str(out / "duckdb"), "metadata.json"],
+            timeout=args.duckdb_timeout,
+        )
+        duck3 = run(
+            "duckdb read_json(all 3 JSON globs) -> parquet",
+            [PY, "-c", DUCKDB, str(root), str(out / "duckdb"), "metadata.json,raw_metadata.json,parsed_metadata.json"],
+            timeout=args.duckdb_timeout,
+        )
+        loop = run(
+            "python json.load loop (1 process) -> parquet", [PY, "-c", LOOP, str(root), str(out / "loop.parquet")]
+        )
     floor = run("floor: cat the files refresh reads", floor_read, shell=True)
-    floor2 = run("floor: the same with two cat processes", floor_read.replace("xargs -0 cat", "xargs -0 -P 2 -n 2000 cat"), shell=True)
-    stat_floor = run("floor: find -printf (stat every file)", f"cd {root} && find gens -type f -printf '%s %T@\\n' > /dev/null", shell=True)
+    floor2 = run(
+        "floor: the same with two cat processes",
+        floor_read.replace("xargs -0 cat", "xargs -0 -P 2 -n 2000 cat"),
+        shell=True,
+    )
+    stat_floor = run(
+        "floor: find -printf (stat every file)",
+        f"cd {root} && find gens -type f -printf '%s %T@\\n' > /dev/null",
+        shell=True,
+    )
     parse2 = run("floor: read + orjson.loads the same files, 2 processes", [PY, "-c", PARSE_FLOOR, str(root)])
     rows = [full, with_texts, noop, duck1, duck3, loop, floor, floor2, stat_floor, parse2]
 
@@ -163,6 +183,7 @@ def main() -> None:
         f"{full.seconds / floor2.seconds:.2f}x (2 processes); refresh/parse-floor = {full.seconds / parse2.seconds:.2f}x; "
         f"no-op/stat-floor = {noop.seconds / stat_floor.seconds:.2f}x"
     )
+
 
 if __name__ == "__main__":
     main()

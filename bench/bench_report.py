@@ -51,17 +51,40 @@ def main() -> None:
     routes = [
         ("gensql report tokens --by model (table)", gensql + base + ["--by", "model"]),
         ("  ... --prices <every model priced>", gensql + base + ["--by", "model", "--prices", str(prices)]),
-        ("  ... --prices <every model priced> --format csv", gensql + base + ["--by", "model", "--prices", str(prices), "--format", "csv"]),
-        ("  ... --by model,day --prices <every model priced>", gensql + base + ["--by", "model,day", "--prices", str(prices)]),
-        ("  ... --by cohort --prices <every model priced>", gensql + base + ["--by", "cohort", "--prices", str(prices)]),
-        ("gensql report scores --long --format csv", gensql + ["report", "scores", "--long", "--format", "csv", "--data-root", str(data)]),
-        ("gensql report scores --format csv (wide)", gensql + ["report", "scores", "--format", "csv", "--data-root", str(data)]),
-        ("gensql report cohort cohort-0", gensql + ["report", "cohort", "cohort-0", "--data-root", str(data), "--prices", str(prices)]),
-        ("python -c 'import gensql.reports' (import floor)", [sys.executable, "-c", "import gensql.cli, gensql.reports, gensql.catalog"]),
+        (
+            "  ... --prices <every model priced> --format csv",
+            gensql + base + ["--by", "model", "--prices", str(prices), "--format", "csv"],
+        ),
+        (
+            "  ... --by model,day --prices <every model priced>",
+            gensql + base + ["--by", "model,day", "--prices", str(prices)],
+        ),
+        (
+            "  ... --by cohort --prices <every model priced>",
+            gensql + base + ["--by", "cohort", "--prices", str(prices)],
+        ),
+        (
+            "gensql report scores --long --format csv",
+            gensql + ["report", "scores", "--long", "--format", "csv", "--data-root", str(data)],
+        ),
+        (
+            "gensql report scores --format csv (wide)",
+            gensql + ["report", "scores", "--format", "csv", "--data-root", str(data)],
+        ),
+        (
+            "gensql report cohort cohort-0",
+            gensql + ["report", "cohort", "cohort-0", "--data-root", str(data), "--prices", str(prices)],
+        ),
+        (
+            "python -c 'import gensql.reports' (import floor)",
+            [sys.executable, "-c", "import gensql.cli, gensql.reports, gensql.catalog"],
+        ),
     ]
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"\n`gensql report` on a synthetic index: {args.n:,} generations, {args.runs} runs each, warm cache, "
-          f"{os.cpu_count()} CPUs, load average before: {load}\n")
+    print(
+        f"\n`gensql report` on a synthetic index: {args.n:,} generations, {args.runs} runs each, warm cache, "
+        f"{os.cpu_count()} CPUs, load average before: {load}\n"
+    )
     print(f"{'command (whole process)':54} {'min s':>7} {'median s':>9} {'max s':>7} {'peak MB':>8}")
     for label, cmd in routes:
         results = [run(label, cmd) for _ in range(args.runs)]

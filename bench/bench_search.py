@@ -36,8 +36,23 @@ sys.path.insert(0, str(HERE.parent))
 from _measure import run, table  # noqa: E402
 
 PY = sys.executable
-WORDS = ("network", "serendipity", "critic", "feedback", "library", "mechanism", "compounding", "verifier",
-         "incubation", "analogical", "curiosity", "moats", "evolutionary", "graphs", "wandering")
+WORDS = (
+    "network",
+    "serendipity",
+    "critic",
+    "feedback",
+    "library",
+    "mechanism",
+    "compounding",
+    "verifier",
+    "incubation",
+    "analogical",
+    "curiosity",
+    "moats",
+    "evolutionary",
+    "graphs",
+    "wandering",
+)
 PHRASES = ('"default mode network"', '"feedback loops"', '"knowledge graphs"', '"peer review"', '"economic moats"')
 
 
@@ -108,7 +123,10 @@ def bench_fts5(root: Path, work: Path, qs: list[tuple[str, dict]]) -> tuple[floa
     for q, _filters in qs:
         fts = q.replace(" AND ", " AND ")
         t0 = time.perf_counter()
-        con.execute("SELECT gen_id, file, bm25(t), snippet(t, 2, '**', '**', '...', 16) FROM t WHERE t MATCH ? ORDER BY bm25(t) LIMIT 20", (fts,)).fetchall()
+        con.execute(
+            "SELECT gen_id, file, bm25(t), snippet(t, 2, '**', '**', '...', 16) FROM t WHERE t MATCH ? ORDER BY bm25(t) LIMIT 20",
+            (fts,),
+        ).fetchall()
         times.append(time.perf_counter() - t0)
     con.close()
     return build, size, times
@@ -156,27 +174,58 @@ def main() -> None:
     cli = []
     for q, _ in qs[: args.cli_runs]:
         t0 = time.perf_counter()
-        subprocess.run([PY, "-m", "gensql", "search", q, "--data-root", str(root), "--index-dir", str(with_texts), "--format", "csv"],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                PY,
+                "-m",
+                "gensql",
+                "search",
+                q,
+                "--data-root",
+                str(root),
+                "--index-dir",
+                str(with_texts),
+                "--format",
+                "csv",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         cli.append(time.perf_counter() - t0)
-    grep = run("grep -r -l -i 'default mode network' over the store", f"grep -r -l -i 'default mode network' {root}/gens > /dev/null", shell=True)
+    grep = run(
+        "grep -r -l -i 'default mode network' over the store",
+        f"grep -r -l -i 'default mode network' {root}/gens > /dev/null",
+        shell=True,
+    )
 
-    print(f"\n{args.n:,} generations, {n_texts:,} texts, {text_bytes / 1e6:,.0f} MB of text, {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.1f}\n")
+    print(
+        f"\n{args.n:,} generations, {n_texts:,} texts, {text_bytes / 1e6:,.0f} MB of text, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f}\n"
+    )
     print(table(rows + [grep], baseline=full))
-    print(f"\nrefresh with texts / refresh without = {full.seconds / rows[0].seconds:.2f}x; "
-          f"with texts / 2-process cat floor = {full.seconds / rows[3].seconds:.2f}x (goal <= 1.5x); "
-          f"/ 1-process floor = {full.seconds / rows[2].seconds:.2f}x")
+    print(
+        f"\nrefresh with texts / refresh without = {full.seconds / rows[0].seconds:.2f}x; "
+        f"with texts / 2-process cat floor = {full.seconds / rows[3].seconds:.2f}x (goal <= 1.5x); "
+        f"/ 1-process floor = {full.seconds / rows[2].seconds:.2f}x"
+    )
     print(f"search index: {index_bytes / 1e6:,.1f} MB = {index_bytes / text_bytes:.2f}x the text (goal <= 0.4x)")
-    print(f"gensql.search in process: p50 {pct(in_process, 50) * 1e3:.1f} ms, p95 {pct(in_process, 95) * 1e3:.1f} ms "
-          f"over {len(in_process)} queries (goal < 20 ms)")
-    print(f"gensql search (whole command): p50 {pct(cli, 50):.2f} s, p95 {pct(cli, 95):.2f} s over {len(cli)} runs (goal < 0.5 s)")
-    print(f"grep -r: {grep.seconds:.2f} s per query = {grep.seconds / statistics.median(in_process):,.0f}x gensql.search p50")
+    print(
+        f"gensql.search in process: p50 {pct(in_process, 50) * 1e3:.1f} ms, p95 {pct(in_process, 95) * 1e3:.1f} ms "
+        f"over {len(in_process)} queries (goal < 20 ms)"
+    )
+    print(
+        f"gensql search (whole command): p50 {pct(cli, 50):.2f} s, p95 {pct(cli, 95):.2f} s over {len(cli)} runs (goal < 0.5 s)"
+    )
+    print(
+        f"grep -r: {grep.seconds:.2f} s per query = {grep.seconds / statistics.median(in_process):,.0f}x gensql.search p50"
+    )
     if not args.skip_fts5:
         build, size, fts = bench_fts5(root, work, qs)
-        print(f"SQLite FTS5: build {build:.1f} s, {size / 1e6:,.1f} MB = {size / text_bytes:.2f}x the text; "
-              f"query p50 {pct(fts, 50) * 1e3:.1f} ms, p95 {pct(fts, 95) * 1e3:.1f} ms "
-              f"(gensql.search p50 is {statistics.median(fts) / statistics.median(in_process):.1f}x faster)")
+        print(
+            f"SQLite FTS5: build {build:.1f} s, {size / 1e6:,.1f} MB = {size / text_bytes:.2f}x the text; "
+            f"query p50 {pct(fts, 50) * 1e3:.1f} ms, p95 {pct(fts, 95) * 1e3:.1f} ms "
+            f"(gensql.search p50 is {statistics.median(fts) / statistics.median(in_process):.1f}x faster)"
+        )
 
 
 if __name__ == "__main__":

@@ -57,8 +57,10 @@ def build_index(n: int, rebuild: bool) -> Path:
     made = con.sql(bench_sql.synth_sql(n)).to_arrow_table()
     import pyarrow.compute as pc
 
-    filled = {"store_root": lambda: pa.array(["gens"] * made.num_rows),
-              "gen_dir": lambda: pc.binary_join_element_wise("gens", made.column("stage"), made.column("gen_id"), "/")}
+    filled = {
+        "store_root": lambda: pa.array(["gens"] * made.num_rows),
+        "gen_dir": lambda: pc.binary_join_element_wise("gens", made.column("stage"), made.column("gen_id"), "/"),
+    }
     columns = []
     for f in GENS_SCHEMA:
         if f.name in made.column_names:
@@ -69,21 +71,31 @@ def build_index(n: int, rebuild: bool) -> Path:
             columns.append(pa.nulls(made.num_rows, f.type))
     gens = pa.Table.from_arrays(columns, schema=GENS_SCHEMA)
     con.register("g", gens)
-    members = con.sql(
-        "SELECT 'cohort-' || (hash(gen_id, 'm') % 40)::VARCHAR AS cohort_id, stage, gen_id, "
-        "(row_number() OVER (PARTITION BY hash(gen_id, 'm') % 40 ORDER BY gen_id) + 1)::BIGINT AS line, NULL::VARCHAR AS extras "
-        "FROM g WHERE hash(gen_id, 'keep') % 4 = 0"
-    ).to_arrow_table().cast(MEMBERSHIP_SCHEMA)
-    errors = con.sql(
-        "SELECT 'gens/' || stage || '/' || gen_id || '/raw_metadata.json' AS path, stage, gen_id, 'raw_metadata.json' AS file, "
-        "'invalid_json' AS kind, 'invalid JSON: unexpected end of data' AS message FROM g WHERE hash(gen_id, 'err') % 2000 = 0"
-    ).to_arrow_table().cast(ERRORS_SCHEMA)
+    members = (
+        con.sql(
+            "SELECT 'cohort-' || (hash(gen_id, 'm') % 40)::VARCHAR AS cohort_id, stage, gen_id, "
+            "(row_number() OVER (PARTITION BY hash(gen_id, 'm') % 40 ORDER BY gen_id) + 1)::BIGINT AS line, NULL::VARCHAR AS extras "
+            "FROM g WHERE hash(gen_id, 'keep') % 4 = 0"
+        )
+        .to_arrow_table()
+        .cast(MEMBERSHIP_SCHEMA)
+    )
+    errors = (
+        con.sql(
+            "SELECT 'gens/' || stage || '/' || gen_id || '/raw_metadata.json' AS path, stage, gen_id, 'raw_metadata.json' AS file, "
+            "'invalid_json' AS kind, 'invalid JSON: unexpected end of data' AS message FROM g WHERE hash(gen_id, 'err') % 2000 = 0"
+        )
+        .to_arrow_table()
+        .cast(ERRORS_SCHEMA)
+    )
     con.close()
     builder = SnapshotBuilder(data / layout.INDEX_DIR)
     try:
         bits_of = write_tables(builder, gens, {"membership": members, "scan_errors": errors})
-        builder.commit({"generations": n, "synthetic": True, "data_root": str(data), "partition_bits": bits_of},
-                       before_swap=write_catalog)
+        builder.commit(
+            {"generations": n, "synthetic": True, "data_root": str(data), "partition_bits": bits_of},
+            before_swap=write_catalog,
+        )
     except BaseException:
         builder.abort()
         raise
@@ -100,8 +112,7 @@ def write_tables(builder, gens, others: dict) -> dict[str, int]:
 
     from gensql import layout
     from gensql.fields import GENS_SCHEMA
-    from gensql.partitions import ROW_GROUP_ROWS
-    from gensql.partitions import buckets, choose_bits, sort_by_gen_id
+    from gensql.partitions import ROW_GROUP_ROWS, buckets, choose_bits, sort_by_gen_id
     from gensql.scan import MANIFEST_SCHEMA, TEXTS_SCHEMA
 
     for name, table in others.items():
@@ -115,7 +126,9 @@ def write_tables(builder, gens, others: dict) -> dict[str, int]:
             part = sort_by_gen_id(rows.filter(pc.equal(of, b))).cast(GENS_SCHEMA)
             for table in ("gens", "_gens_scan"):
                 pq.write_table(part, builder.part_path(table, stage, bits, b), row_group_size=ROW_GROUP_ROWS)
-        pq.write_table(TEXTS_SCHEMA.empty_table(), builder.part_path("texts", stage, bits, 0))  # no texts: no search index
+        pq.write_table(
+            TEXTS_SCHEMA.empty_table(), builder.part_path("texts", stage, bits, 0)
+        )  # no texts: no search index
         pq.write_table(MANIFEST_SCHEMA.empty_table(), builder.part_path("_manifest", stage, bits, 0))
     return bits_of
 
@@ -142,9 +155,13 @@ def main() -> None:
 
     data = build_index(args.n, args.rebuild)
     con = gensql.connect(data)
-    draft = con.sql("SELECT parent_gen_id FROM gens WHERE stage = 'essay' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1").fetchall()[0][0]
-    essay = con.sql("SELECT parent_gen_id FROM gens WHERE stage = 'evaluation' AND parent_gen_id LIKE 'e_%' "
-                    "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1").fetchall()[0][0]
+    draft = con.sql(
+        "SELECT parent_gen_id FROM gens WHERE stage = 'essay' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+    ).fetchall()[0][0]
+    essay = con.sql(
+        "SELECT parent_gen_id FROM gens WHERE stage = 'evaluation' AND parent_gen_id LIKE 'e_%' "
+        "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+    ).fetchall()[0][0]
     model = con.sql("SELECT model_id FROM gens GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1").fetchall()[0][0]
     con.close()
 
@@ -153,11 +170,15 @@ def main() -> None:
     client = TestClient(app)
     created = time.perf_counter()
     first = client.get("/sql")  # the first request opens the snapshot: connections, views, schema
-    print(f"app created in {(created - started) * 1000:.0f} ms; first page (/sql: opens the snapshot) after "
-          f"{(time.perf_counter() - started) * 1000:.0f} ms (HTTP {first.status_code})")
+    print(
+        f"app created in {(created - started) * 1000:.0f} ms; first page (/sql: opens the snapshot) after "
+        f"{(time.perf_counter() - started) * 1000:.0f} ms (HTTP {first.status_code})"
+    )
     app.state.workbench.warm_done.wait(300)
-    print(f"background warm-up of the snapshot's facts (overview, facets, problems, reports) done after "
-          f"{(time.perf_counter() - started):.1f} s; 'first' below is a page's first request after it")
+    print(
+        f"background warm-up of the snapshot's facts (overview, facets, problems, reports) done after "
+        f"{(time.perf_counter() - started):.1f} s; 'first' below is a page's first request after it"
+    )
 
     page2 = client.get("/generations").text.split('id="next-page" href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
     deep = "/generations"
@@ -182,7 +203,9 @@ def main() -> None:
         ("sql console", "/sql?q=SELECT+model_id%2C+count(*)+FROM+gens+GROUP+BY+1"),
         ("generations CSV (50k rows)", "/generations?stage=essay&format=csv"),
     ]
-    print(f"\n{args.n:,}-row index; server time in ms (Server-Timing), target {TARGET_MS:.0f} ms; {args.runs} warm runs\n")
+    print(
+        f"\n{args.n:,}-row index; server time in ms (Server-Timing), target {TARGET_MS:.0f} ms; {args.runs} warm runs\n"
+    )
     print(f"{'page':<30} {'status':>6} {'first':>8} {'median':>8} {'worst':>8}")
     slow = []
     for name, url in pages:

@@ -170,10 +170,16 @@ def build_index(root: Path, n: int, row_group: int = ROW_GROUP) -> Path:
     con.execute("SET preserve_insertion_order = true")
     gens = con.sql(synth_sql(n)).to_arrow_table()
     gens = pa.Table.from_arrays(  # columns the synthetic rows do not fill (added to the schema since) are NULL
-        [gens.column(f.name).cast(f.type) if f.name in gens.column_names else pa.nulls(gens.num_rows, f.type) for f in GENS_SCHEMA], schema=GENS_SCHEMA)
+        [
+            gens.column(f.name).cast(f.type) if f.name in gens.column_names else pa.nulls(gens.num_rows, f.type)
+            for f in GENS_SCHEMA
+        ],
+        schema=GENS_SCHEMA,
+    )
     con.register("g", gens)
-    members = con.sql(
-        """
+    members = (
+        con.sql(
+            """
         SELECT 'cohort-' || (hash(gen_id, 'm') % 40)::VARCHAR AS cohort_id, stage, gen_id,
                (row_number() OVER (PARTITION BY 'cohort-' || (hash(gen_id, 'm') % 40)::VARCHAR ORDER BY gen_id) + 1)::BIGINT AS line,
                NULL::VARCHAR AS extras
@@ -181,14 +187,21 @@ def build_index(root: Path, n: int, row_group: int = ROW_GROUP) -> Path:
         UNION ALL
         SELECT 'cohort-0', 'evaluation', 'v_never' || i::VARCHAR, (100000 + i)::BIGINT, NULL FROM range(50) t(i)
         """
-    ).to_arrow_table().cast(MEMBERSHIP_SCHEMA)
-    errors = con.sql(
-        """
+        )
+        .to_arrow_table()
+        .cast(MEMBERSHIP_SCHEMA)
+    )
+    errors = (
+        con.sql(
+            """
         SELECT 'gens/' || stage || '/' || gen_id || '/raw_metadata.json' AS path, stage, gen_id,
                'raw_metadata.json' AS file, 'invalid_json' AS kind, 'invalid JSON: unexpected end of data' AS message
         FROM g WHERE hash(gen_id, 'err') % 2000 = 0
         """
-    ).to_arrow_table().cast(ERRORS_SCHEMA)
+        )
+        .to_arrow_table()
+        .cast(ERRORS_SCHEMA)
+    )
     con.close()
 
     builder = SnapshotBuilder(index_dir)
@@ -208,13 +221,27 @@ def build_index(root: Path, n: int, row_group: int = ROW_GROUP) -> Path:
             for b in range(1 << bits[stage]):
                 part = rows.filter(pc.equal(of, b))
                 part = part.take(pc.sort_indices(part, sort_keys=[("gen_id", "ascending")]))
-                for table, content in (("gens", part), ("_gens_scan", part), ("texts", TEXTS_SCHEMA.empty_table()), ("_manifest", MANIFEST_SCHEMA.empty_table())):
+                for table, content in (
+                    ("gens", part),
+                    ("_gens_scan", part),
+                    ("texts", TEXTS_SCHEMA.empty_table()),
+                    ("_manifest", MANIFEST_SCHEMA.empty_table()),
+                ):
                     pq.write_table(content, builder.part_path(table, stage, bits[stage], b), row_group_size=row_group)
                     files[layout.partition_file(table, stage, bits[stage], b)] = content.num_rows
         pq.write_table(members, builder.path("membership"))
         pq.write_table(errors, builder.path("scan_errors"))
-        builder.commit({"generations": n, "synthetic": True, "data_root": str(data), "layout": layout.INDEX_LAYOUT_VERSION,
-                        "partition_bits": bits, "files": files}, before_swap=write_catalog)
+        builder.commit(
+            {
+                "generations": n,
+                "synthetic": True,
+                "data_root": str(data),
+                "layout": layout.INDEX_LAYOUT_VERSION,
+                "partition_bits": bits,
+                "files": files,
+            },
+            before_swap=write_catalog,
+        )
     except BaseException:
         builder.abort()
         raise
@@ -278,7 +305,9 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--rebuild", action="store_true")
-    ap.add_argument("--row-group", type=int, default=ROW_GROUP, help=f"rows per Parquet row group (refresh writes {ROW_GROUP})")
+    ap.add_argument(
+        "--row-group", type=int, default=ROW_GROUP, help=f"rows per Parquet row group (refresh writes {ROW_GROUP})"
+    )
     ap.add_argument("--no-views", action="store_true", help="skip the in-process timing of every view")
     args = ap.parse_args()
 
@@ -293,17 +322,28 @@ def main() -> None:
     bare = f"import duckdb\nfor row in duckdb.sql({bare_sql!r}).fetchall(): print(*row, sep=',')"
     elsewhere = HERE / "out"  # run from another directory than the repo, with explicit --data-root
     routes = [
-        ("gensql sql '<tokens by model>' --format csv", GENSQL + ["sql", sql, "--data-root", str(data), "--format", "csv"]),
+        (
+            "gensql sql '<tokens by model>' --format csv",
+            GENSQL + ["sql", sql, "--data-root", str(data), "--format", "csv"],
+        ),
         ("gensql sql '<tokens by model>' (table)", GENSQL + ["sql", sql, "--data-root", str(data)]),
-        ("gensql query tokens_by_model --format csv", GENSQL + ["query", "tokens_by_model", "--data-root", str(data), "--format", "csv"]),
+        (
+            "gensql query tokens_by_model --format csv",
+            GENSQL + ["query", "tokens_by_model", "--data-root", str(data), "--format", "csv"],
+        ),
         ("python -c 'import duckdb; <same SQL over parquet>'", [PY, "-c", bare]),
-        ("python -c 'import gensql.catalog' (import floor)", [PY, "-c", "import gensql.catalog, gensql.query, gensql.render"]),
+        (
+            "python -c 'import gensql.catalog' (import floor)",
+            [PY, "-c", "import gensql.catalog, gensql.query, gensql.render"],
+        ),
         ("python -c 'import duckdb' (interpreter + duckdb)", [PY, "-c", "import duckdb"]),
     ]
     import pyarrow.parquet as pq
 
     groups = sum(pq.ParquetFile(f).metadata.num_row_groups for f in sorted(gens_parquet.glob("stage=*/*.parquet")))
-    env_note = f"{args.n:,} generations in {groups} row groups, {args.runs} runs each, warm cache, {os.cpu_count()} CPUs"
+    env_note = (
+        f"{args.n:,} generations in {groups} row groups, {args.runs} runs each, warm cache, {os.cpu_count()} CPUs"
+    )
     print(f"\n`gensql sql` on a synthetic index: {env_note}\n")
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     print(f"{'command (whole process)':54} {'wall min':>9} {'wall median':>12} {'cpu median':>11}")
@@ -328,7 +368,18 @@ def main() -> None:
     connect_s = time.perf_counter() - started
     print(f"\nin-process: gensql.connect() {connect_s * 1000:.0f} ms\n")
     print(f"{'view / named query':40} {'rows':>10} {'seconds':>8}")
-    for view in ("gens", "documents", "membership", "attempts", "latest_attempt", "lineage", "token_usage", "scores", "problems", "scan_errors"):
+    for view in (
+        "gens",
+        "documents",
+        "membership",
+        "attempts",
+        "latest_attempt",
+        "lineage",
+        "token_usage",
+        "scores",
+        "problems",
+        "scan_errors",
+    ):
         started = time.perf_counter()
         rows = con.sql(f"SELECT count(*) FROM (SELECT * FROM {view})").fetchall()[0][0]
         print(f"{'SELECT * FROM ' + view:40} {rows:>10,} {time.perf_counter() - started:8.3f}")

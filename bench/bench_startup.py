@@ -63,7 +63,9 @@ def main() -> None:
         ("gensql refresh (one generation rewritten)", timed(refresh, args.runs, touch)),
     ]
     gens = sum(1 for stage in ("draft", "essay", "evaluation") for _ in (store / "gens" / stage).iterdir())
-    print(f"\nsample store ({gens} gens directories), {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, median of {args.runs}\n")
+    print(
+        f"\nsample store ({gens} gens directories), {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, median of {args.runs}\n"
+    )
     for label, seconds in rows:
         print(f"{label:45} {seconds:6.3f} s")
 

@@ -35,7 +35,7 @@ from _measure import _tree_rss_kb, run  # noqa: E402
 
 PY = sys.executable
 
-UPDATE = r'''
+UPDATE = r"""
 import json, os, random, sys, time
 from gensql import layout
 from gensql.index import collect_garbage, writer_lock
@@ -70,7 +70,7 @@ with writer_lock(where.index_dir, where.data_root):
     cleanup = time.perf_counter() - started
 print(json.dumps({"seconds": seconds, "cleanup": cleanup, "changed": r.changed, "new": r.new, "written": r.partitions_written,
                   "linked": r.partitions_linked, "listed": r.listed, "empty_update": warm}))
-'''
+"""
 
 
 def build(n: int) -> tuple[Path, Path]:
@@ -91,7 +91,9 @@ def update_costs(root: Path, index: Path, changes: list[int]) -> None:
                 continue
             got = json.loads(out.read_text())
             label = f"{k:>6} changed generations, {'event-driven' if mode == 'events' else 'stat sweep'}"
-            print(f"{label:38} {got['seconds']:9.2f} {got['cleanup']:10.2f} {r.peak_mb:8.0f}  {got['written']}/{got['linked']} (changed {got['changed']}); {got['empty_update']:.2f}")
+            print(
+                f"{label:38} {got['seconds']:9.2f} {got['cleanup']:10.2f} {r.peak_mb:8.0f}  {got['written']}/{got['linked']} (changed {got['changed']}); {got['empty_update']:.2f}"
+            )
 
 
 def watch_latency(root: Path, index: Path, writes: int) -> None:
@@ -101,8 +103,11 @@ def watch_latency(root: Path, index: Path, writes: int) -> None:
 
     warnings.filterwarnings("ignore", message="the index .* is older than changes")  # polling while it catches up
 
-    proc = subprocess.Popen([PY, "-m", "gensql", "refresh", "--watch", "--data-root", str(root), "--index-dir", str(index)],
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [PY, "-m", "gensql", "refresh", "--watch", "--data-root", str(root), "--index-dir", str(index)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     started = time.monotonic()
     line = proc.stderr.readline()  # the start-up sweep
     print(f"watcher start-up ({time.monotonic() - started:.1f}s): {line.strip()}")
@@ -110,12 +115,23 @@ def watch_latency(root: Path, index: Path, writes: int) -> None:
     peak = 0
     try:
         for i in range(writes):
-            ref = gensql.write_generation(root, "draft", template_id="bench", model_id="m-bench", combo_id=f"wb{i}",
-                                          run_id=f"bench-{time.time_ns()}", prompt="p\n", raw="r\n", parsed="x\n")
+            ref = gensql.write_generation(
+                root,
+                "draft",
+                template_id="bench",
+                model_id="m-bench",
+                combo_id=f"wb{i}",
+                run_id=f"bench-{time.time_ns()}",
+                prompt="p\n",
+                raw="r\n",
+                parsed="x\n",
+            )
             written = time.monotonic()
             while True:
                 con = gensql.connect(root, index)
-                seen = con.execute("SELECT count(*) FROM gens WHERE stage = 'draft' AND gen_id = ?", [ref.gen_id]).fetchall() == [(1,)]
+                seen = con.execute(
+                    "SELECT count(*) FROM gens WHERE stage = 'draft' AND gen_id = ?", [ref.gen_id]
+                ).fetchall() == [(1,)]
                 con.close()
                 if seen:
                     break
@@ -132,8 +148,10 @@ def watch_latency(root: Path, index: Path, writes: int) -> None:
         proc.wait(60)
     latencies.sort()
     p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
-    print(f"write -> visible over {writes} writes: p50 {statistics.median(latencies):.2f}s, p95 {p95:.2f}s, max {latencies[-1]:.2f}s; "
-          f"watcher peak {peak / 1024:.0f} MB (PSS); CPU while idle {idle_cpu / 10 * 100:.1f}% of a core")
+    print(
+        f"write -> visible over {writes} writes: p50 {statistics.median(latencies):.2f}s, p95 {p95:.2f}s, max {latencies[-1]:.2f}s; "
+        f"watcher peak {peak / 1024:.0f} MB (PSS); CPU while idle {idle_cpu / 10 * 100:.1f}% of a core"
+    )
 
 
 def _cpu_seconds(pid: int) -> float:

@@ -114,7 +114,9 @@ def _fill_catalog(tmp: Path, target: Path, define) -> None:
     os.replace(tmp, target)
 
 
-def connect(data_root: str | os.PathLike | None = None, index_dir: str | os.PathLike | None = None, *, file_access: bool = True) -> duckdb.DuckDBPyConnection:
+def connect(
+    data_root: str | os.PathLike | None = None, index_dir: str | os.PathLike | None = None, *, file_access: bool = True
+) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with every gensql view over the current index snapshot.
 
     The snapshot is resolved once: every view of this connection reads the same complete index, even
@@ -203,6 +205,9 @@ def describe_views(con: duckdb.DuckDBPyConnection, names=None):
     unknown = [n for n in names if n not in bare]
     if unknown:
         near = difflib.get_close_matches(unknown[0], sorted(set(bare)), n=3)
-        raise QueryInputError(f"no view {unknown[0]!r}" + (f" (closest: {', '.join(near)})" if near else "")
-                              + ": `gensql views` lists them")
+        raise QueryInputError(
+            f"no view {unknown[0]!r}"
+            + (f" (closest: {', '.join(near)})" if near else "")
+            + ": `gensql views` lists them"
+        )
     return table.filter(pc.is_in(pa.array(bare), pa.array(list(names))))

@@ -17,8 +17,18 @@ import click
 from . import __version__
 from .errors import GensqlError, Terminated
 
-DATA_ROOT = click.option("--data-root", type=click.Path(file_okay=False), default=None, help="Store root holding gens/ and cohorts/ [env GENSQL_DATA_ROOT; default ./data].")
-INDEX_DIR = click.option("--index-dir", type=click.Path(file_okay=False), default=None, help="Index directory [env GENSQL_INDEX_DIR; default <data-root>/index].")
+DATA_ROOT = click.option(
+    "--data-root",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Store root holding gens/ and cohorts/ [env GENSQL_DATA_ROOT; default ./data].",
+)
+INDEX_DIR = click.option(
+    "--index-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Index directory [env GENSQL_INDEX_DIR; default <data-root>/index].",
+)
 
 
 def _complete_gen_id(ctx, param, incomplete):
@@ -109,9 +119,21 @@ def output_options(formats: tuple[str, ...] = FORMATS) -> Callable:
 
         wrapper.__dict__.pop("__click_params__", None)
         wrapper.__click_params__ = list(getattr(func, "__click_params__", []))
-        wrapper = click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE", help="Write to FILE instead of stdout (its extension picks the format).")(wrapper)
+        wrapper = click.option(
+            "-o",
+            "--output",
+            type=click.Path(dir_okay=False, writable=True),
+            default=None,
+            metavar="FILE",
+            help="Write to FILE instead of stdout (its extension picks the format).",
+        )(wrapper)
         if "vertical" in formats:
-            wrapper = click.option("-x", "--vertical", is_flag=True, help="One field per line, one block per row (same as --format vertical).")(wrapper)
+            wrapper = click.option(
+                "-x",
+                "--vertical",
+                is_flag=True,
+                help="One field per line, one block per row (same as --format vertical).",
+            )(wrapper)
         else:
             wrapper = click.option("--vertical", hidden=True, is_flag=True)(wrapper)
         wrapper = click.option("--format", "fmt", type=click.Choice(formats), default=None, help=_FORMAT_HELP)(wrapper)
@@ -165,13 +187,38 @@ def cli() -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes [default: CPU count].")
 @click.option("--strict", is_flag=True, help="Exit 4 when any file could not be read (the index is still written).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
-@click.option("--no-texts", is_flag=True, help="Metadata only: no texts table (hashes, characters) and no search index.")
-@click.option("--watch", is_flag=True, help="Keep running: update the index from file-system events (one line per update on stderr; Ctrl-C stops).")
-@click.option("--sweep-interval", type=click.FloatRange(min=1), default=3600, show_default=True, help="With --watch: seconds between full stat sweeps that catch any missed event.")
-@click.option("--max-watches", type=click.IntRange(min=0), default=None, help="With --watch: watch every directory of a store with at most this many generations [default: 100000]; a larger one at its active directories (docs/index-layout.md).")
-@click.option("--dask", "dask_scheduler", metavar="SCHEDULER_ADDRESS", default=None, help="Scan the partitions on a Dask cluster (tcp://host:8786); every worker must reach the store at the same path or URL (extra 'distributed'; docs/distributed.md).")
+@click.option(
+    "--no-texts", is_flag=True, help="Metadata only: no texts table (hashes, characters) and no search index."
+)
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Keep running: update the index from file-system events (one line per update on stderr; Ctrl-C stops).",
+)
+@click.option(
+    "--sweep-interval",
+    type=click.FloatRange(min=1),
+    default=3600,
+    show_default=True,
+    help="With --watch: seconds between full stat sweeps that catch any missed event.",
+)
+@click.option(
+    "--max-watches",
+    type=click.IntRange(min=0),
+    default=None,
+    help="With --watch: watch every directory of a store with at most this many generations [default: 100000]; a larger one at its active directories (docs/index-layout.md).",
+)
+@click.option(
+    "--dask",
+    "dask_scheduler",
+    metavar="SCHEDULER_ADDRESS",
+    default=None,
+    help="Scan the partitions on a Dask cluster (tcp://host:8786); every worker must reach the store at the same path or URL (extra 'distributed'; docs/distributed.md).",
+)
 @handle_errors
-def refresh(data_root, index_dir, full, jobs, strict, quiet, no_texts, watch, sweep_interval, max_watches, dask_scheduler):
+def refresh(
+    data_root, index_dir, full, jobs, strict, quiet, no_texts, watch, sweep_interval, max_watches, dask_scheduler
+):
     """Scan the gens store and write the Parquet index (incremental unless --full).
 
     The data root may be an fsspec URL (s3://bucket/data): the index then goes to <url>/index unless
@@ -186,8 +233,15 @@ def refresh(data_root, index_dir, full, jobs, strict, quiet, no_texts, watch, sw
             raise click.UsageError("--watch cannot be combined with --full, --strict or --dask")
         from .watch import watch as run_watch
 
-        run_watch(data_root, index_dir, sweep_interval=sweep_interval, jobs=jobs, texts=not no_texts, max_watches=max_watches,
-                  on_update=None if quiet else (lambda update: click.echo(str(update), err=True)))
+        run_watch(
+            data_root,
+            index_dir,
+            sweep_interval=sweep_interval,
+            jobs=jobs,
+            texts=not no_texts,
+            max_watches=max_watches,
+            on_update=None if quiet else (lambda update: click.echo(str(update), err=True)),
+        )
         return
     from .indexer import refresh as run_refresh
 
@@ -198,7 +252,16 @@ def refresh(data_root, index_dir, full, jobs, strict, quiet, no_texts, watch, sw
 
         executor = DaskExecutor(dask_scheduler)
     try:
-        result = run_refresh(data_root, index_dir, full=full, jobs=jobs, strict=strict, progress=progress, texts=not no_texts, executor=executor)
+        result = run_refresh(
+            data_root,
+            index_dir,
+            full=full,
+            jobs=jobs,
+            strict=strict,
+            progress=progress,
+            texts=not no_texts,
+            executor=executor,
+        )
     finally:
         progress.close()
         if executor is not None:
@@ -226,7 +289,14 @@ def summary(data_root, index_dir, fmt, output):
 
 @cli.command()
 @click.argument("query")
-@click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE", help="Bind a $KEY parameter in QUERY (repeatable; values are strings: cast in SQL).")
+@click.option(
+    "--param",
+    "-p",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Bind a $KEY parameter in QUERY (repeatable; values are strings: cast in SQL).",
+)
 @DATA_ROOT
 @INDEX_DIR
 @output_options()
@@ -255,8 +325,17 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
 @click.argument("name", required=False, shell_complete=_complete_query)
 @click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE", help="Bind a $KEY parameter (repeatable).")
 @click.option("--list", "list_", is_flag=True, help="List the named queries with their descriptions.")
-@click.option("--queries-dir", type=click.Path(file_okay=False), default=None, help="Extra folder of .sql files (before ./queries and the shipped ones).")
-@click.option("--allow-file-access", is_flag=True, help="Let the query read and write files (COPY ... TO, read_csv, ATTACH); by default it reads only the index.")
+@click.option(
+    "--queries-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Extra folder of .sql files (before ./queries and the shipped ones).",
+)
+@click.option(
+    "--allow-file-access",
+    is_flag=True,
+    help="Let the query read and write files (COPY ... TO, read_csv, ATTACH); by default it reads only the index.",
+)
 @DATA_ROOT
 @INDEX_DIR
 @output_options()
@@ -280,16 +359,24 @@ def query(name, params, list_, queries_dir, allow_file_access, data_root, index_
         for q in queries:
             if q.shadows:
                 click.echo(f"gensql: warning: {shadow_note(q)}", err=True)
-        table = pa.table({
-            "name": [q.name for q in queries],
-            "params": [", ".join(q.params) for q in queries],
-            "description": [q.description for q in queries],
-        })
+        table = pa.table(
+            {
+                "name": [q.name for q in queries],
+                "params": [", ".join(q.params) for q in queries],
+                "description": [q.description for q in queries],
+            }
+        )
         emit(table, fmt, output)
         return
     if not name:
         raise click.UsageError("give a query NAME or --list")
-    emit(run_named(connect(data_root, index_dir, file_access=allow_file_access), name, _parse_params(params), queries_dir), fmt, output)
+    emit(
+        run_named(
+            connect(data_root, index_dir, file_access=allow_file_access), name, _parse_params(params), queries_dir
+        ),
+        fmt,
+        output,
+    )
 
 
 @cli.command()
@@ -315,17 +402,34 @@ def schema(fmt, output):
     from .fields import schema_rows
 
     rows = schema_rows()
-    emit(pa.table({k: [r[i] for r in rows] for i, k in enumerate(("column", "type", "meaning", "source"))}), fmt, output)
+    emit(
+        pa.table({k: [r[i] for r in rows] for i, k in enumerate(("column", "type", "meaning", "source"))}), fmt, output
+    )
 
 
 @cli.command()
 @DATA_ROOT
-@click.option("--stage", type=click.Choice(["all", "draft", "essay", "evaluation"]), default="all", show_default=True, help="Stage to migrate (parents are resolved against every stage).")
-@click.option("--run-id", default=None, help="Run label recorded in metadata [default: backfill-YYYYMMDD]; gen ids do not depend on it.")
+@click.option(
+    "--stage",
+    type=click.Choice(["all", "draft", "essay", "evaluation"]),
+    default="all",
+    show_default=True,
+    help="Stage to migrate (parents are resolved against every stage).",
+)
+@click.option(
+    "--run-id",
+    default=None,
+    help="Run label recorded in metadata [default: backfill-YYYYMMDD]; gen ids do not depend on it.",
+)
 @click.option("--link", is_flag=True, help="Hard-link legacy files instead of copying (copies where linking fails).")
 @click.option("--dry-run", is_flag=True, help="Write nothing; print the plan to stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
-@click.option("--db", type=click.Path(dir_okay=False), default=None, help="Then refresh and write seed 000's SQLite documents export to this file (as `gensql export sqlite --db`).")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Then refresh and write seed 000's SQLite documents export to this file (as `gensql export sqlite --db`).",
+)
 @handle_errors
 def backfill(data_root, stage, run_id, link, dry_run, quiet, db):
     """Migrate the legacy flat folders (3_generation/, 4_evaluation/) into gens/<stage>/<gen_id>/.
@@ -341,7 +445,9 @@ def backfill(data_root, stage, run_id, link, dry_run, quiet, db):
 
     progress = _Progress("backfill", not quiet)
     try:
-        result = run_backfill(data_root, stage=stage, run_id=run_id, link=link, dry_run=dry_run, progress=progress, db=db)
+        result = run_backfill(
+            data_root, stage=stage, run_id=run_id, link=link, dry_run=dry_run, progress=progress, db=db
+        )
     finally:
         progress.close()
     if dry_run and db:
@@ -356,23 +462,56 @@ def backfill(data_root, stage, run_id, link, dry_run, quiet, db):
             click.echo(f"gensql: backfill: {path}: {message}", err=True)
         click.echo(result.to_text(), err=True)
         if result.export is not None:
-            click.echo(f"gensql: exported {result.export.documents} documents of snapshot {result.export.snapshot_id} to {result.export.path}", err=True)
+            click.echo(
+                f"gensql: exported {result.export.documents} documents of snapshot {result.export.snapshot_id} to {result.export.path}",
+                err=True,
+            )
     if result.errors:
         sys.exit(1)
 
 
 #: Columns ``gensql show`` prints, in order.
 SHOW_COLUMNS = (
-    "stage", "gen_id", "gen_dir", "store_root", "status", "model_id", "template_id", "parent_gen_id", "combo_id", "replicate",
-    "mode", "origin_cohort_id", "run_id", "finish_reason", "truncated", "prompt_tokens", "completion_tokens",
-    "total_tokens", "max_tokens", "duration_s", "score", "score_error", "prompt_bytes", "raw_bytes",
-    "parsed_bytes", "created_at", "created_at_source", "logical_key", "is_model_call",
+    "stage",
+    "gen_id",
+    "gen_dir",
+    "store_root",
+    "status",
+    "model_id",
+    "template_id",
+    "parent_gen_id",
+    "combo_id",
+    "replicate",
+    "mode",
+    "origin_cohort_id",
+    "run_id",
+    "finish_reason",
+    "truncated",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "max_tokens",
+    "duration_s",
+    "score",
+    "score_error",
+    "prompt_bytes",
+    "raw_bytes",
+    "parsed_bytes",
+    "created_at",
+    "created_at_source",
+    "logical_key",
+    "is_model_call",
 )
 
 
 @cli.command()
 @click.argument("gen_id", shell_complete=_complete_gen_id)
-@click.option("--stage", type=click.Choice(["draft", "essay", "evaluation"]), default=None, help="Stage, when the id exists in several.")
+@click.option(
+    "--stage",
+    type=click.Choice(["draft", "essay", "evaluation"]),
+    default=None,
+    help="Stage, when the id exists in several.",
+)
 @click.option("--prompt", "prompt", is_flag=True, help="Print prompt.txt instead.")
 @click.option("--raw", "raw", is_flag=True, help="Print raw.txt instead.")
 @click.option("--parsed", "parsed", is_flag=True, help="Print parsed.txt instead.")
@@ -389,7 +528,9 @@ def show(gen_id, stage, prompt, raw, parsed, as_json, data_root):
     from .render import format_value
     from .store import describe_generation
 
-    chosen = [flag for flag, on in (("--prompt", prompt), ("--raw", raw), ("--parsed", parsed), ("--json", as_json)) if on]
+    chosen = [
+        flag for flag, on in (("--prompt", prompt), ("--raw", raw), ("--parsed", parsed), ("--json", as_json)) if on
+    ]
     if len(chosen) > 1:
         raise click.UsageError(f"{' and '.join(chosen)} each print one thing: give one of them")
     text = "prompt_text" if prompt else "raw_text" if raw else "parsed_text" if parsed else None
@@ -443,14 +584,35 @@ def _report_source(func: Callable) -> Callable:
 
 
 def _prices_options(func: Callable) -> Callable:
-    func = click.option("--price-at", type=_DATE, default=None, metavar="DATE", help="Price every call at DATE instead of the day it was made.")(func)
-    func = click.option("--prices", "prices_file", type=click.Path(dir_okay=False), default=None, metavar="FILE", help="Price table CSV [env GENSQL_PRICES; default: the sample table shipped with gensql: keep your own current].")(func)
+    func = click.option(
+        "--price-at",
+        type=_DATE,
+        default=None,
+        metavar="DATE",
+        help="Price every call at DATE instead of the day it was made.",
+    )(func)
+    func = click.option(
+        "--prices",
+        "prices_file",
+        type=click.Path(dir_okay=False),
+        default=None,
+        metavar="FILE",
+        help="Price table CSV [env GENSQL_PRICES; default: the sample table shipped with gensql: keep your own current].",
+    )(func)
     return func
 
 
 def _time_filters(func: Callable) -> Callable:
-    func = click.option("--until", type=_DATE, default=None, metavar="DATE", help="Only generations made on or before DATE (UTC day, inclusive).")(func)
-    func = click.option("--since", type=_DATE, default=None, metavar="DATE", help="Only generations made on or after DATE (UTC day).")(func)
+    func = click.option(
+        "--until",
+        type=_DATE,
+        default=None,
+        metavar="DATE",
+        help="Only generations made on or before DATE (UTC day, inclusive).",
+    )(func)
+    func = click.option(
+        "--since", type=_DATE, default=None, metavar="DATE", help="Only generations made on or after DATE (UTC day)."
+    )(func)
     return func
 
 
@@ -479,9 +641,22 @@ def report() -> None:
 
 
 @report.command("tokens")
-@click.option("--by", multiple=True, callback=_split_by, metavar="COLUMN", shell_complete=_complete_by, help="Group by model, template, stage, cohort, run, day, month (repeatable or comma-separated) [default: model].")
+@click.option(
+    "--by",
+    multiple=True,
+    callback=_split_by,
+    metavar="COLUMN",
+    shell_complete=_complete_by,
+    help="Group by model, template, stage, cohort, run, day, month (repeatable or comma-separated) [default: model].",
+)
 @click.option("--cohort", default=None, metavar="ID", help="Only members of cohort ID.")
-@click.option("--stage", "stages", multiple=True, type=click.Choice(["draft", "essay", "evaluation"]), help="Only this stage (repeatable).")
+@click.option(
+    "--stage",
+    "stages",
+    multiple=True,
+    type=click.Choice(["draft", "essay", "evaluation"]),
+    help="Only this stage (repeatable).",
+)
 @click.option("--model", "models", multiple=True, metavar="ID", help="Only this model id (repeatable).")
 @_time_filters
 @_prices_options
@@ -491,18 +666,53 @@ def report_tokens(by, cohort, stages, models, since, until, prices_file, price_a
     """Tokens, truncation, duration and cost of model calls, grouped --by one or more columns."""
     from .reports import build_tokens
 
-    rep = build_tokens(data_root, by, cohort, stages, models, _day(since), _day(until), prices_file, _day(price_at), index_dir=index_dir)
+    rep = build_tokens(
+        data_root,
+        by,
+        cohort,
+        stages,
+        models,
+        _day(since),
+        _day(until),
+        prices_file,
+        _day(price_at),
+        index_dir=index_dir,
+    )
     _emit_report(rep, fmt, output)
 
 
 @report.command("scores")
-@click.option("--long", "long_", is_flag=True, help="Tidy form: one row per essay x evaluation model x evaluation template.")
+@click.option(
+    "--long", "long_", is_flag=True, help="Tidy form: one row per essay x evaluation model x evaluation template."
+)
 @click.option("--cohort", default=None, metavar="ID", help="Only evaluations that are members of cohort ID.")
 @click.option("--model", "models", multiple=True, metavar="ID", help="Only this evaluation model (repeatable).")
-@click.option("--ci", is_flag=True, help="Instead: mean per group with a 95% bootstrap interval resampling drafts (needs the stats extra).")
-@click.option("--by", "ci_by", multiple=True, metavar="COLUMN", help="With --ci: group by evaluation-model, evaluation-template, essay-template, essay-model, draft-template (repeatable or comma-separated) [default: evaluation-model,evaluation-template].")
-@click.option("--resamples", type=click.IntRange(min=1), default=None, metavar="N", help="With --ci: bootstrap resamples [default: 2000].")
-@click.option("--seed", type=int, default=None, metavar="N", help="With --ci: random seed, so the report is reproducible [default: 0].")
+@click.option(
+    "--ci",
+    is_flag=True,
+    help="Instead: mean per group with a 95% bootstrap interval resampling drafts (needs the stats extra).",
+)
+@click.option(
+    "--by",
+    "ci_by",
+    multiple=True,
+    metavar="COLUMN",
+    help="With --ci: group by evaluation-model, evaluation-template, essay-template, essay-model, draft-template (repeatable or comma-separated) [default: evaluation-model,evaluation-template].",
+)
+@click.option(
+    "--resamples",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="With --ci: bootstrap resamples [default: 2000].",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    metavar="N",
+    help="With --ci: random seed, so the report is reproducible [default: 0].",
+)
 @_time_filters
 @_report_source
 @handle_errors
@@ -513,8 +723,19 @@ def report_scores(long_, cohort, models, ci, ci_by, resamples, seed, since, unti
     if not ci and (ci_by or resamples is not None or seed is not None):
         raise click.UsageError("--by, --resamples and --seed go with --ci")
     by = tuple(n.strip() for v in ci_by for n in v.split(",") if n.strip())
-    rep = build_scores(data_root, long_, cohort, models, _day(since), _day(until), index_dir=index_dir, ci=ci,
-                       by=by or None, resamples=2000 if resamples is None else resamples, seed=seed or 0)
+    rep = build_scores(
+        data_root,
+        long_,
+        cohort,
+        models,
+        _day(since),
+        _day(until),
+        index_dir=index_dir,
+        ci=ci,
+        by=by or None,
+        resamples=2000 if resamples is None else resamples,
+        seed=seed or 0,
+    )
     _emit_report(rep, fmt, output)
 
 
@@ -534,9 +755,27 @@ def report_cohort(cohort_id, missing, prices_file, price_at, data_root, index_di
 
 @cli.command()
 @click.argument("gen_id", shell_complete=_complete_gen_id)
-@click.option("--stage", type=click.Choice(["draft", "essay", "evaluation"]), default=None, help="Stage, when the id exists in several.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default=None, help="text (a tree) or json [default: json for -o FILE.json, else text].")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE", help="Write to FILE instead of stdout.")
+@click.option(
+    "--stage",
+    type=click.Choice(["draft", "essay", "evaluation"]),
+    default=None,
+    help="Stage, when the id exists in several.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default=None,
+    help="text (a tree) or json [default: json for -o FILE.json, else text].",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    metavar="FILE",
+    help="Write to FILE instead of stdout.",
+)
 @DATA_ROOT
 @INDEX_DIR
 @handle_errors
@@ -548,7 +787,13 @@ def lineage(gen_id, stage, fmt, output, data_root, index_dir):
     from .lineage import lineage_tree, render_tree
     from .render import write_output
 
-    implied = "json" if output and output.lower().endswith(".json") else "text" if output and output.lower().endswith(".txt") else None
+    implied = (
+        "json"
+        if output and output.lower().endswith(".json")
+        else "text"
+        if output and output.lower().endswith(".txt")
+        else None
+    )
     if fmt and implied and fmt != implied:
         raise click.UsageError(f"-o {output} has the extension of {implied} but --format is {fmt}")
     fmt = fmt or implied or "text"
@@ -565,7 +810,14 @@ def cohort() -> None:
 @cohort.command("create")
 @click.argument("cohort_id")
 @click.option("--from-sql", "sql", required=True, help="A query over the index returning stage and gen_id columns.")
-@click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE", help="Bind a $KEY parameter in the query (repeatable).")
+@click.option(
+    "--param",
+    "-p",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Bind a $KEY parameter in the query (repeatable).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing membership.csv of this cohort.")
 @DATA_ROOT
 @INDEX_DIR
@@ -574,7 +826,9 @@ def cohort_create(cohort_id, sql, params, overwrite, data_root, index_dir):
     """Write cohorts/COHORT_ID/membership.csv from a query (e.g. every latest ok essay of a template)."""
     from .write import create_cohort_from_query
 
-    ref = create_cohort_from_query(data_root, cohort_id, sql, _parse_params(params), overwrite=overwrite, index_dir=index_dir)
+    ref = create_cohort_from_query(
+        data_root, cohort_id, sql, _parse_params(params), overwrite=overwrite, index_dir=index_dir
+    )
     click.echo(f"gensql: cohort {ref.cohort_id}: {ref.members} member(s) written to {ref.path}", err=True)
 
 
@@ -590,7 +844,16 @@ def cohort_list(data_root, fmt, output):
 
     cohorts = list_cohorts(data_root)
     columns = ("cohort_id", "members", "on_disk", "missing")
-    emit(pa.table({c: pa.array([getattr(i, c) for i in cohorts], pa.string() if c == "cohort_id" else pa.int64()) for c in columns}), fmt, output)
+    emit(
+        pa.table(
+            {
+                c: pa.array([getattr(i, c) for i in cohorts], pa.string() if c == "cohort_id" else pa.int64())
+                for c in columns
+            }
+        ),
+        fmt,
+        output,
+    )
 
 
 @cli.command()
@@ -598,25 +861,51 @@ def cohort_list(data_root, fmt, output):
 @click.option("--combo", "combo_id", default=None, help="combo_id (drafts).")
 @click.option("--template", "template_id", default=None, help="template_id of this stage.")
 @click.option("--model", "model_id", default=None, help="model_id.")
-@click.option("--parent", "parent_gen_id", default=None, shell_complete=_complete_gen_id, help="parent_gen_id (essays, evaluations).")
+@click.option(
+    "--parent",
+    "parent_gen_id",
+    default=None,
+    shell_complete=_complete_gen_id,
+    help="parent_gen_id (essays, evaluations).",
+)
 @click.option("--replicate", type=click.IntRange(min=1), default=None)
 @click.option("--task", "task_id", default=None, help="task_id (older eras).")
 @click.option("--any-status", is_flag=True, help="The newest attempt whatever its status, not only the newest ok one.")
-@click.option("--format", "fmt", type=click.Choice(["id", "json"]), default="id", show_default=True, help="id: the gen_id alone; json: the whole gens row.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["id", "json"]),
+    default="id",
+    show_default=True,
+    help="id: the gen_id alone; json: the whole gens row.",
+)
 @DATA_ROOT
 @INDEX_DIR
 @handle_errors
-def latest(stage, combo_id, template_id, model_id, parent_gen_id, replicate, task_id, any_status, fmt, data_root, index_dir):
+def latest(
+    stage, combo_id, template_id, model_id, parent_gen_id, replicate, task_id, any_status, fmt, data_root, index_dir
+):
     """Print the newest successful attempt of a logical product (exit 1 when there is none)."""
     import orjson
 
     from .write import resolve_latest
 
-    row = resolve_latest(data_root, stage, combo_id=combo_id, template_id=template_id, model_id=model_id,
-                         parent_gen_id=parent_gen_id, replicate=replicate, task_id=task_id,
-                         ok_only=not any_status, index_dir=index_dir)
+    row = resolve_latest(
+        data_root,
+        stage,
+        combo_id=combo_id,
+        template_id=template_id,
+        model_id=model_id,
+        parent_gen_id=parent_gen_id,
+        replicate=replicate,
+        task_id=task_id,
+        ok_only=not any_status,
+        index_dir=index_dir,
+    )
     if row is None:
-        _fail(f"no {'' if any_status else 'successful '}{stage} matches (run `gensql refresh` if it was just written)", 1)
+        _fail(
+            f"no {'' if any_status else 'successful '}{stage} matches (run `gensql refresh` if it was just written)", 1
+        )
     if fmt == "id":
         click.echo(row["gen_id"])
     else:
@@ -629,7 +918,12 @@ def export() -> None:
 
 
 @export.command("sqlite")
-@click.option("--db", type=click.Path(dir_okay=False), default=None, help="Database file [default: <data-root>/db/documents.sqlite].")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Database file [default: <data-root>/db/documents.sqlite].",
+)
 @DATA_ROOT
 @INDEX_DIR
 @handle_errors
@@ -638,16 +932,35 @@ def export_sqlite_cmd(db, data_root, index_dir):
     from .write import export_sqlite
 
     result = export_sqlite(data_root, db, index_dir=index_dir)
-    click.echo(f"gensql: exported {result.documents} documents of snapshot {result.snapshot_id} to {result.path}", err=True)
+    click.echo(
+        f"gensql: exported {result.documents} documents of snapshot {result.snapshot_id} to {result.path}", err=True
+    )
 
 
 @cli.command("search")
 @click.argument("query")
-@click.option("--file", "files", multiple=True, type=click.Choice(["prompt", "raw", "parsed"]), help="Search only these texts (repeatable).")
-@click.option("--stage", "stages", multiple=True, type=click.Choice(["draft", "essay", "evaluation"]), help="Only these stages (repeatable).")
+@click.option(
+    "--file",
+    "files",
+    multiple=True,
+    type=click.Choice(["prompt", "raw", "parsed"]),
+    help="Search only these texts (repeatable).",
+)
+@click.option(
+    "--stage",
+    "stages",
+    multiple=True,
+    type=click.Choice(["draft", "essay", "evaluation"]),
+    help="Only these stages (repeatable).",
+)
 @click.option("--model", "models", multiple=True, help="Only generations of this model_id (repeatable).")
 @click.option("--template", "templates", multiple=True, help="Only this template_id (repeatable).")
-@click.option("--status", "statuses", multiple=True, help="Only this status: ok, truncated, parse_error, gen_error, skipped (repeatable).")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    help="Only this status: ok, truncated, parse_error, gen_error, skipped (repeatable).",
+)
 @click.option("--cohort", "cohorts", multiple=True, help="Only members of this cohort (repeatable).")
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=20, show_default=True, help="Number of hits.")
 @DATA_ROOT
@@ -661,15 +974,26 @@ def search_cmd(query, files, stages, models, templates, statuses, cohorts, limit
     """
     from .fulltext import search
 
-    hits = search(data_root, query, file=files or None, stage=stages or None, model=models or None,
-                  template=templates or None, status=statuses or None, cohort=cohorts or None,
-                  limit=limit, index_dir=index_dir)
+    hits = search(
+        data_root,
+        query,
+        file=files or None,
+        stage=stages or None,
+        model=models or None,
+        template=templates or None,
+        status=statuses or None,
+        cohort=cohorts or None,
+        limit=limit,
+        index_dir=index_dir,
+    )
     table = hits.to_arrow()
     emit(table, fmt, output)
     if table.num_rows == 0:
         from .reports.filters import filter_notes
 
-        notes = filter_notes(data_root, index_dir, stage=stages, model=models, template=templates, status=statuses, cohort=cohorts)
+        notes = filter_notes(
+            data_root, index_dir, stage=stages, model=models, template=templates, status=statuses, cohort=cohorts
+        )
         for note in notes or ["no hits"]:
             click.echo(f"gensql: note: {note}", err=True)
 
@@ -684,8 +1008,20 @@ def prices() -> None:
 
 
 @prices.command("suggest")
-@click.option("--provider", default=None, metavar="ID", help="genai-prices provider of the model ids (e.g. openrouter, openai, anthropic) [default: guessed per id].")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE", help="Write the suggested table to FILE instead of stdout.")
+@click.option(
+    "--provider",
+    default=None,
+    metavar="ID",
+    help="genai-prices provider of the model ids (e.g. openrouter, openai, anthropic) [default: guessed per id].",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    metavar="FILE",
+    help="Write the suggested table to FILE instead of stdout.",
+)
 @DATA_ROOT
 @INDEX_DIR
 @handle_errors
@@ -702,7 +1038,14 @@ def prices_suggest(provider, output, data_root, index_dir):
 
 
 @prices.command("check")
-@click.option("--prices", "prices_file", type=click.Path(dir_okay=False), default=None, metavar="FILE", help="Price table CSV [env GENSQL_PRICES; default: the sample table shipped with gensql].")
+@click.option(
+    "--prices",
+    "prices_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="Price table CSV [env GENSQL_PRICES; default: the sample table shipped with gensql].",
+)
 @DATA_ROOT
 @INDEX_DIR
 @output_options()
@@ -739,9 +1082,17 @@ def _terminate(signum, frame) -> None:
 
 
 @report.command("agreement")
-@click.option("--template", "templates", multiple=True, metavar="ID", help="Only this evaluation template (repeatable).")
+@click.option(
+    "--template", "templates", multiple=True, metavar="ID", help="Only this evaluation template (repeatable)."
+)
 @click.option("--cohort", default=None, metavar="ID", help="Only evaluations that are members of cohort ID.")
-@click.option("--min-essays", type=click.IntRange(min=2), default=5, show_default=True, help="Fewer essays than this: a note instead of a correlation or alpha.")
+@click.option(
+    "--min-essays",
+    type=click.IntRange(min=2),
+    default=5,
+    show_default=True,
+    help="Fewer essays than this: a note instead of a correlation or alpha.",
+)
 @_time_filters
 @_report_source
 @handle_errors
@@ -749,33 +1100,72 @@ def report_agreement(templates, cohort, min_essays, since, until, data_root, ind
     """Do the judges agree? Per evaluation template: judge pairs, alpha across judges, each judge vs its replicates."""
     from .reports import build_agreement
 
-    rep = build_agreement(data_root, templates, cohort, _day(since), _day(until), min_essays=min_essays, index_dir=index_dir)
+    rep = build_agreement(
+        data_root, templates, cohort, _day(since), _day(until), min_essays=min_essays, index_dir=index_dir
+    )
     _emit_report(rep, fmt, output)
 
 
 @report.command("compare")
 @click.argument("a")
 @click.argument("b")
-@click.option("--by", "by", type=click.Choice(["template", "model", "draft-template"]), default="template", show_default=True, help="What A and B are: essay templates, essay models (paired on drafts) or draft templates (paired on combos).")
-@click.option("--judge", "judges", multiple=True, metavar="ID", help="Only scores of this evaluation model (repeatable).")
-@click.option("--criterion", "criteria", multiple=True, metavar="ID", help="Only scores on this evaluation template (repeatable).")
+@click.option(
+    "--by",
+    "by",
+    type=click.Choice(["template", "model", "draft-template"]),
+    default="template",
+    show_default=True,
+    help="What A and B are: essay templates, essay models (paired on drafts) or draft templates (paired on combos).",
+)
+@click.option(
+    "--judge", "judges", multiple=True, metavar="ID", help="Only scores of this evaluation model (repeatable)."
+)
+@click.option(
+    "--criterion", "criteria", multiple=True, metavar="ID", help="Only scores on this evaluation template (repeatable)."
+)
 @click.option("--cohort", default=None, metavar="ID", help="Only evaluations that are members of cohort ID.")
-@click.option("--resamples", type=click.IntRange(min=1), default=2000, show_default=True, metavar="N", help="Bootstrap resamples of the paired units.")
+@click.option(
+    "--resamples",
+    type=click.IntRange(min=1),
+    default=2000,
+    show_default=True,
+    metavar="N",
+    help="Bootstrap resamples of the paired units.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, metavar="N", help="Random seed of the bootstrap.")
 @_time_filters
 @_report_source
 @handle_errors
-def report_compare(a, b, by, judges, criteria, cohort, resamples, seed, since, until, data_root, index_dir, fmt, output):
+def report_compare(
+    a, b, by, judges, criteria, cohort, resamples, seed, since, until, data_root, index_dir, fmt, output
+):
     """Is A scored higher than B? Paired mean difference with its interval, wins/ties/losses, Wilcoxon p-value."""
     from .reports import build_compare
 
-    rep = build_compare(data_root, by, a, b, judges, criteria, cohort, _day(since), _day(until),
-                        resamples=resamples, seed=seed, index_dir=index_dir)
+    rep = build_compare(
+        data_root,
+        by,
+        a,
+        b,
+        judges,
+        criteria,
+        cohort,
+        _day(since),
+        _day(until),
+        resamples=resamples,
+        seed=seed,
+        index_dir=index_dir,
+    )
     _emit_report(rep, fmt, output)
 
 
 @cli.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (another than 127.0.0.1 prints a warning: there is no login).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (another than 127.0.0.1 prints a warning: there is no login).",
+)
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port to listen on.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the workbench in the default web browser.")
 @DATA_ROOT
@@ -785,7 +1175,14 @@ def serve_cmd(host, port, open_browser, data_root, index_dir):
     """A local, read-only web workbench over the index: browse, read, compare, search, chart, SQL."""
     from .serve import serve
 
-    serve(data_root, index_dir, host=host, port=port, open_browser=open_browser, say=lambda m: click.echo(f"gensql: {m}", err=True))
+    serve(
+        data_root,
+        index_dir,
+        host=host,
+        port=port,
+        open_browser=open_browser,
+        say=lambda m: click.echo(f"gensql: {m}", err=True),
+    )
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -59,8 +59,10 @@ def gen_ids(prefix: str, data_root=None, index_dir=None, stage: str | None = Non
             return []
         con = duckdb.connect()
         try:
-            sql = (f"SELECT DISTINCT gen_id FROM {base_relation(snap.path, 'gens')} "
-                   "WHERE starts_with(gen_id, $p) AND ($s IS NULL OR stage = $s) ORDER BY 1 LIMIT $n")
+            sql = (
+                f"SELECT DISTINCT gen_id FROM {base_relation(snap.path, 'gens')} "
+                "WHERE starts_with(gen_id, $p) AND ($s IS NULL OR stage = $s) ORDER BY 1 LIMIT $n"
+            )
             return [r[0] for r in con.sql(sql, params={"p": prefix, "s": stage, "n": MAX_GEN_IDS}).fetchall()]
         finally:
             con.close()

@@ -45,7 +45,8 @@ def is_copy(v: dict[str, Any]) -> bool:
 
 def call_attempted(v: dict[str, Any], has_raw_metadata: bool) -> bool:
     return has_raw_metadata or any(
-        v.get(k) is not None for k in ("finish_reason", "prompt_tokens", "completion_tokens", "total_tokens", "duration_s")
+        v.get(k) is not None
+        for k in ("finish_reason", "prompt_tokens", "completion_tokens", "total_tokens", "duration_s")
     )
 
 

@@ -13,7 +13,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -51,7 +51,7 @@ def _time(value: object) -> datetime | None:
         when = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T"))
     except ValueError:
         return None
-    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def _query(path: Path, immutable: bool) -> list[tuple]:
@@ -92,7 +92,9 @@ def read_documents(data_root: Path) -> tuple[pa.Table | None, list[tuple]]:
         else:
             rows = _query(path, immutable=True)
     except (sqlite3.Error, OSError) as exc:
-        return None, [(layout.DOCS_DB_FILE, None, None, path.name, "bad_sqlite", f"cannot read the documents index: {exc}")]
+        return None, [
+            (layout.DOCS_DB_FILE, None, None, path.name, "bad_sqlite", f"cannot read the documents index: {exc}")
+        ]
     columns: list[list] = [[] for _ in DOCUMENTS_SCHEMA]
     for row in rows:
         stage, doc_id = _text(row[0]), _text(row[1])

@@ -65,7 +65,11 @@ def gather(data_root: Path, membership: pa.Table, documents: pa.Table | None) ->
     wide = membership.filter(pc.is_valid(membership.column("extras")))
     copy_templates, errors = _copy_templates(data_root)
     errors += _bad_replicates(wide)
-    return Facts(wide if wide.num_rows else None, documents if documents is not None and documents.num_rows else None, copy_templates), errors
+    return Facts(
+        wide if wide.num_rows else None,
+        documents if documents is not None and documents.num_rows else None,
+        copy_templates,
+    ), errors
 
 
 def _bad_replicates(wide: pa.Table) -> list[tuple]:
@@ -87,9 +91,17 @@ def _bad_replicates(wide: pa.Table) -> list[tuple]:
         """).fetchall()
     finally:
         con.close()
-    return [(f"{layout.COHORTS_DIR}/{cohort}/{layout.MEMBERSHIP_FILE}", stage, gen_id, layout.MEMBERSHIP_FILE, "bad_value",
-             f"line {line}: replicate={value!r} is not a positive integer; not used for {stage}/{gen_id}")
-            for cohort, stage, gen_id, line, value in rows]
+    return [
+        (
+            f"{layout.COHORTS_DIR}/{cohort}/{layout.MEMBERSHIP_FILE}",
+            stage,
+            gen_id,
+            layout.MEMBERSHIP_FILE,
+            "bad_value",
+            f"line {line}: replicate={value!r} is not a positive integer; not used for {stage}/{gen_id}",
+        )
+        for cohort, stage, gen_id, line, value in rows
+    ]
 
 
 def _copy_templates(data_root: Path) -> tuple[list[str], list[tuple]]:
@@ -101,7 +113,14 @@ def _copy_templates(data_root: Path) -> tuple[list[str], list[tuple]]:
         reader = csv.DictReader(io.StringIO(text))
         if not reader.fieldnames or "template_id" not in reader.fieldnames or "generator" not in reader.fieldnames:
             return [], []  # an older list without a generator column says nothing about copy mode
-        ids = sorted({(r.get("template_id") or "").strip() for r in reader if (r.get("generator") or "").strip().lower() == "copy"} - {""})
+        ids = sorted(
+            {
+                (r.get("template_id") or "").strip()
+                for r in reader
+                if (r.get("generator") or "").strip().lower() == "copy"
+            }
+            - {""}
+        )
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         return [], [(layout.ESSAY_TEMPLATES_FILE, None, None, path.name, "unreadable", f"cannot read: {exc}")]
     return ids, []
@@ -148,7 +167,11 @@ def _filled_sql(scan: str, m_sql: str, q_sql: str) -> tuple[str, dict[str, str],
     # own_rep: a JSON file recorded a replicate (the scan's default 1 is not a recorded value)
     own_rep = "(" + _clean("json_extract_string(s.meta, '$.replicate')") + " IS NOT NULL)"
     fills = {
-        col: (f"s.{col} IS NULL AND m.{col} IS NOT NULL" if col != "replicate" else f"m.replicate IS NOT NULL AND m.replicate <> s.replicate AND NOT {own_rep}")
+        col: (
+            f"s.{col} IS NULL AND m.{col} IS NOT NULL"
+            if col != "replicate"
+            else f"m.replicate IS NOT NULL AND m.replicate <> s.replicate AND NOT {own_rep}"
+        )
         for col in MEMBERSHIP_FACTS
     }
     q_fills = {col: f"s.{col} IS NULL AND q.{src} IS NOT NULL" for col, src in SQLITE_FACTS.items()}
@@ -159,7 +182,9 @@ def _filled_sql(scan: str, m_sql: str, q_sql: str) -> tuple[str, dict[str, str],
             branches.append(f"WHEN {q_fills[col]} THEN q.{SQLITE_FACTS[col]}")
         value[col] = f"CASE {' '.join(branches)} ELSE s.{col} END"
     used_m = " OR ".join(f"({c})" for c in fills.values())
-    used_q = "q.gen_id IS NOT NULL AND (q.created_at IS NOT NULL OR " + " OR ".join(f"({c})" for c in q_fills.values()) + ")"
+    used_q = (
+        "q.gen_id IS NOT NULL AND (q.created_at IS NOT NULL OR " + " OR ".join(f"({c})" for c in q_fills.values()) + ")"
+    )
     template = value["template_id"]
     used_t = f"(s.stage = 'essay' AND s.mode IS NULL AND ({template}) IN (SELECT template_id FROM _facts_copy))"
     joined = (
@@ -188,35 +213,48 @@ def apply(pairs: list[tuple[Path, Path]], facts: Facts, group: int = 32) -> None
         q_sql = _documents_sql(con, facts)
         con.register("_facts_copy", pa.table({"template_id": pa.array(facts.copy_templates, pa.string())}))
         for i in range(0, len(pairs), group):
-            _apply_group(con, pairs[i:i + group], q_sql)
+            _apply_group(con, pairs[i : i + group], q_sql)
     finally:
         con.close()
 
 
 def _apply_group(con: duckdb.DuckDBPyConnection, pairs: list[tuple[Path, Path]], q_sql: str) -> None:
     files = "[" + ", ".join(_literal(str(scan)) for scan, _ in pairs) + "]"
-    joined, value, used_m, used_q, used_t = _filled_sql(f"read_parquet({files}, filename = true, hive_partitioning = false)", "SELECT * FROM _m", q_sql)
+    joined, value, used_m, used_q, used_t = _filled_sql(
+        f"read_parquet({files}, filename = true, hive_partitioning = false)", "SELECT * FROM _m", q_sql
+    )
     changed = " OR ".join(
         f"(s.stage = '{stage}' AND ({' OR '.join(f'({value[c]}) IS DISTINCT FROM s.{c}' for c in parts)}))"
         for stage, parts in _STAGE_KEY_PARTS.items()
     )
-    rows = con.execute(f"SELECT s.stage, s.gen_id, {', '.join(value[c] for c in _KEY_PARTS)} FROM {joined} WHERE {changed}").fetchall()
-    con.register("_facts_keys", pa.table({
-        "stage": pa.array([r[0] for r in rows], pa.string()),
-        "gen_id": pa.array([r[1] for r in rows], pa.string()),
-        "logical_key": pa.array([logical_key(r[0], dict(zip(_KEY_PARTS, r[2:]))) for r in rows], pa.string()),
-    }))
-    labels = ", ".join(f"CASE WHEN {flag} THEN '{label}' END" for flag, label in zip((used_m, used_q, used_t), FACT_SOURCES))
+    rows = con.execute(
+        f"SELECT s.stage, s.gen_id, {', '.join(value[c] for c in _KEY_PARTS)} FROM {joined} WHERE {changed}"
+    ).fetchall()
+    con.register(
+        "_facts_keys",
+        pa.table(
+            {
+                "stage": pa.array([r[0] for r in rows], pa.string()),
+                "gen_id": pa.array([r[1] for r in rows], pa.string()),
+                "logical_key": pa.array([logical_key(r[0], dict(zip(_KEY_PARTS, r[2:]))) for r in rows], pa.string()),
+            }
+        ),
+    )
+    labels = ", ".join(
+        f"CASE WHEN {flag} THEN '{label}' END" for flag, label in zip((used_m, used_q, used_t), FACT_SOURCES)
+    )
     replaced = {col: f"{expr} AS {col}" for col, expr in value.items()}
-    replaced.update({
-        "created_at": "CASE WHEN q.created_at IS NOT NULL THEN q.created_at ELSE s.created_at END AS created_at",
-        "created_at_source": "CASE WHEN q.created_at IS NOT NULL THEN 'sqlite' ELSE s.created_at_source END AS created_at_source",
-        "mode": f"CASE WHEN {used_t} THEN 'copy' ELSE s.mode END AS mode",
-        "is_model_call": f"CASE WHEN {used_t} THEN false ELSE s.is_model_call END AS is_model_call",
-        "status": f"CASE WHEN {used_t} AND s.status = 'gen_error' AND NOT s.has_raw AND NOT s.has_parsed THEN 'skipped' ELSE s.status END AS status",
-        "logical_key": "coalesce(k.logical_key, s.logical_key) AS logical_key",
-        "facts_from": f"nullif(concat_ws(',', {labels}), '') AS facts_from",
-    })
+    replaced.update(
+        {
+            "created_at": "CASE WHEN q.created_at IS NOT NULL THEN q.created_at ELSE s.created_at END AS created_at",
+            "created_at_source": "CASE WHEN q.created_at IS NOT NULL THEN 'sqlite' ELSE s.created_at_source END AS created_at_source",
+            "mode": f"CASE WHEN {used_t} THEN 'copy' ELSE s.mode END AS mode",
+            "is_model_call": f"CASE WHEN {used_t} THEN false ELSE s.is_model_call END AS is_model_call",
+            "status": f"CASE WHEN {used_t} AND s.status = 'gen_error' AND NOT s.has_raw AND NOT s.has_parsed THEN 'skipped' ELSE s.status END AS status",
+            "logical_key": "coalesce(k.logical_key, s.logical_key) AS logical_key",
+            "facts_from": f"nullif(concat_ws(',', {labels}), '') AS facts_from",
+        }
+    )
     select = ", ".join(replaced.get(c, f"s.{c}") for c in GENS_COLUMN_ORDER)
     table = con.sql(
         f"SELECT {select}, s.filename AS _file FROM {joined} LEFT JOIN _facts_keys AS k ON k.stage = s.stage AND k.gen_id = s.gen_id"

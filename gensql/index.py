@@ -28,11 +28,11 @@ import re
 import shutil
 import uuid
 import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterator
 
 import orjson
 
@@ -113,7 +113,9 @@ def prepare_index_dir(index_dir: Path, data_root: Path | None = None) -> None:
             "refusing to write there; pass a new or empty --index-dir"
         )
     with open(marker, "w", encoding="utf-8") as f:
-        f.write("This directory is a gensql index: gensql creates and deletes only its own names here (see docs/hardening.md).\n")
+        f.write(
+            "This directory is a gensql index: gensql creates and deletes only its own names here (see docs/hardening.md).\n"
+        )
 
 
 def _is_old_index(index_dir: Path, names: set[str]) -> bool:
@@ -198,7 +200,7 @@ def writer_lock(index_dir: Path, data_root: Path | None = None) -> Iterator[None
 
 def new_snapshot_id() -> str:
     """Sortable by creation time, unique across processes."""
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:6]
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:6]
 
 
 class SnapshotBuilder:
@@ -301,6 +303,7 @@ def _fsync_tree(root: Path, skip: set[str] = frozenset()) -> None:
 
 # --- reader leases -------------------------------------------------------------------------------
 
+
 def acquire_lease(index_dir: Path, attempts: int = 5) -> tuple[Snapshot, int]:
     """The current snapshot and an open descriptor holding a shared lease on it.
 
@@ -350,7 +353,11 @@ def collect_garbage(index_dir: Path, keep: int = KEEP) -> None:
     """
     current = current_snapshot(index_dir)
     for entry in os.scandir(index_dir):
-        if entry.name.startswith(_LINK_PREFIX) and _SNAPSHOT_ID.match(entry.name[len(_LINK_PREFIX):]) and entry.is_symlink():
+        if (
+            entry.name.startswith(_LINK_PREFIX)
+            and _SNAPSHOT_ID.match(entry.name[len(_LINK_PREFIX) :])
+            and entry.is_symlink()
+        ):
             os.unlink(entry.path)
     root = _snapshots_dir(index_dir)
     if not root.is_dir() or root.is_symlink():
@@ -359,7 +366,7 @@ def collect_garbage(index_dir: Path, keep: int = KEEP) -> None:
     for entry in os.scandir(root):
         if entry.is_symlink() or not entry.is_dir():
             continue
-        if entry.name.startswith(_TMP_PREFIX) and _SNAPSHOT_ID.match(entry.name[len(_TMP_PREFIX):]):
+        if entry.name.startswith(_TMP_PREFIX) and _SNAPSHOT_ID.match(entry.name[len(_TMP_PREFIX) :]):
             shutil.rmtree(entry.path, ignore_errors=True)
         elif _SNAPSHOT_ID.match(entry.name):
             finished.append(Path(entry.path))

@@ -17,11 +17,11 @@ import stat
 import threading
 import time
 from collections import deque
-from contextlib import closing
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -29,18 +29,38 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import __version__, layout
-from .errors import StrictModeError
-from .fields import GENS_SCHEMA
 from .catalog import views_digest, write_catalog
 from .docs_index import read_documents
-from .facts import apply as apply_facts, gather as gather_facts
-from .index import Snapshot, SnapshotBuilder, collect_garbage, current_snapshot, disk_errors_as_messages, store_umask, writer_lock
-from .partitions import bucket_array, buckets, choose_bits, read_files, read_partition, sort_by_gen_id, sources, splice, table_files, write_partition
-from .membership import MEMBERSHIP_SCHEMA, read_memberships
-from .safeio import check_inside, store_roots
-from .workers import init_worker, pid_alive, stop_forkserver, stop_workers
-from .scan import ERRORS_SCHEMA, MANIFEST_SCHEMA, TEXTS_SCHEMA, BatchResult, racy_window_ns, scan_batch
+from .errors import StrictModeError
+from .facts import apply as apply_facts
+from .facts import gather as gather_facts
+from .fields import GENS_SCHEMA
 from .fulltext.engine import SEARCH_DIR, SearchIndexStats, update_search_index
+from .index import (
+    Snapshot,
+    SnapshotBuilder,
+    collect_garbage,
+    current_snapshot,
+    disk_errors_as_messages,
+    store_umask,
+    writer_lock,
+)
+from .membership import MEMBERSHIP_SCHEMA, read_memberships
+from .partitions import (
+    bucket_array,
+    buckets,
+    choose_bits,
+    read_files,
+    read_partition,
+    sort_by_gen_id,
+    sources,
+    splice,
+    table_files,
+    write_partition,
+)
+from .safeio import check_inside, store_roots
+from .scan import ERRORS_SCHEMA, MANIFEST_SCHEMA, TEXTS_SCHEMA, BatchResult, racy_window_ns, scan_batch
+from .workers import init_worker, pid_alive, stop_forkserver, stop_workers
 
 #: Directories per worker task: large enough to amortise the round trip, small enough to balance.
 BATCH_SIZE = 2000
@@ -93,7 +113,6 @@ class RefreshResult:
         )
 
 
-
 @dataclass(frozen=True)
 class Changes:
     """What changed since the current snapshot, as file-system events said (:mod:`gensql.watch`).
@@ -136,14 +155,24 @@ def refresh(
     if isinstance(url, str) and "://" in url:
         from .distributed import refresh_url  # a store on object storage (fsspec URL)
 
-        return refresh_url(url, index_dir, full=full, jobs=jobs, strict=strict, progress=progress, texts=texts, runner=executor)
+        return refresh_url(
+            url, index_dir, full=full, jobs=jobs, strict=strict, progress=progress, texts=texts, runner=executor
+        )
     where = layout.resolve(data_root, index_dir)
     if not (where.data_root / layout.DOCS_DIR).is_dir():
         where.require_gens()  # a store of seed 000's era may hold only docs/
-    with disk_errors_as_messages(where.index_dir), store_umask(where.data_root), writer_lock(where.index_dir, where.data_root):
-        result = refresh_locked(where, full=full, jobs=jobs, progress=progress, texts=texts, changes=changes, executor=executor)
+    with (
+        disk_errors_as_messages(where.index_dir),
+        store_umask(where.data_root),
+        writer_lock(where.index_dir, where.data_root),
+    ):
+        result = refresh_locked(
+            where, full=full, jobs=jobs, progress=progress, texts=texts, changes=changes, executor=executor
+        )
     if strict and result.scan_errors:
-        raise StrictModeError(f"{result}\n--strict: {result.scan_errors} file problem(s); see `gensql sql \"SELECT * FROM scan_errors\"`")
+        raise StrictModeError(
+            f'{result}\n--strict: {result.scan_errors} file problem(s); see `gensql sql "SELECT * FROM scan_errors"`'
+        )
     return result
 
 
@@ -194,8 +223,17 @@ def _usable(previous: Snapshot | None, texts: bool) -> Snapshot | None:
     return previous
 
 
-def _build(where: layout.StoreLayout, builder: SnapshotBuilder, previous: Snapshot | None, plan: "_Plan", jobs: int,
-           racy_after_ns: int, texts: bool, progress: Progress | None, executor=None) -> RefreshResult:
+def _build(
+    where: layout.StoreLayout,
+    builder: SnapshotBuilder,
+    previous: Snapshot | None,
+    plan: _Plan,
+    jobs: int,
+    racy_after_ns: int,
+    texts: bool,
+    progress: Progress | None,
+    executor=None,
+) -> RefreshResult:
     """Scan what the plan says, write every partition of the new snapshot, and commit it."""
     data_root_str = str(where.data_root)
     if plan.cohorts or previous is None:
@@ -244,7 +282,9 @@ def _build(where: layout.StoreLayout, builder: SnapshotBuilder, previous: Snapsh
                     drops[of[g] if of else parts[0]].add(g)
                 gens = _split(result.gens, parts, of)
                 manifest = _split(result.manifest, parts, of)
-                text_rows = _split(result.texts if result.texts is not None and result.texts.num_rows else None, parts, of)
+                text_rows = _split(
+                    result.texts if result.texts is not None and result.texts.num_rows else None, parts, of
+                )
                 for b in parts:
                     writer.part(stage, b, gens.get(b), manifest.get(b), text_rows.get(b), drops[b])
                 done += result.size
@@ -253,7 +293,13 @@ def _build(where: layout.StoreLayout, builder: SnapshotBuilder, previous: Snapsh
         writer.finish()
     for sp in plan.stages.values():  # the listing's arrays (~35 MB at 1M) are not needed past the scan
         sp.names = sp.masks = sp.sigs = sp.dirs = None
-    search = _update_search(where.data_root, builder, previous, drop_keys, writer.rewritten_texts, getattr(executor, "read_text", None)) if texts else None
+    search = (
+        _update_search(
+            where.data_root, builder, previous, drop_keys, writer.rewritten_texts, getattr(executor, "read_text", None)
+        )
+        if texts
+        else None
+    )
     carried = _carried_errors(previous, drop_keys, plan) if previous is not None else []
     all_errors = pa.Table.from_batches(carried + [_errors_batch(errors)], schema=ERRORS_SCHEMA)
     pq.write_table(all_errors, builder.path("scan_errors"))
@@ -288,22 +334,25 @@ def _build(where: layout.StoreLayout, builder: SnapshotBuilder, previous: Snapsh
         partitions_linked=writer.linked,
         listed=plan.touched is None,
     )
-    builder.commit({
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "gensql_version": __version__,
-        "layout": layout.INDEX_LAYOUT_VERSION,
-        "data_root": getattr(executor, "data_root", None) or data_root_str,
-        "generations": result.generations,
-        "by_stage": result.by_stage,
-        "scan_errors": result.scan_errors,
-        "members": result.members,
-        "facts_digest": digest,
-        "texts": texts,
-        "search_documents": search.documents if search else None,
-        "partition_bits": {s: p.bits for s, p in plan.stages.items()},
-        "views_digest": views,
-        "files": dict(sorted(writer.files.items())),
-    }, before_swap=lambda path: write_catalog(path, same_views))
+    builder.commit(
+        {
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "gensql_version": __version__,
+            "layout": layout.INDEX_LAYOUT_VERSION,
+            "data_root": getattr(executor, "data_root", None) or data_root_str,
+            "generations": result.generations,
+            "by_stage": result.by_stage,
+            "scan_errors": result.scan_errors,
+            "members": result.members,
+            "facts_digest": digest,
+            "texts": texts,
+            "search_documents": search.documents if search else None,
+            "partition_bits": {s: p.bits for s, p in plan.stages.items()},
+            "views_digest": views,
+            "files": dict(sorted(writer.files.items())),
+        },
+        before_swap=lambda path: write_catalog(path, same_views),
+    )
     return result
 
 
@@ -324,12 +373,12 @@ def _members_with_facts(path: Path) -> tuple[pa.Table, int]:
     return parquet.read(), meta.num_rows
 
 
-def _bucket_map(sp: "_StagePlan", parts: list[int], items: list[tuple]) -> dict[str, int]:
+def _bucket_map(sp: _StagePlan, parts: list[int], items: list[tuple]) -> dict[str, int]:
     """gen_id -> partition for a unit's items (they come in partition order, ``sp.counts`` each)."""
     out: dict[str, int] = {}
     i = 0
     for b in parts:
-        for item in items[i:i + sp.counts[b]]:
+        for item in items[i : i + sp.counts[b]]:
             out[item[0]] = b
         i += sp.counts[b]
     return out
@@ -393,7 +442,12 @@ def _list_generations(where: layout.StoreLayout) -> tuple[dict[str, pa.Array], l
                 if name != entry.name:
                     error(f"{layout.GENS_DIR}/{name}", None, "bad_name", "entry name is not valid UTF-8")
                 elif entry.name not in layout.STAGES or not entry.is_dir():
-                    error(f"{layout.GENS_DIR}/{entry.name}", None, "unexpected_entry", f"not a stage directory (expected {', '.join(layout.STAGES)})")
+                    error(
+                        f"{layout.GENS_DIR}/{entry.name}",
+                        None,
+                        "unexpected_entry",
+                        f"not a stage directory (expected {', '.join(layout.STAGES)})",
+                    )
     except OSError as exc:
         error(layout.GENS_DIR, None, "unreadable", f"cannot list: {exc.strerror or exc}")
     for stage in layout.STAGES:
@@ -414,8 +468,12 @@ def _list_generations(where: layout.StoreLayout) -> tuple[dict[str, pa.Array], l
             for entry in entries:
                 if entry.name.startswith("."):
                     if _abandoned_tmp(entry.name):
-                        error(f"{stage_rel}/{_printable(entry.name)}", stage, "leftover_tmp",
-                              "temporary entry of a writer that is no longer running (a killed write or backfill); not read, safe to delete")
+                        error(
+                            f"{stage_rel}/{_printable(entry.name)}",
+                            stage,
+                            "leftover_tmp",
+                            "temporary entry of a writer that is no longer running (a killed write or backfill); not read, safe to delete",
+                        )
                     continue
                 name = _printable(entry.name)
                 rel = f"{stage_rel}/{name}"
@@ -427,7 +485,9 @@ def _list_generations(where: layout.StoreLayout) -> tuple[dict[str, pa.Array], l
                         check_inside(entry.path, roots)
                     is_dir = entry.is_dir()
                 except FileNotFoundError:
-                    error(rel, stage, "unexpected_entry", "a symlink to nothing where a generation directory was expected")
+                    error(
+                        rel, stage, "unexpected_entry", "a symlink to nothing where a generation directory was expected"
+                    )
                     continue
                 except OSError as exc:
                     error(rel, stage, getattr(exc, "kind", "unreadable"), f"cannot read: {exc.strerror or exc}")
@@ -493,7 +553,9 @@ def _plan_listing(where: layout.StoreLayout, previous: Snapshot | None, lister: 
     docs, docs_errors = _list_docs(where, listed)
     entry_errors = entry_errors + docs_errors
     for stage, found_docs in docs.items():
-        listed[stage] = _sorted_names([listed.get(stage, pa.array([], pa.string())), pa.array(list(found_docs), pa.string())])
+        listed[stage] = _sorted_names(
+            [listed.get(stage, pa.array([], pa.string())), pa.array(list(found_docs), pa.string())]
+        )
     previous_bits = previous.info.get("partition_bits", {}) if previous is not None else {}
     # Every stage gets a plan, so a stage directory that vanished removes all of its rows. The previous
     # manifest is read one stage at a time, after the listing: at 1,000,000 generations, holding it
@@ -506,12 +568,16 @@ def _plan_listing(where: layout.StoreLayout, previous: Snapshot | None, lister: 
         bits = choose_bits(len(names), previous_bits.get(stage))
         manifest = None
         if previous is not None:
-            manifest = read_files(table_files(previous.path, "_manifest", stage), MANIFEST_SCHEMA, ["gen_id", "mask", "sig"])
+            manifest = read_files(
+                table_files(previous.path, "_manifest", stage), MANIFEST_SCHEMA, ["gen_id", "mask", "sig"]
+            )
         stages[stage] = _stage_plan(names, bits, manifest, docs.get(stage))
     return _Plan(stages, entry_errors)
 
 
-def _stage_plan(on_disk: pa.Array, bits: int, manifest: pa.Table | None, docs: dict[str, str] | None = None) -> _StagePlan:
+def _stage_plan(
+    on_disk: pa.Array, bits: int, manifest: pa.Table | None, docs: dict[str, str] | None = None
+) -> _StagePlan:
     """Join one stage's listing with its previous manifest rows in Arrow, then order it by partition.
 
     ``docs`` maps the names that are documents of the docs store to their directories.
@@ -572,7 +638,11 @@ def _plan_changes(where: layout.StoreLayout, previous: Snapshot, changes: Change
             return None
         lookup = present + absent
         files = sorted(set(buckets(lookup, bits)))
-        prev = read_files([previous.path / layout.partition_file("_manifest", stage, bits, b) for b in files], MANIFEST_SCHEMA, ["gen_id", "mask"])
+        prev = read_files(
+            [previous.path / layout.partition_file("_manifest", stage, bits, b) for b in files],
+            MANIFEST_SCHEMA,
+            ["gen_id", "mask"],
+        )
         known = dict(zip(prev.column("gen_id").to_pylist(), prev.column("mask").to_pylist()))
         rows = by_stage.get(stage, 0) + sum(1 for n in present if n not in known) - sum(1 for n in absent if n in known)
         if choose_bits(rows, bits) != bits:
@@ -621,7 +691,9 @@ def _units(plan: _Plan, batch_size: int | None = None) -> Iterator[tuple[str, li
             parts, size = [], 0
 
 
-def _list_docs(where: layout.StoreLayout, gens_listed: dict[str, pa.Array]) -> tuple[dict[str, dict[str, str]], list[tuple]]:
+def _list_docs(
+    where: layout.StoreLayout, gens_listed: dict[str, pa.Array]
+) -> tuple[dict[str, dict[str, str]], list[tuple]]:
     """Documents of seed 000's docs store per stage, ``{doc_id: directory relative to the data root}``.
 
     ``docs/<stage>/<doc_id>/`` (flat, from 2025-09-07) and ``docs/<stage>/<logical_key_id>/<doc_id>/``
@@ -637,7 +709,16 @@ def _list_docs(where: layout.StoreLayout, gens_listed: dict[str, pa.Array]) -> t
     with os.scandir(root) as entries:
         for entry in entries:
             if not entry.name.startswith(".") and (entry.name not in layout.STAGES or not entry.is_dir()):
-                errors.append((f"{layout.DOCS_DIR}/{entry.name}", None, None, None, "unexpected_entry", f"not a stage directory (expected {', '.join(layout.STAGES)})"))
+                errors.append(
+                    (
+                        f"{layout.DOCS_DIR}/{entry.name}",
+                        None,
+                        None,
+                        None,
+                        "unexpected_entry",
+                        f"not a stage directory (expected {', '.join(layout.STAGES)})",
+                    )
+                )
     for stage in layout.STAGES:
         flat: list[tuple[str, str]] = []
         nested: list[tuple[str, str]] = []
@@ -651,7 +732,9 @@ def _list_docs(where: layout.StoreLayout, gens_listed: dict[str, pa.Array]) -> t
                 if entry.name.startswith("."):
                     continue
                 if not entry.is_dir():
-                    errors.append((rel, stage, None, None, "unexpected_entry", "a file where a document directory was expected"))
+                    errors.append(
+                        (rel, stage, None, None, "unexpected_entry", "a file where a document directory was expected")
+                    )
                     continue
                 try:
                     with os.scandir(entry.path) as inner:
@@ -667,16 +750,36 @@ def _list_docs(where: layout.StoreLayout, gens_listed: dict[str, pa.Array]) -> t
         docs: dict[str, str] = {}
         for doc_id, rel in sorted(flat) + sorted(nested):
             if doc_id in gens_ids:
-                errors.append((rel, stage, doc_id, None, "duplicate_id", f"{layout.GENS_DIR}/{stage}/{doc_id} has the same id: the gens directory is indexed, this one is not"))
+                errors.append(
+                    (
+                        rel,
+                        stage,
+                        doc_id,
+                        None,
+                        "duplicate_id",
+                        f"{layout.GENS_DIR}/{stage}/{doc_id} has the same id: the gens directory is indexed, this one is not",
+                    )
+                )
             elif doc_id in docs:
-                errors.append((rel, stage, doc_id, None, "duplicate_id", f"{docs[doc_id]} has the same id: that directory is indexed, this one is not"))
+                errors.append(
+                    (
+                        rel,
+                        stage,
+                        doc_id,
+                        None,
+                        "duplicate_id",
+                        f"{docs[doc_id]} has the same id: that directory is indexed, this one is not",
+                    )
+                )
             else:
                 docs[doc_id] = rel
         found[stage] = docs
     return found, errors
 
 
-def _run(work: Iterator, total: int, data_root: str, racy_after_ns: int, jobs: int, texts: bool = True, executor=None) -> Iterator[BatchResult]:
+def _run(
+    work: Iterator, total: int, data_root: str, racy_after_ns: int, jobs: int, texts: bool = True, executor=None
+) -> Iterator[BatchResult]:
     """Results of ``scan_batch`` over ``work``, in order.
 
     In parallel, at most ``2 * jobs`` batches are in flight and each result is dropped once yielded,
@@ -753,7 +856,9 @@ def _carried_errors(previous: Snapshot, drop: set[str], plan: _Plan) -> list[pa.
 
 def _errors_batch(errors: list[tuple]) -> pa.RecordBatch:
     columns = list(zip(*errors)) if errors else [[] for _ in ERRORS_SCHEMA]
-    return pa.RecordBatch.from_arrays([pa.array(list(col), f.type) for col, f in zip(columns, ERRORS_SCHEMA)], schema=ERRORS_SCHEMA)
+    return pa.RecordBatch.from_arrays(
+        [pa.array(list(col), f.type) for col, f in zip(columns, ERRORS_SCHEMA)], schema=ERRORS_SCHEMA
+    )
 
 
 class _PartWriter:
@@ -769,7 +874,9 @@ class _PartWriter:
 
     _TABLES = (("_gens_scan", GENS_SCHEMA), ("_manifest", MANIFEST_SCHEMA), ("texts", TEXTS_SCHEMA))
 
-    def __init__(self, builder: SnapshotBuilder, previous: Snapshot | None, bits: dict[str, int], texts: bool, facts, digest: str):
+    def __init__(
+        self, builder: SnapshotBuilder, previous: Snapshot | None, bits: dict[str, int], texts: bool, facts, digest: str
+    ):
         self.builder = builder
         self.previous = previous
         self.bits = bits
@@ -788,13 +895,21 @@ class _PartWriter:
         self._pool = ThreadPoolExecutor(WRITE_THREADS, thread_name_prefix="gensql-part")
         self._pending: deque[Future] = deque()
 
-    def __enter__(self) -> "_PartWriter":
+    def __enter__(self) -> _PartWriter:
         return self
 
     def __exit__(self, *exc) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)  # no thread writes into an aborted snapshot
 
-    def part(self, stage: str, b: int, gens: pa.Table | None, manifest: pa.Table | None, texts: pa.Table | None, drop: set[str]) -> None:
+    def part(
+        self,
+        stage: str,
+        b: int,
+        gens: pa.Table | None,
+        manifest: pa.Table | None,
+        texts: pa.Table | None,
+        drop: set[str],
+    ) -> None:
         """Write (or link) partition ``b`` of ``stage`` in a writer thread; at most ``2 * WRITE_THREADS``
         partitions wait, so the fresh rows held in memory stay bounded. A thread's error is raised here
         or by :meth:`finish`."""
@@ -807,7 +922,13 @@ class _PartWriter:
 
     def _untouched(self, stage: str, gens: pa.Table | None, texts: pa.Table | None, drop: set[str]) -> bool:
         """No row of the partition re-read or deleted, and the stage not repartitioned: link the previous file."""
-        return self.previous is not None and self.prev_bits.get(stage) == self.bits[stage] and gens is None and texts is None and not drop
+        return (
+            self.previous is not None
+            and self.prev_bits.get(stage) == self.bits[stage]
+            and gens is None
+            and texts is None
+            and not drop
+        )
 
     @property
     def rewritten_texts(self) -> list[Path | pa.Table]:
@@ -825,7 +946,15 @@ class _PartWriter:
         with self._lock:
             self.linked += 1
 
-    def _rewrite_part(self, stage: str, b: int, gens: pa.Table | None, manifest: pa.Table | None, texts: pa.Table | None, drop: set[str]) -> None:
+    def _rewrite_part(
+        self,
+        stage: str,
+        b: int,
+        gens: pa.Table | None,
+        manifest: pa.Table | None,
+        texts: pa.Table | None,
+        drop: set[str],
+    ) -> None:
         key = (layout.STAGES.index(stage), b)
         bits = self.bits[stage]
         prev_bits = self.prev_bits.get(stage) if self.previous is not None else None
@@ -846,7 +975,9 @@ class _PartWriter:
                         ids = old.column("gen_id")
                         keep = pc.equal(pa.array(buckets(ids.to_pylist(), bits), pa.int32()), b)
                         if drop:
-                            keep = pc.and_(keep, pc.invert(pc.is_in(ids, value_set=pa.array(sorted(drop), pa.string()))))
+                            keep = pc.and_(
+                                keep, pc.invert(pc.is_in(ids, value_set=pa.array(sorted(drop), pa.string())))
+                            )
                         pieces.append(old.filter(keep).cast(schema))
                 if new_rows is not None:
                     pieces.append(new_rows)
@@ -919,8 +1050,14 @@ class _PartWriter:
 _SEARCH_COLUMNS = ["gen_id", "stage", "gen_dir", "file", "sha256"]
 
 
-def _update_search(data_root: Path, builder: SnapshotBuilder, previous: Snapshot | None, changed: set[str],
-                   rewritten: list[Path | pa.Table], read_text: Callable | None = None) -> SearchIndexStats:
+def _update_search(
+    data_root: Path,
+    builder: SnapshotBuilder,
+    previous: Snapshot | None,
+    changed: set[str],
+    rewritten: list[Path | pa.Table],
+    read_text: Callable | None = None,
+) -> SearchIndexStats:
     """The new snapshot's search index: the previous one's, minus changed and deleted generations,
     plus the texts re-read by this refresh (fresh rows, or the texts files a full refresh wrote)."""
     target = builder.tmp_path / SEARCH_DIR
@@ -937,7 +1074,9 @@ def _update_search(data_root: Path, builder: SnapshotBuilder, previous: Snapshot
                     if row["sha256"] is not None:  # an unreadable text has no facts and is not indexed
                         yield row
 
-    stats = update_search_index(data_root, target, previous_dir, sorted(changed) if previous_dir else (), fresh(), read_text)
+    stats = update_search_index(
+        data_root, target, previous_dir, sorted(changed) if previous_dir else (), fresh(), read_text
+    )
     if previous_dir is not None:  # segments shared with the previous snapshot are on disk already
         for entry in os.scandir(target):
             old = previous_dir / entry.name

@@ -162,6 +162,7 @@ def resolve(data_root: str | os.PathLike | None = None, index_dir: str | os.Path
     index_path = Path(index).expanduser().absolute() if index else root / INDEX_DIR
     return StoreLayout(data_root=root, index_dir=index_path)
 
+
 # gensql's own index directory: <index>/current -> snapshots/<id>/ holding one Parquet file per table.
 INDEX_CURRENT_LINK = "current"
 INDEX_SNAPSHOTS_DIR = "snapshots"

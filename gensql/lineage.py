@@ -38,7 +38,9 @@ def lineage_tree(con: duckdb.DuckDBPyConnection, gen_id: str, stage: str | None 
     params = {"gen_id": gen_id, "stage": stage}
     ancestors = run_sql(con, _WALK_SQL.format(macro="ancestors"), params).to_pylist()
     if not ancestors:
-        raise GenerationNotFoundError(f"{gen_id!r} is not in the index: check the id, or run `gensql refresh` if it is new")
+        raise GenerationNotFoundError(
+            f"{gen_id!r} is not in the index: check the id, or run `gensql refresh` if it is new"
+        )
     stages = {r["stage"] for r in ancestors if r["depth"] == 0}
     if len(stages) > 1:
         raise InvalidIdError(f"{gen_id!r} exists in several stages ({', '.join(sorted(stages))}): pass --stage")
@@ -66,7 +68,13 @@ def lineage_tree(con: duckdb.DuckDBPyConnection, gen_id: str, stage: str | None 
         top = node
     last = ancestors[-1]
     if last["link_status"] in ("parent_missing", "no_parent"):
-        missing = {"stage": None, "gen_id": last["parent_gen_id"], "missing": True, "link_status": last["link_status"], "children": [top]}
+        missing = {
+            "stage": None,
+            "gen_id": last["parent_gen_id"],
+            "missing": True,
+            "link_status": last["link_status"],
+            "children": [top],
+        }
         top = missing
     return top
 
@@ -79,7 +87,13 @@ def render_tree(tree: dict[str, Any]) -> str:
         if node.get("missing"):
             what = f"parent {node['gen_id']} not found" if node["gen_id"] else "no parent recorded"
             return f"(dangling: {what})"
-        parts = [f"{node['stage']:<10}", node["gen_id"], node["template_id"] or "-", node["model_id"] or "-", node["status"] or "-"]
+        parts = [
+            f"{node['stage']:<10}",
+            node["gen_id"],
+            node["template_id"] or "-",
+            node["model_id"] or "-",
+            node["status"] or "-",
+        ]
         if node["score"] is not None:
             parts.append(f"score {node['score']:g}")
         if node.get("link_status") == "parent_wrong_stage":

@@ -46,10 +46,26 @@ DEFAULT_ROWS = 50
 
 # Statements that change state and return no table worth showing (DuckDB 2 answers them with an
 # empty "Count" relation). Every other statement type (SELECT, PIVOT, EXPLAIN, INSERT...) is shown.
-_SILENT = frozenset({
-    "CREATE", "DROP", "ALTER", "SET", "VARIABLE_SET", "TRANSACTION", "ATTACH", "DETACH", "LOAD",
-    "EXTENSION", "PREPARE", "ANALYZE", "VACUUM", "CREATE_FUNC", "EXPORT", "COPY_DATABASE",
-})
+_SILENT = frozenset(
+    {
+        "CREATE",
+        "DROP",
+        "ALTER",
+        "SET",
+        "VARIABLE_SET",
+        "TRANSACTION",
+        "ATTACH",
+        "DETACH",
+        "LOAD",
+        "EXTENSION",
+        "PREPARE",
+        "ANALYZE",
+        "VACUUM",
+        "CREATE_FUNC",
+        "EXPORT",
+        "COPY_DATABASE",
+    }
+)
 
 
 class GsqlError(Exception):

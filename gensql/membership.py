@@ -20,13 +20,15 @@ import pyarrow.csv as pacsv
 from . import layout
 from .safeio import check_inside, read_file, store_roots
 
-MEMBERSHIP_SCHEMA = pa.schema([
-    pa.field("cohort_id", pa.string()),
-    pa.field("stage", pa.string()),
-    pa.field("gen_id", pa.string()),
-    pa.field("line", pa.int64()),
-    pa.field("extras", pa.string()),
-])
+MEMBERSHIP_SCHEMA = pa.schema(
+    [
+        pa.field("cohort_id", pa.string()),
+        pa.field("stage", pa.string()),
+        pa.field("gen_id", pa.string()),
+        pa.field("line", pa.int64()),
+        pa.field("extras", pa.string()),
+    ]
+)
 
 
 def read_memberships(data_root: Path) -> tuple[pa.Table, list[tuple]]:
@@ -40,7 +42,7 @@ def read_memberships(data_root: Path) -> tuple[pa.Table, list[tuple]]:
         cohort_id = path.parent.name
         rel = f"{layout.COHORTS_DIR}/{cohort_id}/{layout.MEMBERSHIP_FILE}"
 
-        def error(kind: str, message: str) -> None:
+        def error(kind: str, message: str, rel: str = rel) -> None:
             errors.append((rel, None, None, layout.MEMBERSHIP_FILE, kind, message))
 
         try:
@@ -115,7 +117,9 @@ def _membership_paths(data_root: Path, roots: tuple[str, ...], errors: list[tupl
         except FileNotFoundError:
             continue
         except OSError as exc:
-            errors.append((rel, None, None, None, getattr(exc, "kind", "unreadable"), f"cannot read: {exc.strerror or exc}"))
+            errors.append(
+                (rel, None, None, None, getattr(exc, "kind", "unreadable"), f"cannot read: {exc.strerror or exc}")
+            )
             continue
         paths.append(Path(entry.path) / layout.MEMBERSHIP_FILE)
     return paths
@@ -133,7 +137,9 @@ def _read_fast(text: str, cohort_id: str, error) -> pa.Table | None:
     try:
         table = pacsv.read_csv(
             pa.py_buffer(text.encode()),
-            convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header}, strings_can_be_null=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.string() for h in header}, strings_can_be_null=False
+            ),
         )
     except pa.ArrowInvalid:
         return None
@@ -148,6 +154,12 @@ def _read_fast(text: str, cohort_id: str, error) -> pa.Table | None:
     lines = pc.filter(pa.array(range(2, len(valid) + 2), pa.int64()), valid)
     n = len(lines)
     return pa.table(
-        [pa.array([cohort_id] * n, pa.string()), stage.filter(valid), gen_id.filter(valid), lines, pa.nulls(n, pa.string())],
+        [
+            pa.array([cohort_id] * n, pa.string()),
+            stage.filter(valid),
+            gen_id.filter(valid),
+            lines,
+            pa.nulls(n, pa.string()),
+        ],
         schema=MEMBERSHIP_SCHEMA,
     )

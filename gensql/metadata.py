@@ -60,7 +60,9 @@ def parse_json_object(name: str, data: bytes) -> tuple[dict | None, FileProblem 
             return None, FileProblem(name, "not_utf8", f"not valid UTF-8 at byte {uexc.start}")
         return None, FileProblem(name, "invalid_json", f"invalid JSON: {exc}")
     if not isinstance(obj, dict):
-        return None, FileProblem(name, "not_an_object", f"top-level JSON {type(obj).__name__} where an object was expected")
+        return None, FileProblem(
+            name, "not_an_object", f"top-level JSON {type(obj).__name__} where an object was expected"
+        )
     return obj, None
 
 
@@ -69,13 +71,18 @@ def merge(docs: list[dict]) -> dict:
     merged = dict(docs[0])
     for doc in docs[1:]:
         for key, value in doc.items():
-            if key in merged and (value is None or (value.__class__ is str and value.strip().lower() in NULL_LIKE) or (value.__class__ is float and value != value)):
+            if key in merged and (
+                value is None
+                or (value.__class__ is str and value.strip().lower() in NULL_LIKE)
+                or (value.__class__ is float and value != value)
+            ):
                 continue
             merged[key] = value
     return merged
 
 
 # --- typed extraction -----------------------------------------------------------------------------
+
 
 def _to_string(value: Any) -> str:
     if isinstance(value, str):
@@ -162,6 +169,7 @@ def _range_problem(value: Any, typ: str, low_high: tuple[float, float] | None) -
     if value > high:
         return f"above {high:g}, not a plausible value" if low_high else "outside the 64-bit integer range"
     return None
+
 
 # (column, type, converter, [(top key, nested path or None, dotted key, scale)]) compiled once from the
 # declared field table.

@@ -29,7 +29,21 @@ MAX_BITS = 12
 ROW_GROUP_ROWS = 65536
 #: Columns nearly unique per row. A dictionary cannot shrink them, and trying one costs as much as the
 #: rest of a partition's write, so only the other string columns are dictionary-encoded.
-UNIQUE_COLUMNS = frozenset({"gen_id", "gen_dir", "meta_gen_id", "parent_gen_id", "logical_key", "meta", "sha256", "sig", "run_id", "task_id", "combo_id"})
+UNIQUE_COLUMNS = frozenset(
+    {
+        "gen_id",
+        "gen_dir",
+        "meta_gen_id",
+        "parent_gen_id",
+        "logical_key",
+        "meta",
+        "sha256",
+        "sig",
+        "run_id",
+        "task_id",
+        "combo_id",
+    }
+)
 
 
 def bucket(gen_id: str, bits: int) -> int:

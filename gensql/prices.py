@@ -170,7 +170,9 @@ def _parse_price(value: str, column: str, source: str, line: int) -> Decimal:
     if price < 0:
         raise _fail(source, line, f"{column} {value!r} is negative")
     if price > MAX_PRICE:
-        raise _fail(source, line, f"{column} {value!r} is more than {MAX_PRICE:,} per million tokens, not a plausible price")
+        raise _fail(
+            source, line, f"{column} {value!r} is more than {MAX_PRICE:,} per million tokens, not a plausible price"
+        )
     if -price.as_tuple().exponent > PRICE_SCALE:
         raise _fail(source, line, f"{column} {value!r} has more than {PRICE_SCALE} decimal places")
     return price
@@ -240,14 +242,22 @@ def parse_prices(data: bytes | str, source: str = "<prices>") -> PriceTable:
                 raise _fail(source, number, f"invalid regex {model!r}: {exc}") from None
             risk = regex_risk(model)
             if risk:
-                raise _fail(source, number, f"regex {model!r} could backtrack catastrophically ({risk}): simplify it or use a glob rule")
+                raise _fail(
+                    source,
+                    number,
+                    f"regex {model!r} could backtrack catastrophically ({risk}): simplify it or use a glob rule",
+                )
         code = row["currency"]
         if not _CURRENCY.match(code):
             raise _fail(source, number, f"currency {code!r} is not a three-letter code like USD")
         if currency is None:
             currency = (code, number)
         elif code != currency[0]:
-            raise _fail(source, number, f"currency {code} differs from {currency[0]} (line {currency[1]}): one table uses one currency")
+            raise _fail(
+                source,
+                number,
+                f"currency {code} differs from {currency[0]} (line {currency[1]}): one table uses one currency",
+            )
         rule = PriceRule(
             line=number,
             model=model,
@@ -277,7 +287,8 @@ def regex_risk(pattern: str) -> str | None:
     alternation (``(a+)+``, ``(a|a)*``), a backreference, or more than :data:`MAX_UNBOUNDED_REPEATS`
     unbounded repeats.
     """
-    from re import _constants as c, _parser
+    from re import _constants as c
+    from re import _parser
 
     repeats = (c.MAX_REPEAT, c.MIN_REPEAT)
     unbounded = 0

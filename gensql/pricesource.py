@@ -18,7 +18,7 @@ import csv
 import io
 import os
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pyarrow as pa
@@ -57,8 +57,9 @@ class PriceSuggestion:
     def to_csv(self) -> str:
         """The rows as a price table (gensql's CSV format), with comment lines saying where they came from."""
         out = io.StringIO()
-        out.write(f"# Suggested by `gensql prices suggest` from {self.source} on "
-                  f"{datetime.now(timezone.utc).date().isoformat()}.\n")
+        out.write(
+            f"# Suggested by `gensql prices suggest` from {self.source} on {datetime.now(UTC).date().isoformat()}.\n"
+        )
         out.write("# Check every line against your providers (hosts differ) before merging it into your price table.\n")
         if self.unmatched:
             out.write(f"# No price found for: {', '.join(self.unmatched)} (add their lines by hand).\n")
@@ -115,8 +116,10 @@ def suggest_prices(con, provider: str | None = None) -> PriceSuggestion:
 
         known = sorted(p.id for p in snapshot.providers)
         near = difflib.get_close_matches(provider, known, n=3)
-        raise PriceSourceError(f"genai-prices knows no provider {provider!r}"
-                               + (f" (closest: {', '.join(near)})" if near else f"; providers: {', '.join(known)}"))
+        raise PriceSourceError(
+            f"genai-prices knows no provider {provider!r}"
+            + (f" (closest: {', '.join(near)})" if near else f"; providers: {', '.join(known)}")
+        )
     rows, unmatched, notes = [], [], []
     for model in model_days(con):
         try:
@@ -130,9 +133,11 @@ def suggest_prices(con, provider: str | None = None) -> PriceSuggestion:
             prices = info.prices if period is None else period.prices
             starts = getattr(constraint, "start_date", None)
             if constraint is not None and starts is None:  # a time-of-day price: not expressible per day
-                notes.append(f"{model}: {found_provider.id}/{info.id} has time-of-day prices "
-                             f"({getattr(constraint, 'start_time', '?')}-{getattr(constraint, 'end_time', '?')} UTC) "
-                             "the table cannot express: the suggested line is the price outside those hours")
+                notes.append(
+                    f"{model}: {found_provider.id}/{info.id} has time-of-day prices "
+                    f"({getattr(constraint, 'start_time', '?')}-{getattr(constraint, 'end_time', '?')} UTC) "
+                    "the table cannot express: the suggested line is the price outside those hours"
+                )
                 continue
             input_price, input_remark = _money(getattr(prices, "input_mtok", None))
             output_price, output_remark = _money(getattr(prices, "output_mtok", None))
@@ -140,20 +145,30 @@ def suggest_prices(con, provider: str | None = None) -> PriceSuggestion:
                 notes.append(f"{model}: {found_provider.id}/{info.id} has no per-token input and output price")
                 continue
             remark = "; ".join(dict.fromkeys(r for r in (input_remark, output_remark) if r))
-            rows.append({
-                "model": model,
-                "match": "exact",
-                "input_per_mtok": _plain(input_price),
-                "output_per_mtok": _plain(output_price),
-                "currency": "USD",
-                "effective_from": starts.isoformat() if starts else "",
-                "note": f"genai-prices {genai_prices.__version__}: {found_provider.id}/{info.id}" + (f" ({remark})" if remark else ""),
-            })
+            rows.append(
+                {
+                    "model": model,
+                    "match": "exact",
+                    "input_per_mtok": _plain(input_price),
+                    "output_per_mtok": _plain(output_price),
+                    "currency": "USD",
+                    "effective_from": starts.isoformat() if starts else "",
+                    "note": f"genai-prices {genai_prices.__version__}: {found_provider.id}/{info.id}"
+                    + (f" ({remark})" if remark else ""),
+                }
+            )
     if unmatched:
-        notes.insert(0, f"genai-prices has no price for {len(unmatched)} model id(s): {', '.join(unmatched)}"
-                        + ("" if provider else " (try --provider, e.g. openrouter)"))
-    return PriceSuggestion(rows, unmatched, notes, f"genai-prices {genai_prices.__version__}"
-                           + (f" (provider {provider})" if provider else ""))
+        notes.insert(
+            0,
+            f"genai-prices has no price for {len(unmatched)} model id(s): {', '.join(unmatched)}"
+            + ("" if provider else " (try --provider, e.g. openrouter)"),
+        )
+    return PriceSuggestion(
+        rows,
+        unmatched,
+        notes,
+        f"genai-prices {genai_prices.__version__}" + (f" (provider {provider})" if provider else ""),
+    )
 
 
 def check_prices(con, table: PriceTable) -> pa.Table:
@@ -171,26 +186,45 @@ def check_prices(con, table: PriceTable) -> pa.Table:
         unpriced = [(d, n) for d, n in per_day if table.lookup(model, d) is None]
         if unpriced:
             total = sum(n for _, n in per_day)
-            what = "no rule matches this id" if len(unpriced) == len(per_day) and not any(
-                r.matches(model) for r in table.rules) else "no rule in effect on these days"
-            add("unpriced_model", model, sum(n for _, n in unpriced), unpriced[0][0], unpriced[-1][0],
-                f"{sum(n for _, n in unpriced):,} of {total:,} calls unpriced: {what}")
+            what = (
+                "no rule matches this id"
+                if len(unpriced) == len(per_day) and not any(r.matches(model) for r in table.rules)
+                else "no rule in effect on these days"
+            )
+            add(
+                "unpriced_model",
+                model,
+                sum(n for _, n in unpriced),
+                unpriced[0][0],
+                unpriced[-1][0],
+                f"{sum(n for _, n in unpriced):,} of {total:,} calls unpriced: {what}",
+            )
     for rule in table.rules:
         if not any(rule.matches(m) for m in days):
             since = f", effective from {rule.effective_from}" if rule.effective_from else ""
-            add("unused_rule", rule.model, None, None, None,
-                f"line {rule.line} ({rule.match}{since}) matches no model id with model calls in the index")
-    return pa.table({
-        "kind": pa.array(kinds, pa.string()),
-        "model": pa.array(subjects, pa.string()),
-        "calls": pa.array(calls, pa.int64()),
-        "first_day": pa.array(firsts, pa.date32()),
-        "last_day": pa.array(lasts, pa.date32()),
-        "detail": pa.array(details, pa.string()),
-    })
+            add(
+                "unused_rule",
+                rule.model,
+                None,
+                None,
+                None,
+                f"line {rule.line} ({rule.match}{since}) matches no model id with model calls in the index",
+            )
+    return pa.table(
+        {
+            "kind": pa.array(kinds, pa.string()),
+            "model": pa.array(subjects, pa.string()),
+            "calls": pa.array(calls, pa.int64()),
+            "first_day": pa.array(firsts, pa.date32()),
+            "last_day": pa.array(lasts, pa.date32()),
+            "detail": pa.array(details, pa.string()),
+        }
+    )
 
 
-def suggest_from_store(data_root: str | os.PathLike | None = None, index_dir=None, provider: str | None = None) -> PriceSuggestion:
+def suggest_from_store(
+    data_root: str | os.PathLike | None = None, index_dir=None, provider: str | None = None
+) -> PriceSuggestion:
     from .catalog import connect
 
     return suggest_prices(connect(data_root, index_dir), provider)

@@ -54,8 +54,10 @@ def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None
     if not isinstance(params, (list, tuple)):
         unbound = [p for p in dict.fromkeys(_PARAM.findall(_NOT_CODE.sub(" ", sql))) if p not in (params or {})]
         if unbound:
-            raise QueryInputError(f"no value for parameter {', '.join('$' + p for p in unbound)}: bind it with "
-                                  + " ".join(f"--param {p}=VALUE" for p in unbound))
+            raise QueryInputError(
+                f"no value for parameter {', '.join('$' + p for p in unbound)}: bind it with "
+                + " ".join(f"--param {p}=VALUE" for p in unbound)
+            )
     try:
         relation = con.sql(sql, params=params) if params else con.sql(sql)
         if relation is None:
@@ -142,7 +144,12 @@ def get_query(name: str, queries_dir: str | os.PathLike | None = None) -> NamedQ
     raise QueryInputError(f"no named query {name!r}; available: {names} (see `gensql query --list`)")
 
 
-def run_named(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, str] | None = None, queries_dir: str | os.PathLike | None = None) -> pa.Table:
+def run_named(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    params: dict[str, str] | None = None,
+    queries_dir: str | os.PathLike | None = None,
+) -> pa.Table:
     """Run a named query with its ``$name`` parameters bound from ``params``."""
     query = get_query(name, queries_dir)
     params = dict(params or {})
@@ -154,7 +161,9 @@ def run_named(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, str] 
             detail.append("missing " + ", ".join(f"--param {p}=..." for p in missing))
         if unknown:
             detail.append("unknown " + ", ".join(unknown))
-        raise QueryInputError(f"query {name!r} takes parameters ({', '.join(query.params) or 'none'}): {'; '.join(detail)}")
+        raise QueryInputError(
+            f"query {name!r} takes parameters ({', '.join(query.params) or 'none'}): {'; '.join(detail)}"
+        )
     try:
         return run_sql(con, query.sql, {p: params[p] for p in query.params} or None)
     except QueryError as exc:

@@ -78,12 +78,15 @@ def format_for_output(fmt: str | None, output: str | os.PathLike | None, allowed
     if fmt is None:
         fmt = implied or "table"
         if fmt not in allowed:
-            raise ValueError(f"-o {output}: the extension means --format {fmt}, which this command does not write "
-                             f"(one of {', '.join(allowed)}); give --format or another extension")
+            raise ValueError(
+                f"-o {output}: the extension means --format {fmt}, which this command does not write "
+                f"(one of {', '.join(allowed)}); give --format or another extension"
+            )
         return fmt
     if implied is not None and implied != fmt and not (implied == "table" and fmt in READING_FORMATS):
-        raise ValueError(f"-o {output} has the extension of {implied} but --format is {fmt}: "
-                         "drop --format or change the extension")
+        raise ValueError(
+            f"-o {output} has the extension of {implied} but --format is {fmt}: drop --format or change the extension"
+        )
     return fmt
 
 
@@ -201,7 +204,11 @@ def _footer(cells: Cells, hidden: list[str], width: int, vertical: bool = False)
     if hidden:
         notes.append(f"{_plural(len(hidden), 'more column')} not shown: {', '.join(hidden)}")
     if len(notes) > 1:
-        notes.append("use -x (--format vertical) to see every column" if hidden and not vertical else "use --format csv/json for everything")
+        notes.append(
+            "use -x (--format vertical) to see every column"
+            if hidden and not vertical
+            else "use --format csv/json for everything"
+        )
     if cells.extra_note:
         notes.append(cells.extra_note)
     text = "; ".join(notes)
@@ -230,8 +237,10 @@ def draw_table(cells: Cells, width: int | None = None) -> str:
     rule = lambda left, mid, right: left + mid.join("─" * (w + 2) for w in widths) + right  # noqa: E731
     wrapped = {c: _wrap_header(header[c], w) for c, w in zip(shown, widths)}
     height = max(len(v) for v in wrapped.values())
-    head_lines = [line([wrapped[c][k] if c in wrapped and k < len(wrapped[c]) else "" for c in range(len(header))])
-                  for k in range(height)]
+    head_lines = [
+        line([wrapped[c][k] if c in wrapped and k < len(wrapped[c]) else "" for c in range(len(header))])
+        for k in range(height)
+    ]
     parts = [rule("┌", "┬", "┐"), *head_lines, rule("├", "┼", "┤")]
     parts += [line(r) for r in cells.rows]
     if cells.footer_rows:
@@ -253,8 +262,11 @@ def _header_floor(name: str) -> int:
         if w >= 16:
             return min(w, len(name))
         lines = _wrap_header(name, w)
-        if len(lines) <= HEADER_LINES and not lines[-1].endswith(_ELLIPSIS) and all(
-                line.endswith(("_", "/", "-")) for line in lines[:-1]):
+        if (
+            len(lines) <= HEADER_LINES
+            and not lines[-1].endswith(_ELLIPSIS)
+            and all(line.endswith(("_", "/", "-")) for line in lines[:-1])
+        ):
             return w
     return len(name)
 
@@ -280,7 +292,7 @@ def _wrap_header(name: str, width: int) -> list[str]:
     if current:
         lines.append(current)
     if len(lines) > HEADER_LINES:
-        lines = lines[: HEADER_LINES - 1] + [_cut("".join(lines[HEADER_LINES - 1:]), width)]
+        lines = lines[: HEADER_LINES - 1] + [_cut("".join(lines[HEADER_LINES - 1 :]), width)]
     return lines
 
 
@@ -401,7 +413,9 @@ def _machine_table(table: pa.Table, fmt: str) -> pa.Table:
             or pa.types.is_fixed_size_binary(t)
             or isinstance(t, pa.ExtensionType)
         ):
-            column = pa.chunked_array([pa.array([None if v is None else format_value(v) for v in column.to_pylist()], pa.string())])
+            column = pa.chunked_array(
+                [pa.array([None if v is None else format_value(v) for v in column.to_pylist()], pa.string())]
+            )
         columns.append(column)
         fields.append(pa.field(field.name, columns[-1].type, metadata=field.metadata))
     return pa.Table.from_arrays(columns, schema=pa.schema(fields))
@@ -427,8 +441,10 @@ def _json_records(table: pa.Table) -> list[bytes]:
     for i in json_columns:
         columns[i] = [None if v is None else orjson.loads(v) for v in columns[i]]
     # orjson writes NaN and infinities as null (JSON has no such numbers)
-    return [orjson.dumps(dict(zip(names, values)), default=_json_default, option=orjson.OPT_NON_STR_KEYS)
-            for values in (zip(*columns) if columns else ())]
+    return [
+        orjson.dumps(dict(zip(names, values)), default=_json_default, option=orjson.OPT_NON_STR_KEYS)
+        for values in (zip(*columns) if columns else ())
+    ]
 
 
 def render_bytes(table: pa.Table, fmt: str, width: int | None = None) -> bytes:
@@ -443,7 +459,10 @@ def render_bytes(table: pa.Table, fmt: str, width: int | None = None) -> bytes:
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
-        pq.write_table(_machine_table(table, fmt) if any(isinstance(f.type, pa.ExtensionType) for f in table.schema) else table, buf)
+        pq.write_table(
+            _machine_table(table, fmt) if any(isinstance(f.type, pa.ExtensionType) for f in table.schema) else table,
+            buf,
+        )
         return buf.getvalue()
     if fmt not in ("csv", "json", "jsonl", "xlsx"):
         raise ValueError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")

@@ -113,7 +113,9 @@ def safe_stat(path: str | os.PathLike, roots: tuple[str, ...] | None = None) -> 
     return st
 
 
-def read_file(path: str | os.PathLike, roots: tuple[str, ...] | None = None, limit: int | None = None) -> tuple[bytes, os.stat_result]:
+def read_file(
+    path: str | os.PathLike, roots: tuple[str, ...] | None = None, limit: int | None = None
+) -> tuple[bytes, os.stat_result]:
     """Read a whole regular file; return its bytes and the ``fstat`` of the open descriptor.
 
     Raises ``FileNotFoundError`` (and other ``OSError``) like ``open``, and :class:`UnsafeFileError`
@@ -131,7 +133,9 @@ def read_file(path: str | os.PathLike, roots: tuple[str, ...] | None = None, lim
         flags |= getattr(os, "O_NOFOLLOW", 0)  # it was no symlink when checked: it must not become one
     _refuse_mode(st.st_mode)
     if st.st_size > limit:
-        raise UnsafeFileError("too_large", f"{st.st_size} bytes, more than the {limit}-byte limit ({MAX_FILE_BYTES_ENV}); not read")
+        raise UnsafeFileError(
+            "too_large", f"{st.st_size} bytes, more than the {limit}-byte limit ({MAX_FILE_BYTES_ENV}); not read"
+        )
     fd = os.open(path, flags)
     try:
         st = os.fstat(fd)

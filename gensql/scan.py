@@ -39,36 +39,43 @@ DEFAULT_RACY_WINDOW_S = 1.0
 def racy_window_ns() -> int:
     return int(float(os.environ.get(RACY_WINDOW_ENV) or DEFAULT_RACY_WINDOW_S) * 1e9)
 
-MANIFEST_SCHEMA = pa.schema([
-    pa.field("stage", pa.string()),
-    pa.field("gen_id", pa.string()),
-    pa.field("mask", pa.int32()),
-    pa.field("sig", pa.int64()),
-])
+
+MANIFEST_SCHEMA = pa.schema(
+    [
+        pa.field("stage", pa.string()),
+        pa.field("gen_id", pa.string()),
+        pa.field("mask", pa.int32()),
+        pa.field("sig", pa.int64()),
+    ]
+)
 
 #: One row per text file (prompt, raw, parsed) of a scanned generation: the ``texts`` table.
-TEXTS_SCHEMA = pa.schema([
-    pa.field("gen_id", pa.string()),
-    pa.field("stage", pa.string()),
-    pa.field("gen_dir", pa.string()),
-    pa.field("file", pa.string()),
-    pa.field("bytes", pa.int64()),
-    pa.field("chars", pa.int64()),
-    pa.field("lines", pa.int64()),
-    pa.field("sha256", pa.string()),
-    pa.field("invalid_utf8", pa.bool_()),
-    pa.field("search_capped", pa.bool_()),
-])
+TEXTS_SCHEMA = pa.schema(
+    [
+        pa.field("gen_id", pa.string()),
+        pa.field("stage", pa.string()),
+        pa.field("gen_dir", pa.string()),
+        pa.field("file", pa.string()),
+        pa.field("bytes", pa.int64()),
+        pa.field("chars", pa.int64()),
+        pa.field("lines", pa.int64()),
+        pa.field("sha256", pa.string()),
+        pa.field("invalid_utf8", pa.bool_()),
+        pa.field("search_capped", pa.bool_()),
+    ]
+)
 _TEXT_KIND = {name: kind for kind, name in TEXT_KINDS}
 
-ERRORS_SCHEMA = pa.schema([
-    pa.field("path", pa.string()),
-    pa.field("stage", pa.string()),
-    pa.field("gen_id", pa.string()),
-    pa.field("file", pa.string()),
-    pa.field("kind", pa.string()),
-    pa.field("message", pa.string()),
-])
+ERRORS_SCHEMA = pa.schema(
+    [
+        pa.field("path", pa.string()),
+        pa.field("stage", pa.string()),
+        pa.field("gen_id", pa.string()),
+        pa.field("file", pa.string()),
+        pa.field("kind", pa.string()),
+        pa.field("message", pa.string()),
+    ]
+)
 
 _ENOENT_ERRORS = (FileNotFoundError, NotADirectoryError)
 _JSON = frozenset(layout.JSON_FILES)
@@ -87,7 +94,8 @@ def _signature(stats: list[os.stat_result], racy_after_ns: int) -> int | None:
 
 #: File names present for each presence mask, in bit order (the order signatures use).
 _NAMES_BY_MASK: dict[int, tuple[str, ...]] = {
-    mask: tuple(name for name, bit in layout.FILE_BIT.items() if mask & bit) for mask in range(1 << len(layout.KNOWN_FILES))
+    mask: tuple(name for name, bit in layout.FILE_BIT.items() if mask & bit)
+    for mask in range(1 << len(layout.KNOWN_FILES))
 }
 
 
@@ -115,7 +123,16 @@ class ScannedGen:
     texts: list[tuple[str, TextFacts | None]] = field(default_factory=list)
 
 
-def scan_generation(data_root: str, stage: str, gen_id: str, racy_after_ns: int, rel_dir: str | None = None, roots: tuple[str, ...] | None = None, texts: bool = True, limit: int | None = None) -> ScannedGen:
+def scan_generation(
+    data_root: str,
+    stage: str,
+    gen_id: str,
+    racy_after_ns: int,
+    rel_dir: str | None = None,
+    roots: tuple[str, ...] | None = None,
+    texts: bool = True,
+    limit: int | None = None,
+) -> ScannedGen:
     """Read one generation directory into a ``gens`` row (never raises for bad files).
 
     ``rel_dir`` is the directory relative to the data root when it is not ``gens/<stage>/<gen_id>``
@@ -146,7 +163,9 @@ def scan_generation(data_root: str, stage: str, gen_id: str, racy_after_ns: int,
         except _ENOENT_ERRORS:
             continue
         except OSError as exc:  # UnsafeFileError says its kind: unreadable, too_large, outside_store
-            problems.append(FileProblem(name, getattr(exc, "kind", "unreadable"), f"cannot read: {exc.strerror or exc}"))
+            problems.append(
+                FileProblem(name, getattr(exc, "kind", "unreadable"), f"cannot read: {exc.strerror or exc}")
+            )
             continue
         stats[name] = st
         if is_json:
@@ -169,9 +188,13 @@ def scan_generation(data_root: str, stage: str, gen_id: str, racy_after_ns: int,
                     problems.append(FileProblem(name, "unreadable", "vanished while being read"))
                 except OSError as exc:
                     text_rows.append((kind, None))
-                    problems.append(FileProblem(name, getattr(exc, "kind", "unreadable"), f"cannot read: {exc.strerror or exc}"))
+                    problems.append(
+                        FileProblem(name, getattr(exc, "kind", "unreadable"), f"cannot read: {exc.strerror or exc}")
+                    )
     if layout.METADATA_FILE not in stats and not any(p.file == layout.METADATA_FILE for p in problems):
-        problems.append(FileProblem(layout.METADATA_FILE, "missing_metadata", "generation directory has no metadata.json"))
+        problems.append(
+            FileProblem(layout.METADATA_FILE, "missing_metadata", "generation directory has no metadata.json")
+        )
 
     merged = merge([d for _, d in docs]) if docs else {}
     values, bad = extract(merged)
@@ -289,21 +312,46 @@ def scan_batch(data_root: str, stage: str, items: list[tuple], racy_after_ns: in
                 text_columns[name].append(value)
     gens = manifest = None
     if man_ids:
-        gens = pa.RecordBatch.from_arrays([pa.array(columns[f.name], type=f.type) for f in GENS_SCHEMA], schema=GENS_SCHEMA)
+        gens = pa.RecordBatch.from_arrays(
+            [pa.array(columns[f.name], type=f.type) for f in GENS_SCHEMA], schema=GENS_SCHEMA
+        )
         manifest = pa.RecordBatch.from_arrays(
-            [pa.array([stage] * len(man_ids), pa.string()), pa.array(man_ids, pa.string()), pa.array(man_mask, pa.int32()), pa.array(man_sig, pa.int64())],
+            [
+                pa.array([stage] * len(man_ids), pa.string()),
+                pa.array(man_ids, pa.string()),
+                pa.array(man_mask, pa.int32()),
+                pa.array(man_sig, pa.int64()),
+            ],
             schema=MANIFEST_SCHEMA,
         )
     text_batch = None
     if texts:
-        text_batch = pa.RecordBatch.from_arrays([pa.array(text_columns[f.name], type=f.type) for f in TEXTS_SCHEMA], schema=TEXTS_SCHEMA)
+        text_batch = pa.RecordBatch.from_arrays(
+            [pa.array(text_columns[f.name], type=f.type) for f in TEXTS_SCHEMA], schema=TEXTS_SCHEMA
+        )
     return BatchResult(stage, len(items), gens, manifest, new, replaced, vanished, unchanged, errors, text_batch)
 
 
 def _fallback_row(stage: str, gen_id: str, exc: Exception, rel_dir: str | None = None) -> ScannedGen:
     row: dict[str, Any] = {name: None for name in GENS_COLUMN_ORDER}
     rel_dir = rel_dir or f"{layout.GENS_DIR}/{stage}/{gen_id}"
-    row.update(gen_id=gen_id, stage=stage, gen_dir=rel_dir, store_root=rel_dir.split("/", 1)[0], status="gen_error", error_count=1)
-    for col in ("has_prompt", "has_raw", "has_parsed", "has_metadata", "has_raw_metadata", "has_parsed_metadata", "truncated", "is_model_call"):
+    row.update(
+        gen_id=gen_id,
+        stage=stage,
+        gen_dir=rel_dir,
+        store_root=rel_dir.split("/", 1)[0],
+        status="gen_error",
+        error_count=1,
+    )
+    for col in (
+        "has_prompt",
+        "has_raw",
+        "has_parsed",
+        "has_metadata",
+        "has_raw_metadata",
+        "has_parsed_metadata",
+        "truncated",
+        "is_model_call",
+    ):
         row[col] = False
     return ScannedGen(row, 0, None, [FileProblem("", "internal", f"{type(exc).__name__}: {exc}")])

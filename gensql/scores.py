@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 
 _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)")
-_SCORE_LINE = re.compile(r"^\s*\**\s*SCORE\s*\**\s*:\s*\**\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+))", re.IGNORECASE | re.MULTILINE)
+_SCORE_LINE = re.compile(
+    r"^\s*\**\s*SCORE\s*\**\s*:\s*\**\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+))", re.IGNORECASE | re.MULTILINE
+)
 
 MISSING = "parsed.txt is missing"
 

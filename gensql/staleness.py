@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import layout
@@ -31,14 +31,16 @@ class Staleness:
     def message(self) -> str:
         shown = ", ".join(self.changed[:4]) + (f" and {len(self.changed) - 4} more" if len(self.changed) > 4 else "")
         when = self.snapshot_time.isoformat(sep=" ", timespec="seconds").replace("+00:00", " UTC")
-        return (f"the index (snapshot {self.snapshot_id}, taken {when}) is older than changes in the store "
-                f"({shown}): run `gensql refresh`")
+        return (
+            f"the index (snapshot {self.snapshot_id}, taken {when}) is older than changes in the store "
+            f"({shown}): run `gensql refresh`"
+        )
 
 
 def snapshot_time(snapshot_id: str, info: dict | None = None) -> datetime | None:
     """When the refresh that wrote ``snapshot_id`` started (from its id), else its ``created_at``."""
     try:
-        return datetime.strptime(snapshot_id.split("-", 1)[0], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=timezone.utc)
+        return datetime.strptime(snapshot_id.split("-", 1)[0], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
     except ValueError:
         pass
     created = (info or {}).get("created_at")

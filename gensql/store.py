@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,9 @@ def _read(path: Path, roots: tuple[str, ...], problems: list[FileProblem]) -> by
     except FileNotFoundError:
         return None
     except OSError as exc:  # UnsafeFileError names its kind: unreadable, too_large, outside_store
-        problems.append(FileProblem(path.name, getattr(exc, "kind", "unreadable"), f"cannot read: {exc.strerror or exc}"))
+        problems.append(
+            FileProblem(path.name, getattr(exc, "kind", "unreadable"), f"cannot read: {exc.strerror or exc}")
+        )
         return None
 
 
@@ -77,7 +79,14 @@ def _load(gen_dir: Path, roots: tuple[str, ...], stage: str, gen_id: str) -> dic
             problems.append(problem)
         else:
             docs.append(obj)
-    texts = {key: _text(gen_dir / name, roots, problems) for key, name in (("parsed_text", layout.PARSED_FILE), ("raw_text", layout.RAW_FILE), ("prompt_text", layout.PROMPT_FILE))}
+    texts = {
+        key: _text(gen_dir / name, roots, problems)
+        for key, name in (
+            ("parsed_text", layout.PARSED_FILE),
+            ("raw_text", layout.RAW_FILE),
+            ("prompt_text", layout.PROMPT_FILE),
+        )
+    }
     return {
         "stage": stage,
         "gen_id": gen_id,
@@ -98,7 +107,9 @@ def _candidates(data_root: Path, stage: str, gen_id: str) -> list[str]:
     if (docs_stage / gen_id).is_dir() and any(p.is_file() for p in (docs_stage / gen_id).iterdir()):
         found.append(f"{layout.DOCS_DIR}/{stage}/{gen_id}")
     if docs_stage.is_dir():
-        found += sorted(f"{layout.DOCS_DIR}/{stage}/{p.parent.name}/{gen_id}" for p in docs_stage.glob(f"*/{gen_id}") if p.is_dir())
+        found += sorted(
+            f"{layout.DOCS_DIR}/{stage}/{p.parent.name}/{gen_id}" for p in docs_stage.glob(f"*/{gen_id}") if p.is_dir()
+        )
     return found
 
 
@@ -112,7 +123,9 @@ def locate(data_root: str | os.PathLike | None, gen_id: str, stage: str | None =
     stages = [layout.check_stage(stage)] if stage else list(layout.STAGES)
     found = {s: dirs[0] for s in stages if (dirs := _candidates(where.data_root, s, gen_id))}
     if not found:
-        raise GenerationNotFoundError(f"no generation {gen_id!r} under {where.data_root} (looked in gens/ and docs/, stages {', '.join(stages)})")
+        raise GenerationNotFoundError(
+            f"no generation {gen_id!r} under {where.data_root} (looked in gens/ and docs/, stages {', '.join(stages)})"
+        )
     if len(found) > 1:
         raise InvalidIdError(f"{gen_id!r} exists in several stages ({', '.join(found)}): pass --stage")
     return next(iter(found.items()))
@@ -136,12 +149,14 @@ def describe_generation(data_root: str | os.PathLike | None, gen_id: str, stage:
     where = layout.resolve(data_root)
     stage, rel_dir = locate(where.data_root, gen_id, stage)
     roots = store_roots(where.data_root)
-    gen_dir = (where.data_root / rel_dir)
-    if not any(Path(r) == Path(os.path.realpath(gen_dir)) or Path(r) in Path(os.path.realpath(gen_dir)).parents for r in roots):
+    gen_dir = where.data_root / rel_dir
+    if not any(
+        Path(r) == Path(os.path.realpath(gen_dir)) or Path(r) in Path(os.path.realpath(gen_dir)).parents for r in roots
+    ):
         raise InvalidIdError(f"{stage}/{gen_id} resolves outside the store ({os.path.realpath(gen_dir)})")
     generation = _load(gen_dir, roots, stage, gen_id)
     scanned = scan_generation(str(where.data_root), stage, gen_id, 0, rel_dir)
     problems = [f"{p.file}: {p.kind}: {p.message}" for p in scanned.problems]
     row = dict(scanned.row)
-    row["created_at"] = datetime.fromtimestamp(row["created_at"] / 1e6, timezone.utc)  # the scanner keeps µs
+    row["created_at"] = datetime.fromtimestamp(row["created_at"] / 1e6, UTC)  # the scanner keeps µs
     return GenerationReport(row=row, generation=generation, problems=problems)

@@ -16,6 +16,8 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 )
 
 
-def store_summary(data_root: str | os.PathLike | None = None, index_dir: str | os.PathLike | None = None) -> list[tuple[str, pa.Table]]:
+def store_summary(
+    data_root: str | os.PathLike | None = None, index_dir: str | os.PathLike | None = None
+) -> list[tuple[str, pa.Table]]:
     con = connect(data_root, index_dir)
     return [(title, run_named(con, name)) for title, name in SECTIONS]

@@ -74,7 +74,9 @@ class _Facts:
         if self.lenient is not None:
             self.chars += len(self.lenient.decode(b"", final=True))
         lines = self.newlines + (1 if self.size and self.last != b"\n" else 0)
-        return TextFacts(self.size, self.chars, lines, self.sha.hexdigest(), self.lenient is not None, self.chars > SEARCH_MAX_CHARS)
+        return TextFacts(
+            self.size, self.chars, lines, self.sha.hexdigest(), self.lenient is not None, self.chars > SEARCH_MAX_CHARS
+        )
 
 
 def facts_of_bytes(data: bytes) -> TextFacts:
@@ -117,7 +119,9 @@ def text_facts(path: str, roots: tuple[str, ...] | None = None) -> TextFacts:
     return facts.result()
 
 
-def read_text_prefix(path: str | os.PathLike, roots: tuple[str, ...] | None = None, max_chars: int = SEARCH_MAX_CHARS) -> str | None:
+def read_text_prefix(
+    path: str | os.PathLike, roots: tuple[str, ...] | None = None, max_chars: int = SEARCH_MAX_CHARS
+) -> str | None:
     """The first ``max_chars`` characters of a text (invalid UTF-8 replaced), by the same safe-read
     rules as the scan (regular files inside the store only); None when it cannot be read."""
     try:

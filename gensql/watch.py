@@ -48,7 +48,9 @@ ACTIVE_SECONDS = 600.0
 #: notifier costs about 10 us per watched directory, more past this.
 MAX_ACTIVE = 5_000
 #: Top-level names whose change means the whole store must be listed again (facts sources, docs store).
-_SWEEP_ROOTS = frozenset({layout.DOCS_DIR, layout.DOCS_DB_FILE.split("/")[0], layout.ESSAY_TEMPLATES_FILE.split("/")[0]})
+_SWEEP_ROOTS = frozenset(
+    {layout.DOCS_DIR, layout.DOCS_DB_FILE.split("/")[0], layout.ESSAY_TEMPLATES_FILE.split("/")[0]}
+)
 
 
 @dataclass
@@ -81,7 +83,7 @@ def classify(data_root: Path, index_dir: Path, paths) -> tuple[set[tuple[str, st
             continue  # gensql's own writes
         if not path.startswith(root):
             continue
-        parts = path[len(root):].split("/")
+        parts = path[len(root) :].split("/")
         top = parts[0]
         if top == layout.GENS_DIR:
             if len(parts) >= 3 and parts[1] in layout.STAGES:
@@ -103,8 +105,14 @@ class WatchSet:
     for the next :meth:`watch`, so no event falls between the two.
     """
 
-    def __init__(self, where: layout.StoreLayout, *, max_watches: int = MAX_WATCHES,
-                 active_seconds: float = ACTIVE_SECONDS, max_active: int = MAX_ACTIVE):
+    def __init__(
+        self,
+        where: layout.StoreLayout,
+        *,
+        max_watches: int = MAX_WATCHES,
+        active_seconds: float = ACTIVE_SECONDS,
+        max_active: int = MAX_ACTIVE,
+    ):
         self.where = where
         self.active_seconds = active_seconds
         self.max_active = max_active
@@ -125,8 +133,10 @@ class WatchSet:
     def describe(self) -> str:
         if self.whole:
             return f"the whole store ({self.directories:,} generation directories)"
-        return (f"stage and cohort directories and {len(self.active):,} active generation directories "
-                f"({self.directories:,} generation directories > --max-watches {self.max_watches:,}; quiet ones are swept)")
+        return (
+            f"stage and cohort directories and {len(self.active):,} active generation directories "
+            f"({self.directories:,} generation directories > --max-watches {self.max_watches:,}; quiet ones are swept)"
+        )
 
     def _survey(self, max_watches: int) -> tuple[int, list[tuple[str, str]]]:
         """How many generation directories there are, and (past ``max_watches``) those changed in the
@@ -155,7 +165,12 @@ class WatchSet:
         root = self.where.data_root
         if self.whole:
             return [str(root)]
-        paths = [root, self.where.gens_root, *(self.where.gens_root / s for s in layout.STAGES), self.where.data_root / layout.COHORTS_DIR]
+        paths = [
+            root,
+            self.where.gens_root,
+            *(self.where.gens_root / s for s in layout.STAGES),
+            self.where.data_root / layout.COHORTS_DIR,
+        ]
         try:
             with os.scandir(self.where.data_root / layout.COHORTS_DIR) as entries:
                 paths += [Path(e.path) for e in entries if e.is_dir(follow_symlinks=False)]
@@ -247,8 +262,14 @@ def watch(
     if not (where.data_root / layout.DOCS_DIR).is_dir():
         where.require_gens()
     report = on_update or (lambda update: None)
-    with disk_errors_as_messages(where.index_dir), store_umask(where.data_root), writer_lock(where.index_dir, where.data_root):
-        watches = WatchSet(where, max_watches=MAX_WATCHES if max_watches is None else max_watches)  # opened before the first refresh: nothing written meanwhile is missed
+    with (
+        disk_errors_as_messages(where.index_dir),
+        store_umask(where.data_root),
+        writer_lock(where.index_dir, where.data_root),
+    ):
+        watches = WatchSet(
+            where, max_watches=MAX_WATCHES if max_watches is None else max_watches
+        )  # opened before the first refresh: nothing written meanwhile is missed
         try:
             report(Update("start", refresh_locked(where, jobs=jobs, texts=texts), watching=watches.describe()))
             next_sweep = time.monotonic() + sweep_interval
@@ -276,7 +297,13 @@ def watch(
                     next_sweep = time.monotonic() + sweep_interval
                 elif gens or cohorts:
                     changes = Changes(frozenset(gens), cohorts)
-                    report(Update("events", refresh_locked(where, jobs=jobs, texts=texts, changes=changes, collect=False), len(gens)))
+                    report(
+                        Update(
+                            "events",
+                            refresh_locked(where, jobs=jobs, texts=texts, changes=changes, collect=False),
+                            len(gens),
+                        )
+                    )
                     collect_garbage(where.index_dir)  # after the update is visible and reported
         finally:
             watches.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 T0 = 1_700_000_000  # 2023-11-14 22:13:20 UTC
@@ -17,7 +17,7 @@ T0 = 1_700_000_000  # 2023-11-14 22:13:20 UTC
 
 def ts(seconds_after_t0: int) -> datetime:
     """The ``created_at`` value a generation written with ``at=seconds_after_t0`` gets."""
-    return datetime.fromtimestamp(T0 + seconds_after_t0, tz=timezone.utc)
+    return datetime.fromtimestamp(T0 + seconds_after_t0, tz=UTC)
 
 
 class HandStore:
@@ -66,16 +66,51 @@ class HandStore:
             os.utime(d, (T0 + at, T0 + at))
         return d
 
-    def draft(self, gen_id: str, *, combo: str = "c1", template: str = "dt", model: str = "m1", replicate: int = 1, at: int = 0, **kw) -> Path:
-        meta = {"stage": "draft", "gen_id": gen_id, "mode": "llm", "combo_id": combo, "template_id": template, "llm_model_id": model, "replicate": replicate}
+    def draft(
+        self,
+        gen_id: str,
+        *,
+        combo: str = "c1",
+        template: str = "dt",
+        model: str = "m1",
+        replicate: int = 1,
+        at: int = 0,
+        **kw,
+    ) -> Path:
+        meta = {
+            "stage": "draft",
+            "gen_id": gen_id,
+            "mode": "llm",
+            "combo_id": combo,
+            "template_id": template,
+            "llm_model_id": model,
+            "replicate": replicate,
+        }
         meta.update(kw.pop("extra", {}))
         kw.setdefault("raw", f"draft {gen_id}\n")
         kw.setdefault("parsed", f"draft {gen_id}\n")
         kw.setdefault("prompt", "write a draft\n")
         return self.gen("draft", gen_id, meta, at=at, **kw)
 
-    def essay(self, gen_id: str, parent: str | None, *, template: str = "et", model: str = "m2", replicate: int = 1, at: int = 0, **kw) -> Path:
-        meta = {"stage": "essay", "gen_id": gen_id, "mode": "llm", "template_id": template, "llm_model_id": model, "replicate": replicate}
+    def essay(
+        self,
+        gen_id: str,
+        parent: str | None,
+        *,
+        template: str = "et",
+        model: str = "m2",
+        replicate: int = 1,
+        at: int = 0,
+        **kw,
+    ) -> Path:
+        meta = {
+            "stage": "essay",
+            "gen_id": gen_id,
+            "mode": "llm",
+            "template_id": template,
+            "llm_model_id": model,
+            "replicate": replicate,
+        }
         if parent is not None:
             meta["parent_gen_id"] = parent
         meta.update(kw.pop("extra", {}))
@@ -84,8 +119,26 @@ class HandStore:
         kw.setdefault("prompt", "write an essay\n")
         return self.gen("essay", gen_id, meta, at=at, **kw)
 
-    def evaluation(self, gen_id: str, parent: str | None, *, score: str | None = "7.0\n", template: str = "vt", model: str = "m3", replicate: int = 1, at: int = 0, **kw) -> Path:
-        meta = {"stage": "evaluation", "gen_id": gen_id, "mode": "llm", "template_id": template, "llm_model_id": model, "replicate": replicate}
+    def evaluation(
+        self,
+        gen_id: str,
+        parent: str | None,
+        *,
+        score: str | None = "7.0\n",
+        template: str = "vt",
+        model: str = "m3",
+        replicate: int = 1,
+        at: int = 0,
+        **kw,
+    ) -> Path:
+        meta = {
+            "stage": "evaluation",
+            "gen_id": gen_id,
+            "mode": "llm",
+            "template_id": template,
+            "llm_model_id": model,
+            "replicate": replicate,
+        }
         if parent is not None:
             meta["parent_gen_id"] = parent
         meta.update(kw.pop("extra", {}))

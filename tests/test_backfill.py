@@ -46,7 +46,11 @@ D, E, V = LEGACY_DIRS["draft"], LEGACY_DIRS["essay"], LEGACY_DIRS["evaluation"]
 # tables: these tests are about the mechanics. tests/test_backfill_real.py runs the real writer code.
 C1 = "combo_v1_1a2b3c4d5e6f_deliberate-rolling-thread-v2_deepseek_r1_p"  # versioned draft
 L1 = "combo_v1_9f8e7d6c5b4a_creative-synthesis-v10_gemini_2.5_flash"  # links draft (2025-08)
-E1, E2, E_ORPHAN = f"{C1}_creative-synthesis-v10", f"{L1}_creative-synthesis-v10", "combo_v1_000000000000_x_creative-synthesis-v10"
+E1, E2, E_ORPHAN = (
+    f"{C1}_creative-synthesis-v10",
+    f"{L1}_creative-synthesis-v10",
+    "combo_v1_000000000000_x_creative-synthesis-v10",
+)
 V1, V2 = f"{E1}__daydreaming-verification-v2__sonnet-4", f"{E2}_daydreaming-verification-v2_sonnet-4"
 
 T0 = 1_756_000_000  # seconds; each legacy file gets T0 + its offset below as mtime (the run that wrote it)
@@ -81,7 +85,11 @@ EXPECTED: dict[tuple[str, str, str, int], dict[str, str]] = {
     ("essay", E1, KIND_RAW, 1): {PROMPT_FILE: "prompt e1\n", RAW_FILE: "raw e1\n", PARSED_FILE: "parsed e1\n"},
     ("essay", E2, KIND_PARSED, 0): {RAW_FILE: "essay e2\n", PARSED_FILE: "essay e2\n"},
     ("essay", E_ORPHAN, KIND_PARSED, 0): {RAW_FILE: "parsed orphan\n", PARSED_FILE: "parsed orphan\n"},
-    ("evaluation", V1, KIND_PARSED, 1): {PROMPT_FILE: "prompt v1\n", RAW_FILE: "reasoning\nSCORE: 7\n", PARSED_FILE: "reasoning\nSCORE: 7\n"},
+    ("evaluation", V1, KIND_PARSED, 1): {
+        PROMPT_FILE: "prompt v1\n",
+        RAW_FILE: "reasoning\nSCORE: 7\n",
+        PARSED_FILE: "reasoning\nSCORE: 7\n",
+    },
     ("evaluation", V2, KIND_PARSED, 0): {RAW_FILE: "reasoning\nSCORE: 4\n", PARSED_FILE: "reasoning\nSCORE: 4\n"},
 }
 N = len(EXPECTED)
@@ -140,7 +148,9 @@ def tree_hash(root: Path, *, mtimes: bool = True, skip_hidden: bool = False) -> 
 
 
 def legacy_hash(root: Path) -> str:
-    return hashlib.sha256("".join(tree_hash(root / top) for top in ("3_generation", "4_evaluation")).encode()).hexdigest()
+    return hashlib.sha256(
+        "".join(tree_hash(root / top) for top in ("3_generation", "4_evaluation")).encode()
+    ).hexdigest()
 
 
 def gens_dirs(root: Path) -> dict[str, set[str]]:
@@ -177,7 +187,12 @@ def test_backfill_creates_exactly_the_expected_store(store: Path) -> None:
     for (stage, task_id, kind, version), files in EXPECTED.items():
         gen_id = gid(stage, task_id, kind, version)
         gen_dir = store / GENS_DIR / stage / gen_id
-        assert sorted(p.name for p in gen_dir.iterdir()) == sorted([*files, METADATA_FILE]), (stage, task_id, kind, version)
+        assert sorted(p.name for p in gen_dir.iterdir()) == sorted([*files, METADATA_FILE]), (
+            stage,
+            task_id,
+            kind,
+            version,
+        )
         for name, text in files.items():
             assert (gen_dir / name).read_text(encoding="utf-8") == text
         raw_text = (gen_dir / METADATA_FILE).read_text(encoding="utf-8")
@@ -214,7 +229,9 @@ def test_backfill_creates_exactly_the_expected_store(store: Path) -> None:
     unresolved = {(s, t): reason for s, t, reason in summary.unresolved_parents}
     assert set(unresolved) == {("essay", E_ORPHAN)}
     assert summary.errors == []
-    assert sorted(p for p, _ in summary.ignored) == sorted([f"{LEGACY_LINKS_DIR}/README.md", f"{V['prompts']}/lonely__vtpl__vm.txt"])
+    assert sorted(p for p, _ in summary.ignored) == sorted(
+        [f"{LEGACY_LINKS_DIR}/README.md", f"{V['prompts']}/lonely__vtpl__vm.txt"]
+    )
     text = summary.to_text()
     assert f"created {N} generation(s)" in text and "1 unresolved parent(s)" in text and "0 error(s)" in text
 
@@ -342,7 +359,13 @@ def test_killed_run_leaves_no_partial_generation(tmp_path: Path, mode: str, k: i
 
     store = make_legacy(tmp_path / "killed")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-c", _KILLED_RUN, str(store), mode, str(k)], env=env, capture_output=True, timeout=60, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILLED_RUN, str(store), mode, str(k)],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
 
     stage_dir = store / GENS_DIR / "draft"
@@ -362,7 +385,10 @@ def test_version_names() -> None:
     """Only ``_vN`` is a version; ``-vN`` ends template ids and stays in the task id."""
     assert parse_name("a_b_c.txt") == ("a_b_c", 0)
     assert parse_name("a__b__c_v12.txt") == ("a__b__c", 12)
-    assert parse_name("combo_v1_ab_creative-synthesis-v10_deepseek_r1_p.txt") == ("combo_v1_ab_creative-synthesis-v10_deepseek_r1_p", 0)
+    assert parse_name("combo_v1_ab_creative-synthesis-v10_deepseek_r1_p.txt") == (
+        "combo_v1_ab_creative-synthesis-v10_deepseek_r1_p",
+        0,
+    )
     assert parse_name("x_creative-synthesis-v10.txt") == ("x_creative-synthesis-v10", 0)
     assert parse_name("x_creative-synthesis-v10_v3.txt") == ("x_creative-synthesis-v10", 3)
     assert parse_name("a_v1_v2.txt") == ("a_v1", 2)  # only the last suffix is a version
@@ -376,7 +402,9 @@ def test_cli_backfill_dry_run_then_real_run_then_refresh(store: Path) -> None:
     import sys
 
     def cli(*args):
-        return subprocess.run([sys.executable, "-m", "gensql", *args, "--data-root", str(store)], capture_output=True, text=True)
+        return subprocess.run(
+            [sys.executable, "-m", "gensql", *args, "--data-root", str(store)], capture_output=True, text=True
+        )
 
     before = tree_hash(store)
     dry = cli("backfill", "--dry-run")
@@ -384,9 +412,13 @@ def test_cli_backfill_dry_run_then_real_run_then_refresh(store: Path) -> None:
     assert tree_hash(store) == before
     rows = [line.split("\t") for line in dry.stdout.splitlines()]
     plan = [r for r in rows if r[0] != "not-imported"]
-    assert {(row[0], row[1]) for row in plan} == {(stage, gen_id) for stage, ids in expected_dirs().items() for gen_id in ids}
+    assert {(row[0], row[1]) for row in plan} == {
+        (stage, gen_id) for stage, ids in expected_dirs().items() for gen_id in ids
+    }
     assert all(row[5] == "new" for row in plan)
-    assert sorted(r[1] for r in rows if r[0] == "not-imported") == sorted([f"{LEGACY_LINKS_DIR}/README.md", f"{V['prompts']}/lonely__vtpl__vm.txt"])
+    assert sorted(r[1] for r in rows if r[0] == "not-imported") == sorted(
+        [f"{LEGACY_LINKS_DIR}/README.md", f"{V['prompts']}/lonely__vtpl__vm.txt"]
+    )
     real = cli("backfill", "--quiet")
     assert real.stdout == ""
     assert gens_dirs(store) == expected_dirs()
@@ -404,13 +436,27 @@ def test_special_files_among_legacy_files_are_refused_not_read(store: Path) -> N
     endless.symlink_to("/dev/zero")
     prompt_fifo = store / E["prompts"] / "c9_tpl_m1_essay-v1.txt"
     os.mkfifo(prompt_fifo)
-    plan = subprocess.run([sys.executable, "-m", "gensql", "backfill", "--data-root", str(store), "--dry-run"],
-                          capture_output=True, text=True, timeout=60)
+    plan = subprocess.run(
+        [sys.executable, "-m", "gensql", "backfill", "--data-root", str(store), "--dry-run"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     lines = set(plan.stdout.splitlines())
-    assert "not-imported\t3_generation/essay_responses/c9_tpl_m1_essay-v1.txt\ta FIFO, not a regular file; not read" in lines
-    assert "not-imported\t4_evaluation/evaluation_responses/x__vtpl__vm.txt\ta character device, not a regular file; not read" in lines
-    proc = subprocess.run([sys.executable, "-m", "gensql", "backfill", "--data-root", str(store)],
-                          capture_output=True, text=True, timeout=60)
+    assert (
+        "not-imported\t3_generation/essay_responses/c9_tpl_m1_essay-v1.txt\ta FIFO, not a regular file; not read"
+        in lines
+    )
+    assert (
+        "not-imported\t4_evaluation/evaluation_responses/x__vtpl__vm.txt\ta character device, not a regular file; not read"
+        in lines
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "gensql", "backfill", "--data-root", str(store)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert re.search(r"\b[5-9] legacy file\(s\) not imported", proc.stderr)  # the special files among them
     created = gens_dirs(store)

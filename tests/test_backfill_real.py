@@ -15,13 +15,13 @@ import sys
 from pathlib import Path
 
 import pytest
-
-import gensql
-from gensql.backfill import backfill
 from realwriter.importer_0924 import run_importer
 from realwriter.legacy_5c21221 import build as build_5c21221
 from realwriter.legacy_984d76b import build as build_984d76b
 from realwriter.legacy_d4d2215 import build as build_d4d2215
+
+import gensql
+from gensql.backfill import backfill
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -105,7 +105,9 @@ def test_versioned_era_through_the_cli(tmp_path: Path) -> None:
     for r in planned:
         assert "[task table 2_tasks/" in r[7], r
     copy_lines = [r for r in planned if r[4] == "copy"]
-    assert copy_lines and all("generator of parsed-from-links-v1 in 1_raw/essay_templates.csv" in r[7] for r in copy_lines)
+    assert copy_lines and all(
+        "generator of parsed-from-links-v1 in 1_raw/essay_templates.csv" in r[7] for r in copy_lines
+    )
 
     real = cli("backfill", "--data-root", str(data))
     assert real.returncode == 0, real.stderr
@@ -147,14 +149,30 @@ def test_single_phase_era(single_phase, tmp_path: Path) -> None:
     for task in truth.of_stage("draft"):
         d, e = drafts[task.task_id], essays[task.task_id]
         assert (d["combo_id"], d["template_id"], d["model_id"], d["mode"], d["status"]) == (
-            task.combo_id, task.template_id, task.model_id, "llm", "ok")
+            task.combo_id,
+            task.template_id,
+            task.model_id,
+            "llm",
+            "ok",
+        )
         assert (data / d["gen_dir"] / "raw.txt").read_text() == task.calls[0].text.strip()
         # the pipeline's own backfill: a copy essay with the parsed portion, parent the draft
-        assert (e["mode"], e["template_id"], e["parent_gen_id"], e["is_model_call"]) == ("copy", "parsed-from-links-v1", d["gen_id"], False)
-        assert (data / e["gen_dir"] / "parsed.txt").read_text() == (data / "3_generation/parsed_generation_responses" / f"{task.task_id}.txt").read_text()
+        assert (e["mode"], e["template_id"], e["parent_gen_id"], e["is_model_call"]) == (
+            "copy",
+            "parsed-from-links-v1",
+            d["gen_id"],
+            False,
+        )
+        assert (data / e["gen_dir"] / "parsed.txt").read_text() == (
+            data / "3_generation/parsed_generation_responses" / f"{task.task_id}.txt"
+        ).read_text()
     for task in truth.of_stage("evaluation"):
         v = evals[task.task_id]
-        assert (v["template_id"], v["model_id"], v["score"]) == (task.template_id, task.model_id, score_of(task.calls[0].text))
+        assert (v["template_id"], v["model_id"], v["score"]) == (
+            task.template_id,
+            task.model_id,
+            score_of(task.calls[0].text),
+        )
         assert v["parent_gen_id"] == essays[task.parent_task_id]["gen_id"]
     assert rows(data, "SELECT * FROM problems WHERE kind LIKE 'parent%'") == []
     assert backfill(data, run_id="r2").created == 0
@@ -198,7 +216,9 @@ def test_malformed_task_table_is_reported_and_filename_parsing_continues(single_
     table.write_text(table.read_text() + "only,three,fields\n")
     result = cli("backfill", "--dry-run", "--data-root", str(data))
     assert result.returncode == 0, result.stderr
-    assert re.search(r"warning: 2_tasks/generation_tasks.csv: line \d+ has 3 fields, the header 5; table ignored", result.stderr)
+    assert re.search(
+        r"warning: 2_tasks/generation_tasks.csv: line \d+ has 3 fields, the header 5; table ignored", result.stderr
+    )
     drafts = [line.split("\t") for line in result.stdout.splitlines() if line.startswith("draft\t")]
     assert len(drafts) == len(truth.of_stage("draft"))
     for r in drafts:
@@ -243,7 +263,9 @@ def test_texts_the_0924_importer_wrote_are_not_imported_twice(tmp_path: Path) ->
 
     summary = backfill(data, run_id="r")
     assert summary.skipped == imported and summary.created == len(truth.of_stage("draft"))
-    assert all("already imported by the 2025-09-24 importer" in p.note for p in summary.planned if p.status == "imported")
+    assert all(
+        "already imported by the 2025-09-24 importer" in p.note for p in summary.planned if p.status == "imported"
+    )
     for s in ("essay", "evaluation"):  # nothing added next to the importer's generations
         assert {p.name for p in (data / "gens" / s).iterdir()} == importer_dirs[s]
     assert backfill(data, run_id="r2").created == 0
@@ -264,7 +286,9 @@ def test_a_store_of_two_eras_with_stale_task_tables(tmp_path: Path) -> None:
     sources = {(p.stage, p.task_id): p.facts_from for p in summary.planned}
     for task in old.tasks.values():  # link_generation_tasks.csv survived; the essay and evaluation tables did not
         if task.stage != "draft":
-            assert sources[(task.stage, task.task_id)]["template_id"].startswith(("id list 1_raw/", "filename")), task.task_id
+            assert sources[(task.stage, task.task_id)]["template_id"].startswith(("id list 1_raw/", "filename")), (
+                task.task_id
+            )
     gensql.refresh(data)
     check_against_truth(data, old)
     check_against_truth(data, new)

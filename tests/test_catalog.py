@@ -8,13 +8,24 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hand_store import HandStore, rows
 
 import gensql
 from gensql.catalog import describe_views
 from gensql.errors import IndexNotFoundError
-from hand_store import HandStore, rows
 
-VIEWS = ("gens", "documents", "membership", "attempts", "latest_attempt", "lineage", "token_usage", "scores", "problems", "scan_errors")
+VIEWS = (
+    "gens",
+    "documents",
+    "membership",
+    "attempts",
+    "latest_attempt",
+    "lineage",
+    "token_usage",
+    "scores",
+    "problems",
+    "scan_errors",
+)
 
 
 def small_store(root: Path) -> HandStore:
@@ -79,7 +90,9 @@ def test_catalog_file_works_in_a_fresh_process(tmp_path):
         "print(con.sql('SELECT count(*) FROM documents').to_arrow_table().column(0)[0].as_py(), "
         "con.sql(\"SELECT count(*) FROM problems WHERE kind = 'member_missing'\").to_arrow_table().column(0)[0].as_py())"
     )
-    p = subprocess.run([sys.executable, "-c", code, str(catalog_path(s.data))], capture_output=True, text=True, cwd=tmp_path)
+    p = subprocess.run(
+        [sys.executable, "-c", code, str(catalog_path(s.data))], capture_output=True, text=True, cwd=tmp_path
+    )
     assert p.returncode == 0, p.stderr
     assert p.stdout.split() == ["4", "1"]
 
@@ -89,7 +102,12 @@ def test_an_open_catalog_does_not_block_a_refresh(tmp_path):
     cat = duckdb.connect(str(catalog_path(s.data)), read_only=True)
     assert rows(cat, "SELECT count(*) FROM gens") == [(4,)]
     s.draft("d2", at=60)
-    p = subprocess.run([sys.executable, "-m", "gensql", "refresh", "--data-root", str(s.data), "-q"], capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-m", "gensql", "refresh", "--data-root", str(s.data), "-q"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert p.returncode == 0, p.stderr
     assert rows(cat, "SELECT count(*) FROM gens") == [(4,)]  # still its own snapshot
     new = duckdb.connect(str(catalog_path(s.data)), read_only=True)
@@ -108,7 +126,9 @@ def test_a_catalog_carried_over_from_the_previous_snapshot_reads_only_its_own(tm
     snapshots = sorted(p.name for p in (s.data / "index" / "snapshots").iterdir())
     current = catalog_path(s.data).resolve()
     carried = duckdb.connect(str(current), read_only=True)
-    definitions = " ".join(sql for (sql,) in carried.execute("SELECT sql FROM duckdb_views() WHERE NOT internal").fetchall())
+    definitions = " ".join(
+        sql for (sql,) in carried.execute("SELECT sql FROM duckdb_views() WHERE NOT internal").fetchall()
+    )
     assert current.parent.name in definitions
     assert [name for name in snapshots if name != current.parent.name and name in definitions] == []
     fresh_index = tmp_path / "fresh"

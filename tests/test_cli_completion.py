@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import pytest
-
 from hand_store import HandStore
 
 
@@ -28,8 +27,13 @@ def store(tmp_path_factory):
 def complete(*words: str, env: dict | None = None) -> list[str]:
     """What bash completion offers after ``gensql WORDS`` (the last word is the one being completed)."""
     line = ["gensql", *words]
-    environ = {**os.environ, "_GENSQL_COMPLETE": "bash_complete", "COMP_WORDS": " ".join(line),
-               "COMP_CWORD": str(len(line) - 1), **(env or {})}
+    environ = {
+        **os.environ,
+        "_GENSQL_COMPLETE": "bash_complete",
+        "COMP_WORDS": " ".join(line),
+        "COMP_CWORD": str(len(line) - 1),
+        **(env or {}),
+    }
     p = subprocess.run([sys.executable, "-m", "gensql"], capture_output=True, text=True, env=environ)
     assert p.returncode == 0, p.stderr
     return [item.split(",", 1)[1] for item in p.stdout.splitlines() if item]

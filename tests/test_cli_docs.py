@@ -27,8 +27,9 @@ def examples(path: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("docs")
-    shutil.copytree(REPO / "data", root / "data", copy_function=shutil.copy2,
-                    ignore=shutil.ignore_patterns("index"))  # the copy gets its own index
+    shutil.copytree(
+        REPO / "data", root / "data", copy_function=shutil.copy2, ignore=shutil.ignore_patterns("index")
+    )  # the copy gets its own index
     return root
 
 

@@ -7,9 +7,9 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from hand_store import HandStore, ts
 
 from gensql.cli import cli
-from hand_store import HandStore, ts
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,9 @@ def test_unknown_model_names_the_closest(store):
 
 
 def test_one_matching_model_and_one_not(store):
-    r = run("report", "tokens", "--model", "gpt-4o", "--model", "sonet-4", "--format", "json", "--data-root", str(store))
+    r = run(
+        "report", "tokens", "--model", "gpt-4o", "--model", "sonet-4", "--format", "json", "--data-root", str(store)
+    )
     assert r.exit_code == 0 and [row["model_id"] for row in json.loads(r.stdout)] == ["gpt-4o"]
     said = notes(r.stderr)
     assert "--model 'sonet-4' matches no generation (closest: sonnet-4)" in said
@@ -65,13 +67,30 @@ def test_dates_outside_the_data(store):
     first, last = ts(10).date(), ts(30).date()
     r = run("report", "tokens", "--since", "2031-01-01", "--format", "json", "--data-root", str(store))
     assert r.exit_code == 0 and json.loads(r.stdout) == []
-    assert f"--since 2031-01-01 is after the newest generation's day ({last}; the data spans {first} to {last})" in notes(r.stderr)
+    assert (
+        f"--since 2031-01-01 is after the newest generation's day ({last}; the data spans {first} to {last})"
+        in notes(r.stderr)
+    )
     r = run("report", "tokens", "--until", "2001-01-01", "--format", "json", "--data-root", str(store))
-    assert f"--until 2001-01-01 is before the oldest generation's day ({first}; the data spans {first} to {last})" in notes(r.stderr)
+    assert (
+        f"--until 2001-01-01 is before the oldest generation's day ({first}; the data spans {first} to {last})"
+        in notes(r.stderr)
+    )
 
 
 def test_matching_filters_say_nothing(store):
-    r = run("report", "tokens", "--model", "gpt-4o", "--stage", "draft", "--since", str(ts(0).date()), "--data-root", str(store))
+    r = run(
+        "report",
+        "tokens",
+        "--model",
+        "gpt-4o",
+        "--stage",
+        "draft",
+        "--since",
+        str(ts(0).date()),
+        "--data-root",
+        str(store),
+    )
     assert r.exit_code == 0 and not any("matches no" in n or "is after" in n for n in notes(r.stderr))
 
 

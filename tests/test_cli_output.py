@@ -14,10 +14,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from hand_store import HandStore
 
 import gensql
 from gensql.cli import cli
-from hand_store import HandStore
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +42,13 @@ def process(*args: str) -> subprocess.CompletedProcess:
 # --- item 1: -o FILE and its extension ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", [
-    ["sql", "SELECT gen_id, stage FROM gens ORDER BY gen_id"],
-    ["report", "tokens"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["sql", "SELECT gen_id, stage FROM gens ORDER BY gen_id"],
+        ["report", "tokens"],
+    ],
+)
 def test_output_extension_picks_the_format(store, tmp_path, command):
     root = ["--data-root", str(store)]
     for name, check in (
@@ -70,7 +73,12 @@ def test_extension_contradicting_format_is_an_error(store, tmp_path):
     r = run("sql", "SELECT 1 AS a", "--data-root", str(store), "--format", "json", "-x")
     assert r.exit_code == 2 and "contradict" in r.stderr
     # .txt goes with any reading format; an unknown extension keeps the table default
-    assert run("sql", "SELECT 1 AS a", "--data-root", str(store), "--format", "markdown", "-o", str(tmp_path / "a.txt")).exit_code == 0
+    assert (
+        run(
+            "sql", "SELECT 1 AS a", "--data-root", str(store), "--format", "markdown", "-o", str(tmp_path / "a.txt")
+        ).exit_code
+        == 0
+    )
     assert (tmp_path / "a.txt").read_text() == "| a |\n| ---: |\n| 1 |\n"
     assert run("sql", "SELECT 1 AS a", "--data-root", str(store), "-o", str(tmp_path / "a.out")).exit_code == 0
     assert (tmp_path / "a.out").read_text().startswith("┌")
@@ -111,7 +119,11 @@ def test_null_is_not_the_empty_string_in_every_reading_format(store):
 def test_show_prints_null_for_missing_fields(store):
     r = run("show", "d1", "--data-root", str(store))
     assert r.exit_code == 0
-    fields = dict(line.split(None, 1) for line in r.stdout.splitlines() if line and not line.startswith((" ", "{", "}", "metadata")))
+    fields = dict(
+        line.split(None, 1)
+        for line in r.stdout.splitlines()
+        if line and not line.startswith((" ", "{", "}", "metadata"))
+    )
     assert fields["score"] == "NULL" and fields["gen_id"] == "d1"
 
 
@@ -125,7 +137,9 @@ def test_json_columns_are_nested_in_json_and_jsonl(store):
     r = run("sql", "SELECT cohort_id, extras FROM membership", "--format", "jsonl", "--data-root", str(store))
     assert json.loads(r.stdout.splitlines()[0])["extras"] == {"old_column": "x"}
     r = run("sql", "SELECT meta FROM gens WHERE gen_id = 'd1'", "--format", "csv", "--data-root", str(store))
-    assert json.loads(r.stdout.splitlines()[1].strip('"').replace('""', '"'))["nested"] == {"k": [1, 2]}  # csv: JSON text
+    assert json.loads(r.stdout.splitlines()[1].strip('"').replace('""', '"'))["nested"] == {
+        "k": [1, 2]
+    }  # csv: JSON text
 
 
 # --- item 6: exit codes and conflicting flags -------------------------------------------------------------
@@ -153,7 +167,9 @@ def test_query_list_with_a_name_is_an_error(store):
     assert r.exit_code == 2 and "--list lists every named query" in r.stderr
 
 
-@pytest.mark.parametrize("flags", [("--prompt", "--raw"), ("--json", "--raw"), ("--parsed", "--json"), ("--prompt", "--parsed")])
+@pytest.mark.parametrize(
+    "flags", [("--prompt", "--raw"), ("--json", "--raw"), ("--parsed", "--json"), ("--prompt", "--parsed")]
+)
 def test_show_refuses_conflicting_flags(store, flags):
     r = run("show", "v1", *flags, "--data-root", str(store))
     assert r.exit_code == 2 and "each print one thing" in r.stderr and r.stdout == ""

@@ -11,10 +11,10 @@ import sys
 
 import pytest
 from click.testing import CliRunner
+from hand_store import HandStore
 
 from gensql.cli import cli
 from gensql.prices import load_prices, parse_prices
-from hand_store import HandStore
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +32,14 @@ def run(*args):
 
 
 def rows_of(text: str) -> list[dict]:
-    return list(csv.DictReader(io.StringIO("".join(line + "\n" for line in text.splitlines() if not line.startswith("#")))))
+    return list(
+        csv.DictReader(io.StringIO("".join(line + "\n" for line in text.splitlines() if not line.startswith("#"))))
+    )
 
 
 def test_suggest_gives_a_price_table_that_gensql_reads(store, tmp_path):
     import genai_prices  # the optional extra 'prices'; the test extra installs it
+
     out = tmp_path / "suggested.csv"
     r = run("prices", "suggest", "--data-root", str(store), "-o", str(out))
     assert r.exit_code == 0, r.stderr
@@ -56,8 +59,11 @@ def test_suggest_with_a_provider_keeps_its_price_history(store):
     from genai_prices import data_snapshot
 
     _, info = data_snapshot.get_snapshot().find_provider_model("deepseek/deepseek-r1", None, "openrouter", None)
-    starts = sorted(p.constraint.start_date.isoformat() for p in (info.prices if isinstance(info.prices, list) else [])
-                    if getattr(p.constraint, "start_date", None))
+    starts = sorted(
+        p.constraint.start_date.isoformat()
+        for p in (info.prices if isinstance(info.prices, list) else [])
+        if getattr(p.constraint, "start_date", None)
+    )
     r = run("prices", "suggest", "--provider", "openrouter", "--data-root", str(store))
     assert r.exit_code == 0, r.stderr
     ours = [row for row in rows_of(r.stdout) if row["model"] == "deepseek/deepseek-r1"]
@@ -79,15 +85,20 @@ def test_suggest_without_the_package_says_what_to_install(store, monkeypatch):
 
 def test_check_lists_unpriced_models_and_unused_rules(store, tmp_path):
     prices = tmp_path / "p.csv"
-    prices.write_text("model,match,input_per_mtok,output_per_mtok,currency,effective_from\n"
-                      "gpt-4o,exact,2.50,10.00,USD,2000-01-01\n"
-                      "deepseek/*,glob,0.5,2,USD,2099-01-01\n"
-                      "claude-*,glob,3,15,USD,\n")
+    prices.write_text(
+        "model,match,input_per_mtok,output_per_mtok,currency,effective_from\n"
+        "gpt-4o,exact,2.50,10.00,USD,2000-01-01\n"
+        "deepseek/*,glob,0.5,2,USD,2099-01-01\n"
+        "claude-*,glob,3,15,USD,\n"
+    )
     r = run("prices", "check", "--prices", str(prices), "--format", "json", "--data-root", str(store))
     assert r.exit_code == 0, r.stderr
     got = {(row["kind"], row["model"]): row for row in json.loads(r.stdout)}
-    assert set(got) == {("unpriced_model", "deepseek/deepseek-r1"), ("unpriced_model", "our-house-model"),
-                        ("unused_rule", "claude-*")}
+    assert set(got) == {
+        ("unpriced_model", "deepseek/deepseek-r1"),
+        ("unpriced_model", "our-house-model"),
+        ("unused_rule", "claude-*"),
+    }
     assert got[("unpriced_model", "deepseek/deepseek-r1")]["detail"].endswith("no rule in effect on these days")
     assert got[("unpriced_model", "our-house-model")]["detail"].endswith("no rule matches this id")
     assert got[("unpriced_model", "our-house-model")]["calls"] == 1

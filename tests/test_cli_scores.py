@@ -9,11 +9,11 @@ import warnings
 
 import pytest
 from click.testing import CliRunner
+from hand_store import HandStore
 
 import gensql
 from gensql.cli import cli
 from gensql.reports import ReportNote, scores_report
-from hand_store import HandStore
 
 
 @pytest.fixture(scope="module")
@@ -21,11 +21,11 @@ def store(tmp_path_factory):
     s = HandStore(tmp_path_factory.mktemp("scores"))
     s.draft("d1", at=10)
     s.essay("e1", "d1", at=20)
-    s.evaluation("v1", "e1", score="7\n", at=30)            # first attempt of (e1, vt, m3, 1)
-    s.evaluation("v1b", "e1", score="3\n", at=60)           # newer attempt with a score: this one counts
-    s.evaluation("v1c", "e1", score=None, at=70)            # newest attempt, no score: does not count
+    s.evaluation("v1", "e1", score="7\n", at=30)  # first attempt of (e1, vt, m3, 1)
+    s.evaluation("v1b", "e1", score="3\n", at=60)  # newer attempt with a score: this one counts
+    s.evaluation("v1c", "e1", score=None, at=70)  # newest attempt, no score: does not count
     s.evaluation("v2", "e1", score="5\n", replicate=2, at=40)
-    s.evaluation("v3", "gone", score="6\n", at=50)          # its essay does not exist: left out
+    s.evaluation("v3", "gone", score="6\n", at=50)  # its essay does not exist: left out
     s.cohort("A", [("evaluation", "v1"), ("evaluation", "v2")])
     s.refresh()
     return s.data
@@ -45,11 +45,19 @@ def test_report_query_and_library_count_the_same_scores(store):
     q = run("query", "score_pivot", "--format", "json", "--data-root", str(store))
     assert q.exit_code == 0, q.stderr
     [prow] = json.loads(q.stdout)
-    assert (prow["essay_gen_id"], prow["n"], prow["mean_score"], prow["min_score"], prow["max_score"]) == ("e1", 2, 4.0, 3.0, 5.0)
+    assert (prow["essay_gen_id"], prow["n"], prow["mean_score"], prow["min_score"], prow["max_score"]) == (
+        "e1",
+        2,
+        4.0,
+        3.0,
+        5.0,
+    )
 
     con = gensql.connect(store)
-    counted = con.sql("SELECT gen_id, score FROM counted_scores() WHERE score IS NOT NULL AND essay_gen_id IS NOT NULL "
-                      "ORDER BY gen_id").fetchall()
+    counted = con.sql(
+        "SELECT gen_id, score FROM counted_scores() WHERE score IS NOT NULL AND essay_gen_id IS NOT NULL "
+        "ORDER BY gen_id"
+    ).fetchall()
     assert counted == [("v1b", 3.0), ("v2", 5.0)]
     df, notes = scores_report(con, long=True, with_notes=True)
     assert df["n"].to_list() == [2]

@@ -12,11 +12,11 @@ import warnings
 
 import pytest
 from click.testing import CliRunner
+from hand_store import HandStore
 
 import gensql
 from gensql.cli import cli
 from gensql.staleness import StaleIndexWarning
-from hand_store import HandStore
 
 
 def gensql_process(*args: str) -> subprocess.CompletedProcess:

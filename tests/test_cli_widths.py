@@ -13,10 +13,10 @@ import re
 
 import pytest
 from click.testing import CliRunner
+from report_store import sample_store
 
 from gensql.cli import cli
 from gensql.render import TABLE_MAX_ROWS, is_id_column
-from report_store import sample_store
 
 WIDTHS = (60, 80, 200)
 
@@ -38,7 +38,10 @@ def partial_prices(tmp_path_factory):
 @pytest.fixture(scope="module")
 def commands(data, partial_prices):
     """name -> (arguments, the exact rows from --format json)."""
-    return {name: (args, json.loads(run([*args, "--format", "json"]))) for name, args in _commands(data, partial_prices).items()}
+    return {
+        name: (args, json.loads(run([*args, "--format", "json"])))
+        for name, args in _commands(data, partial_prices).items()
+    }
 
 
 def _commands(data, prices) -> dict[str, list[str]]:
@@ -51,7 +54,11 @@ def _commands(data, prices) -> dict[str, list[str]]:
     con.close()
     root = ["--data-root", str(data)]
     return {
-        "sql gens": ["sql", "SELECT gen_id, stage, parent_gen_id, model_id, template_id, score, status, created_at FROM gens ORDER BY stage, gen_id", *root],
+        "sql gens": [
+            "sql",
+            "SELECT gen_id, stage, parent_gen_id, model_id, template_id, score, status, created_at FROM gens ORDER BY stage, gen_id",
+            *root,
+        ],
         "sql wide": ["sql", "SELECT * FROM gens ORDER BY gen_id LIMIT 30", *root],
         "query lineage": ["query", "lineage", "-p", f"gen_id={_an_essay(data)}", *root],
         "query score_pivot": ["query", "score_pivot", *root],
@@ -77,7 +84,9 @@ def _an_essay(data) -> str:
 
     con = gensql.connect(data)
     try:
-        return con.sql("SELECT gen_id FROM lineage WHERE stage = 'essay' AND NOT broken_link ORDER BY gen_id LIMIT 1").fetchall()[0][0]
+        return con.sql(
+            "SELECT gen_id FROM lineage WHERE stage = 'essay' AND NOT broken_link ORDER BY gen_id LIMIT 1"
+        ).fetchall()[0][0]
     finally:
         con.close()
 
@@ -95,11 +104,11 @@ def _parse(table: str) -> tuple[list[str], list[str]]:
     bottom = max(i for i, line in enumerate(lines) if line.startswith("└"))
     first_rule = next(i for i, line in enumerate(lines) if line.startswith("├"))
     body = []
-    for line in lines[first_rule + 1:bottom]:
+    for line in lines[first_rule + 1 : bottom]:
         if line.startswith("├"):
             break  # the TOTAL row of a report follows a second rule
         body.append(line)
-    footer = " ".join(lines[bottom + 1:])
+    footer = " ".join(lines[bottom + 1 :])
     hidden = re.search(r"more columns? not shown: (.*?); use", footer)
     return body, hidden.group(1).split(", ") if hidden else []
 
@@ -140,8 +149,11 @@ def test_vertical_shows_every_column_whole(data):
     blocks = out.split("-[ RECORD ")[1:]
     assert len(blocks) == len(rows)
     for row, block in zip(rows, blocks):
-        fields = dict(line.split(" | ", 1) if " | " in line else (line.rstrip(" |"), "") for line in block.splitlines()[1:]
-                      if "|" in line)
+        fields = dict(
+            line.split(" | ", 1) if " | " in line else (line.rstrip(" |"), "")
+            for line in block.splitlines()[1:]
+            if "|" in line
+        )
         fields = {k.strip(): v for k, v in fields.items()}
         assert list(fields) == list(row)  # every column, in order
         for column, value in row.items():

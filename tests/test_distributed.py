@@ -11,7 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -40,6 +40,7 @@ SORT = {"gens": ["stage", "gen_id"], "_manifest": ["stage", "gen_id"], "texts": 
 
 # --- fixtures --------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def s3():
     """moto's S3 server in its own process on localhost; AWS_* variables point every client (and the
@@ -51,8 +52,11 @@ def s3():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     endpoint = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:
@@ -60,8 +64,12 @@ def s3():
             break
         except OSError:
             time.sleep(0.05)
-    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-           "AWS_ENDPOINT_URL": endpoint}
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": endpoint,
+    }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     import s3fs
@@ -82,7 +90,10 @@ def s3():
 @pytest.fixture(scope="module")
 def client(s3):
     """Three worker processes, one thread each (started after the S3 variables are set: they inherit them)."""
-    with LocalCluster(n_workers=3, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as c:
+    with (
+        LocalCluster(n_workers=3, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        Client(cluster) as c,
+    ):
         yield c
 
 
@@ -147,22 +158,31 @@ def _rows(index_dir: Path, drop: dict[str, list[str]] | None = None) -> dict[str
 def _mutate(root: Path) -> dict[str, str]:
     """A rewritten metadata.json, a deleted generation, a new one; returns them (``paths``: the files touched)."""
     essays = sorted((root / "gens" / "essay").iterdir())
-    changed = next(d for d in essays if (d / "metadata.json").is_file() and (d / "metadata.json").read_bytes().startswith(b"{"))
+    changed = next(
+        d for d in essays if (d / "metadata.json").is_file() and (d / "metadata.json").read_bytes().startswith(b"{")
+    )
     meta = changed / "metadata.json"
     meta.write_bytes(meta.read_bytes().replace(b"{", b'{"note": "edited", ', 1))
     deleted = sorted((root / "gens" / "draft").iterdir())[0]
     shutil.rmtree(deleted)
     new = root / "gens" / "evaluation" / "v_new0000000001"
     new.mkdir()
-    (new / "metadata.json").write_text('{"stage": "evaluation", "gen_id": "v_new0000000001", "template_id": "t", "model_id": "m", "mode": "llm"}')
+    (new / "metadata.json").write_text(
+        '{"stage": "evaluation", "gen_id": "v_new0000000001", "template_id": "t", "model_id": "m", "mode": "llm"}'
+    )
     (new / "parsed.txt").write_text("SCORE: 7\n")
     (new / "raw.txt").write_text("thinking... SCORE: 7\n")
     paths = [meta] + list(new.iterdir())
-    return {"changed": changed.name, "deleted": deleted.name, "new": new.name,
-            "paths": [p.relative_to(root).as_posix() for p in paths]}
+    return {
+        "changed": changed.name,
+        "deleted": deleted.name,
+        "new": new.name,
+        "paths": [p.relative_to(root).as_posix() for p in paths],
+    }
 
 
 # --- a Dask cluster over a shared file system -----------------------------------------------------
+
 
 def test_dask_refresh_equals_local_full_and_incremental(client, store, tmp_path, small_partitions):
     root = _copy(store, tmp_path, "data")
@@ -185,8 +205,12 @@ def test_dask_refresh_equals_local_full_and_incremental(client, store, tmp_path,
 def test_cli_refresh_dask_option(client, store, tmp_path):
     root = _copy(store, tmp_path, "data")
     address = client.scheduler.address
-    run = subprocess.run([*GENSQL, "refresh", "--data-root", str(root), "--index-dir", str(tmp_path / "idx"), "--dask", address],
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [*GENSQL, "refresh", "--data-root", str(root), "--index-dir", str(tmp_path / "idx"), "--dask", address],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     assert "indexed" in run.stderr and run.stdout == ""
     gensql.refresh(root, tmp_path / "idx-local", full=True, jobs=1)
@@ -234,7 +258,9 @@ def test_a_partition_that_keeps_failing_is_a_scan_error_not_a_lost_refresh(clien
     new.mkdir()
     (new / "metadata.json").write_text('{"stage": "essay", "template_id": "t", "mode": "copy"}')
 
-    result = gensql.refresh(root, tmp_path / "idx", executor=DaskExecutor(client, task=_always_fail_on_essays, retries=1))
+    result = gensql.refresh(
+        root, tmp_path / "idx", executor=DaskExecutor(client, task=_always_fail_on_essays, retries=1)
+    )
     rows = _rows(tmp_path / "idx")
     failed = [e for e in rows["scan_errors"] if e["kind"] == "scan_failed"]
     assert failed and any(e["gen_id"] is None and "the network file system went away" in e["message"] for e in failed)
@@ -257,6 +283,7 @@ def test_missing_extra_says_what_to_install(monkeypatch):
 
 # --- a store and its index on S3 ------------------------------------------------------------------
 
+
 def _upload(local: Path, url: str) -> None:
     import s3fs
 
@@ -274,7 +301,7 @@ def _sync(local: Path, url: str, written: list[str]) -> None:
     fs = s3fs.S3FileSystem()
     fs.invalidate_cache()
     prefix = url.split("://", 1)[1]
-    remote = {p[len(prefix) + 1:] for p in fs.find(prefix) if "/index/" not in p}
+    remote = {p[len(prefix) + 1 :] for p in fs.find(prefix) if "/index/" not in p}
     here = {p.relative_to(local).as_posix() for p in local.rglob("*") if p.is_file()}
     if remote - here:
         fs.rm([f"{prefix}/{r}" for r in sorted(remote - here)])
@@ -291,9 +318,11 @@ def _created_from_objects(url: str) -> dict[tuple[str, str], int]:
     fs = s3fs.S3FileSystem()
     fs.invalidate_cache()
     prefix = url.split("://", 1)[1]
-    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
-    return {p[len(prefix) + 1:]: epoch + timedelta(microseconds=_mtime_ns(info) // 1000)
-            for p, info in fs.find(prefix + "/gens", detail=True).items()}
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    return {
+        p[len(prefix) + 1 :]: epoch + timedelta(microseconds=_mtime_ns(info) // 1000)
+        for p, info in fs.find(prefix + "/gens", detail=True).items()
+    }
 
 
 def _check_created_at(rows: list[dict], url: str) -> None:
@@ -352,7 +381,9 @@ def test_readers_follow_the_newest_complete_manifest_and_cli_on_a_bucket(s3, s3_
     url = "s3://lab/store-b"
     _upload(root, url)
     env = {**os.environ, "GENSQL_CACHE_DIR": str(tmp_path / "cache")}
-    run = subprocess.run([*GENSQL, "refresh", "-q", "--data-root", url], capture_output=True, text=True, timeout=120, env=env)
+    run = subprocess.run(
+        [*GENSQL, "refresh", "-q", "--data-root", url], capture_output=True, text=True, timeout=120, env=env
+    )
     assert run.returncode == 0, run.stderr
     published = newest_snapshot(url + "/index")
     assert published is not None
@@ -363,13 +394,36 @@ def test_readers_follow_the_newest_complete_manifest_and_cli_on_a_bucket(s3, s3_
     fs.invalidate_cache()
     assert newest_snapshot(url + "/index")[1]["id"] == published[1]["id"]
 
-    run = subprocess.run([*GENSQL, "refresh", "-q", "--data-root", url, "--index-dir", str(tmp_path / "local-index")],
-                         capture_output=True, text=True, timeout=120, env=env)
+    run = subprocess.run(
+        [*GENSQL, "refresh", "-q", "--data-root", url, "--index-dir", str(tmp_path / "local-index")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert run.returncode == 0, run.stderr
-    count = subprocess.run([*GENSQL, "sql", "--data-root", str(root), "--index-dir", str(tmp_path / "local-index"),
-                            "SELECT stage, count(*) AS n FROM gens GROUP BY stage ORDER BY stage", "--format", "csv"],
-                           capture_output=True, text=True, timeout=60, env=env)
+    count = subprocess.run(
+        [
+            *GENSQL,
+            "sql",
+            "--data-root",
+            str(root),
+            "--index-dir",
+            str(tmp_path / "local-index"),
+            "SELECT stage, count(*) AS n FROM gens GROUP BY stage ORDER BY stage",
+            "--format",
+            "csv",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert count.returncode == 0, count.stderr
     gensql.refresh(root, tmp_path / "idx-local", full=True, jobs=1)
-    local = gensql.connect(root, tmp_path / "idx-local").execute("SELECT stage, count(*) FROM gens GROUP BY stage ORDER BY stage").fetchall()
+    local = (
+        gensql.connect(root, tmp_path / "idx-local")
+        .execute("SELECT stage, count(*) FROM gens GROUP BY stage ORDER BY stage")
+        .fetchall()
+    )
     assert count.stdout.strip().splitlines()[1:] == [f"{s},{n}" for s, n in local]

@@ -19,7 +19,10 @@ import gensql
 from gensql.fields import FIELDS
 
 #: The keys the field table reads (top-level part of each source), plus a few it does not.
-KEYS = sorted({(s if isinstance(s, str) else s.key).split(".")[0] for f in FIELDS for s in f.sources} | {"extra", "stage", "gen_id"})
+KEYS = sorted(
+    {(s if isinstance(s, str) else s.key).split(".")[0] for f in FIELDS for s in f.sources}
+    | {"extra", "stage", "gen_id"}
+)
 
 numbers = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70),
@@ -27,17 +30,51 @@ numbers = st.one_of(
     st.floats(allow_nan=True, allow_infinity=False),
     st.sampled_from([1e30, -1e30, 1e308, 5e-324, 0.5]),
 )
-scalars = st.one_of(st.none(), st.booleans(), numbers, st.text(max_size=12), st.sampled_from(["lots", "inf", "-inf", "Infinity", "NaN", "1e999", "18446744073709551616", " 12 ", "true", "null"]))
-values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(["prompt_tokens", "completion_tokens", "total_tokens", "input_tokens", "output_tokens", "max_tokens", "x"]), inner, max_size=4)), max_leaves=8)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    numbers,
+    st.text(max_size=12),
+    st.sampled_from(
+        ["lots", "inf", "-inf", "Infinity", "NaN", "1e999", "18446744073709551616", " 12 ", "true", "null"]
+    ),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "prompt_tokens",
+                    "completion_tokens",
+                    "total_tokens",
+                    "input_tokens",
+                    "output_tokens",
+                    "max_tokens",
+                    "x",
+                ]
+            ),
+            inner,
+            max_size=4,
+        ),
+    ),
+    max_leaves=8,
+)
 documents = st.one_of(st.dictionaries(st.sampled_from(KEYS), values, max_size=8), values)
 file_contents = st.one_of(documents.map(lambda d: json.dumps(d, allow_nan=True).encode()), st.binary(max_size=40))
-generation = st.fixed_dictionaries({}, optional={
-    "metadata.json": file_contents,
-    "raw_metadata.json": file_contents,
-    "parsed_metadata.json": file_contents,
-    "parsed.txt": st.one_of(st.binary(max_size=20), st.sampled_from([b"7", b"SCORE: 99999999999999999999", b"1e999", b"-0"])),
-    "raw.txt": st.binary(max_size=10),
-})
+generation = st.fixed_dictionaries(
+    {},
+    optional={
+        "metadata.json": file_contents,
+        "raw_metadata.json": file_contents,
+        "parsed_metadata.json": file_contents,
+        "parsed.txt": st.one_of(
+            st.binary(max_size=20), st.sampled_from([b"7", b"SCORE: 99999999999999999999", b"1e999", b"-0"])
+        ),
+        "raw.txt": st.binary(max_size=10),
+    },
+)
 stores = st.lists(st.tuples(st.sampled_from(["draft", "essay", "evaluation"]), generation), min_size=1, max_size=4)
 
 

@@ -13,16 +13,22 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from storebuilder import write_gen
 
 import gensql
 from gensql import index as index_mod
 from gensql.errors import IndexDirError, QueryError
 from gensql.query import run_sql
-from storebuilder import write_gen
 
 
 def gensql_process(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gensql", *args], capture_output=True, text=True, timeout=timeout, cwd=tempfile.gettempdir())
+    return subprocess.run(
+        [sys.executable, "-m", "gensql", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=tempfile.gettempdir(),
+    )
 
 
 @pytest.fixture
@@ -41,6 +47,7 @@ def touch_gen(root: Path, n: int) -> None:
 
 
 # --- 4. the index directory holds only what gensql made --------------------------------------------
+
 
 def test_foreign_entries_in_the_index_directory_survive_every_refresh(store):
     gensql.refresh(store)
@@ -113,6 +120,7 @@ def test_an_index_written_before_the_marker_existed_is_adopted(store):
 
 # --- 5. retention: the last 3, without breaking an open reader ---------------------------------------
 
+
 def test_retention_keeps_the_last_three_snapshots(store):
     for n in range(6):
         touch_gen(store, n)
@@ -149,6 +157,7 @@ def test_a_connection_whose_snapshot_is_gone_says_reconnect(store):
 
 # --- 8. durable commit -------------------------------------------------------------------------------
 
+
 def test_every_snapshot_file_and_directory_is_fsynced_before_the_swap(store, monkeypatch):
     gensql.refresh(store)
     first = index_mod.current_snapshot(store / "index").path
@@ -176,13 +185,17 @@ def test_every_snapshot_file_and_directory_is_fsynced_before_the_swap(store, mon
     after = {ino for kind, ino in events[swap:] if kind == "fsync"}
     # files hard-linked from the previous (committed, fsynced) snapshot are on disk already (docs/index-layout.md)
     shared = {p.stat().st_ino for p in first.rglob("*") if p.is_file()}
-    needed = {p.stat().st_ino for p in snap.path.rglob("*")} - shared | {snap.path.stat().st_ino, (index / "snapshots").stat().st_ino}
+    needed = {p.stat().st_ino for p in snap.path.rglob("*")} - shared | {
+        snap.path.stat().st_ino,
+        (index / "snapshots").stat().st_ino,
+    }
     assert any(p.is_file() and p.stat().st_ino not in shared for p in snap.path.rglob("*"))
     assert needed <= before, sorted(p.name for p in snap.path.rglob("*") if p.stat().st_ino not in before)
     assert index.stat().st_ino in after
 
 
 # --- 9. permissions follow the store -------------------------------------------------------------------
+
 
 def test_a_private_store_gets_a_private_index(store):
     os.chmod(store, 0o700)
@@ -207,6 +220,7 @@ def test_a_shared_store_gets_a_readable_index(store):
 
 
 # --- 7. disk full ----------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def small_disk(tmp_path: Path):

@@ -14,19 +14,20 @@ import sys
 import tempfile
 from pathlib import Path
 
-import duckdb
 import pytest
+from storebuilder import write_gen, write_membership
 
 import gensql
 from gensql.errors import PriceTableError
 from gensql.prices import load_prices, parse_prices
-from storebuilder import write_gen, write_membership
 
 SECRET = "gensql-hardening-secret-line"
 TIMEOUT = 30  # a hang is a failure, not a stuck test run
 
 
-def gensql_process(*args: str, env: dict | None = None, timeout: float = TIMEOUT, user: str | None = None) -> subprocess.CompletedProcess:
+def gensql_process(
+    *args: str, env: dict | None = None, timeout: float = TIMEOUT, user: str | None = None
+) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "gensql", *args]
     if user:
         cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *cmd]
@@ -47,7 +48,11 @@ def errors(root: Path) -> list[tuple]:
 
 
 def draft(root: Path, gen_id: str, meta: dict | None = None, **files) -> Path:
-    content = {"metadata.json": meta if meta is not None else {"stage": "draft", "gen_id": gen_id, "model_id": "m1", "template_id": "t1", "combo_id": "c1"}}
+    content = {
+        "metadata.json": meta
+        if meta is not None
+        else {"stage": "draft", "gen_id": gen_id, "model_id": "m1", "template_id": "t1", "combo_id": "c1"}
+    }
     content.update({"raw.txt": "raw text", "parsed.txt": "parsed text", **files})
     return write_gen(root, "draft", gen_id, content)
 
@@ -63,15 +68,23 @@ def store(tmp_path: Path) -> Path:
 
 # --- 1. one bad value never aborts a refresh -----------------------------------------------------
 
+
 def test_out_of_int64_values_are_bad_values_and_the_row_stays(store):
-    draft(store, "d_big", {
-        "model_id": "m-big",
-        "usage": {"completion_tokens": 18446744073709551615, "prompt_tokens": 1e30},
-        "replicate": 2 ** 70,
-        "max_tokens": -2 ** 63 - 1,
-    })
+    draft(
+        store,
+        "d_big",
+        {
+            "model_id": "m-big",
+            "usage": {"completion_tokens": 18446744073709551615, "prompt_tokens": 1e30},
+            "replicate": 2**70,
+            "max_tokens": -(2**63) - 1,
+        },
+    )
     gensql.refresh(store)
-    (row,) = rows(store, "SELECT model_id, completion_tokens, prompt_tokens, replicate, max_tokens FROM gens WHERE gen_id = 'd_big'")
+    (row,) = rows(
+        store,
+        "SELECT model_id, completion_tokens, prompt_tokens, replicate, max_tokens FROM gens WHERE gen_id = 'd_big'",
+    )
     assert row == ("m-big", None, None, 1, None)
     bad = {(p, k) for p, k, _ in errors(store) if k == "bad_value"}
     assert len(bad) == 1 and next(iter(bad))[0] == "gens/draft/d_big/metadata.json"
@@ -81,10 +94,12 @@ def test_out_of_int64_values_are_bad_values_and_the_row_stays(store):
 
 
 def test_a_token_sum_that_would_overflow_is_never_computed(store):
-    big = 2 ** 62 + 1  # each fits int64, the sum does not
+    big = 2**62 + 1  # each fits int64, the sum does not
     draft(store, "d_sum", {"model_id": "m", "usage": {"prompt_tokens": big, "completion_tokens": big}})
     gensql.refresh(store)
-    (row,) = rows(store, "SELECT model_id, prompt_tokens, completion_tokens, total_tokens FROM gens WHERE gen_id = 'd_sum'")
+    (row,) = rows(
+        store, "SELECT model_id, prompt_tokens, completion_tokens, total_tokens FROM gens WHERE gen_id = 'd_sum'"
+    )
     assert row == ("m", None, None, None)
     assert sum(1 for _, k, _ in errors(store) if k == "bad_value") == 2
 
@@ -104,7 +119,9 @@ def test_a_token_sum_that_would_overflow_is_never_computed(store):
 def test_absurd_values_are_bad_values(store, meta, key):
     draft(store, "d_absurd", {"model_id": "m-absurd", **meta})
     gensql.refresh(store)
-    (row,) = rows(store, "SELECT model_id, prompt_tokens, completion_tokens, duration_s, meta FROM gens WHERE gen_id = 'd_absurd'")
+    (row,) = rows(
+        store, "SELECT model_id, prompt_tokens, completion_tokens, duration_s, meta FROM gens WHERE gen_id = 'd_absurd'"
+    )
     assert row[:4] == ("m-absurd", None, None, None)
     assert key.split(".")[0] in row[4]  # the original value stays in meta
     bad = [m for p, k, m in errors(store) if k == "bad_value"]
@@ -147,6 +164,7 @@ def test_a_file_where_the_stage_directory_should_be_and_a_stage_symlink_out(stor
 
 
 # --- unreadable directories: run as an unprivileged user (root ignores chmod 000) ------------------
+
 
 def _nobody_ok() -> str | None:
     if os.geteuid() != 0:
@@ -207,8 +225,14 @@ def test_unreadable_stage_and_cohort_directories_are_recorded(shared_store):
     got = {(p, k) for p, k in con.sql("SELECT path, kind FROM scan_errors").fetchall()}
     assert ("gens/essay", "unreadable") in got
     assert ("cohorts/c_locked", "unreadable") in got
-    assert con.sql("SELECT stage, gen_id FROM gens ORDER BY 1").fetchall() == [("draft", "d_ok"), ("evaluation", "v_ok")]
-    assert con.sql("SELECT cohort_id, gen_id FROM membership ORDER BY 1, 2").fetchall() == [("c_open", "d_ok"), ("c_open", "v_ok")]
+    assert con.sql("SELECT stage, gen_id FROM gens ORDER BY 1").fetchall() == [
+        ("draft", "d_ok"),
+        ("evaluation", "v_ok"),
+    ]
+    assert con.sql("SELECT cohort_id, gen_id FROM membership ORDER BY 1, 2").fetchall() == [
+        ("c_open", "d_ok"),
+        ("c_open", "v_ok"),
+    ]
     con.close()
     # the whole cohorts/ folder unreadable: recorded, not silently empty
     os.chmod(root / "cohorts", 0)
@@ -232,6 +256,7 @@ def test_an_unreadable_gens_root_is_recorded_per_stage(shared_store):
 
 
 # --- 2. nothing hangs ------------------------------------------------------------------------------
+
 
 def test_a_fifo_in_place_of_a_json_file_does_not_hang(store):
     names = ["metadata.json", "raw_metadata.json", "parsed_metadata.json"]
@@ -289,6 +314,7 @@ def test_a_file_over_the_size_limit_is_recorded_not_read(store):
 
 # --- 3. symlinks do not leak the outside in --------------------------------------------------------
 
+
 @pytest.fixture
 def outside(tmp_path: Path) -> Path:
     folder = tmp_path / "outside"
@@ -314,7 +340,10 @@ def test_a_symlink_inside_the_store_is_followed(store):
     os.symlink("../d_ok/raw.txt", gen / "raw.txt")
     os.symlink("d_ok", store / "gens" / "draft" / "d_alias")
     gensql.refresh(store)
-    assert rows(store, "SELECT gen_id, has_raw FROM gens WHERE gen_id IN ('d_link', 'd_alias') ORDER BY 1") == [("d_alias", True), ("d_link", True)]
+    assert rows(store, "SELECT gen_id, has_raw FROM gens WHERE gen_id IN ('d_link', 'd_alias') ORDER BY 1") == [
+        ("d_alias", True),
+        ("d_link", True),
+    ]
     assert errors(store) == []
 
 
@@ -357,7 +386,10 @@ def test_a_regex_that_can_backtrack_catastrophically_is_rejected(pattern):
 
 
 def test_ordinary_regex_rules_still_work():
-    table = parse_prices(HEADER + "openai/gpt-4o(-mini)?,regex,1,2,USD\nanthropic/claude-.*,regex,3,4,USD\n[a-z]+/[a-z0-9.-]+-v[0-9]+,regex,5,6,USD\n")
+    table = parse_prices(
+        HEADER
+        + "openai/gpt-4o(-mini)?,regex,1,2,USD\nanthropic/claude-.*,regex,3,4,USD\n[a-z]+/[a-z0-9.-]+-v[0-9]+,regex,5,6,USD\n"
+    )
     assert table.lookup("openai/gpt-4o-mini", None).line == 2
     assert table.lookup("anthropic/claude-3", None).line == 3
     assert table.lookup("acme/model-v2", None).line == 4

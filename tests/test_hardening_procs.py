@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from storebuilder import write_gen
 
 #: The real CLI, with parallel scanning forced on and one directory per batch (a slow, long refresh).
@@ -65,8 +64,23 @@ def alive(pid: int) -> bool:
 
 def start_refresh(store: Path, index: Path) -> tuple[subprocess.Popen, set[int]]:
     proc = subprocess.Popen(
-        [sys.executable, "-c", RUNNER, "refresh", "--data-root", str(store), "--index-dir", str(index), "--full", "-j", "2", "-q"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            RUNNER,
+            "refresh",
+            "--data-root",
+            str(store),
+            "--index-dir",
+            str(index),
+            "--full",
+            "-j",
+            "2",
+            "-q",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     seen: set[int] = set()
     deadline = time.monotonic() + 30
@@ -78,7 +92,9 @@ def start_refresh(store: Path, index: Path) -> tuple[subprocess.Popen, set[int]]
             return proc, seen
         time.sleep(0.02)
     proc.kill()
-    pytest.fail(f"the refresh never started worker processes (exit {proc.poll()}): {proc.stderr.read() if proc.stderr else ''}")
+    pytest.fail(
+        f"the refresh never started worker processes (exit {proc.poll()}): {proc.stderr.read() if proc.stderr else ''}"
+    )
 
 
 def wait_gone(pids: set[int], seconds: float = 10) -> set[int]:
@@ -101,7 +117,9 @@ def test_sigkill_of_a_refresh_leaves_no_process(store, tmp_path):
     assert left == set()
 
 
-@pytest.mark.parametrize("signum, code, word", [(signal.SIGTERM, 143, "terminated"), (signal.SIGINT, 130, "interrupted")])
+@pytest.mark.parametrize(
+    "signum, code, word", [(signal.SIGTERM, 143, "terminated"), (signal.SIGINT, 130, "interrupted")]
+)
 def test_sigterm_and_ctrl_c_stop_a_refresh_cleanly(store, tmp_path, signum, code, word):
     index = tmp_path / "index"
     proc, helpers = start_refresh(store, index)

@@ -10,11 +10,11 @@ import warnings
 from pathlib import Path
 
 import pytest
+from storebuilder import write_gen
 
 import gensql
 from gensql.errors import QueryError
 from gensql.query import ShadowedQueryWarning, get_query
-from storebuilder import write_gen
 
 
 def gensql_process(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -52,12 +52,15 @@ def test_the_library_warns_too(tmp_path):
     assert [w.category for w in caught] == [ShadowedQueryWarning]
 
 
-@pytest.mark.parametrize("body", [
-    "COPY (SELECT * FROM gens) TO '{out}' (HEADER)",
-    "COPY (SELECT * FROM gens) TO '{out}' (FORMAT parquet, USE_TMP_FILE false)",
-    "SELECT * FROM read_text('/etc/hostname'); COPY (SELECT 1) TO '{out}'",
-    "ATTACH '{out}' AS x",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "COPY (SELECT * FROM gens) TO '{out}' (HEADER)",
+        "COPY (SELECT * FROM gens) TO '{out}' (FORMAT parquet, USE_TMP_FILE false)",
+        "SELECT * FROM read_text('/etc/hostname'); COPY (SELECT 1) TO '{out}'",
+        "ATTACH '{out}' AS x",
+    ],
+)
 def test_a_named_query_cannot_write_files(store, tmp_path, body):
     out = tmp_path / "leak.out"
     (tmp_path / "queries").mkdir()

@@ -18,7 +18,15 @@ from pathlib import Path
 from hand_store import HandStore
 
 REPO = Path(__file__).resolve().parents[1]
-SHIPPED = {"cohort_coverage", "latest_attempts", "lineage", "overview", "problems_summary", "score_pivot", "tokens_by_model"}
+SHIPPED = {
+    "cohort_coverage",
+    "latest_attempts",
+    "lineage",
+    "overview",
+    "problems_summary",
+    "score_pivot",
+    "tokens_by_model",
+}
 
 
 def test_pip_install_then_run_from_another_directory(tmp_path):
@@ -33,19 +41,35 @@ def test_pip_install_then_run_from_another_directory(tmp_path):
     shutil.copytree(REPO, src, ignore=ignore)
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "GENSQL_DATA_ROOT", "GENSQL_INDEX_DIR", "GENSQL_QUERIES_DIR")}
-    pip = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(src)],
-                         capture_output=True, text=True, env=env, timeout=300)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("VIRTUAL_ENV", "PYTHONPATH", "GENSQL_DATA_ROOT", "GENSQL_INDEX_DIR", "GENSQL_QUERIES_DIR")
+    }
+    pip = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(src)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert pip.returncode == 0, pip.stderr[-3000:]
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
 
     def gensql(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([str(venv / "bin" / "gensql"), *args], capture_output=True, text=True, cwd=elsewhere, env=env, timeout=120)
+        return subprocess.run(
+            [str(venv / "bin" / "gensql"), *args], capture_output=True, text=True, cwd=elsewhere, env=env, timeout=120
+        )
 
-    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import gensql, gensql.queries; print(gensql.__file__)"],
-                           capture_output=True, text=True, cwd=elsewhere, env=env)
+    where = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import gensql, gensql.queries; print(gensql.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        env=env,
+    )
     assert where.returncode == 0, where.stderr
     assert where.stdout.startswith(str(venv)), where.stdout  # the installed copy, not the checkout
 
@@ -60,7 +84,14 @@ def test_pip_install_then_run_from_another_directory(tmp_path):
     s.evaluation("v1", "e1", at=30)
     refreshed = gensql("refresh", "--data-root", str(s.data), "-q")
     assert refreshed.returncode == 0, refreshed.stderr
-    answered = gensql("sql", "SELECT stage, count(*) AS n FROM documents GROUP BY 1 ORDER BY 1", "--data-root", str(s.data), "--format", "csv")
+    answered = gensql(
+        "sql",
+        "SELECT stage, count(*) AS n FROM documents GROUP BY 1 ORDER BY 1",
+        "--data-root",
+        str(s.data),
+        "--format",
+        "csv",
+    )
     assert answered.returncode == 0, answered.stderr
     assert answered.stdout == "stage,n\ndraft,1\nessay,1\nevaluation,1\n"
     named = gensql("query", "lineage", "-p", "gen_id=v1", "--data-root", str(s.data), "--format", "csv")

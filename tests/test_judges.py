@@ -20,10 +20,11 @@ import pytest
 krippendorff = pytest.importorskip("krippendorff")
 st = pytest.importorskip("scipy.stats")
 
+from report_store import sample_store  # noqa: E402
+
 import gensql  # noqa: E402
 from gensql.reports import build_agreement, build_compare, build_scores  # noqa: E402
 from gensql.reports.stats import cluster_bootstrap_ci, group_rng, krippendorff_alpha  # noqa: E402
-from report_store import sample_store  # noqa: E402
 
 NAN = math.nan
 
@@ -31,13 +32,14 @@ NAN = math.nan
 # ---- Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability" ------------------------------
 
 # A. Binary data, two observers, no missing data: alpha = 0.095.
-EXAMPLE_A = [[0, 1, 0, 0, 0, 0, 0, 0, 1, 0],
-             [1, 1, 1, 0, 0, 1, 0, 0, 0, 0]]
+EXAMPLE_A = [[0, 1, 0, 0, 0, 0, 0, 0, 1, 0], [1, 1, 1, 0, 0, 1, 0, 0, 0, 0]]
 # C. Any number of observers, any metric, missing data (observers A-D x units 1-12).
-EXAMPLE_C = [[1, 2, 3, 3, 2, 1, 4, 1, 2, NAN, NAN, NAN],
-             [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, NAN, 3],
-             [NAN, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, NAN],
-             [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, NAN]]
+EXAMPLE_C = [
+    [1, 2, 3, 3, 2, 1, 4, 1, 2, NAN, NAN, NAN],
+    [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, NAN, 3],
+    [NAN, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, NAN],
+    [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, NAN],
+]
 
 
 def test_published_worked_examples():
@@ -74,7 +76,8 @@ def test_alpha_equals_the_krippendorff_package_on_random_data(seed):
     smooth = quality + rng.normal(0, 1, (coders, units))
     smooth[rng.random((coders, units)) < 0.3] = np.nan
     assert krippendorff_alpha(smooth, "interval") == pytest.approx(
-        krippendorff.alpha(reliability_data=smooth, level_of_measurement="interval"), abs=1e-9)
+        krippendorff.alpha(reliability_data=smooth, level_of_measurement="interval"), abs=1e-9
+    )
 
 
 # ---- the cluster bootstrap ------------------------------------------------------------------------
@@ -138,9 +141,17 @@ def counted(sample):
         if essay is None:
             continue
         draft = truth.gens.get(("draft", essay.values["parent_gen_id"]))
-        rows.append({"gen_id": gen_id, "essay": v["parent_gen_id"], "essay_template": essay.values["template_id"],
-                     "draft": draft.gen_id if draft else None, "judge": v["model_id"] or "(none)",
-                     "criterion": v["template_id"], "score": v["score"]})
+        rows.append(
+            {
+                "gen_id": gen_id,
+                "essay": v["parent_gen_id"],
+                "essay_template": essay.values["template_id"],
+                "draft": draft.gen_id if draft else None,
+                "judge": v["model_id"] or "(none)",
+                "criterion": v["template_id"],
+                "score": v["score"],
+            }
+        )
     return rows
 
 
@@ -217,7 +228,8 @@ def test_agreement_numbers_follow_from_the_truth(sample, counted):
                 width = max(map(len, multi.values()))
                 m = np.array([[s[i] if i < len(s) else np.nan for s in multi.values()] for i in range(width)])
                 assert row["alpha"] == pytest.approx(
-                    krippendorff.alpha(reliability_data=m, level_of_measurement="interval"), abs=1e-9)
+                    krippendorff.alpha(reliability_data=m, level_of_measurement="interval"), abs=1e-9
+                )
                 checked_self += 1
     assert checked_pairs >= 12 and checked_self >= 6  # the sample is big enough to say something
 
@@ -226,19 +238,31 @@ def test_agreement_reveals_the_planted_judges(sample):
     data, truth = sample
     planted = truth.judges
     df = build_agreement(data).df
-    main = [t for t in df["evaluation_template_id"].unique().to_list()
-            if df.filter((pl.col("evaluation_template_id") == t) & (pl.col("comparison") == "pair")
-                         & pl.col("spearman").is_not_null()).height >= 6]
+    main = [
+        t
+        for t in df["evaluation_template_id"].unique().to_list()
+        if df.filter(
+            (pl.col("evaluation_template_id") == t)
+            & (pl.col("comparison") == "pair")
+            & pl.col("spearman").is_not_null()
+        ).height
+        >= 6
+    ]
     assert len(main) >= 3
     pair = tuple(sorted(planted.consistent_pair))
     for template in main:
-        pairs = df.filter((pl.col("evaluation_template_id") == template) & (pl.col("comparison") == "pair")
-                          & pl.col("spearman").is_not_null())
+        pairs = df.filter(
+            (pl.col("evaluation_template_id") == template)
+            & (pl.col("comparison") == "pair")
+            & pl.col("spearman").is_not_null()
+        )
         best = pairs.sort("spearman", descending=True).row(0, named=True)
         assert (best["judge_a"], best["judge_b"]) == pair, template  # the consistent pair agrees most
         assert best["spearman"] > 0.8
         assert pairs.sort("mean_abs_diff").row(0, named=True)["judge_a"] == pair[0]
-        with_random = pairs.filter((pl.col("judge_a") == planted.random_judge) | (pl.col("judge_b") == planted.random_judge))
+        with_random = pairs.filter(
+            (pl.col("judge_a") == planted.random_judge) | (pl.col("judge_b") == planted.random_judge)
+        )
         honest = pairs.filter((pl.col("judge_a") != planted.random_judge) & (pl.col("judge_b") != planted.random_judge))
         assert with_random.height == 3
         assert with_random["mean_abs_diff"].min() > honest["mean_abs_diff"].max()
@@ -247,7 +271,9 @@ def test_agreement_reveals_the_planted_judges(sample):
         assert selfs.sort("mean_abs_diff", descending=True).row(0, named=True)["judge_a"] == planted.random_judge
     # over all templates (essay-weighted), the near-random judge agrees with nobody
     pairs = df.filter((pl.col("comparison") == "pair") & pl.col("spearman").is_not_null())
-    with_random = pairs.filter((pl.col("judge_a") == planted.random_judge) | (pl.col("judge_b") == planted.random_judge))
+    with_random = pairs.filter(
+        (pl.col("judge_a") == planted.random_judge) | (pl.col("judge_b") == planted.random_judge)
+    )
     weighted = (with_random["spearman"] * with_random["essays"]).sum() / with_random["essays"].sum()
     assert abs(weighted) < 0.35
 
@@ -283,9 +309,14 @@ def test_compare_numbers_follow_from_the_truth(sample, counted):
     assert again.equals(rep.df)
     assert build_compare(data, "template", a, b, resamples=1000, seed=6).df["ci_low"][0] != row["ci_low"]
     # judge and criterion filters: only those scores are paired
-    only = build_compare(data, "template", a, b, judge=list(truth.judges.consistent_pair), resamples=200).df.row(0, named=True)
-    assert only["scores_a"] == sum(len(s) for k, s in cells.items() if k[3] == a and k[1] in truth.judges.consistent_pair
-                                   and (k[0], k[1], k[2], b) in cells)
+    only = build_compare(data, "template", a, b, judge=list(truth.judges.consistent_pair), resamples=200).df.row(
+        0, named=True
+    )
+    assert only["scores_a"] == sum(
+        len(s)
+        for k, s in cells.items()
+        if k[3] == a and k[1] in truth.judges.consistent_pair and (k[0], k[1], k[2], b) in cells
+    )
 
 
 def test_compare_refuses_unknown_sides_and_same_sides(sample):
@@ -351,8 +382,22 @@ def test_cli_reports_with_provenance(sample, tmp_path):
     assert side["snapshot_id"] and side["snapshot_id"] in str((data / "index" / "current").resolve())
     assert side["rows"] == build_agreement(data).df.height
     assert pl.read_parquet(out).equals(build_agreement(data).df)
-    args = ["report", "compare", "creative-synthesis-essay-v3", "essay-theme-expansion", "--data-root", data,
-            "--format", "csv", "--seed", "3", "--resamples", "300", "-o", tmp_path / "c.csv"]
+    args = [
+        "report",
+        "compare",
+        "creative-synthesis-essay-v3",
+        "essay-theme-expansion",
+        "--data-root",
+        data,
+        "--format",
+        "csv",
+        "--seed",
+        "3",
+        "--resamples",
+        "300",
+        "-o",
+        tmp_path / "c.csv",
+    ]
     res = _invoke(*args)
     assert res.exit_code == 0, res.output
     side = json.loads((tmp_path / "c.csv.meta.json").read_text())
@@ -360,14 +405,35 @@ def test_cli_reports_with_provenance(sample, tmp_path):
     first = (tmp_path / "c.csv").read_bytes()
     assert _invoke(*args).exit_code == 0
     assert (tmp_path / "c.csv").read_bytes() == first  # same snapshot, options and seed: same bytes
-    res = _invoke("report", "scores", "--ci", "--by", "essay-template,evaluation-model", "--data-root", data, "--format", "json")
+    res = _invoke(
+        "report", "scores", "--ci", "--by", "essay-template,evaluation-model", "--data-root", data, "--format", "json"
+    )
     assert res.exit_code == 0, res.output
     rows = json.loads(res.stdout)
-    assert set(rows[0]) == {"essay_template_id", "evaluation_model_id", "n", "essays", "drafts", "mean", "ci_low", "ci_high"}
+    assert set(rows[0]) == {
+        "essay_template_id",
+        "evaluation_model_id",
+        "n",
+        "essays",
+        "drafts",
+        "mean",
+        "ci_low",
+        "ci_high",
+    }
     assert "gensql: note:" in res.stderr  # notes on stderr, data on stdout
     for fmt in ("markdown", "xlsx"):
-        res = _invoke("report", "agreement", "--template", "novelty-v1", "--data-root", data, "--format", fmt,
-                      "-o", tmp_path / f"a.{fmt}")
+        res = _invoke(
+            "report",
+            "agreement",
+            "--template",
+            "novelty-v1",
+            "--data-root",
+            data,
+            "--format",
+            fmt,
+            "-o",
+            tmp_path / f"a.{fmt}",
+        )
         assert res.exit_code == 0 and (tmp_path / f"a.{fmt}.meta.json").exists(), (fmt, res.output)
 
 
@@ -391,12 +457,16 @@ def test_missing_scipy_is_a_clear_message(sample):
     res = _gensql("report", "agreement", "--data-root", data, pre=block)
     assert res.returncode == 2
     assert "pip install 'gensql[stats]'" in res.stderr and "Traceback" not in res.stderr
-    assert _gensql("report", "scores", "--data-root", data, "--format", "csv", pre=block).returncode == 0  # the rest works
+    assert (
+        _gensql("report", "scores", "--data-root", data, "--format", "csv", pre=block).returncode == 0
+    )  # the rest works
 
 
 def test_python_api(sample):
     data, _ = sample
     df, notes = gensql.agreement_report(data, template="novelty-v1", with_notes=True)
     assert set(df["evaluation_template_id"].to_list()) == {"novelty-v1"} and isinstance(notes, list)
-    one = gensql.compare_report(data, "template", "creative-synthesis-essay-v3", "essay-refine-v2", resamples=100, with_notes=True)[0]
+    one = gensql.compare_report(
+        data, "template", "creative-synthesis-essay-v3", "essay-refine-v2", resamples=100, with_notes=True
+    )[0]
     assert one.height == 1 and one["by"][0] == "template"

@@ -17,13 +17,13 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from storebuilder import write_membership
+from test_refresh import MUTATIONS, STAGES, make_small_store, mutate, small_gen, snapshot_tables
 
 import gensql
 from gensql import partitions
 from gensql.indexer import Changes, refresh
 from gensql.partitions import read_table, table_files
-from storebuilder import write_membership
-from test_refresh import MUTATIONS, STAGES, make_small_store, mutate, small_gen, snapshot_tables
 
 PARTITIONED = ("gens", "_gens_scan", "texts", "_manifest")
 
@@ -50,7 +50,10 @@ def all_tables(index_dir: Path) -> dict[str, list]:
         columns = ["stage", "gen_id", "mask"] if table == "_manifest" else None  # sig: stat times differ by copy
         out[table] = read_table(snap, table, columns).to_pylist() if columns else read_table(snap, table).to_pylist()
     for table in PARTITIONED:  # the same files with the same rows in the same order
-        out[f"{table}/files"] = {str(p.relative_to(snap)): pq.ParquetFile(p).read(columns=["gen_id"]).column("gen_id").to_pylist() for p in table_files(snap, table)}
+        out[f"{table}/files"] = {
+            str(p.relative_to(snap)): pq.ParquetFile(p).read(columns=["gen_id"]).column("gen_id").to_pylist()
+            for p in table_files(snap, table)
+        }
     return out
 
 
@@ -83,7 +86,8 @@ def test_files_follow_the_documented_paths_and_hashes(tmp_path, small_parts):
     glob = str(snap / "gens" / "*" / "*.parquet")
     wrong = con.execute(
         "SELECT count(*) FROM read_parquet(?, hive_partitioning = true, filename = true) "
-        "WHERE NOT ends_with(filename, printf('-%04x.parquet', (('0x' || md5(gen_id)[1:8])::UBIGINT >> 29)::INTEGER))", [glob]
+        "WHERE NOT ends_with(filename, printf('-%04x.parquet', (('0x' || md5(gen_id)[1:8])::UBIGINT >> 29)::INTEGER))",
+        [glob],
     ).fetchone()[0]
     assert wrong == 0
 
@@ -93,7 +97,7 @@ def test_a_small_change_rewrites_only_its_partitions(tmp_path, small_parts):
     time.sleep(0.03)
     refresh(tmp_path)
     first = current(tmp_path)
-    meta = (tmp_path / "gens" / "essay" / "e_0003" / "metadata.json")
+    meta = tmp_path / "gens" / "essay" / "e_0003" / "metadata.json"
     meta.write_text(meta.read_text().replace('"m1"', '"m7"'))
     result = refresh(tmp_path)
     second = current(tmp_path)
@@ -163,7 +167,13 @@ def event_mutate(root: Path, kind: str, stage: str, i: int) -> set[tuple[str, st
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])  # ~2 s each
-@given(st.lists(st.tuples(st.sampled_from(EVENT_MUTATIONS), st.sampled_from(STAGES), st.integers(0, 11)), min_size=1, max_size=10))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(EVENT_MUTATIONS), st.sampled_from(STAGES), st.integers(0, 11)),
+        min_size=1,
+        max_size=10,
+    )
+)
 def test_event_driven_update_equals_full_refresh(small_parts, mutations):
     with tempfile.TemporaryDirectory() as tmp:
         root = make_small_store(Path(tmp) / "store", n=12)
@@ -229,7 +239,11 @@ def test_splicing_a_partition_gives_the_rows_a_full_sort_would(data):
     fresh_ids = data.draw(st.lists(st.sampled_from(pool), unique=True, max_size=6))
     drop = data.draw(st.sets(st.sampled_from(pool), max_size=8)) | (set(fresh_ids) & set(old_ids))
     fresh_rows = [{"gen_id": g, "k": k, "src": "new"} for g in fresh_ids for k in range(data.draw(st.integers(1, 3)))]
-    got = partitions.splice(pa.Table.from_pylist(old_rows, schema=schema), drop, pa.Table.from_pylist(fresh_rows, schema=schema) if fresh_rows else None)
+    got = partitions.splice(
+        pa.Table.from_pylist(old_rows, schema=schema),
+        drop,
+        pa.Table.from_pylist(fresh_rows, schema=schema) if fresh_rows else None,
+    )
     kept = [r for r in old_rows if r["gen_id"] not in drop]
     expected = sorted(kept + fresh_rows, key=lambda r: r["gen_id"])  # stable: a generation's rows keep their order
     assert got.to_pylist() == expected

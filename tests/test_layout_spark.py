@@ -15,9 +15,9 @@ from urllib.parse import unquote
 import duckdb
 import orjson
 import pytest
+from test_refresh import make_small_store, small_gen
 
 import gensql
-from test_refresh import make_small_store, small_gen
 
 pyspark = pytest.importorskip("pyspark", reason="pyspark is not installed (it is in the test extra)")
 
@@ -55,9 +55,12 @@ def test_spark_reads_the_index_and_agrees_with_duckdb(tmp_path, monkeypatch):
     from pyspark.sql import SparkSession
 
     spark = (
-        SparkSession.builder.master("local[1]").appName("gensql-layout")
-        .config("spark.ui.enabled", "false").config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "1").getOrCreate()
+        SparkSession.builder.master("local[1]")
+        .appName("gensql-layout")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "1")
+        .getOrCreate()
     )
     try:
         spark.sparkContext.setLogLevel("ERROR")
@@ -78,7 +81,9 @@ def test_spark_reads_the_index_and_agrees_with_duckdb(tmp_path, monkeypatch):
 
     con = duckdb.connect()
     for table in ("gens", "texts"):
-        con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{snap / table}/stage=*/*.parquet', hive_partitioning = true)")
+        con.execute(
+            f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{snap / table}/stage=*/*.parquet', hive_partitioning = true)"
+        )
     duck_rows = con.execute(GROUP_BY).fetchall()
     assert len(placed) == 105
     for path, stage, b, part in placed:
@@ -89,4 +94,10 @@ def test_spark_reads_the_index_and_agrees_with_duckdb(tmp_path, monkeypatch):
     assert sum(r[3] for r in duck_rows) == 105
     assert {"draft", "essay", "evaluation"} == {r[0] for r in duck_rows}
     # stable column types, as docs/index-layout.md lists them
-    assert (types["stage"], types["gen_id"], types["completion_tokens"], types["created_at"], types["truncated"]) == ("string", "string", "bigint", "timestamp", "boolean")
+    assert (types["stage"], types["gen_id"], types["completion_tokens"], types["created_at"], types["truncated"]) == (
+        "string",
+        "string",
+        "bigint",
+        "timestamp",
+        "boolean",
+    )

@@ -15,11 +15,10 @@ import pytest
 
 IPython = pytest.importorskip("IPython")
 
+from hand_store import HandStore  # noqa: E402
 from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
 from IPython.utils.capture import capture_output  # noqa: E402
 from traitlets.config import Config  # noqa: E402
-
-from hand_store import HandStore  # noqa: E402
 
 
 @pytest.fixture
@@ -31,8 +30,10 @@ def shell(tmp_path, monkeypatch):
     sh = InteractiveShell.instance(config=config)
     sh.run_cell("%load_ext gensql.magic", store_history=False)
     con = duckdb.connect()
-    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES (1, 'a', DATE '2025-03-01'), (2, 'b', DATE '2025-03-02'), "
-                "(3, 'c', DATE '2025-03-03')) AS v(id, name, day)")
+    con.execute(
+        "CREATE TABLE t AS SELECT * FROM (VALUES (1, 'a', DATE '2025-03-01'), (2, 'b', DATE '2025-03-02'), "
+        "(3, 'c', DATE '2025-03-03')) AS v(id, name, day)"
+    )
     sh.user_ns["con"] = con
     yield sh
     con.close()
@@ -171,7 +172,9 @@ def test_duckdb_errors_show_as_one_line_not_a_traceback(shell, sql, message):
 def test_several_statements_run_in_order_and_the_last_result_counts(shell):
     use(shell)
     shell.user_ns["low"] = 1
-    result, outputs, out = run(shell, "%%gsql r\nCREATE TEMP TABLE big AS SELECT * FROM t WHERE id > $low;\nSELECT count(*) AS n FROM big;")
+    result, outputs, out = run(
+        shell, "%%gsql r\nCREATE TEMP TABLE big AS SELECT * FROM t WHERE id > $low;\nSELECT count(*) AS n FROM big;"
+    )
     assert result.success, out
     assert shell.user_ns["r"]["n"].to_list() == [2]
     assert len(outputs) == 1

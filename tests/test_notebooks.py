@@ -24,7 +24,7 @@ import shutil
 import struct
 import sys
 from collections import Counter, defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -43,8 +43,19 @@ NOTEBOOK_DIR = REPO / "notebooks"
 NOTEBOOKS = sorted(p.stem for p in NOTEBOOK_DIR.glob("*.ipynb"))
 KERNEL = "gensql-notebook-tests"
 STAGES = ("draft", "essay", "evaluation")
-VIEWS = {"attempts", "documents", "gens", "latest_attempt", "lineage", "membership", "problems", "scan_errors",
-         "scores", "texts", "token_usage"}
+VIEWS = {
+    "attempts",
+    "documents",
+    "gens",
+    "latest_attempt",
+    "lineage",
+    "membership",
+    "problems",
+    "scan_errors",
+    "scores",
+    "texts",
+    "token_usage",
+}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -65,11 +76,15 @@ def executed(store, tmp_path_factory):
     home = tmp_path_factory.mktemp("jupyter")
     spec = home / "kernels" / KERNEL
     spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "gensql notebook tests",
-        "language": "python",
-    }))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "gensql notebook tests",
+                "language": "python",
+            }
+        )
+    )
     env = pytest.MonkeyPatch()
     env.setenv("JUPYTER_PATH", str(home))
     env.setenv("JUPYTER_CONFIG_DIR", str(home / "config"))
@@ -201,7 +216,9 @@ def stdout(nb, tag: str) -> str:
 
 
 def png_size(nb, tag: str) -> tuple[int, int]:
-    pngs = [base64.b64decode(o.data["image/png"]) for o in cell(nb, tag).outputs if "data" in o and "image/png" in o.data]
+    pngs = [
+        base64.b64decode(o.data["image/png"]) for o in cell(nb, tag).outputs if "data" in o and "image/png" in o.data
+    ]
     assert len(pngs) == 1, f"cell {tag!r} should draw one chart"
     png = pngs[0]
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
@@ -250,8 +267,11 @@ def counted_evaluations(truth, reachable: bool = True) -> list[dict]:
             if g.logical_group not in best or key > best[g.logical_group][0]:
                 best[g.logical_group] = (key, gen_id, g.values)
     broken = broken_links(truth)
-    return [v for _, gen_id, v in best.values()
-            if v["score"] is not None and (not reachable or ("evaluation", gen_id) not in broken)]
+    return [
+        v
+        for _, gen_id, v in best.values()
+        if v["score"] is not None and (not reachable or ("evaluation", gen_id) not in broken)
+    ]
 
 
 def broken_links(truth) -> set[tuple[str, str]]:
@@ -288,14 +308,25 @@ def test_quickstart(executed, store):
     assert int(result(nb, "statuses-total")) == truth.stage_counts["evaluation"]
     assert ast.literal_eval(result(nb, "gens-shape"))[0] == truth.n_gens
 
-    tokens = sorted((v["completion_tokens"] for k, g in truth.gens.items() if k[0] == "essay"
-                     for v in [g.values] if v["model_id"] == "sonnet-4"), key=lambda t: (t is None, -(t or 0)))
+    tokens = sorted(
+        (
+            v["completion_tokens"]
+            for k, g in truth.gens.items()
+            if k[0] == "essay"
+            for v in [g.values]
+            if v["model_id"] == "sonnet-4"
+        ),
+        key=lambda t: (t is None, -(t or 0)),
+    )
     assert [r["completion_tokens"] for r in _polars_table(nb, "polars-params")] == tokens[:5]
 
     assert {r["view"] for r in table(nb, "views")} == VIEWS
     assert by(table(nb, "views"), "view")["problems"]["columns"] == 6
     assert [r["macro"] for r in table(nb, "macros")] == [
-        "ancestors(start_gen_id)", "counted_scores(for_cohort, since_day, until_day)", "descendants(start_gen_id)"]
+        "ancestors(start_gen_id)",
+        "counted_scores(for_cohort, since_day, until_day)",
+        "descendants(start_gen_id)",
+    ]
 
     # the wrong query is shown, caught, as DuckDB's one-line message; the notebook does not end on an error
     assert stdout(nb, "error").startswith('Binder Error: Referenced column "modle_id" not found')
@@ -354,7 +385,8 @@ def test_tokens_and_cost(executed, store):
     (totals,) = _polars_table(nb, "totals")
     assert totals["model_calls"] == len(calls)
     assert totals["calls_with_usage"] == sum(
-        1 for v in calls if (v["prompt_tokens"], v["completion_tokens"], v["total_tokens"]) != (None, None, None))
+        1 for v in calls if (v["prompt_tokens"], v["completion_tokens"], v["total_tokens"]) != (None, None, None)
+    )
     assert totals["completion_tokens"] == sum(v["completion_tokens"] or 0 for v in calls)
     # the overall total covers every known part; a model whose output cost is unknown has no total of its own
     known_parts = sum((r["cost_input_est"] or 0) + (r["cost_output"] or 0) for r in shown.values())
@@ -401,7 +433,9 @@ def test_tokens_and_cost(executed, store):
             assert unpriced[model]["unpriced_completion_tokens"] == known_sum(v["completion_tokens"] for v in rows)
     left_out = [v for v in calls if v["model_id"] not in ("sonnet-4", "gpt-4o")]
     completion = sum(v["completion_tokens"] or 0 for v in left_out)
-    assert f"left out, unpriced: {len(left_out)} calls, {completion:,} completion tokens" in stdout(nb, "unpriced-totals")
+    assert f"left out, unpriced: {len(left_out)} calls, {completion:,} completion tokens" in stdout(
+        nb, "unpriced-totals"
+    )
 
 
 def test_tokens_and_cost_says_when_the_days_collapse(executed, store):
@@ -409,10 +443,12 @@ def test_tokens_and_cost_says_when_the_days_collapse(executed, store):
     nb = executed(f"02_tokens_and_cost@{ONE_DAY}")
     days = _polars_table(nb, "by-day")
     # the file-dated generations collapse onto the day of the reset; seed 000's recorded times keep theirs
-    reset = datetime.fromtimestamp(1_760_000_000, timezone.utc).date().isoformat()
+    reset = datetime.fromtimestamp(1_760_000_000, UTC).date().isoformat()
     assert reset in {d["day"] for d in days}
     said = stdout(nb, "by-day")
-    assert said.startswith(f"Every generation dated by its files falls on one day, {reset}: the files' modification times were reset")
+    assert said.startswith(
+        f"Every generation dated by its files falls on one day, {reset}: the files' modification times were reset"
+    )
     width, height = png_size(nb, "chart-day")  # the chart is still drawn
     assert width >= 600 and height >= 250
 
@@ -458,7 +494,10 @@ def test_lineage_and_scores(executed, store):
     assert ("draft", draft_id) in truth.gens
     chain = table(nb, "ancestors")
     assert [(r["depth"], r["stage"], r["gen_id"]) for r in chain] == [
-        (0, "evaluation", eval_id), (1, "essay", essay_id), (2, "draft", draft_id)]
+        (0, "evaluation", eval_id),
+        (1, "essay", essay_id),
+        (2, "draft", draft_id),
+    ]
     assert chain[0]["score"] == evaluation["score"]
     text = stdout(nb, "texts")
     assert text.index(f"draft {draft_id}") < text.index(f"essay {essay_id}") < text.index(f"evaluation {eval_id}")
@@ -489,7 +528,11 @@ def test_lineage_and_scores(executed, store):
     # the view says, and the notebook shows all of it.
     con = gensql.connect(copy_of(root, "03_lineage_and_scores"))  # the index the notebook made
     assert kinds == dict(con.sql("SELECT kind, count(*) FROM problems GROUP BY kind").fetchall())
-    assert int(result(nb, "problems-total")) == sum(kinds.values()) == con.sql("SELECT count(*) FROM problems").fetchall()[0][0]
+    assert (
+        int(result(nb, "problems-total"))
+        == sum(kinds.values())
+        == con.sql("SELECT count(*) FROM problems").fetchall()[0][0]
+    )
     con.close()
 
     assert {(r["stage"], r["gen_id"]) for r in table(nb, "parent-problems")} == broken
@@ -534,9 +577,17 @@ def counted_scores_truth(truth) -> list[dict]:
         if essay is None:
             continue
         draft = truth.gens.get(("draft", essay.values["parent_gen_id"]))
-        rows.append({"gen_id": gen_id, "essay": v["parent_gen_id"], "essay_template": essay.values["template_id"],
-                     "draft": draft.gen_id if draft else None, "judge": v["model_id"] or "(none)",
-                     "criterion": v["template_id"], "score": v["score"]})
+        rows.append(
+            {
+                "gen_id": gen_id,
+                "essay": v["parent_gen_id"],
+                "essay_template": essay.values["template_id"],
+                "draft": draft.gen_id if draft else None,
+                "judge": v["model_id"] or "(none)",
+                "criterion": v["template_id"],
+                "score": v["score"],
+            }
+        )
     return rows
 
 
@@ -559,13 +610,17 @@ def test_judges(executed, store):
         judges = sorted({j for t, _, j in means if t == template})
         essays = sorted({e for t, e, _ in means if t == template})
         for i, a in enumerate(judges):
-            for b in judges[i + 1:]:
+            for b in judges[i + 1 :]:
                 common = [e for e in essays if (template, e, a) in means and (template, e, b) in means]
                 x = [means[(template, e, a)] for e in common]
                 y = [means[(template, e, b)] for e in common]
                 if len(common) >= 5 and np.ptp(x) > 0 and np.ptp(y) > 0:
-                    expected[(template, a, b)] = (len(common), st.spearmanr(x, y).statistic, st.pearsonr(x, y).statistic,
-                                                  float(np.mean(np.abs(np.subtract(x, y)))))
+                    expected[(template, a, b)] = (
+                        len(common),
+                        st.spearmanr(x, y).statistic,
+                        st.pearsonr(x, y).statistic,
+                        float(np.mean(np.abs(np.subtract(x, y)))),
+                    )
     shown = by(_polars_table(nb, "pairs"), ("evaluation_template_id", "judge_a", "judge_b"))
     assert set(shown) == set(expected) and len(shown) >= 12
     for key, (n, rho, r, mad) in expected.items():
@@ -584,7 +639,9 @@ def test_judges(executed, store):
         matrix = np.array([[means.get((template, e, j), np.nan) for e in essays] for j in judges])
         matrix = matrix[:, (~np.isnan(matrix)).sum(axis=0) >= 2]
         assert row["essays"] == matrix.shape[1]
-        assert row["alpha"] == pytest.approx(krippendorff.alpha(reliability_data=matrix, level_of_measurement="interval"), abs=1e-4)
+        assert row["alpha"] == pytest.approx(
+            krippendorff.alpha(reliability_data=matrix, level_of_measurement="interval"), abs=1e-4
+        )
 
     # the planted judges show: the consistent pair agrees most, the near-random judge is in the least agreeing pair
     text = stdout(nb, "ranked")
@@ -626,7 +683,11 @@ def test_judges(executed, store):
         diffs = np.array([np.mean(v) for v in per_draft.values()])
         assert shown["pairs"] == len(diffs) >= 3
         assert shown["mean_diff"] == pytest.approx(diffs.mean(), abs=1e-4)
-        assert (shown["wins"], shown["ties"], shown["losses"]) == ((diffs > 0).sum(), (diffs == 0).sum(), (diffs < 0).sum())
+        assert (shown["wins"], shown["ties"], shown["losses"]) == (
+            (diffs > 0).sum(),
+            (diffs == 0).sum(),
+            (diffs < 0).sum(),
+        )
         assert shown["p_value"] == pytest.approx(st.wilcoxon(diffs).pvalue, abs=1e-4)
         assert shown["ci_low"] <= shown["mean_diff"] <= shown["ci_high"]
     assert intervals[a]["mean"] > intervals[b]["mean"]  # best against worst

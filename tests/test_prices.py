@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from hand_store import T0, HandStore
+from report_store import sample_store
 
 from gensql.errors import PriceTableError
 from gensql.prices import SHIPPED_LABEL, load_prices, parse_prices
 from gensql.reports import build_tokens, tokens_report
-from hand_store import T0, HandStore
-from report_store import sample_store
 
 HEADER = "model,match,input_per_mtok,output_per_mtok,currency,effective_from\n"
 
@@ -124,7 +124,11 @@ BAD = [
     (HEADER + "m(,regex,1,1,USD,\n", 2, "invalid regex 'm('"),
     (HEADER + "m,exact,1,1,usd,\n", 2, "three-letter code"),
     (HEADER + "a,exact,1,1,USD,\nb,exact,1,1,EUR,\n", 3, "currency EUR differs from USD (line 2)"),
-    (HEADER + "m,exact,1,1,USD,2025-01-01\nm,exact,2,2,USD,2025-01-01\n", 3, "same exact rule for 'm' (2025-01-01) as line 2"),
+    (
+        HEADER + "m,exact,1,1,USD,2025-01-01\nm,exact,2,2,USD,2025-01-01\n",
+        3,
+        "same exact rule for 'm' (2025-01-01) as line 2",
+    ),
     (HEADER + ",exact,1,1,USD,\n", 2, "empty model"),
     (HEADER + 'm,exact,"1,1,USD,\n', 2, "not a CSV line"),
     ("# only comments\n", 1, "no header line"),
@@ -156,8 +160,8 @@ def test_missing_file_is_a_price_table_error(tmp_path):
 # --------------------------------------------------------------------------------------------------
 
 DAY = 86400
-FEB_10 = int(datetime(2025, 2, 10, 12, tzinfo=timezone.utc).timestamp()) - T0
-MAR_10 = int(datetime(2025, 3, 10, 12, tzinfo=timezone.utc).timestamp()) - T0
+FEB_10 = int(datetime(2025, 2, 10, 12, tzinfo=UTC).timestamp()) - T0
+MAR_10 = int(datetime(2025, 3, 10, 12, tzinfo=UTC).timestamp()) - T0
 
 PRICES = (
     HEADER
@@ -170,16 +174,36 @@ PRICES = (
 )
 
 
-def _call(store: HandStore, gen_id: str, model: str, at: int, completion: int, prompt_bytes: int, prompt_tokens: int | None = None):
+def _call(
+    store: HandStore,
+    gen_id: str,
+    model: str,
+    at: int,
+    completion: int,
+    prompt_bytes: int,
+    prompt_tokens: int | None = None,
+):
     usage = {"completion_tokens": completion, "max_tokens": 10**7}
     if prompt_tokens is not None:
         usage["prompt_tokens"] = prompt_tokens
     store.gen(
-        "draft", gen_id,
+        "draft",
+        gen_id,
         {"stage": "draft", "gen_id": gen_id, "mode": "llm", "combo_id": "c", "template_id": "t", "llm_model_id": model},
-        raw_meta={"stage": "draft", "gen_id": gen_id, "mode": "llm", "llm_model_id": model, "usage": usage,
-                  "finish_reason": "stop", "truncated": False, "duration_s": 1.5},
-        prompt="x" * prompt_bytes, raw="text\n", parsed="text\n", at=at,
+        raw_meta={
+            "stage": "draft",
+            "gen_id": gen_id,
+            "mode": "llm",
+            "llm_model_id": model,
+            "usage": usage,
+            "finish_reason": "stop",
+            "truncated": False,
+            "duration_s": 1.5,
+        },
+        prompt="x" * prompt_bytes,
+        raw="text\n",
+        parsed="text\n",
+        at=at,
     )
 
 
@@ -192,8 +216,13 @@ def priced_store(tmp_path_factory):
     _call(store, "d3", "beta-large", MAR_10, 1_000_000, 8)  # est 2
     _call(store, "d4", "gamma-7b", MAR_10, 100, 40)  # est 10
     _call(store, "d5", "unknown-x", MAR_10, 300, 400)  # est 100, unpriced
-    store.gen("essay", "e1", {"stage": "essay", "gen_id": "e1", "mode": "copy", "parent_gen_id": "d1", "llm_model_id": "alpha"},
-              parsed="copied\n", at=MAR_10)  # copy mode: no call, no cost
+    store.gen(
+        "essay",
+        "e1",
+        {"stage": "essay", "gen_id": "e1", "mode": "copy", "parent_gen_id": "d1", "llm_model_id": "alpha"},
+        parsed="copied\n",
+        at=MAR_10,
+    )  # copy mode: no call, no cost
     store.refresh()
     prices = tmp_path_factory.mktemp("prices") / "prices.csv"
     prices.write_text(PRICES)
@@ -229,7 +258,11 @@ def test_unpriced_model_is_a_bucket_never_a_zero_cost(priced_store):
     report = build_tokens(data, by="model", prices=prices)
     unknown = _by_model(report.df)["unknown-x"]
     assert unknown["cost_input_est"] is None and unknown["cost_output"] is None and unknown["cost_total_est"] is None
-    assert (unknown["unpriced_calls"], unknown["unpriced_completion_tokens"], unknown["unpriced_prompt_tokens_est"]) == (1, 300, 100)
+    assert (
+        unknown["unpriced_calls"],
+        unknown["unpriced_completion_tokens"],
+        unknown["unpriced_prompt_tokens_est"],
+    ) == (1, 300, 100)
     total = report.totals.row(0, named=True)
     assert total["unpriced_calls"] == 1 and total["unpriced_completion_tokens"] == 300
     assert total["cost_output"] == float(_cost(1000, 2) + _cost(2000, 20) + _cost(1_000_000, 4) + _cost(100, 6))
@@ -259,9 +292,25 @@ def test_cli_price_options_and_a_bad_price_file(priced_store, tmp_path):
     data, prices = priced_store
     out = tmp_path / "t.csv"
     ok = subprocess.run(
-        [sys.executable, "-m", "gensql", "report", "tokens", "--data-root", str(data), "--prices", str(prices),
-         "--price-at", "2025-02-01", "--format", "csv", "-o", str(out)],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "gensql",
+            "report",
+            "tokens",
+            "--data-root",
+            str(data),
+            "--prices",
+            str(prices),
+            "--price-at",
+            "2025-02-01",
+            "--format",
+            "csv",
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert ok.returncode == 0, ok.stderr
     assert "gensql: note: 2 model calls could not be priced" in ok.stderr
@@ -270,7 +319,8 @@ def test_cli_price_options_and_a_bad_price_file(priced_store, tmp_path):
     bad.write_text(HEADER + "alpha,exact,1,1,USD,\nbeta,exact,1,x,USD,\n")
     proc = subprocess.run(
         [sys.executable, "-m", "gensql", "report", "tokens", "--data-root", str(data), "--prices", str(bad)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 2
     assert proc.stdout == ""

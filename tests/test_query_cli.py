@@ -19,13 +19,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
-
-from gensql.cli import cli
 from hand_store import HandStore, ts
 
+from gensql.cli import cli
+
 SHIPPED = {
-    "cohort_coverage", "latest_attempts", "lineage", "overview", "problems_summary", "scan_errors_summary",
-    "score_pivot", "tokens_by_model",
+    "cohort_coverage",
+    "latest_attempts",
+    "lineage",
+    "overview",
+    "problems_summary",
+    "scan_errors_summary",
+    "score_pivot",
+    "tokens_by_model",
 }
 
 TYPES_SQL = """
@@ -74,8 +80,19 @@ def test_csv_is_exact(store):
 def test_json_and_jsonl_are_exact(store):
     r = sql(store, TYPES_SQL, "--format", "json")
     assert r.exit_code == 0, r.stderr
-    want = {"i": 1, "s": 'a,"b', "n": None, "e": "", "f": 0.1, "b": True, "t": "2024-01-02T03:04:05+00:00",
-            "d": "2024-01-02", "l": [1, 2], "h": 20000000003, "dec": 2.5}
+    want = {
+        "i": 1,
+        "s": 'a,"b',
+        "n": None,
+        "e": "",
+        "f": 0.1,
+        "b": True,
+        "t": "2024-01-02T03:04:05+00:00",
+        "d": "2024-01-02",
+        "l": [1, 2],
+        "h": 20000000003,
+        "dec": 2.5,
+    }
     assert json.loads(r.stdout) == [want]
     r = sql(store, TYPES_SQL + " UNION ALL " + TYPES_SQL, "--format", "jsonl")
     assert [json.loads(line) for line in r.stdout.splitlines()] == [want, want]
@@ -127,7 +144,7 @@ def test_table_fits_the_terminal(store, columns):
     lines = r.stdout.splitlines()
     assert all(len(line) <= columns for line in lines), max(len(line) for line in lines)
     assert lines[1].startswith("│ gen_id")
-    footer = " ".join(lines[[i for i, line in enumerate(lines) if line.startswith("└")][-1] + 1:])
+    footer = " ".join(lines[[i for i, line in enumerate(lines) if line.startswith("└")][-1] + 1 :])
     assert footer.startswith("5 rows") and "more columns not shown" in footer and "-x" in footer
     rule = next(i for i, line in enumerate(lines) if line.startswith("├"))
     assert sum(line.startswith("│ ") for line in lines[rule:]) == 5  # 5 rows under the header
@@ -152,13 +169,27 @@ def test_table_shows_at_most_1000_rows(store):
 def test_statements_run_on_a_private_in_memory_connection(store):
     r = sql(store, "CREATE TABLE t AS SELECT 1 AS a; SELECT a + 1 AS b FROM t", "--format", "csv")
     assert r.exit_code == 0 and r.stdout == "b\n2\n"
-    assert sql(store, "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 't'", "--format", "csv").stdout == "n\n0\n"
+    assert (
+        sql(
+            store, "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 't'", "--format", "csv"
+        ).stdout
+        == "n\n0\n"
+    )
 
 
 def test_sql_reads_stdin_and_binds_params(store):
     r = sql(store, "-", "--format", "csv", input="SELECT gen_id FROM gens WHERE stage = $s ORDER BY 1")
     assert r.exit_code == 2 and "no value for parameter $s: bind it with --param s=VALUE" in r.stderr
-    r = sql(store, "SELECT gen_id FROM gens WHERE stage = $s AND replicate = $r::INT ORDER BY 1", "-p", "s=evaluation", "-p", "r=2", "--format", "csv")
+    r = sql(
+        store,
+        "SELECT gen_id FROM gens WHERE stage = $s AND replicate = $r::INT ORDER BY 1",
+        "-p",
+        "s=evaluation",
+        "-p",
+        "r=2",
+        "--format",
+        "csv",
+    )
     assert r.stdout == "gen_id\nv2\n"
     r = sql(store, "SELECT count(*) AS n FROM gens WHERE gen_id = $g", "-p", "g=x' OR '1'='1", "--format", "csv")
     assert r.stdout == "n\n0\n"  # bound, never formatted into the SQL
@@ -201,7 +232,9 @@ def test_runtime_error_in_a_named_query(store):
 
 
 def test_query_list_needs_no_store(tmp_path):
-    r = CliRunner().invoke(cli, ["query", "--list", "--format", "csv"], env={"GENSQL_DATA_ROOT": str(tmp_path / "none")})
+    r = CliRunner().invoke(
+        cli, ["query", "--list", "--format", "csv"], env={"GENSQL_DATA_ROOT": str(tmp_path / "none")}
+    )
     assert r.exit_code == 0, r.stderr
     header, *records = list(csv.reader(io.StringIO(r.stdout)))
     assert header == ["name", "params", "description"]
@@ -241,16 +274,29 @@ def test_query_lineage_param(store):
         "1,descendant,evaluation,v2,e1,ok,vt,m3,ok,2023-11-14T22:14:00.000000+0000",
     ]
     r = run("query", "lineage", "-p", "gen_id=v3", "--data-root", str(store), "--format", "json")
-    assert [(x["gen_id"], x["link_status"], x["parent_gen_id"]) for x in json.loads(r.stdout)] == [("v3", "parent_missing", "missing")]
+    assert [(x["gen_id"], x["link_status"], x["parent_gen_id"]) for x in json.loads(r.stdout)] == [
+        ("v3", "parent_missing", "missing")
+    ]
 
 
 def test_query_score_pivot_and_coverage(store):
     r = run("query", "score_pivot", "--data-root", str(store), "--format", "json")
-    assert json.loads(r.stdout) == [{
-        "essay_gen_id": "e1", "combo_id": "c1", "draft_template_id": "dt", "essay_template_id": "et", "essay_model_id": "m2",
-        "evaluation_model_id": "m3", "evaluation_template_id": "vt", "mean_score": 6.0, "min_score": 5.0, "max_score": 7.0,
-        "n": 2, "n_unscored": 0,
-    }]
+    assert json.loads(r.stdout) == [
+        {
+            "essay_gen_id": "e1",
+            "combo_id": "c1",
+            "draft_template_id": "dt",
+            "essay_template_id": "et",
+            "essay_model_id": "m2",
+            "evaluation_model_id": "m3",
+            "evaluation_template_id": "vt",
+            "mean_score": 6.0,
+            "min_score": 5.0,
+            "max_score": 7.0,
+            "n": 2,
+            "n_unscored": 0,
+        }
+    ]
     r = run("query", "cohort_coverage", "--data-root", str(store), "--format", "csv")
     assert r.stdout.splitlines() == [
         "cohort_id,stage,expected,present,ok,missing,pct_ok",
@@ -289,10 +335,14 @@ def test_query_param_errors(store):
 
 
 def test_user_query_dir(store, tmp_path):
-    (tmp_path / "mine.sql").write_text("-- Essays of one template.\nSELECT gen_id FROM gens WHERE template_id = $tpl -- not '$fake'\n")
+    (tmp_path / "mine.sql").write_text(
+        "-- Essays of one template.\nSELECT gen_id FROM gens WHERE template_id = $tpl -- not '$fake'\n"
+    )
     r = run("query", "--list", "--queries-dir", str(tmp_path), "--format", "csv")
     assert "mine,tpl,Essays of one template." in r.stdout.splitlines()
-    r = run("query", "mine", "-p", "tpl=et", "--queries-dir", str(tmp_path), "--data-root", str(store), "--format", "csv")
+    r = run(
+        "query", "mine", "-p", "tpl=et", "--queries-dir", str(tmp_path), "--data-root", str(store), "--format", "csv"
+    )
     assert r.stdout == "gen_id\ne1\n"
 
 
@@ -307,8 +357,20 @@ def test_views_lists_views_and_columns(store):
     lines = r.stdout.splitlines()
     assert lines[0] == "view,column,type"
     views = {line.split(",")[0] for line in lines[1:]}
-    assert {"gens", "documents", "membership", "attempts", "latest_attempt", "lineage", "token_usage", "scores",
-            "problems", "scan_errors", "ancestors(start_gen_id)", "descendants(start_gen_id)"} <= views
+    assert {
+        "gens",
+        "documents",
+        "membership",
+        "attempts",
+        "latest_attempt",
+        "lineage",
+        "token_usage",
+        "scores",
+        "problems",
+        "scan_errors",
+        "ancestors(start_gen_id)",
+        "descendants(start_gen_id)",
+    } <= views
     assert "documents,doc_id,VARCHAR" in lines and "token_usage,day,DATE" in lines
     assert not any(v.startswith("_") for v in views)
     r = run("views", "--data-root", str(store), env={"COLUMNS": "50"})
@@ -325,7 +387,10 @@ def test_summary_has_a_problems_section(store):
 def test_works_from_another_directory_with_env(store, tmp_path):
     p = subprocess.run(
         [sys.executable, "-m", "gensql", "sql", "SELECT count(*) AS n FROM documents", "--format", "csv"],
-        capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "GENSQL_DATA_ROOT": str(store)},
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "GENSQL_DATA_ROOT": str(store)},
     )
     assert p.returncode == 0, p.stderr
     assert p.stdout == "n\n5\n"

@@ -17,17 +17,19 @@ import time
 from datetime import datetime
 
 import pytest
+from realwriter import docs_0906, docs_0907, gens_0915, gens_0927, gens_head
+from storebuilder import tree_digest
 
 import gensql
 from gensql.ids import logical_key_id
-from realwriter import docs_0906, docs_0907, gens_0915, gens_0927, gens_head
-from storebuilder import tree_digest
 
 STAGES = ("draft", "essay", "evaluation")
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "gensql", *args], capture_output=True, text=True, env=os.environ.copy())
+    return subprocess.run(
+        [sys.executable, "-m", "gensql", *args], capture_output=True, text=True, env=os.environ.copy()
+    )
 
 
 def rows(con, sql, *params):
@@ -85,8 +87,18 @@ def check_lineage_and_scores(truth, con):
         s = scores[g.gen_id]
         essay = truth.gens[("essay", g.parent_gen_id)]
         draft = truth.gens[("draft", essay.parent_gen_id)]
-        assert (s["score"], s["evaluation_template_id"], s["evaluation_model_id"], s["replicate"]) == (g.score, g.template_id, g.model_id, g.replicate)
-        assert (s["essay_gen_id"], s["essay_template_id"], s["draft_template_id"], s["combo_id"]) == (essay.gen_id, essay.template_id, draft.template_id, draft.combo_id)
+        assert (s["score"], s["evaluation_template_id"], s["evaluation_model_id"], s["replicate"]) == (
+            g.score,
+            g.template_id,
+            g.model_id,
+            g.replicate,
+        )
+        assert (s["essay_gen_id"], s["essay_template_id"], s["draft_template_id"], s["combo_id"]) == (
+            essay.gen_id,
+            essay.template_id,
+            draft.template_id,
+            draft.combo_id,
+        )
     latest = by_id(con, "latest_attempt")
     ok = {k for k, g in truth.gens.items() if g.outcome == "ok"}
     assert set(latest) == ok  # every product was asked for once: each is its own latest success
@@ -124,10 +136,14 @@ def test_0915_gens_hold_every_fact_the_real_code_was_given(era_0915):
         assert r["facts_from"] == "membership", key
         assert r["origin_cohort_id"] == truth.cohort_id
     for g in truth.of_stage("draft"):
-        assert gens[("draft", g.gen_id)]["logical_key"] == logical_key_id("draft", g.combo_id, g.template_id, g.model_id, g.replicate)
+        assert gens[("draft", g.gen_id)]["logical_key"] == logical_key_id(
+            "draft", g.combo_id, g.template_id, g.model_id, g.replicate
+        )
     copies = [g for g in truth.of_stage("essay") if g.mode == "copy"]
     assert len(copies) == 4
-    assert {r["gen_id"] for r in rows(con, "SELECT gen_id FROM token_usage WHERE stage = 'essay'")} == {g.gen_id for g in truth.of_stage("essay") if g.mode == "llm"}
+    assert {r["gen_id"] for r in rows(con, "SELECT gen_id FROM token_usage WHERE stage = 'essay'")} == {
+        g.gen_id for g in truth.of_stage("essay") if g.mode == "llm"
+    }
 
 
 def test_0915_lineage_latest_attempt_and_scores(era_0915):
@@ -179,7 +195,9 @@ def era_head(tmp_path_factory):
 
 def test_head_gens_lineage_and_scores(era_head):
     truth, con = era_head
-    assert (truth.data_root / "cohorts" / truth.cohort_id / "membership.csv").read_text().splitlines()[0] == "stage,gen_id"
+    assert (truth.data_root / "cohorts" / truth.cohort_id / "membership.csv").read_text().splitlines()[
+        0
+    ] == "stage,gen_id"
     gens = check_gens_facts(truth, con)
     prefixes = {"draft": "d_", "essay": "e_", "evaluation": "v_"}
     for (stage, gen_id), g in truth.gens.items():
@@ -224,7 +242,12 @@ def test_docs_rows_hold_the_files_and_sqlite_facts(era_docs):
         r = gens[key]
         where = f"docs/{g.stage}/" + (r["gen_dir"].split("/")[2] + "/" if layout == "nested" else "") + g.gen_id
         assert (r["store_root"], r["gen_dir"]) == ("docs", where), key
-        assert (r["template_id"], r["model_id"], r["parent_gen_id"], r["replicate"]) == (g.template_id, g.model_id, g.parent_gen_id, 1), key
+        assert (r["template_id"], r["model_id"], r["parent_gen_id"], r["replicate"]) == (
+            g.template_id,
+            g.model_id,
+            g.parent_gen_id,
+            1,
+        ), key
         assert r["combo_id"] == (g.combo_id if g.stage == "draft" else None), key
         assert r["completion_tokens"] is None and r["prompt_tokens"] is None  # the docs era recorded no usage
         assert r["status"] == "ok", key
@@ -257,17 +280,27 @@ def test_docs_lineage_scores_and_attempts(era_docs):
         if g.stage == "evaluation":
             essay = truth.gens[("essay", g.parent_gen_id)]
             draft = truth.gens[("draft", essay.parent_gen_id)]
-            assert (line["essay_gen_id"], line["draft_gen_id"], line["combo_id"]) == (essay.gen_id, draft.gen_id, draft.combo_id)
+            assert (line["essay_gen_id"], line["draft_gen_id"], line["combo_id"]) == (
+                essay.gen_id,
+                draft.gen_id,
+                draft.combo_id,
+            )
             assert (line["essay_template_id"], line["draft_model_id"]) == (essay.template_id, draft.model_id)
     evaluations = truth.of_stage("evaluation")
-    rerun = [g for g in evaluations if (g.parent_gen_id, g.template_id) == (evaluations[0].parent_gen_id, evaluations[0].template_id)]
+    rerun = [
+        g
+        for g in evaluations
+        if (g.parent_gen_id, g.template_id) == (evaluations[0].parent_gen_id, evaluations[0].template_id)
+    ]
     assert len(rerun) == 2  # the first evaluation task ran twice: two attempts of one product
     attempts = rows(con, "SELECT * FROM attempts WHERE stage = 'evaluation' AND attempts = 2")
     assert len(attempts) == 1 and attempts[0]["latest_gen_id"] == rerun[1].gen_id
     latest = {r["gen_id"] for r in rows(con, "SELECT gen_id FROM latest_attempt WHERE stage = 'evaluation'")}
     assert latest == {g.gen_id for g in evaluations} - {rerun[0].gen_id}
     scores = rows(con, "SELECT * FROM scores")
-    assert {(s["gen_id"], s["score"], s["evaluation_model_id"], s["essay_gen_id"]) for s in scores} == {(g.gen_id, g.score, g.model_id, g.parent_gen_id) for g in evaluations}
+    assert {(s["gen_id"], s["score"], s["evaluation_model_id"], s["essay_gen_id"]) for s in scores} == {
+        (g.gen_id, g.score, g.model_id, g.parent_gen_id) for g in evaluations
+    }
     assert rows(con, "SELECT count(*) AS n FROM problems")[0]["n"] == 0
 
 
@@ -279,11 +312,15 @@ def test_refresh_neither_waits_for_nor_disturbs_a_writer_holding_documents_sqlit
     writer = sqlite3.connect(db, isolation_level=None)
     try:
         writer.execute("PRAGMA locking_mode=EXCLUSIVE")  # the writer keeps its lock: ordinary readers get 'locked'
-        writer.execute("UPDATE documents SET run_id = 'committed-later' WHERE doc_id = ?", (draft.gen_id,))  # committed, still in the WAL
+        writer.execute(
+            "UPDATE documents SET run_id = 'committed-later' WHERE doc_id = ?", (draft.gen_id,)
+        )  # committed, still in the WAL
         writer.execute("BEGIN EXCLUSIVE")
         writer.execute("UPDATE documents SET run_id = 'uncommitted'")
         with pytest.raises(sqlite3.OperationalError, match="locked"):
-            sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0).execute("SELECT count(*) FROM documents").fetchone()
+            sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0).execute(
+                "SELECT count(*) FROM documents"
+            ).fetchone()
         main_bytes, files = db.read_bytes(), sorted(p.name for p in db.parent.iterdir())
         started = time.monotonic()
         gensql.refresh(root)

@@ -17,25 +17,43 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from storebuilder import tree_digest, write_gen, write_membership
 
 import gensql
 from gensql import refresh
 from gensql.partitions import read_table, table_files
-from storebuilder import tree_digest, write_gen, write_membership
 
 STAGES = ("draft", "essay", "evaluation")
 
 
 def run_cli(*args, env=None, **kwargs):
-    return subprocess.run([sys.executable, "-m", "gensql", *args], capture_output=True, text=True, env={**os.environ, **(env or {})}, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "gensql", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        **kwargs,
+    )
 
 
 def small_gen(root: Path, stage: str, i: int, *, model: str = "m1") -> None:
     gen_id = f"{stage[0]}_{i:04d}"
     parent = {"draft": None, "essay": f"d_{i:04d}", "evaluation": f"e_{i:04d}"}[stage]
     files = {
-        "metadata.json": {"stage": stage, "gen_id": gen_id, "mode": "llm", "template_id": f"t{i % 3}", "llm_model_id": model, "parent_gen_id": parent, "combo_id": f"c{i % 5}" if stage == "draft" else None},
-        "raw_metadata.json": {"usage": {"completion_tokens": 100 + i, "max_tokens": 1000}, "finish_reason": "stop", "duration_s": i / 10},
+        "metadata.json": {
+            "stage": stage,
+            "gen_id": gen_id,
+            "mode": "llm",
+            "template_id": f"t{i % 3}",
+            "llm_model_id": model,
+            "parent_gen_id": parent,
+            "combo_id": f"c{i % 5}" if stage == "draft" else None,
+        },
+        "raw_metadata.json": {
+            "usage": {"completion_tokens": 100 + i, "max_tokens": 1000},
+            "finish_reason": "stop",
+            "duration_s": i / 10,
+        },
         "prompt.txt": "prompt " * (i % 7 + 1),
         "raw.txt": f"raw {i}\n",
         "parsed.txt": f"{i % 10}.0\n" if stage == "evaluation" else f"parsed {i}\n",
@@ -54,7 +72,11 @@ def make_small_store(root: Path, n: int = 4) -> Path:
 def snapshot_tables(index_dir: Path) -> dict[str, list[dict]]:
     current = index_dir / "current"
     out = {}
-    for table, keys in (("gens", ("stage", "gen_id")), ("scan_errors", ("path", "kind")), ("membership", ("cohort_id", "line"))):
+    for table, keys in (
+        ("gens", ("stage", "gen_id")),
+        ("scan_errors", ("path", "kind")),
+        ("membership", ("cohort_id", "line")),
+    ):
         rows = read_table(current, table).to_pylist()
         out[table] = sorted(rows, key=lambda r: tuple(str(r[k]) for k in keys))
     return out
@@ -62,19 +84,28 @@ def snapshot_tables(index_dir: Path) -> dict[str, list[dict]]:
 
 # --- CLI contract ------------------------------------------------------------------------------
 
+
 def test_cli_refresh_writes_index_and_talks_on_stderr(tmp_path):
     make_small_store(tmp_path)
     proc = run_cli("refresh", "--data-root", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ""
-    assert proc.stderr.startswith("indexed 12 generations (4 draft, 4 essay, 4 evaluation): 12 new, 0 changed, 0 deleted, 0 unchanged; 12 cohort members; search: 36 texts (36 indexed); 0 scan errors;")
+    assert proc.stderr.startswith(
+        "indexed 12 generations (4 draft, 4 essay, 4 evaluation): 12 new, 0 changed, 0 deleted, 0 unchanged; 12 cohort members; search: 36 texts (36 indexed); 0 scan errors;"
+    )
     assert (tmp_path / "index" / "current" / "gens" / "stage=draft" / "part-00-0000.parquet").is_file()
     assert read_table(tmp_path / "index" / "current", "gens").num_rows == 12
 
 
 def test_cli_refresh_quiet_env_and_index_dir(tmp_path):
     make_small_store(tmp_path / "store")
-    proc = run_cli("refresh", "--quiet", "--index-dir", str(tmp_path / "elsewhere"), env={"GENSQL_DATA_ROOT": str(tmp_path / "store")})
+    proc = run_cli(
+        "refresh",
+        "--quiet",
+        "--index-dir",
+        str(tmp_path / "elsewhere"),
+        env={"GENSQL_DATA_ROOT": str(tmp_path / "store")},
+    )
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
     assert read_table(tmp_path / "elsewhere" / "current", "gens").num_rows == 12
     assert not (tmp_path / "store" / "index").exists()
@@ -83,7 +114,10 @@ def test_cli_refresh_quiet_env_and_index_dir(tmp_path):
 def test_cli_missing_gens_is_a_clear_error(tmp_path):
     proc = run_cli("refresh", "--data-root", str(tmp_path / "nowhere"))
     assert proc.returncode == 2
-    assert proc.stderr == f"gensql: error: no gens store at {tmp_path / 'nowhere' / 'gens'}: expected <data-root>/gens/<stage>/<gen_id>/. Pass --data-root or set GENSQL_DATA_ROOT.\n"
+    assert (
+        proc.stderr
+        == f"gensql: error: no gens store at {tmp_path / 'nowhere' / 'gens'}: expected <data-root>/gens/<stage>/<gen_id>/. Pass --data-root or set GENSQL_DATA_ROOT.\n"
+    )
     assert "Traceback" not in proc.stderr
 
 
@@ -100,8 +134,28 @@ def test_cli_strict_fails_after_writing_the_index(tmp_path):
 
 # --- incremental refresh -----------------------------------------------------------------------
 
-MUTATIONS = ("add", "delete", "same_size_rewrite", "grow_raw", "drop_parsed", "add_parsed", "corrupt_json", "touch", "membership", "stray_file")
-MIXED_MUTATIONS = MUTATIONS + ("wide_membership", "doc_add", "doc_delete", "doc_rewrite", "doc_flatten", "gens_takes_doc_id", "sqlite_row", "copy_template")
+MUTATIONS = (
+    "add",
+    "delete",
+    "same_size_rewrite",
+    "grow_raw",
+    "drop_parsed",
+    "add_parsed",
+    "corrupt_json",
+    "touch",
+    "membership",
+    "stray_file",
+)
+MIXED_MUTATIONS = MUTATIONS + (
+    "wide_membership",
+    "doc_add",
+    "doc_delete",
+    "doc_rewrite",
+    "doc_flatten",
+    "gens_takes_doc_id",
+    "sqlite_row",
+    "copy_template",
+)
 
 
 def docs_index_module():
@@ -115,7 +169,12 @@ def write_doc(root: Path, stage: str, doc_id: str, i: int, *, bucket: str | None
     path = root / "docs" / stage / (f"{bucket}/{doc_id}" if bucket else doc_id)
     path.mkdir(parents=True, exist_ok=True)
     meta = {"task_id": f"task_{i}", "model_id": "m1", "function": f"{stage}_response"}
-    meta.update({"draft": {"combo_id": f"c{i % 2}", "draft_template": "t1"}, "essay": {"essay_template": f"e{i % 2}", "parent_doc_id": f"x_{i:04d}"}}.get(stage, {}))
+    meta.update(
+        {
+            "draft": {"combo_id": f"c{i % 2}", "draft_template": "t1"},
+            "essay": {"essay_template": f"e{i % 2}", "parent_doc_id": f"x_{i:04d}"},
+        }.get(stage, {})
+    )
     (path / "metadata.json").write_text(json.dumps(meta, indent=2))
     (path / "raw.txt").write_text(f"raw {i}\n")
     (path / "parsed.txt").write_text(f"parsed {i}\n")
@@ -132,9 +191,24 @@ def make_mixed_store(root: Path, n: int = 5) -> Path:
         write_doc(root, "draft", f"x_{i:04d}", i, bucket=f"lk{i}")
         write_doc(root, "essay", f"y_{i:04d}", i)
         if i < 2:
-            db.insert_document(index.DocumentRow(doc_id=f"x_{i:04d}", logical_key_id=f"lk{i}", stage="draft", task_id=f"task_{i}", doc_dir=f"draft/lk{i}/x_{i:04d}", run_id=f"run{i}", template_id="t1", model_id="m1"))
+            db.insert_document(
+                index.DocumentRow(
+                    doc_id=f"x_{i:04d}",
+                    logical_key_id=f"lk{i}",
+                    stage="draft",
+                    task_id=f"task_{i}",
+                    doc_dir=f"draft/lk{i}/x_{i:04d}",
+                    run_id=f"run{i}",
+                    template_id="t1",
+                    model_id="m1",
+                )
+            )
     db.close()
-    write_membership(root, "wide", "stage,gen_id,cohort_id,parent_gen_id,combo_id,template_id,llm_model_id,replicate\nessay,e_0001,wide,d_0001,c1,t1,m1,1\n")
+    write_membership(
+        root,
+        "wide",
+        "stage,gen_id,cohort_id,parent_gen_id,combo_id,template_id,llm_model_id,replicate\nessay,e_0001,wide,d_0001,c1,t1,m1,1\n",
+    )
     return root
 
 
@@ -179,13 +253,19 @@ def mutate_mixed(root: Path, kind: str, stage: str, i: int) -> str | None:
     doc_id = f"{'x' if doc_stage == 'draft' else 'y'}_{i % 4:04d}"
     docs = {p.parent.name: p.parent for p in (root / "docs" / doc_stage).glob("**/metadata.json")}
     if kind == "wide_membership":
-        write_membership(root, f"w_{stage}_{i}", f"stage,gen_id,combo_id,llm_model_id,replicate\n{stage},{stage[0]}_{i:04d},cw{i},mw{i},{i + 1}\n{doc_stage},{doc_id},cw{i},,\n")
+        write_membership(
+            root,
+            f"w_{stage}_{i}",
+            f"stage,gen_id,combo_id,llm_model_id,replicate\n{stage},{stage[0]}_{i:04d},cw{i},mw{i},{i + 1}\n{doc_stage},{doc_id},cw{i},,\n",
+        )
         return None
     if kind == "sqlite_row":
         con = sqlite3.connect(root / "db" / "documents.sqlite")
         with con:
-            con.execute("INSERT OR REPLACE INTO documents (doc_id, logical_key_id, stage, task_id, doc_dir, status, run_id, template_id, created_at) VALUES (?, 'lk', ?, 't', 'd', 'ok', ?, ?, ?)",
-                        (doc_id, doc_stage, f"r{i}", f"tpl{i}", f"2025-09-0{1 + i % 5}T10:00:00.000Z"))
+            con.execute(
+                "INSERT OR REPLACE INTO documents (doc_id, logical_key_id, stage, task_id, doc_dir, status, run_id, template_id, created_at) VALUES (?, 'lk', ?, 't', 'd', 'ok', ?, ?, ?)",
+                (doc_id, doc_stage, f"r{i}", f"tpl{i}", f"2025-09-0{1 + i % 5}T10:00:00.000Z"),
+            )
         con.close()
         return None
     if kind == "copy_template":
@@ -219,7 +299,9 @@ def mutate_mixed(root: Path, kind: str, stage: str, i: int) -> str | None:
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.sampled_from(MUTATIONS), st.sampled_from(STAGES), st.integers(0, 5)), min_size=1, max_size=8))
+@given(
+    st.lists(st.tuples(st.sampled_from(MUTATIONS), st.sampled_from(STAGES), st.integers(0, 5)), min_size=1, max_size=8)
+)
 def test_incremental_refresh_equals_full_refresh(monkeypatch, mutations):
     monkeypatch.setenv("GENSQL_RACY_WINDOW", "0.02")
     with tempfile.TemporaryDirectory() as tmp:
@@ -239,7 +321,11 @@ def test_incremental_refresh_equals_full_refresh(monkeypatch, mutations):
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.sampled_from(MIXED_MUTATIONS), st.sampled_from(STAGES), st.integers(0, 5)), min_size=1, max_size=8))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(MIXED_MUTATIONS), st.sampled_from(STAGES), st.integers(0, 5)), min_size=1, max_size=8
+    )
+)
 def test_incremental_refresh_equals_full_refresh_with_docs_and_borrowed_facts(monkeypatch, mutations):
     """The same with seed 000's docs store, documents.sqlite, wide membership and essay templates."""
     monkeypatch.setenv("GENSQL_RACY_WINDOW", "0.02")
@@ -279,6 +365,7 @@ def test_unchanged_store_rereads_nothing(tmp_path, monkeypatch):
 
 # --- safety ------------------------------------------------------------------------------------
 
+
 def test_refresh_never_writes_into_the_store(tmp_path):
     make_small_store(tmp_path)
     (tmp_path / "gens" / "essay" / "e_0002" / "metadata.json").write_text("[]")
@@ -299,13 +386,23 @@ def test_second_concurrent_refresh_fails_clearly(tmp_path):
         lock.flush()
         proc = run_cli("refresh", "--data-root", str(tmp_path))
     assert proc.returncode == 3
-    assert proc.stderr == f"gensql: error: another refresh is writing the index at {index} (pid 4242); wait for it to finish and run the command again\n"
+    assert (
+        proc.stderr
+        == f"gensql: error: another refresh is writing the index at {index} (pid 4242); wait for it to finish and run the command again\n"
+    )
     assert run_cli("refresh", "--data-root", str(tmp_path), "-q").returncode == 0
 
 
 def test_two_refreshes_at_once_leave_a_valid_index(tmp_path):
     make_small_store(tmp_path, n=300)
-    procs = [subprocess.Popen([sys.executable, "-m", "gensql", "refresh", "--data-root", str(tmp_path), "--full", "-q"], stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "gensql", "refresh", "--data-root", str(tmp_path), "--full", "-q"],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outcomes = [(p.wait(), p.stderr.read()) for p in procs]
     assert any(code == 0 for code, _ in outcomes)
     for code, err in outcomes:
@@ -319,7 +416,9 @@ def test_sigkill_mid_refresh_keeps_the_previous_index(tmp_path):
     before = snapshot_tables(tmp_path / "index")
     small_gen(tmp_path, "draft", 9999, model="new")
     for delay in (0.05, 0.15, 0.3, 0.45, 0.6, 0.8):
-        proc = subprocess.Popen([sys.executable, "-m", "gensql", "refresh", "--data-root", str(tmp_path), "--full", "-q", "-j", "1"])
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gensql", "refresh", "--data-root", str(tmp_path), "--full", "-q", "-j", "1"]
+        )
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -352,7 +451,9 @@ def test_borrowed_facts_are_reused_when_nothing_changed_and_redone_when_membersh
     first = (tmp_path / "index" / "current").resolve()
     refresh(tmp_path)
     second = (tmp_path / "index" / "current").resolve()
-    assert first != second and all(os.path.samefile(a, b) for a, b in zip(table_files(first, "gens"), table_files(second, "gens"), strict=True))  # linked, not recomputed
+    assert first != second and all(
+        os.path.samefile(a, b) for a, b in zip(table_files(first, "gens"), table_files(second, "gens"), strict=True)
+    )  # linked, not recomputed
     write_membership(tmp_path, "wide", "stage,gen_id,combo_id\ndraft,d_0001,c-changed\n")
     refresh(tmp_path)
     rows = {r["gen_id"]: r for r in read_table(tmp_path / "index" / "current", "gens").to_pylist()}

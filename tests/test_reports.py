@@ -22,7 +22,7 @@ import subprocess
 import sys
 import zipfile
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -30,6 +30,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from report_store import sample_store
 
 from gensql.cli import cli
 from gensql.index import current_snapshot
@@ -46,7 +47,6 @@ from gensql.reports import (
     scores_report,
     tokens_report,
 )
-from report_store import sample_store
 
 GOLDEN = Path(__file__).parent / "golden" / "reports"
 UPDATE = os.environ.get("GENSQL_UPDATE_GOLDEN") == "1"
@@ -58,6 +58,8 @@ WIDTH = "200"
 @pytest.fixture(autouse=True)
 def _terminal_width(monkeypatch):
     monkeypatch.setenv("COLUMNS", WIDTH)
+
+
 SNAPSHOT = "<snapshot-id>"
 
 
@@ -80,7 +82,9 @@ def _missing_cohort(truth) -> str:
 
 def _small_cohort(con) -> str:
     """The cohort with the fewest evaluations (keeps the wide score golden file small)."""
-    return con.sql("SELECT cohort_id FROM membership WHERE stage = 'evaluation' GROUP BY 1 ORDER BY count(*), 1 LIMIT 1").fetchall()[0][0]
+    return con.sql(
+        "SELECT cohort_id FROM membership WHERE stage = 'evaluation' GROUP BY 1 ORDER BY count(*), 1 LIMIT 1"
+    ).fetchall()[0][0]
 
 
 CASES = {
@@ -91,12 +95,34 @@ CASES = {
         lambda con, c: build_tokens(con, by=["cohort,stage", "month"]),
     ),
     "tokens_filtered_by_template_day": (
-        ["tokens", "--by", "template", "--by", "day", "--stage", "evaluation", "--since", "2025-03-03",
-         "--until", "2025-03-05", "--price-at", "2025-03-01"],
-        lambda con, c: build_tokens(con, by=("template", "day"), stage="evaluation", since="2025-03-03",
-                                    until="2025-03-05", price_at="2025-03-01"),
+        [
+            "tokens",
+            "--by",
+            "template",
+            "--by",
+            "day",
+            "--stage",
+            "evaluation",
+            "--since",
+            "2025-03-03",
+            "--until",
+            "2025-03-05",
+            "--price-at",
+            "2025-03-01",
+        ],
+        lambda con, c: build_tokens(
+            con,
+            by=("template", "day"),
+            stage="evaluation",
+            since="2025-03-03",
+            until="2025-03-05",
+            price_at="2025-03-01",
+        ),
     ),
-    "scores_wide_one_cohort": (["scores", "--cohort", "{small}"], lambda con, c: build_scores(con, cohort=_small_cohort(con))),
+    "scores_wide_one_cohort": (
+        ["scores", "--cohort", "{small}"],
+        lambda con, c: build_scores(con, cohort=_small_cohort(con)),
+    ),
     "scores_long": (
         ["scores", "--long", "--model", "gpt-4o", "--model", "sonnet-4"],
         lambda con, c: build_scores(con, long=True, model=["gpt-4o", "sonnet-4"]),
@@ -145,7 +171,9 @@ def _check_golden(name: str, actual: str) -> None:
         return
     assert path.exists(), f"no golden file {path}: run GENSQL_UPDATE_GOLDEN=1 pytest tests/test_reports.py"
     expected = path.read_text(encoding="utf-8")
-    assert actual == expected, f"{name} differs from its golden file (regenerate with GENSQL_UPDATE_GOLDEN=1 and review the diff)"
+    assert actual == expected, (
+        f"{name} differs from its golden file (regenerate with GENSQL_UPDATE_GOLDEN=1 and review the diff)"
+    )
 
 
 def _golden_name(case: str, fmt: str) -> str:
@@ -210,13 +238,17 @@ def test_tokens_by_model_match_the_truth(store, con):
         if not v.get("is_model_call"):
             continue
         w["model_calls"] += 1
-        for column, value in (("completion_tokens", v.get("completion_tokens")), ("prompt_tokens", v.get("prompt_tokens")),
-                              ("total_tokens", v.get("total_tokens")), ("prompt_bytes", v.get("prompt_bytes")),
-                              ("prompt_tokens_est", _est(v))):
+        for column, value in (
+            ("completion_tokens", v.get("completion_tokens")),
+            ("prompt_tokens", v.get("prompt_tokens")),
+            ("total_tokens", v.get("total_tokens")),
+            ("prompt_bytes", v.get("prompt_bytes")),
+            ("prompt_tokens_est", _est(v)),
+        ):
             w[column] += value or 0
             known[v.get("model_id")][column] += value is not None
         w["truncated"] += bool(v.get("truncated"))
-        rule = prices.lookup(v.get("model_id"), v["created_at"].astimezone(timezone.utc).date())
+        rule = prices.lookup(v.get("model_id"), v["created_at"].astimezone(UTC).date())
         if rule is None:  # the sample's real-pipeline model ids are not in the shipped price table
             w["unpriced_calls"] += 1
             w["unpriced_prompt_tokens_est"] += _est(v) or 0
@@ -302,13 +334,20 @@ def test_scores_count_one_score_per_replicate_and_long_matches_wide(store, con):
     long = scores_report(con, long=True)
     wide = scores_report(con)
     # newest scored attempt per logical evaluation: no logical product counted twice
-    scored_products = {g.logical_group for g in truth.gens.values() if g.stage == "evaluation" and g.values.get("score") is not None}
+    scored_products = {
+        g.logical_group for g in truth.gens.values() if g.stage == "evaluation" and g.values.get("score") is not None
+    }
     assert long["n"].sum() <= len(scored_products)
     assert wide.height == long["essay_gen_id"].n_unique()
     for row in long.iter_rows(named=True):
         label = f"{row['evaluation_model_id'] or '(none)'}/{row['evaluation_template_id'] or '(none)'}"
         (w,) = wide.filter(pl.col("essay_gen_id") == row["essay_gen_id"]).iter_rows(named=True)
-        assert (w[f"{label}/mean"], w[f"{label}/min"], w[f"{label}/max"], w[f"{label}/n"]) == (row["mean"], row["min"], row["max"], row["n"])
+        assert (w[f"{label}/mean"], w[f"{label}/min"], w[f"{label}/max"], w[f"{label}/n"]) == (
+            row["mean"],
+            row["min"],
+            row["max"],
+            row["n"],
+        )
         assert row["min"] <= row["mean"] <= row["max"]
 
 
@@ -334,7 +373,7 @@ def test_cohort_report_matches_membership_truth(store, con):
 def test_sidecar_provenance(store, tmp_path):
     data, _, snapshot = store
     out = tmp_path / "r.json"
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     result = _invoke(data, ["tokens", "--by", "model,day", "--stage", "essay", "--format", "json", "-o", str(out)])
     assert result.exit_code == 0 and result.stdout_bytes == b""
     meta = json.loads((tmp_path / "r.json.meta.json").read_text())
@@ -345,7 +384,7 @@ def test_sidecar_provenance(store, tmp_path):
     assert meta["by"] == ["model", "day"] and meta["filters"]["stage"] == ["essay"]
     assert meta["file"] == "r.json" and meta["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
     assert meta["rows"] == len(json.loads(out.read_text()))
-    assert before <= datetime.fromisoformat(meta["generated_at"].replace("Z", "+00:00")) <= datetime.now(timezone.utc)
+    assert before <= datetime.fromisoformat(meta["generated_at"].replace("Z", "+00:00")) <= datetime.now(UTC)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -408,8 +447,10 @@ def test_export_to_a_missing_directory_is_a_clear_error(con, tmp_path):
 # Unknown is not zero: token sums over calls that never recorded a count are NULL
 # --------------------------------------------------------------------------------------------------
 
-UNKNOWN_PRICES = ("model,match,input_per_mtok,output_per_mtok,currency,effective_from\n"
-                  "cm-only,exact,1,2,USD,\npartial,exact,1,2,USD,\nsilent,exact,1,2,USD,\n")
+UNKNOWN_PRICES = (
+    "model,match,input_per_mtok,output_per_mtok,currency,effective_from\n"
+    "cm-only,exact,1,2,USD,\npartial,exact,1,2,USD,\nsilent,exact,1,2,USD,\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -422,8 +463,15 @@ def unknown_store(tmp_path_factory):
     s = HandStore(root)
 
     def call(gen_id, model, usage, template="dt", prompt="p" * 400):
-        raw_meta = {"stage": "draft", "gen_id": gen_id, "mode": "llm", "llm_model_id": model, "usage": usage,
-                    "finish_reason": "stop", "duration_s": 2.0}
+        raw_meta = {
+            "stage": "draft",
+            "gen_id": gen_id,
+            "mode": "llm",
+            "llm_model_id": model,
+            "usage": usage,
+            "finish_reason": "stop",
+            "duration_s": 2.0,
+        }
         s.draft(gen_id, model=model, template=template, combo=gen_id, raw_meta=raw_meta, prompt=prompt, at=100)
 
     real_client = {"completion_tokens": 300, "max_tokens": 4096}
@@ -433,8 +481,7 @@ def unknown_store(tmp_path_factory):
     call("d4", "partial", {"completion_tokens": 70, "max_tokens": 4096})
     call("d5", "silent", None)
     call("d6", "mystery", None)
-    s.essay("e1", "d1", model="cm-only", template="copy-t", raw=None, prompt=None,
-            extra={"mode": "copy"}, at=100)
+    s.essay("e1", "d1", model="cm-only", template="copy-t", raw=None, prompt=None, extra={"mode": "copy"}, at=100)
     s.cohort("quiet", [("draft", "d5"), ("draft", "d6"), ("essay", "e-missing")])
     s.refresh()
     prices = root / "prices.csv"

@@ -31,14 +31,22 @@ def check_against_truth(root, truth):
             if column in SKIP:
                 continue
             got = row[column]
-            same = math.isclose(got, value, rel_tol=1e-9) if isinstance(value, float) and got is not None else got == value
+            same = (
+                math.isclose(got, value, rel_tol=1e-9) if isinstance(value, float) and got is not None else got == value
+            )
             if not same:
                 mismatches.append((key, column, value, got))
         assert (row["score_error"] is None) == expected.values["score_error_is_null"], key
     assert mismatches == []
-    errors = sorted((e["path"], e["stage"], e["gen_id"], e["file"], e["kind"]) for e in pq.read_table(root / "index" / "current" / "scan_errors.parquet").to_pylist())
+    errors = sorted(
+        (e["path"], e["stage"], e["gen_id"], e["file"], e["kind"])
+        for e in pq.read_table(root / "index" / "current" / "scan_errors.parquet").to_pylist()
+    )
     assert errors == sorted((e.path, e.stage, e.gen_id, e.file, e.kind) for e in truth.scan_errors)
-    members = sorted((m["cohort_id"], m["stage"], m["gen_id"]) for m in pq.read_table(root / "index" / "current" / "membership.parquet").to_pylist())
+    members = sorted(
+        (m["cohort_id"], m["stage"], m["gen_id"])
+        for m in pq.read_table(root / "index" / "current" / "membership.parquet").to_pylist()
+    )
     assert members == sorted(truth.membership)
     # Attempts of one intended product share a logical key, and different products never do.
     groups = defaultdict(set)
@@ -75,7 +83,11 @@ def test_committed_sample_store_indexes_with_the_expected_counts(tmp_path):
             (shutil.copytree if entry.is_dir() else shutil.copy2)(entry, tmp_path / entry.name)
     result = refresh(tmp_path)
     truth = make_sample_store(tmp_path / "fresh")
-    assert (result.generations, result.scan_errors, result.members) == (truth.n_gens, len(truth.scan_errors), len(truth.membership))
+    assert (result.generations, result.scan_errors, result.members) == (
+        truth.n_gens,
+        len(truth.scan_errors),
+        len(truth.membership),
+    )
 
 
 def test_backfill_of_the_sample_legacy_folders_follows_the_legacy_truth(tmp_path):
@@ -116,5 +128,7 @@ def test_backfill_of_the_sample_legacy_folders_follows_the_legacy_truth(tmp_path
             ids = {r["gen_id"]: r for r in rows}
             for r in same_stage:  # evaluations keep their parent: a generation of the parent task
                 assert r["parent_gen_id"] in ids, t.task_id
-                assert ids[r["parent_gen_id"]]["task_id"] == parent.task_id or r["parent_gen_id"] == parent.imported_gen_id, t.task_id
+                assert (
+                    ids[r["parent_gen_id"]]["task_id"] == parent.task_id or r["parent_gen_id"] == parent.imported_gen_id
+                ), t.task_id
     assert set(by_task) <= set(tasks)

@@ -17,7 +17,9 @@ pytest.importorskip("uvicorn", reason="gensql serve needs the serve extra: pip i
 from gensql.serve.testing import ENABLE_HINT, background_server, chromium, find_browser  # noqa: E402
 
 if find_browser() is None:
-    pytest.skip(f"no Chromium and chromedriver here, browser tests skipped: to run them, {ENABLE_HINT}", allow_module_level=True)
+    pytest.skip(
+        f"no Chromium and chromedriver here, browser tests skipped: to run them, {ENABLE_HINT}", allow_module_level=True
+    )
 pytest.importorskip("selenium", reason=f"browser tests skipped: {ENABLE_HINT}")
 
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -28,7 +30,7 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 import gensql  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-XSS = "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">"
+XSS = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
 
 
 @pytest.fixture(scope="module")
@@ -39,14 +41,20 @@ def site(tmp_path_factory):
     gensql.refresh(data)
     con = gensql.connect(data)
     facts = {
-        "draft": con.sql("SELECT e.parent_gen_id FROM gens e JOIN gens v ON v.stage = 'evaluation' AND v.parent_gen_id = e.gen_id "
-                         "WHERE e.stage = 'essay' AND v.score IS NOT NULL AND e.parent_gen_id IN (SELECT gen_id FROM gens WHERE stage = 'draft') "
-                         "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1").fetchall()[0][0],
-        "xss": con.sql("SELECT gen_id, gen_dir FROM gens WHERE stage = 'essay' AND store_root = 'gens' AND has_raw ORDER BY gen_id LIMIT 1").fetchall()[0],
+        "draft": con.sql(
+            "SELECT e.parent_gen_id FROM gens e JOIN gens v ON v.stage = 'evaluation' AND v.parent_gen_id = e.gen_id "
+            "WHERE e.stage = 'essay' AND v.score IS NOT NULL AND e.parent_gen_id IN (SELECT gen_id FROM gens WHERE stage = 'draft') "
+            "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+        ).fetchall()[0][0],
+        "xss": con.sql(
+            "SELECT gen_id, gen_dir FROM gens WHERE stage = 'essay' AND store_root = 'gens' AND has_raw ORDER BY gen_id LIMIT 1"
+        ).fetchall()[0],
         "models": con.sql("SELECT count(DISTINCT model_id) FROM gens").fetchall()[0][0],
     }
-    facts["essay"] = con.sql("SELECT gen_id FROM gens WHERE stage = 'essay' AND parent_gen_id = $d ORDER BY gen_id LIMIT 1",
-                             params={"d": facts["draft"]}).fetchall()[0][0]
+    facts["essay"] = con.sql(
+        "SELECT gen_id FROM gens WHERE stage = 'essay' AND parent_gen_id = $d ORDER BY gen_id LIMIT 1",
+        params={"d": facts["draft"]},
+    ).fetchall()[0][0]
     con.close()
     raw = data / facts["xss"][1] / "raw.txt"
     raw.write_text(raw.read_text(encoding="utf-8") + "\n" + XSS + "\n", encoding="utf-8")
@@ -67,8 +75,13 @@ def _follow(driver, element, url_part: str) -> None:
     """Click a link or button and wait until the new page (its URL holds ``url_part``) has loaded."""
     old = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 10).until(lambda d: url_part in d.current_url and staleness_of(old)(d)
-                                    and d.execute_script("return document.readyState") == "complete")
+    WebDriverWait(driver, 10).until(
+        lambda d: (
+            url_part in d.current_url
+            and staleness_of(old)(d)
+            and d.execute_script("return document.readyState") == "complete"
+        )
+    )
 
 
 def _errors(driver) -> list[str]:
@@ -90,9 +103,16 @@ def test_every_page_opens_and_shows_its_data(site):
     d.find_element(By.CSS_SELECTOR, "details.columns summary").click()
     d.find_element(By.CSS_SELECTOR, '#column-chooser input[value="parent_gen_id"]').click()
     _follow(d, d.find_element(By.CSS_SELECTOR, "#column-chooser button"), "col=parent_gen_id")
-    assert "parent_gen_id" in d.find_element(By.CSS_SELECTOR, "#gens-table thead").text and "stage=essay" in d.current_url
-    for path, words in (("/reports", "Tokens and cost by model"), ("/problems", "Violated invariants"),
-                        ("/scan-errors", "Files refresh could not use"), ("/search", "Search"), ("/sql", "SQL console")):
+    assert (
+        "parent_gen_id" in d.find_element(By.CSS_SELECTOR, "#gens-table thead").text and "stage=essay" in d.current_url
+    )
+    for path, words in (
+        ("/reports", "Tokens and cost by model"),
+        ("/problems", "Violated invariants"),
+        ("/scan-errors", "Files refresh could not use"),
+        ("/search", "Search"),
+        ("/sql", "SQL console"),
+    ):
         d = _open(site, path)
         assert words in d.find_element(By.TAG_NAME, "main").text, path
         assert not _errors(d), path
@@ -107,14 +127,18 @@ def test_generation_lineage_compare_by_clicking(site):
     assert rendered.is_displayed() and not raw.is_displayed()
     d.find_element(By.CSS_SELECTOR, '.view-toggle[data-view="raw"]').click()
     assert raw.is_displayed() and not rendered.is_displayed()
-    _follow(d, d.find_element(By.CSS_SELECTOR, f'#lineage a[href="/gen/draft/{site["draft"]}"]'), "/gen/draft/")  # up the lineage
+    _follow(
+        d, d.find_element(By.CSS_SELECTOR, f'#lineage a[href="/gen/draft/{site["draft"]}"]'), "/gen/draft/"
+    )  # up the lineage
     assert d.current_url.endswith(f"/gen/draft/{site['draft']}")
     assert d.find_element(By.CSS_SELECTOR, "li.node.focus").text.startswith("DRAFT")
     _follow(d, d.find_element(By.ID, "compare-link"), "/compare/draft/")
     assert f"/compare/draft/{site['draft']}" in d.current_url
     matrix = d.find_element(By.ID, "score-matrix")
     assert site["essay"] in matrix.text and d.find_elements(By.CSS_SELECTOR, ".essay-card")
-    _follow(d, d.find_element(By.CSS_SELECTOR, '#score-matrix a[href^="/gen/evaluation/"]'), "/gen/evaluation/")  # a score opens its evaluation
+    _follow(
+        d, d.find_element(By.CSS_SELECTOR, '#score-matrix a[href^="/gen/evaluation/"]'), "/gen/evaluation/"
+    )  # a score opens its evaluation
     assert "/gen/evaluation/" in d.current_url and "EVALUATION" in d.find_element(By.TAG_NAME, "h1").text
 
 
@@ -132,7 +156,9 @@ def test_search_and_sql_through_their_forms(site):
     area.send_keys("SELECT count(DISTINCT model_id) AS models FROM gens")
     old = d.find_element(By.TAG_NAME, "html")
     area.send_keys(Keys.CONTROL, Keys.ENTER)  # Ctrl+Enter runs it
-    WebDriverWait(d, 10).until(lambda d: "q=SELECT" in d.current_url and staleness_of(old)(d))  # the query is in the URL
+    WebDriverWait(d, 10).until(
+        lambda d: "q=SELECT" in d.current_url and staleness_of(old)(d)
+    )  # the query is in the URL
     assert d.find_element(By.CSS_SELECTOR, "table.data tbody td").text == str(site["models"])
     area = d.find_element(By.ID, "sql-input")
     area.clear()
@@ -158,6 +184,8 @@ def test_script_in_a_text_never_runs(site):
     gen_id = site["xss"][0]
     d = _open(site, f"/gen/essay/{gen_id}")
     d.find_element(By.CSS_SELECTOR, '.view-toggle[data-view="raw"]').click()
-    assert "<script>window.__pwned = 1</script>" in d.find_element(By.CSS_SELECTOR, "#text-raw .raw").text  # shown as text
+    assert (
+        "<script>window.__pwned = 1</script>" in d.find_element(By.CSS_SELECTOR, "#text-raw .raw").text
+    )  # shown as text
     assert d.execute_script("return window.__pwned === undefined")
     assert not d.find_elements(By.CSS_SELECTOR, "#text-raw img")

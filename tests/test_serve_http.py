@@ -28,9 +28,9 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient  # noqa: E402
 
 import gensql  # noqa: E402
+from gensql.errors import QueryError  # noqa: E402
 from gensql.serve import bind_warning, create_app  # noqa: E402
 from gensql.serve.workbench import Workbench  # noqa: E402
-from gensql.errors import QueryError  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 XSS = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned=2"> & "quotes"'
@@ -44,8 +44,11 @@ def _copy_sample(target: Path) -> Path:
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     data = _copy_sample(tmp_path_factory.mktemp("serve") / "data")
-    raw = next(p / "raw.txt" for p in sorted((data / "gens" / "draft").iterdir())
-               if (p / "raw.txt").is_file() and (p / "metadata.json").is_file() and p.name.startswith("d_"))
+    raw = next(
+        p / "raw.txt"
+        for p in sorted((data / "gens" / "draft").iterdir())
+        if (p / "raw.txt").is_file() and (p / "metadata.json").is_file() and p.name.startswith("d_")
+    )
     raw.write_text(raw.read_text(encoding="utf-8") + "\n" + XSS + "\n", encoding="utf-8")
     gensql.refresh(data)
     return {"data": data, "xss_draft": raw.parent.name}
@@ -73,7 +76,9 @@ def one(con, sql, params=None):
 def test_overview_counts_are_the_index_counts(client, con):
     r = client.get("/")
     assert r.status_code == 200
-    generations, problems, scan_errors = one(con, "SELECT (SELECT count(*) FROM gens), (SELECT count(*) FROM problems), (SELECT count(*) FROM scan_errors)")
+    generations, problems, scan_errors = one(
+        con, "SELECT (SELECT count(*) FROM gens), (SELECT count(*) FROM problems), (SELECT count(*) FROM scan_errors)"
+    )
     assert f">{generations:,}<" in r.text and f">{problems:,}</a>" in r.text and f">{scan_errors:,}</a>" in r.text
     assert "generations by stage" in r.text and "<svg" in r.text
     assert "FROM gens" in r.text  # its SQL is on the page
@@ -82,7 +87,9 @@ def test_overview_counts_are_the_index_counts(client, con):
 
 def test_generations_keyset_pages_cover_every_row_once(client, con):
     total = one(con, "SELECT count(*) FROM gens WHERE stage = 'evaluation'")[0]
-    url_first = "/generations?stage=evaluation&sort=completion_tokens&dir=asc&col=gen_id&col=stage&col=completion_tokens"
+    url_first = (
+        "/generations?stage=evaluation&sort=completion_tokens&dir=asc&col=gen_id&col=stage&col=completion_tokens"
+    )
     seen, url, pages = [], url_first, 0
     while url:
         r = client.get(url)
@@ -100,28 +107,41 @@ def test_generations_keyset_pages_cover_every_row_once(client, con):
     assert [(d["gen_id"], d["completion_tokens"]) for d in download] == seen  # a download is every matching row
     tokens = [int(t) for _, t in seen if t != ""]
     assert tokens == sorted(tokens)  # ascending, NULLs last
-    assert all(t == "" for _, t in seen[len(tokens):])
+    assert all(t == "" for _, t in seen[len(tokens) :])
 
 
 def test_generations_facets_sort_and_columns(client, con):
-    model = one(con, "SELECT model_id FROM gens WHERE model_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")[0]
+    model = one(
+        con, "SELECT model_id FROM gens WHERE model_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+    )[0]
     expected = one(con, "SELECT count(*) FROM gens WHERE model_id = $m AND stage = 'essay'", {"m": model})[0]
     r = client.get(f"/generations?model={model}&stage=essay&col=gen_id&col=model_id&col=score&sort=gen_id&dir=desc")
     assert r.status_code == 200 and f"{expected:,} matching" in r.text
-    data = json.loads(client.get(f"/generations?model={model}&stage=essay&col=gen_id&col=model_id&sort=gen_id&dir=desc&format=json").text)
+    data = json.loads(
+        client.get(
+            f"/generations?model={model}&stage=essay&col=gen_id&col=model_id&sort=gen_id&dir=desc&format=json"
+        ).text
+    )
     assert len(data) == expected and {d["model_id"] for d in data} == {model}
     assert [d["gen_id"] for d in data] == sorted((d["gen_id"] for d in data), reverse=True)
     header = r.text.split("<thead>", 1)[1].split("</thead>", 1)[0]
     assert ">gen_id" in header and ">model_id" in header and ">score" in header and ">created_at" not in header
     cohort = one(con, "SELECT cohort_id FROM membership GROUP BY 1 ORDER BY 1 LIMIT 1")[0]
-    members = one(con, "SELECT count(*) FROM gens WHERE (stage, gen_id) IN (SELECT stage, gen_id FROM membership WHERE cohort_id = $c)", {"c": cohort})[0]
+    members = one(
+        con,
+        "SELECT count(*) FROM gens WHERE (stage, gen_id) IN (SELECT stage, gen_id FROM membership WHERE cohort_id = $c)",
+        {"c": cohort},
+    )[0]
     assert f"{members:,} matching" in client.get(f"/generations?cohort={cohort}").text
 
 
 def test_generation_page_texts_lineage_attempts_and_diff(client, con):
-    stage, gen_id, parent, key = one(con, "SELECT stage, gen_id, parent_gen_id, logical_key FROM gens WHERE stage <> 'draft' AND logical_key IN "
-                                     "(SELECT logical_key FROM gens GROUP BY 1 HAVING count(*) > 1) AND has_parsed AND parent_gen_id IS NOT NULL "
-                                     "AND store_root = 'gens' ORDER BY stage, gen_id LIMIT 1")
+    stage, gen_id, parent, key = one(
+        con,
+        "SELECT stage, gen_id, parent_gen_id, logical_key FROM gens WHERE stage <> 'draft' AND logical_key IN "
+        "(SELECT logical_key FROM gens GROUP BY 1 HAVING count(*) > 1) AND has_parsed AND parent_gen_id IS NOT NULL "
+        "AND store_root = 'gens' ORDER BY stage, gen_id LIMIT 1",
+    )
     r = client.get(f"/gen/{stage}/{gen_id}")
     assert r.status_code == 200
     parsed = gensql.load_generation(client.app.state.workbench.data_root / "gens", stage, gen_id)["parsed_text"]
@@ -129,13 +149,20 @@ def test_generation_page_texts_lineage_attempts_and_diff(client, con):
     assert first_line.strip().replace("'", "&#39;").replace('"', "&#34;") in r.text
     assert f'href="/gen/{parent}"' in r.text  # lineage up: the parent, linked
     assert 'class="node focus"' in r.text
-    other = one(con, "SELECT gen_id FROM gens WHERE logical_key = $k AND gen_id <> $g ORDER BY gen_id LIMIT 1", {"k": key, "g": gen_id})[0]
+    other = one(
+        con,
+        "SELECT gen_id FROM gens WHERE logical_key = $k AND gen_id <> $g ORDER BY gen_id LIMIT 1",
+        {"k": key, "g": gen_id},
+    )[0]
     assert f"?diff={other}&amp;file=parsed" in r.text
     d = client.get(f"/gen/{stage}/{gen_id}?diff={other}&file=raw")
     assert d.status_code == 200 and f"Diff of raw.txt: {other}" in d.text
     assert client.get(f"/gen/{gen_id}", follow_redirects=False).headers["location"] == f"/gen/{stage}/{gen_id}"
     # down: a draft's page links its essays and offers the comparison
-    draft, essay = one(con, "SELECT parent_gen_id, gen_id FROM gens WHERE stage = 'essay' AND parent_gen_id IN (SELECT gen_id FROM gens WHERE stage = 'draft') LIMIT 1")
+    draft, essay = one(
+        con,
+        "SELECT parent_gen_id, gen_id FROM gens WHERE stage = 'essay' AND parent_gen_id IN (SELECT gen_id FROM gens WHERE stage = 'draft') LIMIT 1",
+    )
     page = client.get(f"/gen/draft/{draft}").text
     assert f'href="/gen/essay/{essay}"' in page and f'href="/compare/draft/{draft}"' in page
 
@@ -149,22 +176,39 @@ def test_store_text_is_escaped(client, store):
 
 
 def test_compare_draft_shows_its_essays_and_scores(client, con):
-    draft = one(con, "SELECT e.parent_gen_id FROM gens e JOIN gens v ON v.stage = 'evaluation' AND v.parent_gen_id = e.gen_id "
-                     "WHERE e.stage = 'essay' AND v.score IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")[0]
-    essays = [r[0] for r in con.sql("SELECT gen_id FROM gens WHERE stage = 'essay' AND parent_gen_id = $d", params={"d": draft}).fetchall()]
+    draft = one(
+        con,
+        "SELECT e.parent_gen_id FROM gens e JOIN gens v ON v.stage = 'evaluation' AND v.parent_gen_id = e.gen_id "
+        "WHERE e.stage = 'essay' AND v.score IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1",
+    )[0]
+    essays = [
+        r[0]
+        for r in con.sql(
+            "SELECT gen_id FROM gens WHERE stage = 'essay' AND parent_gen_id = $d", params={"d": draft}
+        ).fetchall()
+    ]
     r = client.get(f"/compare/draft/{draft}")
     assert r.status_code == 200 and "Score matrix" in r.text
     for essay in essays:
         assert f'href="/gen/essay/{essay}"' in r.text
-    score = one(con, "SELECT v.gen_id FROM gens v WHERE v.stage = 'evaluation' AND v.score IS NOT NULL AND v.parent_gen_id IN "
-                     "(SELECT gen_id FROM gens WHERE stage = 'essay' AND parent_gen_id = $d) LIMIT 1", {"d": draft})[0]
+    score = one(
+        con,
+        "SELECT v.gen_id FROM gens v WHERE v.stage = 'evaluation' AND v.score IS NOT NULL AND v.parent_gen_id IN "
+        "(SELECT gen_id FROM gens WHERE stage = 'essay' AND parent_gen_id = $d) LIMIT 1",
+        {"d": draft},
+    )[0]
     assert f'href="/gen/evaluation/{score}"' in r.text
     assert client.get(f"/compare/evaluation/{score}").status_code == 400
 
 
 def test_reports_problems_scan_errors(client, con):
     r = client.get("/reports?by=model")
-    assert r.status_code == 200 and "Tokens and cost by model" in r.text and "heatmap" in r.text and "Cohort coverage" in r.text
+    assert (
+        r.status_code == 200
+        and "Tokens and cost by model" in r.text
+        and "heatmap" in r.text
+        and "Cohort coverage" in r.text
+    )
     rows = list(csv.DictReader(io.StringIO(client.get("/reports?by=model&part=tokens&format=csv").text)))
     calls = one(con, "SELECT count(*) FROM gens WHERE is_model_call")[0]
     assert sum(int(row["model_calls"]) for row in rows) == calls
@@ -179,7 +223,10 @@ def test_reports_problems_scan_errors(client, con):
     kind = one(con, "SELECT kind FROM scan_errors LIMIT 1")[0]
     s = client.get(f"/scan-errors?kind={kind}")
     assert s.status_code == 200
-    assert len(json.loads(client.get(f"/scan-errors?kind={kind}&format=json").text)) == one(con, "SELECT count(*) FROM scan_errors WHERE kind = $k", {"k": kind})[0]
+    assert (
+        len(json.loads(client.get(f"/scan-errors?kind={kind}&format=json").text))
+        == one(con, "SELECT count(*) FROM scan_errors WHERE kind = $k", {"k": kind})[0]
+    )
 
 
 def test_search_page(client, con):
@@ -199,12 +246,18 @@ def test_sql_console_read_only_with_cap(client):
     assert client.get("/sql", params={"q": "SELECT 1 AS x", "format": "csv"}).text.splitlines() == ["x", "1"]
     cut = client.get("/sql", params={"q": "SELECT * FROM range(6000)"})
     assert "cut at 5,000" in cut.text
-    for q, words in (("SELEC oops", "syntax error"), ("DROP VIEW gens", "read-only"), ("CREATE TABLE t AS SELECT 1", "read-only"),
-                     ("SELECT 1; SELECT 2", "one statement"), ("COPY (SELECT 1) TO '/tmp/x.csv'", "read-only"),
-                     ("SELECT * FROM read_csv('/etc/passwd')", "disabled"), ("SET enable_external_access = true", "read-only")):
+    for q, words in (
+        ("SELEC oops", "syntax error"),
+        ("DROP VIEW gens", "read-only"),
+        ("CREATE TABLE t AS SELECT 1", "read-only"),
+        ("SELECT 1; SELECT 2", "one statement"),
+        ("COPY (SELECT 1) TO '/tmp/x.csv'", "read-only"),
+        ("SELECT * FROM read_csv('/etc/passwd')", "disabled"),
+        ("SET enable_external_access = true", "read-only"),
+    ):
         bad = client.get("/sql", params={"q": q})
         assert bad.status_code == 400 and 'id="sql-error"' in bad.text, q
-        assert words.lower() in bad.text.lower(), (q, bad.text[bad.text.find("sql-error"):][:300])
+        assert words.lower() in bad.text.lower(), (q, bad.text[bad.text.find("sql-error") :][:300])
     assert client.get("/sql", params={"q": "SELECT count(*) FROM gens"}).status_code == 200  # views intact
 
 
@@ -254,8 +307,17 @@ def test_server_never_writes_to_store_or_index(store, client):
         return out
 
     before = listing()
-    for url in ("/", "/generations", "/reports", "/problems", "/scan-errors", "/search?q=network", "/sql?q=SELECT+1",
-                f"/gen/draft/{store['xss_draft']}", "/generations?format=csv"):
+    for url in (
+        "/",
+        "/generations",
+        "/reports",
+        "/problems",
+        "/scan-errors",
+        "/search?q=network",
+        "/sql?q=SELECT+1",
+        f"/gen/draft/{store['xss_draft']}",
+        "/generations?format=csv",
+    ):
         assert client.get(url).status_code == 200
     assert listing() == before
 
@@ -302,8 +364,12 @@ def test_cli_serve_starts_and_answers(store, tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     exe = Path(sys.executable).with_name("gensql")
-    proc = subprocess.Popen([str(exe), "serve", "--data-root", str(store["data"]), "--port", str(port)],
-                            stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [str(exe), "serve", "--data-root", str(store["data"]), "--port", str(port)],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stderr.readline()
         assert f"at http://127.0.0.1:{port}/" in line
@@ -315,8 +381,11 @@ def test_cli_serve_starts_and_answers(store, tmp_path):
     assert proc.returncode == 143
     busy = subprocess.run([str(exe), "serve", "--data-root", str(tmp_path / "missing")], capture_output=True, text=True)
     assert busy.returncode == 2 and "no data root" in busy.stderr
-    wide = subprocess.Popen([str(exe), "serve", "--data-root", str(store["data"]), "--host", "0.0.0.0", "--port", str(port)],
-                            stderr=subprocess.PIPE, text=True)
+    wide = subprocess.Popen(
+        [str(exe), "serve", "--data-root", str(store["data"]), "--host", "0.0.0.0", "--port", str(port)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert "warning: listening on 0.0.0.0" in wide.stderr.readline()
     finally:
@@ -330,22 +399,41 @@ def test_lookup_tables_give_the_same_pages(store, con):
 
     wb = Workbench(store["data"])  # no warmers: the scan path first
     try:
-        picks = [tuple(r) for r in con.sql(
-            "(SELECT stage, gen_id FROM gens WHERE stage = 'draft' AND gen_id IN (SELECT parent_gen_id FROM gens) ORDER BY gen_id LIMIT 2) "
-            "UNION ALL (SELECT stage, gen_id FROM gens WHERE stage = 'essay' ORDER BY gen_id LIMIT 3) "
-            "UNION ALL (SELECT stage, gen_id FROM gens WHERE logical_key IN (SELECT logical_key FROM gens GROUP BY 1 HAVING count(*) > 1) LIMIT 3) "
-            "UNION ALL (SELECT stage, gen_id FROM gens WHERE stage = 'evaluation' ORDER BY gen_id LIMIT 2)").fetchall()]
-        model = con.sql("SELECT model_id FROM gens WHERE model_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1").fetchall()[0][0]
-        cohort = con.sql("SELECT cohort_id FROM membership WHERE stage = 'essay' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1").fetchall()[0][0]
-        listings = [{}, {"stage": ["essay"], "model": [model]}, {"sort": ["completion_tokens"], "dir": ["asc"]},
-                    {"q": ["d_"], "since": ["2000-01-01"]}, {"status": ["ok", "truncated"], "sort": ["score"]},
-                    {"cohort": [cohort], "stage": ["essay"]}]
+        picks = [
+            tuple(r)
+            for r in con.sql(
+                "(SELECT stage, gen_id FROM gens WHERE stage = 'draft' AND gen_id IN (SELECT parent_gen_id FROM gens) ORDER BY gen_id LIMIT 2) "
+                "UNION ALL (SELECT stage, gen_id FROM gens WHERE stage = 'essay' ORDER BY gen_id LIMIT 3) "
+                "UNION ALL (SELECT stage, gen_id FROM gens WHERE logical_key IN (SELECT logical_key FROM gens GROUP BY 1 HAVING count(*) > 1) LIMIT 3) "
+                "UNION ALL (SELECT stage, gen_id FROM gens WHERE stage = 'evaluation' ORDER BY gen_id LIMIT 2)"
+            ).fetchall()
+        ]
+        model = con.sql(
+            "SELECT model_id FROM gens WHERE model_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+        ).fetchall()[0][0]
+        cohort = con.sql(
+            "SELECT cohort_id FROM membership WHERE stage = 'essay' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+        ).fetchall()[0][0]
+        listings = [
+            {},
+            {"stage": ["essay"], "model": [model]},
+            {"sort": ["completion_tokens"], "dir": ["asc"]},
+            {"q": ["d_"], "since": ["2000-01-01"]},
+            {"status": ["ok", "truncated"], "sort": ["score"]},
+            {"cohort": [cohort], "stage": ["essay"]},
+        ]
 
         def snapshot():
             out = []
             for args in listings:
                 page = pages.generations(wb, args)
-                out.append(("generations", page.table.to_pylist(), (page.context["total"], page.context["facets"], page.context["next_cursor"])))
+                out.append(
+                    (
+                        "generations",
+                        page.table.to_pylist(),
+                        (page.context["total"], page.context["facets"], page.context["next_cursor"]),
+                    )
+                )
             for stage, gen_id in picks:
                 page = pages.generation(wb, stage, gen_id)
                 out.append(("generation", page.context["tree"], [a["gen_id"] for a in page.context["attempts"]]))
@@ -353,6 +441,7 @@ def test_lookup_tables_give_the_same_pages(store, con):
                     cmp = pages.compare(wb, stage, gen_id)
                     out.append(("compare", sorted(map(str, cmp.table.to_pylist())), None))
             return out
+
         slow = snapshot()
         assert not wb.current().cache.get("lookups")
         pages.build_lookups(wb)

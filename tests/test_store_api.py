@@ -8,11 +8,11 @@ import subprocess
 import sys
 
 import pytest
+from storebuilder import write_gen
 
 from gensql import connect, load_generation, refresh
 from gensql.errors import GenerationNotFoundError, InvalidIdError
 from gensql.lineage import lineage_tree
-from storebuilder import write_gen
 
 
 def run_cli(*args):
@@ -21,16 +21,66 @@ def run_cli(*args):
 
 @pytest.fixture
 def store(tmp_path):
-    write_gen(tmp_path, "draft", "d_1", {
-        "metadata.json": {"stage": "draft", "gen_id": "d_1", "mode": "llm", "template_id": "links-v4", "llm_model_id": "m1", "usage": None},
-        "raw_metadata.json": {"usage": {"completion_tokens": 40, "max_tokens": 100}, "finish_reason": "stop"},
-        "prompt.txt": "Write a draft.", "raw.txt": "raw draft", "parsed.txt": "parsed draft",
-    })
-    write_gen(tmp_path, "essay", "e_1", {"metadata.json": {"mode": "copy", "template_id": "copy-v1", "parent_gen_id": "d_1"}, "parsed.txt": "essay text"})
-    write_gen(tmp_path, "evaluation", "v_1", {"metadata.json": {"mode": "llm", "template_id": "novelty", "llm_model_id": "m2", "parent_gen_id": "e_1"}, "raw.txt": "SCORE: 7", "parsed.txt": "7.0\n"})
-    write_gen(tmp_path, "evaluation", "v_2", {"metadata.json": {"mode": "llm", "template_id": "rigor", "llm_model_id": "m2", "parent_gen_id": "e_1"}, "raw.txt": "hmm"})
-    write_gen(tmp_path, "evaluation", "v_lost", {"metadata.json": {"mode": "llm", "template_id": "rigor", "llm_model_id": "m3", "parent_gen_id": "e_gone"}, "raw.txt": "x", "parsed.txt": "3"})
-    write_gen(tmp_path, "evaluation", "v_bad", {"metadata.json": {"llm_model_id": "m3"}, "raw_metadata.json": "{broken"})
+    write_gen(
+        tmp_path,
+        "draft",
+        "d_1",
+        {
+            "metadata.json": {
+                "stage": "draft",
+                "gen_id": "d_1",
+                "mode": "llm",
+                "template_id": "links-v4",
+                "llm_model_id": "m1",
+                "usage": None,
+            },
+            "raw_metadata.json": {"usage": {"completion_tokens": 40, "max_tokens": 100}, "finish_reason": "stop"},
+            "prompt.txt": "Write a draft.",
+            "raw.txt": "raw draft",
+            "parsed.txt": "parsed draft",
+        },
+    )
+    write_gen(
+        tmp_path,
+        "essay",
+        "e_1",
+        {
+            "metadata.json": {"mode": "copy", "template_id": "copy-v1", "parent_gen_id": "d_1"},
+            "parsed.txt": "essay text",
+        },
+    )
+    write_gen(
+        tmp_path,
+        "evaluation",
+        "v_1",
+        {
+            "metadata.json": {"mode": "llm", "template_id": "novelty", "llm_model_id": "m2", "parent_gen_id": "e_1"},
+            "raw.txt": "SCORE: 7",
+            "parsed.txt": "7.0\n",
+        },
+    )
+    write_gen(
+        tmp_path,
+        "evaluation",
+        "v_2",
+        {
+            "metadata.json": {"mode": "llm", "template_id": "rigor", "llm_model_id": "m2", "parent_gen_id": "e_1"},
+            "raw.txt": "hmm",
+        },
+    )
+    write_gen(
+        tmp_path,
+        "evaluation",
+        "v_lost",
+        {
+            "metadata.json": {"mode": "llm", "template_id": "rigor", "llm_model_id": "m3", "parent_gen_id": "e_gone"},
+            "raw.txt": "x",
+            "parsed.txt": "3",
+        },
+    )
+    write_gen(
+        tmp_path, "evaluation", "v_bad", {"metadata.json": {"llm_model_id": "m3"}, "raw_metadata.json": "{broken"}
+    )
     refresh(tmp_path)
     return tmp_path
 
@@ -38,7 +88,10 @@ def store(tmp_path):
 def test_load_generation_returns_texts_and_merged_metadata(store):
     gen = load_generation(store / "gens", "draft", "d_1")
     assert (gen["prompt_text"], gen["raw_text"], gen["parsed_text"]) == ("Write a draft.", "raw draft", "parsed draft")
-    assert gen["metadata"]["usage"] == {"completion_tokens": 40, "max_tokens": 100}  # raw metadata beats the placeholder
+    assert gen["metadata"]["usage"] == {
+        "completion_tokens": 40,
+        "max_tokens": 100,
+    }  # raw metadata beats the placeholder
     assert gen["metadata"]["llm_model_id"] == "m1"
     copy = load_generation(store / "gens", "essay", "e_1")
     assert (copy["prompt_text"], copy["raw_text"], copy["parsed_text"]) == (None, None, "essay text")
@@ -47,7 +100,18 @@ def test_load_generation_returns_texts_and_merged_metadata(store):
     assert len(bad["problems"]) == 1 and bad["problems"][0].startswith("raw_metadata.json: invalid_json: invalid JSON:")
 
 
-@pytest.mark.parametrize("stage, gen_id", [("draft", "../essay/e_1"), ("draft", ".."), ("draft", "/etc/passwd"), ("draft", "a/b"), ("../gens", "d_1"), ("drafts", "d_1"), ("draft", "")])
+@pytest.mark.parametrize(
+    "stage, gen_id",
+    [
+        ("draft", "../essay/e_1"),
+        ("draft", ".."),
+        ("draft", "/etc/passwd"),
+        ("draft", "a/b"),
+        ("../gens", "d_1"),
+        ("drafts", "d_1"),
+        ("draft", ""),
+    ],
+)
 def test_load_generation_refuses_to_leave_the_store(store, stage, gen_id):
     with pytest.raises(InvalidIdError):
         load_generation(store / "gens", stage, gen_id)
@@ -69,13 +133,27 @@ def test_load_generation_missing_directory(store):
 def test_show_prints_fields_and_texts(store):
     proc = run_cli("show", "v_1", "--data-root", str(store))
     assert proc.returncode == 0, proc.stderr
-    lines = dict(line.split(None, 1) for line in proc.stdout.splitlines() if line and not line.startswith((" ", "{", "}", "metadata:")) and len(line.split(None, 1)) == 2)
-    assert lines["stage"] == "evaluation" and lines["status"] == "ok" and lines["score"] == "7" and lines["model_id"] == "m2"
+    lines = dict(
+        line.split(None, 1)
+        for line in proc.stdout.splitlines()
+        if line and not line.startswith((" ", "{", "}", "metadata:")) and len(line.split(None, 1)) == 2
+    )
+    assert (
+        lines["stage"] == "evaluation"
+        and lines["status"] == "ok"
+        and lines["score"] == "7"
+        and lines["model_id"] == "m2"
+    )
     assert lines["parsed_bytes"] == "4" and lines["raw_bytes"] == "8"
     assert run_cli("show", "v_1", "--parsed", "--data-root", str(store)).stdout == "7.0\n"
     assert run_cli("show", "d_1", "--prompt", "--data-root", str(store)).stdout == "Write a draft.\n"
     doc = json.loads(run_cli("show", "d_1", "--json", "--data-root", str(store)).stdout)
-    assert (doc["completion_tokens"], doc["max_tokens"], doc["status"], doc["metadata"]["template_id"]) == (40, 100, "ok", "links-v4")
+    assert (doc["completion_tokens"], doc["max_tokens"], doc["status"], doc["metadata"]["template_id"]) == (
+        40,
+        100,
+        "ok",
+        "links-v4",
+    )
 
 
 def test_show_errors_are_clear(store):
@@ -91,7 +169,12 @@ def test_show_errors_are_clear(store):
 
 def test_lineage_tree_from_the_middle(store):
     tree = lineage_tree(connect(store), "e_1")
-    flat = [(tree["gen_id"], [(c["gen_id"], c.get("focus", False), [g["gen_id"] for g in c["children"]]) for c in tree["children"]])]
+    flat = [
+        (
+            tree["gen_id"],
+            [(c["gen_id"], c.get("focus", False), [g["gen_id"] for g in c["children"]]) for c in tree["children"]],
+        )
+    ]
     assert flat == [("d_1", [("e_1", True, ["v_1", "v_2"])])]
     scores = {c["gen_id"]: c["score"] for c in tree["children"][0]["children"]}
     assert scores == {"v_1": 7.0, "v_2": None}
@@ -100,10 +183,7 @@ def test_lineage_tree_from_the_middle(store):
 def test_lineage_cli_shows_dangling_links(store):
     proc = run_cli("lineage", "v_lost", "--data-root", str(store))
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == (
-        "(dangling: parent e_gone not found)\n"
-        "└── evaluation  v_lost  rigor  m3  ok  score 3  <\n"
-    )
+    assert proc.stdout == ("(dangling: parent e_gone not found)\n└── evaluation  v_lost  rigor  m3  ok  score 3  <\n")
     text = run_cli("lineage", "v_1", "--data-root", str(store)).stdout
     assert text == (
         "draft       d_1  links-v4  m1  ok\n"
@@ -119,14 +199,18 @@ def test_show_reads_seed_000_docs_store_documents(tmp_path):
     (tmp_path / "gens").mkdir()
     flat = tmp_path / "docs" / "essay" / "docflat0000000001"
     nested = tmp_path / "docs" / "draft" / "lk00000000000001" / "docnest000000001"
-    for gen_dir, meta in ((flat, {"essay_template": "e1", "model_id": "m1", "parent_doc_id": "docnest000000001"}),
-                          (nested, {"draft_template": "d1", "model_id": "m2"})):
+    for gen_dir, meta in (
+        (flat, {"essay_template": "e1", "model_id": "m1", "parent_doc_id": "docnest000000001"}),
+        (nested, {"draft_template": "d1", "model_id": "m2"}),
+    ):
         gen_dir.mkdir(parents=True)
         (gen_dir / "metadata.json").write_text(json.dumps(meta))
         (gen_dir / "raw.txt").write_text(f"text of {gen_dir.name}\n")
         (gen_dir / "parsed.txt").write_text(f"text of {gen_dir.name}\n")
-    for gen_id, rel, template in (("docflat0000000001", "docs/essay/docflat0000000001", "e1"),
-                                  ("docnest000000001", "docs/draft/lk00000000000001/docnest000000001", "d1")):
+    for gen_id, rel, template in (
+        ("docflat0000000001", "docs/essay/docflat0000000001", "e1"),
+        ("docnest000000001", "docs/draft/lk00000000000001/docnest000000001", "d1"),
+    ):
         proc = run_cli("show", gen_id, "--json", "--data-root", str(tmp_path))
         assert proc.returncode == 0, proc.stderr
         shown = json.loads(proc.stdout)

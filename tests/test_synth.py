@@ -6,7 +6,7 @@ import json
 import os
 import re
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -34,11 +34,35 @@ from gensql.layout import (
 REPO_DATA = Path(__file__).resolve().parent.parent / "data"
 
 REQUIRED_KEYS = {
-    "model_id", "template_id", "parent_gen_id", "origin_cohort_id", "combo_id", "replicate", "mode",
-    "run_id", "task_id", "function", "parser_name", "finish_reason", "truncated", "status",
-    "prompt_tokens", "completion_tokens", "total_tokens", "max_tokens", "duration_s", "has_prompt",
-    "has_raw", "has_parsed", "prompt_bytes", "raw_bytes", "parsed_bytes", "score", "score_error_is_null",
-    "is_model_call", "created_at_source",
+    "model_id",
+    "template_id",
+    "parent_gen_id",
+    "origin_cohort_id",
+    "combo_id",
+    "replicate",
+    "mode",
+    "run_id",
+    "task_id",
+    "function",
+    "parser_name",
+    "finish_reason",
+    "truncated",
+    "status",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "max_tokens",
+    "duration_s",
+    "has_prompt",
+    "has_raw",
+    "has_parsed",
+    "prompt_bytes",
+    "raw_bytes",
+    "parsed_bytes",
+    "score",
+    "score_error_is_null",
+    "is_model_call",
+    "created_at_source",
 }
 
 
@@ -123,10 +147,18 @@ def test_sample_size_and_shape(sample: tuple[Path, synth.StoreTruth]) -> None:
 def test_sample_eras_statuses_and_errors(sample: tuple[Path, synth.StoreTruth]) -> None:
     _, truth = sample
     assert {g.era for g in truth.gens.values()} == set(synth.ERAS)
-    assert {g.values["status"] for g in truth.gens.values()} == {"ok", "truncated", "parse_error", "gen_error", "skipped"}
+    assert {g.values["status"] for g in truth.gens.values()} == {
+        "ok",
+        "truncated",
+        "parse_error",
+        "gen_error",
+        "skipped",
+    }
     kinds = Counter(e.kind for e in truth.scan_errors)
     assert set(kinds) == set(synth.ERROR_KINDS)
-    json_errors = [e for e in truth.scan_errors if e.kind in ("invalid_json", "empty_file", "not_utf8", "not_an_object")]
+    json_errors = [
+        e for e in truth.scan_errors if e.kind in ("invalid_json", "empty_file", "not_utf8", "not_an_object")
+    ]
     in_metadata = [e for e in json_errors if e.file == METADATA_FILE]
     assert 1 <= len(in_metadata) <= 2 and len(json_errors) > len(in_metadata)
     (entry,) = truth.errors_of("unexpected_entry")
@@ -163,10 +195,19 @@ def test_sample_usage_copy_scores_and_lineage(sample: tuple[Path, synth.StoreTru
     for g in evals:
         if g.values["has_parsed"]:
             text = (root / g.values["gen_dir"] / PARSED_FILE).read_text()
-            forms.add("float" if text.strip().replace(".", "", 1).isdigit() and "." in text else
-                      "int" if text.strip().isdigit() else "SCORE" if "SCORE:" in text else "junk")
+            forms.add(
+                "float"
+                if text.strip().replace(".", "", 1).isdigit() and "." in text
+                else "int"
+                if text.strip().isdigit()
+                else "SCORE"
+                if "SCORE:" in text
+                else "junk"
+            )
     assert forms == {"float", "int", "SCORE", "junk"}
-    assert any(not g.values["has_parsed"] and g.values["score"] is None and not g.values["score_error_is_null"] for g in evals)
+    assert any(
+        not g.values["has_parsed"] and g.values["score"] is None and not g.values["score_error_is_null"] for g in evals
+    )
     assert all((g.values["score"] is None) != g.values["score_error_is_null"] for g in evals)
     # lineage anomalies
     assert {s for s, _ in truth.dangling_parents} == {"essay", "evaluation"}
@@ -217,19 +258,32 @@ def test_truth_matches_disk(sample: tuple[Path, synth.StoreTruth]) -> None:
         names = {p.name for p in d.iterdir()}
         assert names <= set(KNOWN_FILES)
         v = g.values
-        for flag, name, size in (("has_prompt", PROMPT_FILE, "prompt_bytes"), ("has_raw", RAW_FILE, "raw_bytes"),
-                                 ("has_parsed", PARSED_FILE, "parsed_bytes")):
+        for flag, name, size in (
+            ("has_prompt", PROMPT_FILE, "prompt_bytes"),
+            ("has_raw", RAW_FILE, "raw_bytes"),
+            ("has_parsed", PARSED_FILE, "parsed_bytes"),
+        ):
             assert v[flag] == (name in names)
             assert v[size] == ((d / name).stat().st_size if name in names else None)
-        for flag, name in (("has_metadata", METADATA_FILE), ("has_raw_metadata", RAW_METADATA_FILE),
-                           ("has_parsed_metadata", PARSED_METADATA_FILE)):
+        for flag, name in (
+            ("has_metadata", METADATA_FILE),
+            ("has_raw_metadata", RAW_METADATA_FILE),
+            ("has_parsed_metadata", PARSED_METADATA_FILE),
+        ):
             assert v[flag] == (name in names)
-        if v["created_at_source"] == "sqlite":  # the documents index's insert time (checked in test_importer_docs_and_fat_eras)
+        if (
+            v["created_at_source"] == "sqlite"
+        ):  # the documents index's insert time (checked in test_importer_docs_and_fat_eras)
             continue
-        source_file = {"raw": RAW_FILE, "parsed": PARSED_FILE, "raw_metadata": RAW_METADATA_FILE,
-                       "metadata": METADATA_FILE, "dir": None}[v["created_at_source"]]
+        source_file = {
+            "raw": RAW_FILE,
+            "parsed": PARSED_FILE,
+            "raw_metadata": RAW_METADATA_FILE,
+            "metadata": METADATA_FILE,
+            "dir": None,
+        }[v["created_at_source"]]
         path = d / source_file if source_file else d
-        assert v["created_at"] == datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
+        assert v["created_at"] == datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
     for e in truth.scan_errors:
         if e.kind == "missing_metadata":
             assert not (root / e.path).exists() and (root / e.path).parent.is_dir()
@@ -253,9 +307,11 @@ def test_logical_groups_match_logical_keys(sample: tuple[Path, synth.StoreTruth]
 
     def key(g: synth.ExpectedGen) -> str:
         v = g.values
-        parts = {"draft": ("combo_id", "template_id", "model_id", "replicate"),
-                 "essay": ("parent_gen_id", "template_id", "replicate"),
-                 "evaluation": ("parent_gen_id", "template_id", "model_id", "replicate")}[g.stage]
+        parts = {
+            "draft": ("combo_id", "template_id", "model_id", "replicate"),
+            "essay": ("parent_gen_id", "template_id", "replicate"),
+            "evaluation": ("parent_gen_id", "template_id", "model_id", "replicate"),
+        }[g.stage]
         return logical_key_id(g.stage, *(v[p] for p in parts))
 
     by_group: dict[str, set] = {}
@@ -334,9 +390,15 @@ def test_sample_has_every_legacy_era_with_task_tables_and_id_lists(sample: tuple
     root, truth = sample
     assert {t.era for t in truth.legacy} == set(synth.LEGACY_ERAS)
     assert {(t.era, t.kind) for t in truth.legacy} >= {
-        ("legacy_single", "generation"), ("legacy_single", "evaluation"), ("legacy_two_phase", "links"),
-        ("legacy_two_phase", "essay"), ("legacy_two_phase", "evaluation"), ("legacy_versioned", "draft"),
-        ("legacy_versioned", "essay"), ("legacy_versioned", "evaluation")}
+        ("legacy_single", "generation"),
+        ("legacy_single", "evaluation"),
+        ("legacy_two_phase", "links"),
+        ("legacy_two_phase", "essay"),
+        ("legacy_two_phase", "evaluation"),
+        ("legacy_versioned", "draft"),
+        ("legacy_versioned", "essay"),
+        ("legacy_versioned", "evaluation"),
+    }
     models = {r["id"] for r in csv.DictReader((root / "1_raw" / "llm_models.csv").open())}
     assert {"deepseek_r1_p", "gemini_2.5_flash"} <= models
     tables = {}
@@ -388,8 +450,11 @@ def test_importer_docs_and_fat_eras(sample: tuple[Path, synth.StoreTruth]) -> No
     buckets = Counter(g.values["gen_dir"].rsplit("/", 1)[0] for g in docs if g.era == "docs_nested")
     assert max(buckets.values()) == 2  # a re-run: two documents of one logical key in one bucket
     times = {r.doc_id: r.created_at for r in truth.documents}
-    assert all(g.values["created_at"] == times[g.gen_id] and g.values["created_at_source"] == "sqlite"
-               for g in docs if g.gen_id in times)
+    assert all(
+        g.values["created_at"] == times[g.gen_id] and g.values["created_at_source"] == "sqlite"
+        for g in docs
+        if g.gen_id in times
+    )
     fat = [g for g in truth.gens.values() if g.era == "fat_0915"]
     drafts = [g for g in fat if g.stage == "draft"]
     assert drafts and all(g.values["facts_from"] == "membership" and g.values["combo_id"] for g in drafts)

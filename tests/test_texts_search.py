@@ -38,7 +38,9 @@ def run(*args: str):
 
 def texts_of(root: Path, index_dir: Path | None = None) -> list[tuple]:
     con = gensql.connect(root, index_dir)
-    return con.execute("SELECT stage, gen_id, file, bytes, chars, lines, sha256, invalid_utf8 FROM texts ORDER BY ALL").fetchall()
+    return con.execute(
+        "SELECT stage, gen_id, file, bytes, chars, lines, sha256, invalid_utf8 FROM texts ORDER BY ALL"
+    ).fetchall()
 
 
 def expected_texts(root: Path, index_dir: Path | None = None) -> list[tuple]:
@@ -89,7 +91,9 @@ def test_gens_chars_and_documents_hashes(sample):
            OR (t.file = 'prompt' AND g.prompt_chars IS DISTINCT FROM t.chars)
     """).fetchall()
     assert mismatches == []
-    d = con.execute("SELECT doc_id, doc_dir, prompt_hash, raw_sha256 FROM documents WHERE raw_sha256 IS NOT NULL LIMIT 5").fetchall()
+    d = con.execute(
+        "SELECT doc_id, doc_dir, prompt_hash, raw_sha256 FROM documents WHERE raw_sha256 IS NOT NULL LIMIT 5"
+    ).fetchall()
     for _doc_id, doc_dir, prompt_hash, raw_sha in d:
         assert raw_sha == hashlib.sha256((sample / doc_dir / "raw.txt").read_bytes()).hexdigest()
         if prompt_hash is not None:
@@ -100,8 +104,15 @@ def test_bad_texts(tmp_path):
     (tmp_path / "gens").mkdir()
     bad = write_generation(tmp_path, "draft", template_id="t", model_id="m", combo_id="c1", raw="x", parsed="seed ")
     (bad.path / "parsed.txt").write_bytes(b"caf\xe9 serendipity \xff\n")  # Latin-1, not UTF-8
-    big = write_generation(tmp_path, "draft", template_id="t", model_id="m", combo_id="c2", raw="x",
-                           parsed="alpha " * (SEARCH_MAX_CHARS // 6) + "beyondthecap")
+    big = write_generation(
+        tmp_path,
+        "draft",
+        template_id="t",
+        model_id="m",
+        combo_id="c2",
+        raw="x",
+        parsed="alpha " * (SEARCH_MAX_CHARS // 6) + "beyondthecap",
+    )
     fifo = write_generation(tmp_path, "draft", template_id="t", model_id="m", combo_id="c3", raw="x", parsed="p")
     (fifo.path / "raw.txt").unlink()
     os.mkfifo(fifo.path / "raw.txt")
@@ -109,13 +120,19 @@ def test_bad_texts(tmp_path):
     con = gensql.connect(tmp_path)
     flags = dict(con.execute("SELECT gen_id, invalid_utf8 FROM texts WHERE file = 'parsed'").fetchall())
     assert flags[bad.gen_id] is True and flags[big.gen_id] is False
-    assert con.execute("SELECT search_capped FROM texts WHERE gen_id = ? AND file = 'parsed'", [big.gen_id]).fetchone() == (True,)
+    assert con.execute(
+        "SELECT search_capped FROM texts WHERE gen_id = ? AND file = 'parsed'", [big.gen_id]
+    ).fetchone() == (True,)
     assert gensql.search(tmp_path, "serendipity")["gen_id"].to_list() == [bad.gen_id]  # indexed with replacements
     assert gensql.search(tmp_path, "alpha")["gen_id"].to_list() == [big.gen_id]
     assert gensql.search(tmp_path, "beyondthecap").height == 0  # past the documented cap
     assert con.execute("SELECT count(*) FROM gens WHERE gen_id = ?", [fifo.gen_id]).fetchone() == (1,)
-    assert con.execute("SELECT file FROM texts WHERE gen_id = ? ORDER BY file", [fifo.gen_id]).fetchall() == [("parsed",)]
-    assert con.execute("SELECT kind FROM scan_errors WHERE gen_id = ? AND file = 'raw.txt'", [fifo.gen_id]).fetchall() == [("unreadable",)]
+    assert con.execute("SELECT file FROM texts WHERE gen_id = ? ORDER BY file", [fifo.gen_id]).fetchall() == [
+        ("parsed",)
+    ]
+    assert con.execute(
+        "SELECT kind FROM scan_errors WHERE gen_id = ? AND file = 'raw.txt'", [fifo.gen_id]
+    ).fetchall() == [("unreadable",)]
     assert result.generations == 3
 
 
@@ -150,13 +167,15 @@ def test_phrase_search_finds_exactly_the_texts_with_the_phrase(sample):
 
 def test_filters_narrow_to_the_metadata(sample):
     con = gensql.connect(sample)
-    model = con.execute("SELECT model_id FROM gens WHERE stage = 'essay' AND model_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+    model = con.execute(
+        "SELECT model_id FROM gens WHERE stage = 'essay' AND model_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()[0]
     of_model = {g for (g,) in con.execute("SELECT gen_id FROM gens WHERE model_id = ?", [model]).fetchall()}
     want = _files_matching(sample, "essay", "parsed", PHRASE) & of_model
     hits = gensql.search(sample, '"default mode network"', stage="essay", file="parsed", model=model, limit=10_000)
     assert set(hits["gen_id"]) == want
     assert set(hits["model_id"]) <= {model}
-    cohort, = con.execute("SELECT cohort_id FROM membership GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchone()
+    (cohort,) = con.execute("SELECT cohort_id FROM membership GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchone()
     members = {g for (g,) in con.execute("SELECT gen_id FROM membership WHERE cohort_id = ?", [cohort]).fetchall()}
     in_cohort = gensql.search(sample, "network", cohort=cohort, limit=10_000)
     assert set(in_cohort["gen_id"]) <= members and in_cohort.height > 0
@@ -168,22 +187,39 @@ def test_boolean_and_prefix_queries(sample):
     pattern_a, pattern_b = re.compile(r"\bserendipity\b", re.I), re.compile(r"\bmechanism\b", re.I)
     want = set()
     for stage in ("draft", "essay", "evaluation"):
-        want |= _files_matching(sample, stage, "parsed", pattern_a) & _files_matching(sample, stage, "parsed", pattern_b)
+        want |= _files_matching(sample, stage, "parsed", pattern_a) & _files_matching(
+            sample, stage, "parsed", pattern_b
+        )
     assert set(both["gen_id"]) == want
     prefix = gensql.search(sample, "serendip*", stage="essay", file="parsed", limit=10_000)
     assert set(prefix["gen_id"]) == _files_matching(sample, "essay", "parsed", re.compile(r"\bserendip", re.I))
 
 
 def test_search_cli(sample):
-    result = run("search", '"default mode network"', "--stage", "essay", "--file", "parsed", "-n", "2",
-                 "--format", "csv", "--data-root", str(sample))
+    result = run(
+        "search",
+        '"default mode network"',
+        "--stage",
+        "essay",
+        "--file",
+        "parsed",
+        "-n",
+        "2",
+        "--format",
+        "csv",
+        "--data-root",
+        str(sample),
+    )
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0] == "rank,gen_id,stage,file,model_id,template_id,status,score,bm25,snippet"
     assert len(lines) == 3 and lines[1].startswith("1,e")
-    bad = run("search", 'network AND (', "--data-root", str(sample))
+    bad = run("search", "network AND (", "--data-root", str(sample))
     assert bad.exit_code == 2 and bad.stdout == ""
-    assert bad.stderr.startswith("gensql: error: cannot parse the search query 'network AND ('") and bad.stderr.count("\n") == 1
+    assert (
+        bad.stderr.startswith("gensql: error: cannot parse the search query 'network AND ('")
+        and bad.stderr.count("\n") == 1
+    )
     empty = run("search", "  ", "--data-root", str(sample))
     assert empty.exit_code == 2 and "empty search query" in empty.stderr
 
@@ -210,8 +246,17 @@ QUERIES = ('"default mode network"', "serendipity", "network AND loop", "feedbac
 
 
 def _search_state(root: Path, index_dir: Path | None = None) -> dict:
-    return {q: sorted(zip(*(gensql.search(root, q, limit=10_000, snippets=False, index_dir=index_dir)[c] for c in ("stage", "gen_id", "file"))))
-            for q in QUERIES}
+    return {
+        q: sorted(
+            zip(
+                *(
+                    gensql.search(root, q, limit=10_000, snippets=False, index_dir=index_dir)[c]
+                    for c in ("stage", "gen_id", "file")
+                )
+            )
+        )
+        for q in QUERIES
+    }
 
 
 def _mutate(root: Path, rng: random.Random, step: int) -> None:
@@ -271,7 +316,9 @@ def test_a_killed_refresh_leaves_the_previous_search_whole(tmp_path):
         proc = subprocess.Popen([sys.executable, "-c", KILLER, str(root)], stderr=subprocess.DEVNULL)
         deadline = time.time() + 60
         while time.time() < deadline and proc.poll() is None:  # wait until it is writing the search index
-            if any((root / "index" / "snapshots").glob(".tmp-*/search/*.idx")) or any((root / "index" / "snapshots").glob("*/search/.tantivy-writer.lock")):
+            if any((root / "index" / "snapshots").glob(".tmp-*/search/*.idx")) or any(
+                (root / "index" / "snapshots").glob("*/search/.tantivy-writer.lock")
+            ):
                 break
             time.sleep(0.005)
         if proc.poll() is None:
@@ -304,8 +351,10 @@ def test_search_never_returns_what_the_snapshot_does_not_have(tmp_path, monkeypa
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.one_of(st.binary(max_size=64), st.text(alphabet="aé€😀\n\r", max_size=40).map(str.encode)),
-       chunk=st.integers(min_value=1, max_value=9))
+@given(
+    data=st.one_of(st.binary(max_size=64), st.text(alphabet="aé€😀\n\r", max_size=40).map(str.encode)),
+    chunk=st.integers(min_value=1, max_value=9),
+)
 def test_text_facts_equal_a_one_shot_decode_whatever_the_chunking(tmp_path, monkeypatch, data, chunk):
     import gensql.texts as texts
 
@@ -320,5 +369,9 @@ def test_text_facts_equal_a_one_shot_decode_whatever_the_chunking(tmp_path, monk
         invalid = True
     assert facts == texts.facts_of_bytes(data)
     assert (facts.bytes, facts.chars, facts.sha256, facts.invalid_utf8) == (
-        len(data), len(data.decode("utf-8", errors="replace")), hashlib.sha256(data).hexdigest(), invalid)
+        len(data),
+        len(data.decode("utf-8", errors="replace")),
+        hashlib.sha256(data).hexdigest(),
+        invalid,
+    )
     assert facts.lines == data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import orjson
 import pytest
+from test_refresh import make_small_store, small_gen, snapshot_tables
 
 import gensql
 from gensql.partitions import table_files
-from test_refresh import make_small_store, small_gen, snapshot_tables
 
 pytest.importorskip("watchfiles")
 # the reader polls while the store is being written: connect() rightly says the index is behind
@@ -33,7 +33,9 @@ class Watcher:
     def __init__(self, root: Path, *args: str):
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gensql", "refresh", "--watch", "--data-root", str(root), *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
@@ -76,7 +78,9 @@ def store(tmp_path, monkeypatch):
 def visible(root: Path, stage: str, gen_id: str) -> bool:
     con = gensql.connect(root)
     try:
-        return con.execute("SELECT count(*) FROM gens WHERE stage = ? AND gen_id = ? AND status = 'ok'", [stage, gen_id]).fetchall() == [(1,)]
+        return con.execute(
+            "SELECT count(*) FROM gens WHERE stage = ? AND gen_id = ? AND status = 'ok'", [stage, gen_id]
+        ).fetchall() == [(1,)]
     finally:
         con.close()
 
@@ -89,9 +93,19 @@ def test_a_written_generation_is_visible_within_two_seconds(store):
         rng = random.Random(7)
         for i in range(6):
             ref = gensql.write_generation(
-                store, "draft", template_id="t1", model_id="m1", combo_id=f"c{i}", run_id=f"run{i}",
-                prompt="a prompt\n", raw=f"draft {i}\n", parsed=f"draft {i}\n", usage={"completion_tokens": 10},
-                finish_reason="stop", parser_name="identity", parse_success=True,
+                store,
+                "draft",
+                template_id="t1",
+                model_id="m1",
+                combo_id=f"c{i}",
+                run_id=f"run{i}",
+                prompt="a prompt\n",
+                raw=f"draft {i}\n",
+                parsed=f"draft {i}\n",
+                usage={"completion_tokens": 10},
+                finish_reason="stop",
+                parser_name="identity",
+                parse_success=True,
             )
             written = time.monotonic()  # the generation's last file write (the rename into place)
             while not visible(store, "draft", ref.gen_id):
@@ -113,7 +127,9 @@ def test_a_written_generation_is_visible_within_two_seconds(store):
 WRITER_KINDS = ("add", "rewrite", "delete", "rename", "partial", "finish", "cohort")
 
 
-def random_writer(root: Path, seed: int, steps: int, kinds: tuple[str, ...] = WRITER_KINDS, settle: float = 0.0) -> None:
+def random_writer(
+    root: Path, seed: int, steps: int, kinds: tuple[str, ...] = WRITER_KINDS, settle: float = 0.0
+) -> None:
     """Adds, in-place rewrites, deletes, renames and partial writes finished later, at random pauses.
 
     ``settle``: seconds between creating a directory (a partial generation, a cohort) and the first
@@ -140,7 +156,11 @@ def random_writer(root: Path, seed: int, steps: int, kinds: tuple[str, ...] = WR
             gen = root / "gens" / stage / f"{stage[0]}_p{step:04d}"
             gen.mkdir()
             time.sleep(settle)
-            (gen / "metadata.json").write_text(orjson.dumps({"stage": stage, "gen_id": gen.name, "mode": "llm", "template_id": "t1", "llm_model_id": "m1"}).decode())
+            (gen / "metadata.json").write_text(
+                orjson.dumps(
+                    {"stage": stage, "gen_id": gen.name, "mode": "llm", "template_id": "t1", "llm_model_id": "m1"}
+                ).decode()
+            )
             unfinished.append(gen)
         elif kind == "finish" and unfinished:
             gen = unfinished.pop(0)
@@ -194,7 +214,9 @@ def whole(root: Path) -> None:
     """The current snapshot is complete: every file it lists exists with its rows; the views open."""
     snap = (root / "index" / "current").resolve()
     info = orjson.loads((snap / "snapshot.json").read_bytes())
-    listed = {str(p.relative_to(snap)) for t in ("gens", "_gens_scan", "texts", "_manifest") for p in table_files(snap, t)}
+    listed = {
+        str(p.relative_to(snap)) for t in ("gens", "_gens_scan", "texts", "_manifest") for p in table_files(snap, t)
+    }
     assert listed == set(info["files"])
     con = gensql.connect(root)
     assert con.execute("SELECT count(*) FROM gens").fetchall() == [(info["generations"],)]
@@ -227,7 +249,9 @@ def test_killing_the_watcher_at_random_moments_leaves_a_whole_snapshot(store):
         thread.join()
     result = gensql.refresh(store)
     whole(store)
-    assert result.generations == sum(1 for s in ("draft", "essay", "evaluation") for p in (store / "gens" / s).iterdir() if p.is_dir())
+    assert result.generations == sum(
+        1 for s in ("draft", "essay", "evaluation") for p in (store / "gens" / s).iterdir() if p.is_dir()
+    )
     assert [p.name for p in (store / "index" / "snapshots").iterdir() if p.name.startswith(".tmp")] == []
 
 
@@ -235,7 +259,12 @@ def test_a_second_watcher_exits_with_the_lock_message(store):
     first = Watcher(store)
     try:
         first.wait_for("start:")
-        second = subprocess.run([sys.executable, "-m", "gensql", "refresh", "--watch", "--data-root", str(store)], capture_output=True, text=True, timeout=30)
+        second = subprocess.run(
+            [sys.executable, "-m", "gensql", "refresh", "--watch", "--data-root", str(store)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert second.returncode == 3
         assert "another refresh is writing the index" in second.stderr
     finally:

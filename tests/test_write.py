@@ -28,7 +28,6 @@ import gensql
 from gensql.cli import cli
 from gensql.errors import GenerationExistsError, GenerationNotFoundError, WriteError
 from gensql.write import (
-    create_cohort_from_query,
     export_sqlite,
     list_cohorts,
     resolve_latest,
@@ -54,10 +53,20 @@ def gens_rows(root: Path) -> dict[str, dict]:
 
 
 def a_draft(root: Path, **kw) -> gensql.GenerationRef:
-    facts = dict(template_id="creative-synthesis-v10", model_id="deepseek_r1_p", combo_id="combo_v1_0001",
-                 prompt="Combine A and B.", raw="Idea: A meets B.\n", parsed="Idea: A meets B.\n",
-                 usage={"completion_tokens": 12, "max_tokens": 4096}, finish_reason="stop", duration_s=3.25,
-                 parser_name="identity", parse_success=True, run_id="run-1")
+    facts = dict(
+        template_id="creative-synthesis-v10",
+        model_id="deepseek_r1_p",
+        combo_id="combo_v1_0001",
+        prompt="Combine A and B.",
+        raw="Idea: A meets B.\n",
+        parsed="Idea: A meets B.\n",
+        usage={"completion_tokens": 12, "max_tokens": 4096},
+        finish_reason="stop",
+        duration_s=3.25,
+        parser_name="identity",
+        parse_success=True,
+        run_id="run-1",
+    )
     facts.update(kw)
     return write_generation(root, "draft", **facts)
 
@@ -116,12 +125,22 @@ def test_a_written_generation_reads_back_as_written(tmp_path_factory, drafts):
         usage = f.get("usage") or {}
         assert row["stage"] == "draft" and row["combo_id"] == combo
         assert row["logical_key"] == ref.logical_key
-        for col, value in (("template_id", f["template_id"]), ("model_id", f["model_id"]), ("replicate", f["replicate"]),
-                           ("mode", f["mode"]), ("run_id", f["run_id"]), ("task_id", f["task_id"]),
-                           ("origin_cohort_id", f["origin_cohort_id"]), ("parser_name", f["parser_name"]),
-                           ("parse_success", f["parse_success"]), ("prompt_tokens", usage.get("prompt_tokens")),
-                           ("completion_tokens", usage.get("completion_tokens")), ("max_tokens", usage.get("max_tokens")),
-                           ("duration_s", f.get("duration_s")), ("recorded_truncated", f.get("truncated"))):
+        for col, value in (
+            ("template_id", f["template_id"]),
+            ("model_id", f["model_id"]),
+            ("replicate", f["replicate"]),
+            ("mode", f["mode"]),
+            ("run_id", f["run_id"]),
+            ("task_id", f["task_id"]),
+            ("origin_cohort_id", f["origin_cohort_id"]),
+            ("parser_name", f["parser_name"]),
+            ("parse_success", f["parse_success"]),
+            ("prompt_tokens", usage.get("prompt_tokens")),
+            ("completion_tokens", usage.get("completion_tokens")),
+            ("max_tokens", usage.get("max_tokens")),
+            ("duration_s", f.get("duration_s")),
+            ("recorded_truncated", f.get("truncated")),
+        ):
             if col == "run_id" and value is None:
                 continue  # metadata.json has none; nothing else may invent one
             assert row[col] == value, (col, row[col], value)
@@ -132,29 +151,63 @@ def test_a_written_generation_reads_back_as_written(tmp_path_factory, drafts):
         for name, text in (("prompt", f["prompt"]), ("raw", f["raw"]), ("parsed", f["parsed"])):
             assert row[f"has_{name}"] == (text is not None)
             assert row[f"{name}_bytes"] == (None if text is None else len(text.encode()))
-        assert row["is_model_call"] == (f["mode"] == "llm" and (f["raw"] is not None or bool(usage) or
-                                                                 f.get("finish_reason") is not None or
-                                                                 f.get("duration_s") is not None or
-                                                                 f.get("truncated") is not None))
+        assert row["is_model_call"] == (
+            f["mode"] == "llm"
+            and (
+                f["raw"] is not None
+                or bool(usage)
+                or f.get("finish_reason") is not None
+                or f.get("duration_s") is not None
+                or f.get("truncated") is not None
+            )
+        )
         assert row["error_count"] == 0
         loaded = gensql.load_generation(root / "gens", "draft", gen_id)
-        assert (loaded["prompt_text"], loaded["raw_text"], loaded["parsed_text"]) == (f["prompt"], f["raw"], f["parsed"])
+        assert (loaded["prompt_text"], loaded["raw_text"], loaded["parsed_text"]) == (
+            f["prompt"],
+            f["raw"],
+            f["parsed"],
+        )
 
 
 def test_lineage_of_written_generations(tmp_path):
     draft = a_draft(tmp_path)
-    essay = write_generation(tmp_path, "essay", parent_gen_id=draft.gen_id, template_id="essay-v3", model_id="gemini_2.5_flash",
-                             raw="An essay.", parsed="An essay.", usage={"completion_tokens": 40})
-    copy = write_generation(tmp_path, "essay", parent_gen_id=draft.gen_id, template_id="parsed-from-links-v1", mode="copy",
-                            parsed="Idea: A meets B.\n")
-    evaluation = write_generation(tmp_path, "evaluation", parent_gen_id=essay.gen_id, template_id="novelty-v1",
-                                  model_id="sonnet-4", raw="Good.\nSCORE: 7", parsed="7.0\n", parser_name="in_last_line")
+    essay = write_generation(
+        tmp_path,
+        "essay",
+        parent_gen_id=draft.gen_id,
+        template_id="essay-v3",
+        model_id="gemini_2.5_flash",
+        raw="An essay.",
+        parsed="An essay.",
+        usage={"completion_tokens": 40},
+    )
+    copy = write_generation(
+        tmp_path,
+        "essay",
+        parent_gen_id=draft.gen_id,
+        template_id="parsed-from-links-v1",
+        mode="copy",
+        parsed="Idea: A meets B.\n",
+    )
+    evaluation = write_generation(
+        tmp_path,
+        "evaluation",
+        parent_gen_id=essay.gen_id,
+        template_id="novelty-v1",
+        model_id="sonnet-4",
+        raw="Good.\nSCORE: 7",
+        parsed="7.0\n",
+        parser_name="in_last_line",
+    )
     rows = gens_rows(tmp_path)
     assert [draft.gen_id[:2], essay.gen_id[:2], evaluation.gen_id[:2]] == ["d_", "e_", "v_"]
     assert rows[evaluation.gen_id]["score"] == 7.0 and rows[evaluation.gen_id]["status"] == "ok"
     assert rows[copy.gen_id]["is_model_call"] is False and rows[copy.gen_id]["mode"] == "copy"
     con = gensql.connect(tmp_path)
-    lineage = con.execute("SELECT draft_gen_id, essay_gen_id, combo_id FROM lineage WHERE gen_id = ?", [evaluation.gen_id]).fetchone()
+    lineage = con.execute(
+        "SELECT draft_gen_id, essay_gen_id, combo_id FROM lineage WHERE gen_id = ?", [evaluation.gen_id]
+    ).fetchone()
     assert lineage == (draft.gen_id, essay.gen_id, "combo_v1_0001")
     assert con.execute("SELECT count(*) FROM problems").fetchone()[0] == 0
 
@@ -176,7 +229,8 @@ def test_deterministic_id_is_never_overwritten(tmp_path):
     other_run = a_draft(tmp_path, run_id="run-2")
     assert other_run.gen_id not in (first.gen_id, again.gen_id)
     assert sorted(p.name for p in (tmp_path / "gens" / "draft").iterdir()) == sorted(
-        [first.gen_id, again.gen_id, third.gen_id, other_run.gen_id])
+        [first.gen_id, again.gen_id, third.gen_id, other_run.gen_id]
+    )
 
 
 def test_caller_given_id(tmp_path):
@@ -201,25 +255,30 @@ def test_parent_invariants(tmp_path):
         write_generation(tmp_path, "evaluation", parent_gen_id=draft.gen_id, template_id="t", model_id="m")
     with pytest.raises(WriteError, match="needs parent_gen_id"):
         write_generation(tmp_path, "evaluation", template_id="t", model_id="m")
-    imported = write_generation(tmp_path, "evaluation", parent_gen_id="e_later", template_id="t", model_id="m", check_parent=False)
+    imported = write_generation(
+        tmp_path, "evaluation", parent_gen_id="e_later", template_id="t", model_id="m", check_parent=False
+    )
     assert imported.path.is_dir()
     ok = write_generation(tmp_path, "evaluation", parent_gen_id=essay.gen_id, template_id="t", model_id="m")
     assert ok.path.is_dir()
 
 
-@pytest.mark.parametrize("bad, message", [
-    (dict(template_id=""), "template_id is required"),
-    (dict(model_id=None), "model_id is required"),
-    (dict(mode="replay"), "mode must be one of llm, copy"),
-    (dict(replicate=0), "replicate must be a positive integer"),
-    (dict(replicate=True), "replicate must be a positive integer"),
-    (dict(usage={"completion_tokens": -1}), r"usage\['completion_tokens'\] must be a non-negative integer"),
-    (dict(usage={"tokens": 3}), "unknown usage key 'tokens'"),
-    (dict(duration_s=float("inf")), "duration_s must be a finite number"),
-    (dict(extra={"llm_model_id": "x"}), "extra must not set llm_model_id"),
-    (dict(raw=b"bytes"), "raw must be text"),
-    (dict(mode="copy", model_id=None, usage={"completion_tokens": 3}), "copy-mode generation made no model call"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (dict(template_id=""), "template_id is required"),
+        (dict(model_id=None), "model_id is required"),
+        (dict(mode="replay"), "mode must be one of llm, copy"),
+        (dict(replicate=0), "replicate must be a positive integer"),
+        (dict(replicate=True), "replicate must be a positive integer"),
+        (dict(usage={"completion_tokens": -1}), r"usage\['completion_tokens'\] must be a non-negative integer"),
+        (dict(usage={"tokens": 3}), "unknown usage key 'tokens'"),
+        (dict(duration_s=float("inf")), "duration_s must be a finite number"),
+        (dict(extra={"llm_model_id": "x"}), "extra must not set llm_model_id"),
+        (dict(raw=b"bytes"), "raw must be text"),
+        (dict(mode="copy", model_id=None, usage={"completion_tokens": 3}), "copy-mode generation made no model call"),
+    ],
+)
 def test_invalid_facts_are_refused_before_anything_is_written(tmp_path, bad, message):
     with pytest.raises(WriteError, match=message):
         a_draft(tmp_path, **bad)
@@ -239,18 +298,46 @@ def test_extra_keys_are_kept_in_meta(tmp_path):
 
 def test_prompt_first_then_response(tmp_path):
     draft = a_draft(tmp_path)
-    ref = write_generation(tmp_path, "essay", parent_gen_id=draft.gen_id, template_id="essay-v3", model_id="m1",
-                           prompt="Write the essay.", run_id="r")
+    ref = write_generation(
+        tmp_path,
+        "essay",
+        parent_gen_id=draft.gen_id,
+        template_id="essay-v3",
+        model_id="m1",
+        prompt="Write the essay.",
+        run_id="r",
+    )
     assert gens_rows(tmp_path)[ref.gen_id]["status"] == "skipped"
-    update_generation(tmp_path, "essay", ref.gen_id, raw="The essay text.", usage={"completion_tokens": 5, "max_tokens": 5},
-                      finish_reason="length", duration_s=2.0, run_id="r")
+    update_generation(
+        tmp_path,
+        "essay",
+        ref.gen_id,
+        raw="The essay text.",
+        usage={"completion_tokens": 5, "max_tokens": 5},
+        finish_reason="length",
+        duration_s=2.0,
+        run_id="r",
+    )
     row = gens_rows(tmp_path)[ref.gen_id]
     assert (row["status"], row["completion_tokens"], row["truncated"], row["model_id"]) == ("truncated", 5, True, "m1")
-    update_generation(tmp_path, "essay", ref.gen_id, raw="The essay text, complete.", usage={"completion_tokens": 9, "max_tokens": 100},
-                      finish_reason="stop")
-    update_generation(tmp_path, "essay", ref.gen_id, parsed="The essay text, complete.", parser_name="identity", parse_success=True)
+    update_generation(
+        tmp_path,
+        "essay",
+        ref.gen_id,
+        raw="The essay text, complete.",
+        usage={"completion_tokens": 9, "max_tokens": 100},
+        finish_reason="stop",
+    )
+    update_generation(
+        tmp_path, "essay", ref.gen_id, parsed="The essay text, complete.", parser_name="identity", parse_success=True
+    )
     row = gens_rows(tmp_path)[ref.gen_id]
-    assert (row["status"], row["completion_tokens"], row["parser_name"], row["logical_key"]) == ("ok", 9, "identity", ref.logical_key)
+    assert (row["status"], row["completion_tokens"], row["parser_name"], row["logical_key"]) == (
+        "ok",
+        9,
+        "identity",
+        ref.logical_key,
+    )
     assert sorted(os.listdir(ref.path)) == sorted(FILES)  # no temporary file left behind
     with pytest.raises(WriteError, match="pass raw="):
         update_generation(tmp_path, "essay", ref.gen_id, usage={"completion_tokens": 1})
@@ -275,10 +362,12 @@ WRITER = textwrap.dedent("""
 
 def _complete(gen_dir: Path) -> bool:
     i = int(gen_dir.name[2:])
-    return (sorted(os.listdir(gen_dir)) == sorted(FILES)
-            and (gen_dir / "parsed.txt").read_text() == str(i)
-            and (gen_dir / "raw.txt").read_text().endswith(str(i))
-            and json.loads((gen_dir / "raw_metadata.json").read_text())["usage"] == {"completion_tokens": i})
+    return (
+        sorted(os.listdir(gen_dir)) == sorted(FILES)
+        and (gen_dir / "parsed.txt").read_text() == str(i)
+        and (gen_dir / "raw.txt").read_text().endswith(str(i))
+        and json.loads((gen_dir / "raw_metadata.json").read_text())["usage"] == {"completion_tokens": i}
+    )
 
 
 def test_a_killed_writer_leaves_no_half_written_generation(tmp_path):
@@ -299,14 +388,19 @@ def test_a_killed_writer_leaves_no_half_written_generation(tmp_path):
         assert all(r["status"] == "ok" for r in rows.values())
         if stage.exists():  # what the killed writer left behind is reported, never read as a generation
             leftovers = sorted(f"gens/draft/{p.name}" for p in stage.iterdir() if p.name.startswith(".tmp-"))
-            reported = gensql.connect(root).execute(
-                "SELECT path FROM scan_errors WHERE kind = 'leftover_tmp' ORDER BY path").fetchall()
+            reported = (
+                gensql.connect(root)
+                .execute("SELECT path FROM scan_errors WHERE kind = 'leftover_tmp' ORDER BY path")
+                .fetchall()
+            )
             assert [r[0] for r in reported] == leftovers
     assert interrupted >= 3  # the kills did land mid-write, so the trials tested something
 
 
 def test_two_writers_at_once(tmp_path):
-    code = WRITER.replace("range(start, start + 10_000)", "range(start, start + 40)").replace('"x" * 200_000', '"x" * 1000')
+    code = WRITER.replace("range(start, start + 10_000)", "range(start, start + 40)").replace(
+        '"x" * 200_000', '"x" * 1000'
+    )
     procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path), str(s)]) for s in (0, 1000)]
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     dirs = sorted((tmp_path / "gens" / "draft").iterdir())
@@ -327,7 +421,10 @@ def test_racing_writers_of_one_id_one_wins(tmp_path):
                 pass
         print(won)
     """)
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path), tag], stdout=subprocess.PIPE, text=True) for tag in "ab"]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(tmp_path), tag], stdout=subprocess.PIPE, text=True)
+        for tag in "ab"
+    ]
     wins = [int(p.communicate(timeout=120)[0]) for p in procs]
     assert sum(wins) == 60
     for d in (tmp_path / "gens" / "draft").iterdir():
@@ -358,20 +455,33 @@ def test_write_membership_validates_and_is_read_by_refresh(tmp_path):
     gensql.refresh(tmp_path, jobs=1)
     con = gensql.connect(tmp_path)
     assert con.execute("SELECT gen_id, exists_on_disk FROM membership ORDER BY gen_id").fetchall() == [
-        (draft.gen_id, True), ("e_never", False)]
+        (draft.gen_id, True),
+        ("e_never", False),
+    ]
     assert [(c.cohort_id, c.members, c.on_disk, c.missing) for c in list_cohorts(tmp_path)] == [("c1", 2, 1, 1)]
 
 
 def test_cohort_create_from_sql_and_list_cli(tmp_path):
     refs = [a_draft(tmp_path, combo_id=f"c{i}", template_id=t) for i, t in enumerate(["t1", "t1", "t2"])]
     gensql.refresh(tmp_path, jobs=1)
-    result = run("cohort", "create", "only-t1", "--from-sql",
-                 "SELECT stage, gen_id FROM latest_attempt WHERE template_id = $t", "-p", "t=t1", "--data-root", str(tmp_path))
+    result = run(
+        "cohort",
+        "create",
+        "only-t1",
+        "--from-sql",
+        "SELECT stage, gen_id FROM latest_attempt WHERE template_id = $t",
+        "-p",
+        "t=t1",
+        "--data-root",
+        str(tmp_path),
+    )
     assert result.exit_code == 0, result.output
     assert "cohort only-t1: 2 member(s) written" in result.stderr
     members = list(csv.reader(io.StringIO((tmp_path / "cohorts" / "only-t1" / "membership.csv").read_text())))
-    assert members == [["stage", "gen_id"], *sorted([["draft", refs[0].gen_id], ["draft", refs[1].gen_id]], key=lambda r: r)] or \
-        sorted(members[1:]) == sorted([["draft", refs[0].gen_id], ["draft", refs[1].gen_id]])
+    assert members == [
+        ["stage", "gen_id"],
+        *sorted([["draft", refs[0].gen_id], ["draft", refs[1].gen_id]], key=lambda r: r),
+    ] or sorted(members[1:]) == sorted([["draft", refs[0].gen_id], ["draft", refs[1].gen_id]])
     result = run("cohort", "create", "bad", "--from-sql", "SELECT gen_id FROM gens", "--data-root", str(tmp_path))
     assert result.exit_code == 2 and "must return the columns stage and gen_id (it lacks stage" in result.stderr
     result = run("cohort", "list", "--format", "csv", "--data-root", str(tmp_path))
@@ -399,7 +509,17 @@ def test_resolve_latest(tmp_path):
     assert resolve_latest(tmp_path, "draft", **key, ok_only=False)["gen_id"] == newest_failed.gen_id
     assert resolve_latest(tmp_path, "draft", **key, replicate=2) is None
     assert resolve_latest(tmp_path, "draft", combo_id="c' OR 1=1 --") is None  # bound, never formatted in
-    result = run("latest", "--stage", "draft", "--combo", "combo_v1_0001", "--template", "creative-synthesis-v10", "--data-root", str(tmp_path))
+    result = run(
+        "latest",
+        "--stage",
+        "draft",
+        "--combo",
+        "combo_v1_0001",
+        "--template",
+        "creative-synthesis-v10",
+        "--data-root",
+        str(tmp_path),
+    )
     assert (result.exit_code, result.stdout) == (0, new.gen_id + "\n")
     result = run("latest", "--stage", "draft", "--combo", "nope", "--data-root", str(tmp_path))
     assert result.exit_code == 1 and "no successful draft matches" in result.stderr and result.stdout == ""
@@ -419,7 +539,7 @@ def test_sqlite_export_has_seed_000_schema_and_equals_documents(tmp_path):
     result = run("export", "sqlite", "--data-root", str(tmp_path))
     assert result.exit_code == 0, result.output
     db = tmp_path / "db" / "documents.sqlite"
-    assert f"exported 3 documents" in result.stderr and str(db) in result.stderr
+    assert "exported 3 documents" in result.stderr and str(db) in result.stderr
     out = sqlite3.connect(db)
     schema = dict(out.execute("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'documents'").fetchall())
     assert schema["documents"] + ";" == DOCUMENTS_DDL
@@ -429,7 +549,7 @@ def test_sqlite_export_has_seed_000_schema_and_equals_documents(tmp_path):
     con = gensql.connect(tmp_path)
     view = con.execute(f"SELECT {', '.join(DOCUMENTS_COLUMNS)} FROM documents ORDER BY doc_id").fetchall()
     at = DOCUMENTS_COLUMNS.index("created_at")
-    assert [r[:at] + r[at + 1:] for r in exported] == [r[:at] + r[at + 1:] for r in view]
+    assert [r[:at] + r[at + 1 :] for r in exported] == [r[:at] + r[at + 1 :] for r in view]
     assert [r[at] for r in exported] == [r[at].isoformat(timespec="microseconds") for r in view]
     snapshot = os.path.basename(os.readlink(tmp_path / "index" / "current"))
     assert out.execute("SELECT snapshot_id, documents FROM gensql_export").fetchall() == [(snapshot, 3)]
@@ -477,7 +597,7 @@ def test_backfill_db_writes_the_sqlite_export(tmp_path):
     db = tmp_path / "out" / "documents.sqlite"
     result = run("backfill", "--data-root", str(tmp_path), "--db", str(db))
     assert result.exit_code == 0, result.output
-    assert f"exported 2 documents" in result.stderr
+    assert "exported 2 documents" in result.stderr
     rows = sqlite3.connect(db).execute("SELECT stage, status FROM documents ORDER BY doc_id").fetchall()
     assert rows == [("draft", "ok"), ("draft", "ok")]
     dry = run("backfill", "--data-root", str(tmp_path), "--db", str(tmp_path / "other.sqlite"), "--dry-run")

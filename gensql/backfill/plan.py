@@ -43,8 +43,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..safeio import read_file, safe_stat
-from ..texts import read_text_prefix
 from ..ids import logical_key_id, new_gen_id
 from ..layout import (
     GENS_DIR,
@@ -58,6 +56,8 @@ from ..layout import (
     RAW_FILE,
     STAGES,
 )
+from ..safeio import read_file, safe_stat
+from ..texts import read_text_prefix
 from .names import TEXT_SUFFIX, parse_name
 from .tasks import TaskBook, TaskFacts
 
@@ -199,7 +199,9 @@ def _scan(data_root: Path, rel_dir: str, plan: Plan) -> dict[str, dict[int, Sour
 
 def _pair(raw: dict[int, Source], parsed: dict[int, Source]) -> list[tuple[Source | None, Source | None]]:
     """The attempts of one task, oldest first: (raw, parsed) paired by time (see module doc)."""
-    events = [(s.mtime_ns, 0, s.version, s) for s in raw.values()] + [(s.mtime_ns, 1, s.version, s) for s in parsed.values()]
+    events = [(s.mtime_ns, 0, s.version, s) for s in raw.values()] + [
+        (s.mtime_ns, 1, s.version, s) for s in parsed.values()
+    ]
     events.sort(key=lambda e: e[:3])
     attempts: list[tuple[Source | None, Source | None]] = []
     pending: Source | None = None
@@ -288,7 +290,9 @@ class _Planner:
         if key in self.facts:
             return self.facts[key]
         f = TaskFacts()
-        table_kinds = {"draft": ("draft", "links", "generation"), "essay": ("essay",), "evaluation": ("evaluation",)}[stage]
+        table_kinds = {"draft": ("draft", "links", "generation"), "essay": ("essay",), "evaluation": ("evaluation",)}[
+            stage
+        ]
         if kind == KIND_SINGLE:
             table_kinds = ("generation",)
         for tkind in table_kinds:
@@ -328,7 +332,9 @@ class _Planner:
 
     # attempts
 
-    def add(self, stage: str, task_id: str, kind: str, version: int, files: dict[str, str], order: tuple, mode: str = "llm") -> PlannedGeneration:
+    def add(
+        self, stage: str, task_id: str, kind: str, version: int, files: dict[str, str], order: tuple, mode: str = "llm"
+    ) -> PlannedGeneration:
         p = PlannedGeneration(
             stage=stage,
             gen_id=backfill_gen_id(stage, task_id, kind, version),
@@ -351,9 +357,17 @@ class _Planner:
         single = {k: _scan(root, rel, plan) for k, rel in LEGACY_SINGLE_PHASE_DIRS.items()}
 
         known = {
-            "draft": set(folders["draft"]["raw"]) | set(folders["draft"]["parsed"]) | set(links) | set(single["raw"])
-            | self.book.known_task_ids("draft") | self.book.known_task_ids("links") | self.book.known_task_ids("generation"),
-            "essay": set(folders["essay"]["raw"]) | set(folders["essay"]["parsed"]) | set(single["raw"]) | self.book.known_task_ids("essay"),
+            "draft": set(folders["draft"]["raw"])
+            | set(folders["draft"]["parsed"])
+            | set(links)
+            | set(single["raw"])
+            | self.book.known_task_ids("draft")
+            | self.book.known_task_ids("links")
+            | self.book.known_task_ids("generation"),
+            "essay": set(folders["essay"]["raw"])
+            | set(folders["essay"]["parsed"])
+            | set(single["raw"])
+            | self.book.known_task_ids("essay"),
         }
 
         # single-phase: a draft and a copy essay per generation response
@@ -366,11 +380,21 @@ class _Planner:
             self.add("draft", task_id, KIND_SINGLE, src.version, files, (src.mtime_ns, 0))
             parsed = single["parsed"].get(task_id)
             essay_src = parsed[max(parsed)] if parsed else src
-            self.add("essay", task_id, KIND_SINGLE_ESSAY, essay_src.version, {PARSED_FILE: essay_src.rel}, (essay_src.mtime_ns, 0), mode="copy")
+            self.add(
+                "essay",
+                task_id,
+                KIND_SINGLE_ESSAY,
+                essay_src.version,
+                {PARSED_FILE: essay_src.rel},
+                (essay_src.mtime_ns, 0),
+                mode="copy",
+            )
             self.single_phase_tasks.add(task_id)
         for task_id in sorted(set(single["parsed"]) - set(single["raw"])):
             for s in single["parsed"][task_id].values():
-                plan.ignored.append((s.rel, "parsed single-phase text without its generation_responses file: no call to attach it to"))
+                plan.ignored.append(
+                    (s.rel, "parsed single-phase text without its generation_responses file: no call to attach it to")
+                )
         for task_id in sorted(set(single["prompts"]) - set(single["raw"])):
             for s in single["prompts"][task_id].values():
                 plan.ignored.append((s.rel, "prompt without any response: no generation to attach it to"))
@@ -404,7 +428,9 @@ class _Planner:
                         files[PARSED_FILE] = parsed_src.rel
                     kind = KIND_RAW if raw_src else KIND_PARSED
                     self.add(stage, task_id, kind, anchor.version, files, (when, anchor.version))
-            for task_id in sorted(set(prompts) - set(raw) - set(parsed) - (set(links_prompts) if stage == "draft" else set())):
+            for task_id in sorted(
+                set(prompts) - set(raw) - set(parsed) - (set(links_prompts) if stage == "draft" else set())
+            ):
                 if stage == "draft" and task_id in links:
                     continue
                 for src in prompts[task_id].values():
@@ -420,10 +446,17 @@ class _Planner:
                     fields["combo_id"] = f.combo_id
                 p.task_fields = {k: v for k, v in fields.items() if v}
                 rename = {"model_id": "llm_model_id"}
-                p.facts_from = {rename.get(k, k): v for k, v in f.sources.items() if rename.get(k, k) in p.task_fields or k == "parent_task_id"}
+                p.facts_from = {
+                    rename.get(k, k): v
+                    for k, v in f.sources.items()
+                    if rename.get(k, k) in p.task_fields or k == "parent_task_id"
+                }
                 if stage == "essay" and p.kind != KIND_SINGLE_ESSAY:
                     if self.book.essay_makes_no_call(f.template_id):
-                        p.mode, p.facts_from["mode"] = "copy", f"generator of {f.template_id} in {self.book.template_sources.get('essay', 'essay_templates.csv').removeprefix('id list ')}"
+                        p.mode, p.facts_from["mode"] = (
+                            "copy",
+                            f"generator of {f.template_id} in {self.book.template_sources.get('essay', 'essay_templates.csv').removeprefix('id list ')}",
+                        )
                     elif _says_no_call(root, p.files.get(PROMPT_FILE)):
                         p.mode, p.facts_from["mode"] = "copy", f"prompt {p.files[PROMPT_FILE]}"
                 elif p.kind == KIND_SINGLE_ESSAY:
@@ -451,7 +484,9 @@ class _Planner:
                     if gen_id:
                         p.status = "imported"
                         p.existing_gen_id = gen_id
-                        p.note = f"already imported by the 2025-09-24 importer as {GENS_DIR}/{stage}/{gen_id} (from {rel})"
+                        p.note = (
+                            f"already imported by the 2025-09-24 importer as {GENS_DIR}/{stage}/{gen_id} (from {rel})"
+                        )
                         break
 
     def _latest(self, stage: str) -> dict[str, PlannedGeneration]:
@@ -477,11 +512,17 @@ class _Planner:
                     else:
                         target = latest["essay"].get(parent_task) or latest["draft"].get(parent_task)
                         if target is not None and target.stage == "draft":
-                            p.note = (p.note + "; " if p.note else "") + f"its document {parent_task!r} is a draft: parent kept in the draft stage"
+                            p.note = (
+                                p.note + "; " if p.note else ""
+                            ) + f"its document {parent_task!r} is a draft: parent kept in the draft stage"
                 if target is None:
                     if (stage, p.task_id) not in seen:
                         seen.add((stage, p.task_id))
-                        why = f"parent task {parent_task!r} has no legacy file" if parent_task else "no parent task id found in the task tables, id lists or file name"
+                        why = (
+                            f"parent task {parent_task!r} has no legacy file"
+                            if parent_task
+                            else "no parent task id found in the task tables, id lists or file name"
+                        )
                         self.plan.unresolved_parents.append((stage, p.task_id, why + "; parent_gen_id left out"))
                     continue
                 p.parent_gen_id = target.existing_gen_id or target.gen_id

@@ -25,7 +25,6 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..safeio import read_file
 from ..layout import (
     ESSAY_TEMPLATES_FILE,
     LEGACY_MODELS_FILE,
@@ -34,20 +33,42 @@ from ..layout import (
     LEGACY_TASKS_DIR,
     LEGACY_TEMPLATE_LISTS,
 )
+from ..safeio import read_file
 
 #: Per task kind, the task table's columns: the id, then each fact and the columns that hold it
 #: (first non-empty wins; the column names changed across eras).
 TABLE_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
-    "generation": {"id": ("generation_task_id",), "combo_id": ("combo_id",), "template_id": ("generation_template",), "model_id": ("generation_model",)},
-    "links": {"id": ("link_task_id",), "combo_id": ("combo_id",), "template_id": ("link_template",), "model_id": ("generation_model",)},
-    "draft": {"id": ("draft_task_id",), "combo_id": ("combo_id",), "template_id": ("draft_template",), "model_id": ("generation_model",)},
+    "generation": {
+        "id": ("generation_task_id",),
+        "combo_id": ("combo_id",),
+        "template_id": ("generation_template",),
+        "model_id": ("generation_model",),
+    },
+    "links": {
+        "id": ("link_task_id",),
+        "combo_id": ("combo_id",),
+        "template_id": ("link_template",),
+        "model_id": ("generation_model",),
+    },
+    "draft": {
+        "id": ("draft_task_id",),
+        "combo_id": ("combo_id",),
+        "template_id": ("draft_template",),
+        "model_id": ("generation_model",),
+    },
     "essay": {
-        "id": ("essay_task_id",), "combo_id": ("combo_id",), "template_id": ("essay_template",),
-        "model_id": ("generation_model",), "parent_task_id": ("draft_task_id", "link_task_id"),
+        "id": ("essay_task_id",),
+        "combo_id": ("combo_id",),
+        "template_id": ("essay_template",),
+        "model_id": ("generation_model",),
+        "parent_task_id": ("draft_task_id", "link_task_id"),
     },
     "evaluation": {
-        "id": ("evaluation_task_id",), "combo_id": ("combo_id",), "template_id": ("evaluation_template",),
-        "model_id": ("evaluation_model",), "parent_task_id": ("document_id", "essay_task_id", "generation_task_id"),
+        "id": ("evaluation_task_id",),
+        "combo_id": ("combo_id",),
+        "template_id": ("evaluation_template",),
+        "model_id": ("evaluation_model",),
+        "parent_task_id": ("document_id", "essay_task_id", "generation_task_id"),
     },
 }
 FACTS: tuple[str, ...] = ("combo_id", "template_id", "model_id", "parent_task_id")
@@ -70,7 +91,9 @@ class TaskFacts:
     template_id: str | None = None
     model_id: str | None = None
     parent_task_id: str | None = None
-    sources: dict[str, str] = field(default_factory=dict)  # fact -> "task table 2_tasks/x.csv" | "id list ..." | "filename"
+    sources: dict[str, str] = field(
+        default_factory=dict
+    )  # fact -> "task table 2_tasks/x.csv" | "id list ..." | "filename"
 
     def set(self, name: str, value: str | None, source: str) -> None:
         if value and getattr(self, name) is None:
@@ -83,7 +106,9 @@ class TaskBook:
 
     def __init__(self, data_root: Path) -> None:
         self.data_root = data_root
-        self.rows: dict[str, dict[str, tuple[dict[str, str], str]]] = {k: {} for k in TABLE_COLUMNS}  # kind -> id -> (facts, table)
+        self.rows: dict[str, dict[str, tuple[dict[str, str], str]]] = {
+            k: {} for k in TABLE_COLUMNS
+        }  # kind -> id -> (facts, table)
         self.models: list[str] = []
         self.models_source = ""
         self.templates: dict[str, list[str]] = {}
@@ -113,7 +138,9 @@ class TaskBook:
                     if not values:
                         continue
                     if len(values) != len(header):
-                        self.problems.append((rel, f"line {n} has {len(values)} fields, the header {len(header)}; table ignored"))
+                        self.problems.append(
+                            (rel, f"line {n} has {len(values)} fields, the header {len(header)}; table ignored")
+                        )
                         return None
                     rows.append({h: v.strip() for h, v in zip(header, values)})
         except UnicodeDecodeError:
@@ -168,7 +195,9 @@ class TaskBook:
             if "template_id" not in header:
                 self.problems.append((rel, "no template_id column; ignored"))
                 continue
-            self.templates[kind] = sorted({r["template_id"] for r in rows if r.get("template_id")}, key=len, reverse=True)
+            self.templates[kind] = sorted(
+                {r["template_id"] for r in rows if r.get("template_id")}, key=len, reverse=True
+            )
             self.template_sources[kind] = f"id list {rel}"
             if rel == ESSAY_TEMPLATES_FILE and "generator" in header:
                 self.no_call_essay_templates = {

@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from ..safeio import safe_stat
-from ..workers import pid_alive
 from ..errors import LegacyStoreNotFoundError
 from ..layout import (
     LEGACY_DIRS,
@@ -34,6 +32,8 @@ from ..layout import (
     check_stage,
     resolve,
 )
+from ..safeio import safe_stat
+from ..workers import pid_alive
 from .names import TEXT_SUFFIX
 from .plan import PlannedGeneration, build_plan
 
@@ -98,8 +98,22 @@ class BackfillSummary:
             for k in ("mode", "raw.txt"):
                 if k in p.facts_from:
                     facts.append(f"{k} [{p.facts_from[k]}]")
-            lines.append("\t".join((p.stage, p.gen_id, p.task_id, f"{p.kind}-v{p.version}", p.mode, p.status, files,
-                                    "; ".join(facts) or "-", p.parent_gen_id or "-", p.note or "-")))
+            lines.append(
+                "\t".join(
+                    (
+                        p.stage,
+                        p.gen_id,
+                        p.task_id,
+                        f"{p.kind}-v{p.version}",
+                        p.mode,
+                        p.status,
+                        files,
+                        "; ".join(facts) or "-",
+                        p.parent_gen_id or "-",
+                        p.note or "-",
+                    )
+                )
+            )
         lines.extend(f"not-imported\t{path}\t{reason}" for path, reason in self.ignored)
         return lines
 
@@ -191,7 +205,14 @@ def backfill(
 
 
 def _metadata(p: PlannedGeneration, run_id: str) -> dict:
-    md: dict = {"stage": p.stage, "gen_id": p.gen_id, "task_id": p.task_id, "mode": p.mode, "run_id": run_id, "replicate": 1}
+    md: dict = {
+        "stage": p.stage,
+        "gen_id": p.gen_id,
+        "task_id": p.task_id,
+        "mode": p.mode,
+        "run_id": run_id,
+        "replicate": 1,
+    }
     md.update(p.task_fields)
     if p.parent_task_id:
         md["parent_task_id"] = p.parent_task_id
@@ -253,7 +274,12 @@ def _execute(layout: StoreLayout, p: PlannedGeneration, summary: BackfillSummary
             summary.skipped += 1
         else:
             p.status = "conflict"
-            summary.errors.append((rel_target, f"exists but was not imported from {p.stage} {p.task_id!r} {p.kind} v{p.version}; left untouched"))
+            summary.errors.append(
+                (
+                    rel_target,
+                    f"exists but was not imported from {p.stage} {p.task_id!r} {p.kind} v{p.version}; left untouched",
+                )
+            )
         return
     if dry_run:
         summary.created += 1

@@ -53,21 +53,46 @@ def failed_batch(stage: str, items: list[tuple], exc: BaseException, texts: bool
         for name in GENS_COLUMN_ORDER:
             columns[name].append(row.get(name))
         ids.append(gen_id)
-        errors.append((row["gen_dir"], stage, gen_id, None, FAILED_KIND,
-                       f"not scanned: its partition failed on the cluster after retries ({message}); a placeholder row until the next refresh"))
+        errors.append(
+            (
+                row["gen_dir"],
+                stage,
+                gen_id,
+                None,
+                FAILED_KIND,
+                f"not scanned: its partition failed on the cluster after retries ({message}); a placeholder row until the next refresh",
+            )
+        )
     first, last = (items[0][0], items[-1][0]) if items else ("", "")
-    errors.insert(0, (f"{layout.GENS_DIR}/{stage}", stage, None, None, FAILED_KIND,
-                      f"a partition of {len(items)} directories ({first} .. {last}) failed after retries: {message}; "
-                      f"{unchanged} rows kept from the previous snapshot, {len(ids)} placeholder rows"))
+    errors.insert(
+        0,
+        (
+            f"{layout.GENS_DIR}/{stage}",
+            stage,
+            None,
+            None,
+            FAILED_KIND,
+            f"a partition of {len(items)} directories ({first} .. {last}) failed after retries: {message}; "
+            f"{unchanged} rows kept from the previous snapshot, {len(ids)} placeholder rows",
+        ),
+    )
     gens = manifest = None
     if ids:
-        gens = pa.RecordBatch.from_arrays([pa.array(columns[f.name], type=f.type) for f in GENS_SCHEMA], schema=GENS_SCHEMA)
+        gens = pa.RecordBatch.from_arrays(
+            [pa.array(columns[f.name], type=f.type) for f in GENS_SCHEMA], schema=GENS_SCHEMA
+        )
         manifest = pa.RecordBatch.from_arrays(
-            [pa.array([stage] * len(ids), pa.string()), pa.array(ids, pa.string()),
-             pa.array([0] * len(ids), pa.int32()), pa.nulls(len(ids), pa.int64())],  # no signature: read next time
+            [
+                pa.array([stage] * len(ids), pa.string()),
+                pa.array(ids, pa.string()),
+                pa.array([0] * len(ids), pa.int32()),
+                pa.nulls(len(ids), pa.int64()),
+            ],  # no signature: read next time
             schema=MANIFEST_SCHEMA,
         )
-    text_batch = pa.RecordBatch.from_arrays([pa.array([], f.type) for f in TEXTS_SCHEMA], schema=TEXTS_SCHEMA) if texts else None
+    text_batch = (
+        pa.RecordBatch.from_arrays([pa.array([], f.type) for f in TEXTS_SCHEMA], schema=TEXTS_SCHEMA) if texts else None
+    )
     return BatchResult(stage, len(items), gens, manifest, len(ids), [], [], unchanged, errors, text_batch)
 
 
@@ -110,7 +135,9 @@ class _OrderedRunner:
     def scan(self, work: Iterator, data_root: str, racy_after_ns: int, texts: bool) -> Iterator[BatchResult]:
         """The indexer's hook: ``scan_batch`` (or ``task``) over every unit, results in order."""
         task = getattr(self, "task", None) or scan_batch
-        return self.map_units(task, _units(work, lambda stage, items: (data_root, stage, items, racy_after_ns, texts)), texts)
+        return self.map_units(
+            task, _units(work, lambda stage, items: (data_root, stage, items, racy_after_ns, texts)), texts
+        )
 
 
 class DaskExecutor(_OrderedRunner):
@@ -123,8 +150,16 @@ class DaskExecutor(_OrderedRunner):
     (whole partitions; default :data:`gensql.indexer.BATCH_SIZE`).
     """
 
-    def __init__(self, scheduler=None, *, retries: int = DEFAULT_RETRIES, inflight: int | None = None,
-                 task: Callable | None = None, timeout: float = 10, batch_size: int | None = None):
+    def __init__(
+        self,
+        scheduler=None,
+        *,
+        retries: int = DEFAULT_RETRIES,
+        inflight: int | None = None,
+        task: Callable | None = None,
+        timeout: float = 10,
+        batch_size: int | None = None,
+    ):
         require("dask", "distributed")
         self.scheduler = scheduler
         self.batch_size = batch_size
@@ -154,7 +189,9 @@ class DaskExecutor(_OrderedRunner):
     @property
     def workers(self) -> int:
         """Threads across the cluster's workers (at least 1)."""
-        info = self.client.scheduler_info(n_workers=-1) if _takes_n_workers(self.client) else self.client.scheduler_info()
+        info = (
+            self.client.scheduler_info(n_workers=-1) if _takes_n_workers(self.client) else self.client.scheduler_info()
+        )
         return max(1, sum(w.get("nthreads", 1) for w in info.get("workers", {}).values()))
 
     def map_units(self, fn, units, texts):

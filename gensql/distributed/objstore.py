@@ -45,7 +45,9 @@ def open_url(url: str, storage_options: dict | None = None):
     except ImportError as exc:
         from . import EXTRA, MissingDistributedError
 
-        raise MissingDistributedError(f"cannot open {url}: {exc} (install that fsspec implementation; s3fs comes with pip install 'gensql[{EXTRA}]')") from None
+        raise MissingDistributedError(
+            f"cannot open {url}: {exc} (install that fsspec implementation; s3fs comes with pip install 'gensql[{EXTRA}]')"
+        ) from None
     except ValueError as exc:
         raise DistributedError(f"cannot open {url}: {exc}") from None
     return fs, root.rstrip("/")
@@ -83,7 +85,9 @@ def mask_of(files: Files) -> int:
     return mask
 
 
-def scan_remote_batch(url: str, storage_options: dict | None, stage: str, items: list[tuple], racy_after_ns: int, texts: bool):
+def scan_remote_batch(
+    url: str, storage_options: dict | None, stage: str, items: list[tuple], racy_after_ns: int, texts: bool
+):
     """:func:`gensql.scan.scan_batch` for directories on object storage.
 
     ``items``: ``(gen_id, mask, sig, files)`` with the listing's :data:`Files`; the unchanged ones are
@@ -105,14 +109,19 @@ def scan_remote_batch(url: str, storage_options: dict | None, stage: str, items:
     unreadable: set[str] = set()
     with tempfile.TemporaryDirectory(prefix="gensql-objstore-") as tmp:
         for start in range(0, len(todo), FETCH_GROUP):
-            group = todo[start:start + FETCH_GROUP]
-            wanted = [f"{root}/{layout.GENS_DIR}/{stage}/{g}/{name}" for g, _m, files, _s in group for name, size, *_ in files if size <= cap]
+            group = todo[start : start + FETCH_GROUP]
+            wanted = [
+                f"{root}/{layout.GENS_DIR}/{stage}/{g}/{name}"
+                for g, _m, files, _s in group
+                for name, size, *_ in files
+                if size <= cap
+            ]
             got = fs.cat(wanted, on_error="return") if wanted else {}
             got = {_strip(k): v for k, v in got.items()}
             for gen_id, _mask, files, _sig in group:
                 local_dir = Path(tmp, layout.GENS_DIR, stage, gen_id)
                 local_dir.mkdir(parents=True, exist_ok=True)
-                for name, size, _etag_, mtime in files:
+                for name, size, _etag, mtime in files:
                     local = local_dir / name
                     if size > cap:
                         with open(local, "wb") as f:
@@ -123,8 +132,16 @@ def scan_remote_batch(url: str, storage_options: dict | None, stage: str, items:
                             continue  # deleted since the listing: absent, as a local scan would see it
                         if not isinstance(data, bytes):
                             unreadable.add(gen_id)
-                            extra_errors.append((f"{layout.GENS_DIR}/{stage}/{gen_id}/{name}", stage, gen_id, name, "unreadable",
-                                                 f"cannot read: {type(data).__name__}: {data}"))
+                            extra_errors.append(
+                                (
+                                    f"{layout.GENS_DIR}/{stage}/{gen_id}/{name}",
+                                    stage,
+                                    gen_id,
+                                    name,
+                                    "unreadable",
+                                    f"cannot read: {type(data).__name__}: {data}",
+                                )
+                            )
                             continue
                         local.write_bytes(data)
                     os.utime(local, ns=(mtime, mtime))
@@ -215,7 +232,7 @@ class RemoteStore:
             try:
                 if self.fs.isdir(source):
                     for path in self.fs.find(source):
-                        target = staging / _strip(path)[len(_strip(self.root)):].lstrip("/")
+                        target = staging / _strip(path)[len(_strip(self.root)) :].lstrip("/")
                         target.parent.mkdir(parents=True, exist_ok=True)
                         self.fs.get_file(path, str(target))
                 elif self.fs.isfile(source):
@@ -243,7 +260,7 @@ class RemoteStore:
         for path, info in found.items():
             if info.get("type") == "directory":
                 continue
-            rel = _strip(path)[len(_strip(prefix)):] if _strip(path).startswith(_strip(prefix)) else None
+            rel = _strip(path)[len(_strip(prefix)) :] if _strip(path).startswith(_strip(prefix)) else None
             if rel is None:
                 continue
             parts = rel.split("/")
@@ -253,13 +270,31 @@ class RemoteStore:
                 odd.add(f"{layout.GENS_DIR}/{parts[0]}")
                 continue
             if len(parts) == 2:
-                errors.append((f"{layout.GENS_DIR}/{rel}", parts[0], None, None, "unexpected_entry", "a file where a generation directory was expected"))
+                errors.append(
+                    (
+                        f"{layout.GENS_DIR}/{rel}",
+                        parts[0],
+                        None,
+                        None,
+                        "unexpected_entry",
+                        "a file where a generation directory was expected",
+                    )
+                )
                 continue
             entry = dirs.setdefault((parts[0], parts[1]), [])
             if len(parts) == 3 and parts[2] in known:
                 entry.append((parts[2], int(info.get("size") or 0), _etag(info), _mtime_ns(info)))
         for rel in sorted(odd):
-            errors.append((rel, None, None, None, "unexpected_entry", f"not a stage directory (expected {', '.join(layout.STAGES)})"))
+            errors.append(
+                (
+                    rel,
+                    None,
+                    None,
+                    None,
+                    "unexpected_entry",
+                    f"not a stage directory (expected {', '.join(layout.STAGES)})",
+                )
+            )
         order = {name: i for i, name in enumerate(layout.KNOWN_FILES)}
         self.files = {key: tuple(sorted(v, key=lambda f: order[f[0]])) for key, v in dirs.items()}
         for stage, gen_id in self.files:
@@ -267,8 +302,16 @@ class RemoteStore:
         for names in listed.values():
             names.sort()
         if self.fs.exists(f"{self.root}/{layout.DOCS_DIR}"):
-            errors.append((layout.DOCS_DIR, None, None, None, "unexpected_entry",
-                           "seed 000's docs store is not indexed on object storage: copy it to a file system (docs/distributed.md)"))
+            errors.append(
+                (
+                    layout.DOCS_DIR,
+                    None,
+                    None,
+                    None,
+                    "unexpected_entry",
+                    "seed 000's docs store is not indexed on object storage: copy it to a file system (docs/distributed.md)",
+                )
+            )
         return listed, errors
 
     def scan(self, work: Iterator, data_root: str, racy_after_ns: int, texts: bool):
@@ -298,8 +341,18 @@ class RemoteStore:
             close()
 
 
-def refresh_url(url: str, index_dir=None, *, full: bool = False, jobs: int | None = None, strict: bool = False,
-                progress=None, texts: bool = True, runner=None, storage_options: dict | None = None):
+def refresh_url(
+    url: str,
+    index_dir=None,
+    *,
+    full: bool = False,
+    jobs: int | None = None,
+    strict: bool = False,
+    progress=None,
+    texts: bool = True,
+    runner=None,
+    storage_options: dict | None = None,
+):
     """:func:`gensql.refresh` of a store at an fsspec URL.
 
     ``index_dir``: a local directory, or None for ``<url>/index`` on the object store itself (built in
@@ -322,8 +375,16 @@ def refresh_url(url: str, index_dir=None, *, full: bool = False, jobs: int | Non
         started = time.perf_counter()
         result = None
         try:
-            result = refresh(str(staging), str(local_index), full=full, jobs=jobs, strict=False, progress=progress,
-                             texts=texts, executor=store)
+            result = refresh(
+                str(staging),
+                str(local_index),
+                full=full,
+                jobs=jobs,
+                strict=False,
+                progress=progress,
+                texts=texts,
+                executor=store,
+            )
         finally:
             if runner is None:
                 store.close()

@@ -16,7 +16,7 @@ import os
 import re
 import shutil
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -41,7 +41,7 @@ def local_cache(index_url: str) -> Path:
 
 
 def _created(snapshot_id: str) -> float:
-    return datetime.strptime(snapshot_id.split("-")[0], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=timezone.utc).timestamp()
+    return datetime.strptime(snapshot_id.split("-")[0], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC).timestamp()
 
 
 def snapshot_ids(index_url: str, storage_options: dict | None = None) -> tuple[list[str], set[str]]:
@@ -101,7 +101,7 @@ def pull_index(index_url: str, local_index: str | os.PathLike, storage_options: 
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         sources = [p for p in fs.find(base) if not p.endswith("/" + layout.SNAPSHOT_INFO_FILE)]
-        targets = [str(tmp / _strip(p)[len(_strip(base)):].lstrip("/")) for p in sources]
+        targets = [str(tmp / _strip(p)[len(_strip(base)) :].lstrip("/")) for p in sources]
         for t in targets:
             Path(t).parent.mkdir(parents=True, exist_ok=True)
         if sources:
@@ -119,8 +119,12 @@ def pull_index(index_url: str, local_index: str | os.PathLike, storage_options: 
     return current_snapshot(local_index)
 
 
-def publish_snapshot(local_index: str | os.PathLike, index_url: str, storage_options: dict | None = None,
-                     grace_seconds: float = GRACE_SECONDS) -> str:
+def publish_snapshot(
+    local_index: str | os.PathLike,
+    index_url: str,
+    storage_options: dict | None = None,
+    grace_seconds: float = GRACE_SECONDS,
+) -> str:
     """Publish ``local_index``'s current snapshot to ``index_url``: data files, then ``snapshot.json``.
 
     A file that is the same inode as the same path in the local copy of the newest published snapshot
@@ -155,13 +159,20 @@ def publish_snapshot(local_index: str | os.PathLike, index_url: str, storage_opt
         fs.copy(copy_s, copy_t)
     if put_l:
         fs.put(put_l, put_r)
-    fs.pipe_file(f"{base}/{layout.SNAPSHOT_INFO_FILE}", (snap.path / layout.SNAPSHOT_INFO_FILE).read_bytes())  # last: now complete
+    fs.pipe_file(
+        f"{base}/{layout.SNAPSHOT_INFO_FILE}", (snap.path / layout.SNAPSHOT_INFO_FILE).read_bytes()
+    )  # last: now complete
     collect_remote(index_url, storage_options, grace_seconds, keep_id=snap.id)
     return base
 
 
-def collect_remote(index_url: str, storage_options: dict | None = None, grace_seconds: float = GRACE_SECONDS,
-                   keep: int = KEEP, keep_id: str | None = None) -> list[str]:
+def collect_remote(
+    index_url: str,
+    storage_options: dict | None = None,
+    grace_seconds: float = GRACE_SECONDS,
+    keep: int = KEEP,
+    keep_id: str | None = None,
+) -> list[str]:
     """Delete snapshots older than ``grace_seconds`` beyond the newest ``keep`` complete ones, and
     unfinished ones (a publisher that died) older than that; returns the deleted ids."""
     fs, root = open_url(index_url, storage_options)

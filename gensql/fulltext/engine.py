@@ -113,10 +113,16 @@ def update_search_index(
             if len(text) > SEARCH_MAX_CHARS:
                 text = text[:SEARCH_MAX_CHARS]
                 stats.capped += 1
-            writer.add_document(tantivy.Document(
-                gen_key=f"{row['stage']}/{row['gen_id']}", gen_id=row["gen_id"], stage=row["stage"],
-                file=row["file"], gen_dir=row["gen_dir"], text=text,
-            ))
+            writer.add_document(
+                tantivy.Document(
+                    gen_key=f"{row['stage']}/{row['gen_id']}",
+                    gen_id=row["gen_id"],
+                    stage=row["stage"],
+                    file=row["file"],
+                    gen_dir=row["gen_dir"],
+                    text=text,
+                )
+            )
             stats.added += 1
         writer.commit()
         writer.wait_merging_threads()

@@ -22,7 +22,16 @@ from .engine import SEARCH_DIR
 FILES = ("prompt", "raw", "parsed")
 #: Columns of a search result, in order.
 SEARCH_COLUMNS = (
-    "rank", "gen_id", "stage", "file", "model_id", "template_id", "status", "score", "bm25", "snippet",
+    "rank",
+    "gen_id",
+    "stage",
+    "file",
+    "model_id",
+    "template_id",
+    "status",
+    "score",
+    "bm25",
+    "snippet",
 )
 _FILE_NAMES: dict[str, str] = dict(TEXT_KINDS)
 #: Characters of text around the matches shown in a snippet.
@@ -89,7 +98,7 @@ def search(
     import tantivy
 
     if not query or not query.strip():
-        raise SearchQueryError("empty search query: give words, a \"phrase\", or a prefix*")
+        raise SearchQueryError('empty search query: give words, a "phrase", or a prefix*')
     if limit < 1:
         raise SearchQueryError(f"limit must be at least 1, not {limit}")
     files, stages = _as_tuple(file), _as_tuple(stage)
@@ -129,8 +138,16 @@ def search(
         hits = []
         for rank, (bm25, address) in enumerate(result.hits, start=1):
             doc = searcher.doc(address)
-            hits.append({"rank": rank, "gen_id": doc["gen_id"][0], "stage": doc["stage"][0],
-                         "file": doc["file"][0], "gen_dir": doc["gen_dir"][0], "bm25": float(bm25)})
+            hits.append(
+                {
+                    "rank": rank,
+                    "gen_id": doc["gen_id"][0],
+                    "stage": doc["stage"][0],
+                    "file": doc["file"][0],
+                    "gen_dir": doc["gen_dir"][0],
+                    "bm25": float(bm25),
+                }
+            )
         if not hits:
             return _empty()
         frame = pl.DataFrame(hits)
@@ -142,7 +159,10 @@ def search(
         generator = tantivy.SnippetGenerator.create(searcher, text_query, sch, "text")
         generator.set_max_num_chars(SNIPPET_CHARS)
         roots = store_roots(where.data_root)
-        cut = [_snippet(generator, where.data_root / d / _FILE_NAMES[f], roots) for d, f in zip(frame["gen_dir"], frame["file"])]
+        cut = [
+            _snippet(generator, where.data_root / d / _FILE_NAMES[f], roots)
+            for d, f in zip(frame["gen_dir"], frame["file"])
+        ]
     else:
         cut = [None] * frame.height
     return frame.with_columns(pl.Series("snippet", cut, dtype=pl.String)).select(SEARCH_COLUMNS)
@@ -162,12 +182,17 @@ def _facts_of(con, snap, frame: pl.DataFrame) -> pl.DataFrame:
     params = {"ids": frame["gen_id"].unique().to_list()}
     if not bits:
         return con.sql(f"SELECT {_FACT_COLUMNS} FROM _gens WHERE gen_id IN (SELECT unnest($ids))", params=params).pl()
-    files = sorted({
-        str(snap.path / layout.partition_file("gens", stage, bits[stage], bucket(gen_id, bits[stage])))
-        for stage, gen_id in zip(frame["stage"], frame["gen_id"]) if stage in bits
-    })
+    files = sorted(
+        {
+            str(snap.path / layout.partition_file("gens", stage, bits[stage], bucket(gen_id, bits[stage])))
+            for stage, gen_id in zip(frame["stage"], frame["gen_id"])
+            if stage in bits
+        }
+    )
     params["files"] = files
-    return con.sql(f"SELECT {_FACT_COLUMNS} FROM read_parquet($files) WHERE gen_id IN (SELECT unnest($ids))", params=params).pl()
+    return con.sql(
+        f"SELECT {_FACT_COLUMNS} FROM read_parquet($files) WHERE gen_id IN (SELECT unnest($ids))", params=params
+    ).pl()
 
 
 @functools.lru_cache(maxsize=1)
@@ -197,7 +222,7 @@ def _snippet(generator, path: Path, roots: tuple[str, ...]) -> str | None:
     data = fragment.encode("utf-8")
     out, at = [], 0
     for span in snippet.highlighted():  # byte ranges within the fragment
-        out += [data[at:span.start], b"**", data[span.start:span.end], b"**"]
+        out += [data[at : span.start], b"**", data[span.start : span.end], b"**"]
         at = span.end
     out.append(data[at:])
     return " ".join(b"".join(out).decode("utf-8", errors="replace").split())

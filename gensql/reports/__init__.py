@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from .agreement import AGREEMENT_COLUMNS, agreement_report, build_agreement
 from .cohort import COHORT_COLUMNS, STAGE_ORDER, build_cohort, cohort_report
+from .compare import COMPARE_BY, COMPARE_COLUMNS, build_compare, compare_report
 from .connection import snapshot_id
 from .output import (
     BINARY_FORMATS,
@@ -44,15 +45,43 @@ from .output import (
 )
 from .report import COST_COLUMNS, Report, ReportError, ReportNote
 from .scores import NONE_LABEL, SCORE_KEY_COLUMNS, SCORE_STATS, build_scores, scores_report
-from .compare import COMPARE_BY, COMPARE_COLUMNS, build_compare, compare_report
 from .stats import MissingStatsError
 from .tokens import BY_COLUMNS, TOKEN_COLUMNS, build_tokens, tokens_report
 
 __all__ = [
-    "AGREEMENT_COLUMNS", "COMPARE_BY", "COMPARE_COLUMNS", "MissingStatsError", "agreement_report", "build_agreement",
-    "build_compare", "compare_report",
-    "BINARY_FORMATS", "BY_COLUMNS", "COHORT_COLUMNS", "COST_COLUMNS", "NONE_LABEL", "PROVENANCE_KEY",
-    "REPORT_FORMATS", "SCORE_KEY_COLUMNS", "SCORE_STATS", "SIDECAR_SUFFIX", "STAGE_ORDER", "TOKEN_COLUMNS",
-    "TOTAL_LABEL", "Report", "ReportError", "ReportNote", "build_cohort", "build_scores", "build_tokens", "cohort_report",
-    "export", "provenance", "render_report", "render_text", "scores_report", "snapshot_id", "tokens_report",
+    "AGREEMENT_COLUMNS",
+    "COMPARE_BY",
+    "COMPARE_COLUMNS",
+    "MissingStatsError",
+    "agreement_report",
+    "build_agreement",
+    "build_compare",
+    "compare_report",
+    "BINARY_FORMATS",
+    "BY_COLUMNS",
+    "COHORT_COLUMNS",
+    "COST_COLUMNS",
+    "NONE_LABEL",
+    "PROVENANCE_KEY",
+    "REPORT_FORMATS",
+    "SCORE_KEY_COLUMNS",
+    "SCORE_STATS",
+    "SIDECAR_SUFFIX",
+    "STAGE_ORDER",
+    "TOKEN_COLUMNS",
+    "TOTAL_LABEL",
+    "Report",
+    "ReportError",
+    "ReportNote",
+    "build_cohort",
+    "build_scores",
+    "build_tokens",
+    "cohort_report",
+    "export",
+    "provenance",
+    "render_report",
+    "render_text",
+    "scores_report",
+    "snapshot_id",
+    "tokens_report",
 ]

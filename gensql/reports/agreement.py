@@ -19,13 +19,32 @@ from .stats import correlations, krippendorff_alpha, require_scipy
 MIN_ESSAYS = 5
 COMPARISONS: tuple[str, ...] = ("all judges", "pair", "self")
 AGREEMENT_COLUMNS: tuple[str, ...] = (
-    "evaluation_template_id", "comparison", "judge_a", "judge_b", "judges", "essays", "ratings",
-    "spearman", "pearson", "mean_abs_diff", "alpha", "note",
+    "evaluation_template_id",
+    "comparison",
+    "judge_a",
+    "judge_b",
+    "judges",
+    "essays",
+    "ratings",
+    "spearman",
+    "pearson",
+    "mean_abs_diff",
+    "alpha",
+    "note",
 )
 _SCHEMA = {
-    "evaluation_template_id": pl.String, "comparison": pl.String, "judge_a": pl.String, "judge_b": pl.String,
-    "judges": pl.Int64, "essays": pl.Int64, "ratings": pl.Int64, "spearman": pl.Float64, "pearson": pl.Float64,
-    "mean_abs_diff": pl.Float64, "alpha": pl.Float64, "note": pl.String,
+    "evaluation_template_id": pl.String,
+    "comparison": pl.String,
+    "judge_a": pl.String,
+    "judge_b": pl.String,
+    "judges": pl.Int64,
+    "essays": pl.Int64,
+    "ratings": pl.Int64,
+    "spearman": pl.Float64,
+    "pearson": pl.Float64,
+    "mean_abs_diff": pl.Float64,
+    "alpha": pl.Float64,
+    "note": pl.String,
 }
 
 
@@ -63,8 +82,16 @@ def agreement_report(
     return frame_with_notes(rep, with_notes)
 
 
-def build_agreement(con_or_root=None, template=None, cohort=None, since=None, until=None, *,
-                    min_essays: int = MIN_ESSAYS, index_dir=None) -> Report:
+def build_agreement(
+    con_or_root=None,
+    template=None,
+    cohort=None,
+    since=None,
+    until=None,
+    *,
+    min_essays: int = MIN_ESSAYS,
+    index_dir=None,
+) -> Report:
     require_scipy()
     if min_essays < 2:
         raise ReportError(f"min_essays {min_essays} is too small: a correlation needs at least 2 essays")
@@ -80,24 +107,47 @@ def build_agreement(con_or_root=None, template=None, cohort=None, since=None, un
         notes.append(f"no scored evaluation with template {', '.join(missing)}")
     rows: list[dict] = []
     hidden = 0
-    for (tpl,), part in sorted(df.group_by("evaluation_template_id", maintain_order=True), key=lambda kv: (kv[0][0] is None, kv[0][0] or "")):
+    for (tpl,), part in sorted(
+        df.group_by("evaluation_template_id", maintain_order=True), key=lambda kv: (kv[0][0] is None, kv[0][0] or "")
+    ):
         new_rows, n_hidden = _template_rows(tpl, part, min_essays)
         rows += new_rows
         hidden += n_hidden
     if hidden:
-        notes.append(f"{hidden:,} judge pair{'s' if hidden != 1 else ''} never scored a common essay "
-                     "(not listed)")
+        notes.append(f"{hidden:,} judge pair{'s' if hidden != 1 else ''} never scored a common essay (not listed)")
     out = pl.DataFrame(rows, schema=_SCHEMA) if rows else pl.DataFrame(schema=_SCHEMA)
-    params = {"filters": {**filters.describe(), "template": templates}, "min_essays": min_essays,
-              "metric": "interval"}
+    params = {"filters": {**filters.describe(), "template": templates}, "min_essays": min_essays, "metric": "interval"}
     return Report("agreement", out, (), None, notes, params, snapshot_id(con), None)
 
 
-def _row(tpl, comparison, a=None, b=None, judges=None, essays=0, ratings=0, spearman=None, pearson=None,
-         mad=None, alpha=None, note=None) -> dict:
-    return {"evaluation_template_id": tpl, "comparison": comparison, "judge_a": a, "judge_b": b, "judges": judges,
-            "essays": essays, "ratings": ratings, "spearman": spearman, "pearson": pearson, "mean_abs_diff": mad,
-            "alpha": alpha, "note": note}
+def _row(
+    tpl,
+    comparison,
+    a=None,
+    b=None,
+    judges=None,
+    essays=0,
+    ratings=0,
+    spearman=None,
+    pearson=None,
+    mad=None,
+    alpha=None,
+    note=None,
+) -> dict:
+    return {
+        "evaluation_template_id": tpl,
+        "comparison": comparison,
+        "judge_a": a,
+        "judge_b": b,
+        "judges": judges,
+        "essays": essays,
+        "ratings": ratings,
+        "spearman": spearman,
+        "pearson": pearson,
+        "mean_abs_diff": mad,
+        "alpha": alpha,
+        "note": note,
+    }
 
 
 def _few(n: int, what: str, min_essays: int) -> str:
@@ -107,9 +157,11 @@ def _few(n: int, what: str, min_essays: int) -> str:
 def _template_rows(tpl, part: pl.DataFrame, min_essays: int) -> tuple[list[dict], int]:
     np, _ = require_scipy()
     part = part.with_columns(pl.col("evaluation_model_id").fill_null("(none)"))
-    means = (part.group_by("essay_gen_id", "evaluation_model_id", maintain_order=True)
-             .agg(pl.col("score").mean().alias("value"), pl.len().alias("k"))
-             .sort("essay_gen_id", "evaluation_model_id"))
+    means = (
+        part.group_by("essay_gen_id", "evaluation_model_id", maintain_order=True)
+        .agg(pl.col("score").mean().alias("value"), pl.len().alias("k"))
+        .sort("essay_gen_id", "evaluation_model_id")
+    )
     judges = sorted(means["evaluation_model_id"].unique().to_list())
     essays = sorted(means["essay_gen_id"].unique().to_list())
     col = {e: i for i, e in enumerate(essays)}
@@ -130,12 +182,29 @@ def _template_rows(tpl, part: pl.DataFrame, min_essays: int) -> tuple[list[dict]
     if len(judges) < 2:
         rows.append(_row(tpl, "all judges", judges=len(judges), note="only one judge scored this template"))
     elif n_pairable < min_essays:
-        rows.append(_row(tpl, "all judges", judges=n_judges, essays=n_pairable, ratings=ratings,
-                         note=_few(n_pairable, "scored by two or more judges", min_essays)))
+        rows.append(
+            _row(
+                tpl,
+                "all judges",
+                judges=n_judges,
+                essays=n_pairable,
+                ratings=ratings,
+                note=_few(n_pairable, "scored by two or more judges", min_essays),
+            )
+        )
     else:
         alpha = krippendorff_alpha(matrix[:, pairable], "interval")
-        rows.append(_row(tpl, "all judges", judges=n_judges, essays=n_pairable, ratings=ratings,
-                         alpha=_finite(alpha), note=None if _finite(alpha) is not None else "no variation in the scores"))
+        rows.append(
+            _row(
+                tpl,
+                "all judges",
+                judges=n_judges,
+                essays=n_pairable,
+                ratings=ratings,
+                alpha=_finite(alpha),
+                note=None if _finite(alpha) is not None else "no variation in the scores",
+            )
+        )
 
     # pairs of judges on the essays both scored
     hidden = 0
@@ -149,17 +218,35 @@ def _template_rows(tpl, part: pl.DataFrame, min_essays: int) -> tuple[list[dict]
         k = int(counts[a][both].sum() + counts[b][both].sum())
         mad = float(np.abs(x - y).mean())
         if n < min_essays:
-            rows.append(_row(tpl, "pair", a, b, essays=n, ratings=k, mad=mad, note=_few(n, "scored by both", min_essays)))
+            rows.append(
+                _row(tpl, "pair", a, b, essays=n, ratings=k, mad=mad, note=_few(n, "scored by both", min_essays))
+            )
             continue
         rho, r = correlations(x, y)
-        rows.append(_row(tpl, "pair", a, b, essays=n, ratings=k, spearman=rho, pearson=r, mad=mad,
-                         note=None if rho is not None else "no variation in one judge's scores"))
+        rows.append(
+            _row(
+                tpl,
+                "pair",
+                a,
+                b,
+                essays=n,
+                ratings=k,
+                spearman=rho,
+                pearson=r,
+                mad=mad,
+                note=None if rho is not None else "no variation in one judge's scores",
+            )
+        )
 
     # each judge against itself: replicates of one essay
     for judge, jpart in sorted(part.group_by("evaluation_model_id", maintain_order=True), key=lambda kv: kv[0][0]):
-        reps = (jpart.sort("replicate", "gen_id").group_by("essay_gen_id", maintain_order=True)
-                .agg(pl.col("score")).filter(pl.col("score").list.len() >= 2)
-                .sort("essay_gen_id"))
+        reps = (
+            jpart.sort("replicate", "gen_id")
+            .group_by("essay_gen_id", maintain_order=True)
+            .agg(pl.col("score"))
+            .filter(pl.col("score").list.len() >= 2)
+            .sort("essay_gen_id")
+        )
         n = reps.height
         if n == 0:
             continue  # never replicated: nothing to say
@@ -167,8 +254,17 @@ def _template_rows(tpl, part: pl.DataFrame, min_essays: int) -> tuple[list[dict]
         diffs = [abs(s[i] - s[j]) for s in reps["score"].to_list() for i in range(len(s)) for j in range(i + 1, len(s))]
         mad = float(np.mean(diffs))
         if n < min_essays:
-            rows.append(_row(tpl, "self", judge[0], essays=n, ratings=k, mad=mad,
-                             note=_few(n, "it scored more than once", min_essays)))
+            rows.append(
+                _row(
+                    tpl,
+                    "self",
+                    judge[0],
+                    essays=n,
+                    ratings=k,
+                    mad=mad,
+                    note=_few(n, "it scored more than once", min_essays),
+                )
+            )
             continue
         # alpha does not depend on which coder gave which value of a unit: replicates in order are the coders
         lists = reps["score"].to_list()
@@ -179,8 +275,20 @@ def _template_rows(tpl, part: pl.DataFrame, min_essays: int) -> tuple[list[dict]
         first = np.array([s[0] for s in reps["score"].to_list()])
         second = np.array([s[1] for s in reps["score"].to_list()])
         rho, r = correlations(first, second)
-        rows.append(_row(tpl, "self", judge[0], essays=n, ratings=k, spearman=rho, pearson=r, mad=mad, alpha=alpha,
-                         note=None if alpha is not None else "no variation in its scores"))
+        rows.append(
+            _row(
+                tpl,
+                "self",
+                judge[0],
+                essays=n,
+                ratings=k,
+                spearman=rho,
+                pearson=r,
+                mad=mad,
+                alpha=alpha,
+                note=None if alpha is not None else "no variation in its scores",
+            )
+        )
     return rows, hidden
 
 

@@ -17,8 +17,21 @@ from .tokens import tokens_frames
 STAGE_ORDER: tuple[str, ...] = ("draft", "essay", "evaluation")
 
 COHORT_COLUMNS: tuple[str, ...] = (
-    "stage", "expected", "on_disk", "missing", "ok", "not_ok", "model_calls", "calls_with_completion_tokens", "completion_tokens",
-    "prompt_tokens_est", "currency", "cost_input_est", "cost_output", "cost_total_est", "unpriced_calls",
+    "stage",
+    "expected",
+    "on_disk",
+    "missing",
+    "ok",
+    "not_ok",
+    "model_calls",
+    "calls_with_completion_tokens",
+    "completion_tokens",
+    "prompt_tokens_est",
+    "currency",
+    "cost_input_est",
+    "cost_output",
+    "cost_total_est",
+    "unpriced_calls",
 )
 
 
@@ -47,7 +60,9 @@ def _stage_key(stage: str | None) -> tuple:
     return (STAGE_ORDER.index(stage) if stage in STAGE_ORDER else len(STAGE_ORDER), stage or "")
 
 
-def build_cohort(con_or_root=None, cohort_id=None, missing=False, prices=None, price_at=None, *, index_dir=None) -> Report:
+def build_cohort(
+    con_or_root=None, cohort_id=None, missing=False, prices=None, price_at=None, *, index_dir=None
+) -> Report:
     if not cohort_id:
         raise ReportError("give a cohort id")
     con = connection(con_or_root, index_dir)
@@ -93,7 +108,16 @@ def build_cohort(con_or_root=None, cohort_id=None, missing=False, prices=None, p
     # A stage with no generation on disk has no tokens row: nothing to count, so 0. A matched stage's
     # NULL token sum means its calls recorded none (unknown, see tokens.py): it stays NULL.
     no_row = pl.col("model_calls").is_null()
-    counts = ("expected", "on_disk", "missing", "ok", "not_ok", "model_calls", "calls_with_completion_tokens", "unpriced_calls")
+    counts = (
+        "expected",
+        "on_disk",
+        "missing",
+        "ok",
+        "not_ok",
+        "model_calls",
+        "calls_with_completion_tokens",
+        "unpriced_calls",
+    )
     sums = ("completion_tokens", "prompt_tokens_est")
     joined = joined.with_columns(
         *(pl.col(c).fill_null(0).cast(pl.Int64) for c in counts),
@@ -103,8 +127,11 @@ def build_cohort(con_or_root=None, cohort_id=None, missing=False, prices=None, p
     df = joined.select(COHORT_COLUMNS)
     totals = _cohort_totals(df, _totals)
     if n_missing:
-        notes.insert(0, f"{n_missing:,} of {n_expected:,} members of {cohort_id} are missing on disk "
-                        f"(list them with `gensql report cohort {cohort_id} --missing`)")
+        notes.insert(
+            0,
+            f"{n_missing:,} of {n_expected:,} members of {cohort_id} are missing on disk "
+            f"(list them with `gensql report cohort {cohort_id} --missing`)",
+        )
     return Report("cohort", df, ("stage",), totals, notes, params_out, snapshot_id(con), table)
 
 
@@ -118,4 +145,3 @@ def _cohort_totals(df: pl.DataFrame, token_totals: pl.DataFrame) -> pl.DataFrame
         else:
             row[c] = pl.Series([token_totals[c][0]], dtype=df.schema[c])
     return pl.DataFrame(row)
-

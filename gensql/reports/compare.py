@@ -23,9 +23,29 @@ COMPARE_BY: dict[str, tuple[str, str, str]] = {
 DEFAULT_RESAMPLES = 2000
 DEFAULT_SEED = 0
 COMPARE_COLUMNS: tuple[str, ...] = (
-    "by", "a", "b", "unit", "units_a", "units_b", "pairs", "only_a", "only_b", "cells", "scores_a", "scores_b",
-    "mean_a", "mean_b", "mean_diff", "ci_low", "ci_high", "wins", "ties", "losses", "wilcoxon_stat",
-    "p_value", "note",
+    "by",
+    "a",
+    "b",
+    "unit",
+    "units_a",
+    "units_b",
+    "pairs",
+    "only_a",
+    "only_b",
+    "cells",
+    "scores_a",
+    "scores_b",
+    "mean_a",
+    "mean_b",
+    "mean_diff",
+    "ci_low",
+    "ci_high",
+    "wins",
+    "ties",
+    "losses",
+    "wilcoxon_stat",
+    "p_value",
+    "note",
 )
 _TEXT = frozenset({"by", "a", "b", "unit", "note"})
 _FLOAT = frozenset({"mean_a", "mean_b", "mean_diff", "ci_low", "ci_high", "wilcoxon_stat", "p_value"})
@@ -63,13 +83,38 @@ def compare_report(
     ties / losses of A, and the two-sided Wilcoxon signed-rank p-value (scipy; zero differences
     dropped). Needs numpy and scipy (the ``stats`` extra).
     """
-    rep = build_compare(con_or_root, by, a, b, judge, criterion, cohort, since, until,
-                        resamples=resamples, seed=seed, index_dir=index_dir)
+    rep = build_compare(
+        con_or_root,
+        by,
+        a,
+        b,
+        judge,
+        criterion,
+        cohort,
+        since,
+        until,
+        resamples=resamples,
+        seed=seed,
+        index_dir=index_dir,
+    )
     return frame_with_notes(rep, with_notes)
 
 
-def build_compare(con_or_root=None, by="template", a=None, b=None, judge=None, criterion=None, cohort=None,
-                  since=None, until=None, *, resamples=DEFAULT_RESAMPLES, seed=DEFAULT_SEED, index_dir=None) -> Report:
+def build_compare(
+    con_or_root=None,
+    by="template",
+    a=None,
+    b=None,
+    judge=None,
+    criterion=None,
+    cohort=None,
+    since=None,
+    until=None,
+    *,
+    resamples=DEFAULT_RESAMPLES,
+    seed=DEFAULT_SEED,
+    index_dir=None,
+) -> Report:
     np, _ = require_scipy()
     if by not in COMPARE_BY:
         raise ReportError(f"cannot compare by {by!r}: expected one of {', '.join(COMPARE_BY)}")
@@ -81,54 +126,97 @@ def build_compare(con_or_root=None, by="template", a=None, b=None, judge=None, c
     con = connection(con_or_root, index_dir)
     filters = make_filters(con, cohort, None, None, since, until)
     df, unreachable = counted_scores(con, filters, judges=judge, criteria=criterion)
-    notes = [*filters.notes,
-             *unmatched_notes(con, model=as_list(judge), template=as_list(criterion), within_stage="evaluation"),
-             *unreachable_note(unreachable)]
+    notes = [
+        *filters.notes,
+        *unmatched_notes(con, model=as_list(judge), template=as_list(criterion), within_stage="evaluation"),
+        *unreachable_note(unreachable),
+    ]
     known = sorted(v for v in df[side_col].unique().to_list() if v is not None)
     for value in (a, b):
         if value not in known:
-            raise ReportError(f"no scored evaluation of {by} {value!r} (with these filters); {by}s: "
-                              f"{', '.join(known) if known else 'none'}")
+            raise ReportError(
+                f"no scored evaluation of {by} {value!r} (with these filters); {by}s: "
+                f"{', '.join(known) if known else 'none'}"
+            )
     sides = df.filter(pl.col(side_col).is_in([a, b]))
     no_unit = sides.filter(pl.col(unit_col).is_null()).height
     if no_unit:
-        notes.append(f"{no_unit:,} score{'s' if no_unit != 1 else ''} left out: no {unit_name} to pair on "
-                     "(broken lineage)")
+        notes.append(
+            f"{no_unit:,} score{'s' if no_unit != 1 else ''} left out: no {unit_name} to pair on (broken lineage)"
+        )
     sides = sides.filter(pl.col(unit_col).is_not_null()).with_columns(
-        pl.col("evaluation_model_id").fill_null("(none)"), pl.col("evaluation_template_id").fill_null("(none)"))
+        pl.col("evaluation_model_id").fill_null("(none)"), pl.col("evaluation_template_id").fill_null("(none)")
+    )
     # maintain_order and sorted joins everywhere: the same floating-point sums in the same order on every run
-    cells = (sides.group_by(unit_col, "evaluation_model_id", "evaluation_template_id", side_col, maintain_order=True)
-             .agg(pl.col("score").mean().alias("value"), pl.len().alias("k")))
+    cells = sides.group_by(
+        unit_col, "evaluation_model_id", "evaluation_template_id", side_col, maintain_order=True
+    ).agg(pl.col("score").mean().alias("value"), pl.len().alias("k"))
     units_a = set(cells.filter(pl.col(side_col) == a)[unit_col].to_list())
     units_b = set(cells.filter(pl.col(side_col) == b)[unit_col].to_list())
     key = [unit_col, "evaluation_model_id", "evaluation_template_id"]
-    paired = (cells.filter(pl.col(side_col) == a).drop(side_col)
-              .join(cells.filter(pl.col(side_col) == b).drop(side_col), on=key, suffix="_b"))
-    per_unit = (paired.sort(key).group_by(unit_col, maintain_order=True)
-                .agg((pl.col("value") - pl.col("value_b")).mean().alias("diff"),
-                     pl.col("value").mean().alias("va"), pl.col("value_b").mean().alias("vb"),
-                     pl.len().alias("cells"), pl.col("k").sum().alias("ka"), pl.col("k_b").sum().alias("kb"))
-                .sort(unit_col))
+    paired = (
+        cells.filter(pl.col(side_col) == a)
+        .drop(side_col)
+        .join(cells.filter(pl.col(side_col) == b).drop(side_col), on=key, suffix="_b")
+    )
+    per_unit = (
+        paired.sort(key)
+        .group_by(unit_col, maintain_order=True)
+        .agg(
+            (pl.col("value") - pl.col("value_b")).mean().alias("diff"),
+            pl.col("value").mean().alias("va"),
+            pl.col("value_b").mean().alias("vb"),
+            pl.len().alias("cells"),
+            pl.col("k").sum().alias("ka"),
+            pl.col("k_b").sum().alias("kb"),
+        )
+        .sort(unit_col)
+    )
     pairs = per_unit.height
     both = units_a & units_b
     unpaired_both = len(both) - pairs  # both sides there, but never by the same judge on the same criterion
     row = {
-        "by": by, "a": a, "b": b, "unit": unit_name, "units_a": len(units_a), "units_b": len(units_b),
-        "pairs": pairs, "only_a": len(units_a - units_b), "only_b": len(units_b - units_a),
+        "by": by,
+        "a": a,
+        "b": b,
+        "unit": unit_name,
+        "units_a": len(units_a),
+        "units_b": len(units_b),
+        "pairs": pairs,
+        "only_a": len(units_a - units_b),
+        "only_b": len(units_b - units_a),
         "cells": int(per_unit["cells"].sum()) if pairs else 0,
-        "scores_a": int(per_unit["ka"].sum()) if pairs else 0, "scores_b": int(per_unit["kb"].sum()) if pairs else 0,
-        "mean_a": None, "mean_b": None, "mean_diff": None, "ci_low": None, "ci_high": None,
-        "wins": 0, "ties": 0, "losses": 0, "wilcoxon_stat": None, "p_value": None, "note": None,
+        "scores_a": int(per_unit["ka"].sum()) if pairs else 0,
+        "scores_b": int(per_unit["kb"].sum()) if pairs else 0,
+        "mean_a": None,
+        "mean_b": None,
+        "mean_diff": None,
+        "ci_low": None,
+        "ci_high": None,
+        "wins": 0,
+        "ties": 0,
+        "losses": 0,
+        "wilcoxon_stat": None,
+        "p_value": None,
+        "note": None,
     }
     if unpaired_both:
-        notes.append(f"{unpaired_both:,} {unit_name}{'s' if unpaired_both != 1 else ''} with both sides left out: "
-                     "no judge scored both on the same criterion")
+        notes.append(
+            f"{unpaired_both:,} {unit_name}{'s' if unpaired_both != 1 else ''} with both sides left out: "
+            "no judge scored both on the same criterion"
+        )
     if row["only_a"] or row["only_b"]:
         notes.append(f"left out: {row['only_a']:,} {unit_name}s with only {a}, {row['only_b']:,} with only {b}")
     if pairs:
         d = per_unit["diff"].to_numpy()
-        row.update(mean_a=float(per_unit["va"].mean()), mean_b=float(per_unit["vb"].mean()), mean_diff=float(d.mean()),
-                   wins=int((d > 0).sum()), ties=int((d == 0).sum()), losses=int((d < 0).sum()))
+        row.update(
+            mean_a=float(per_unit["va"].mean()),
+            mean_b=float(per_unit["vb"].mean()),
+            mean_diff=float(d.mean()),
+            wins=int((d > 0).sum()),
+            ties=int((d == 0).sum()),
+            losses=int((d < 0).sum()),
+        )
         lo, hi = cluster_bootstrap_ci(d, np.ones_like(d), resamples, group_rng(seed, (by, a, b)))
         row.update(ci_low=lo, ci_high=hi)
         row["wilcoxon_stat"], row["p_value"] = wilcoxon_p(d)
@@ -143,6 +231,14 @@ def build_compare(con_or_root=None, by="template", a=None, b=None, judge=None, c
     else:
         row["note"] = f"no {unit_name} has scores of both {a} and {b} by the same judge on the same criterion"
     out = pl.DataFrame([row], schema=_SCHEMA)
-    params = {"by": by, "a": a, "b": b, "judge": as_list(judge), "criterion": as_list(criterion),
-              "filters": filters.describe(), "resamples": resamples, "seed": seed}
+    params = {
+        "by": by,
+        "a": a,
+        "b": b,
+        "judge": as_list(judge),
+        "criterion": as_list(criterion),
+        "filters": filters.describe(),
+        "resamples": resamples,
+        "seed": seed,
+    }
     return Report("compare", out, (), None, notes, params, snapshot_id(con), None)

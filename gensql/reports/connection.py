@@ -37,4 +37,3 @@ def snapshot_id(con: duckdb.DuckDBPyConnection) -> str | None:
     if INDEX_SNAPSHOTS_DIR in parts[:-1]:
         return parts[len(parts) - 1 - parts[::-1].index(INDEX_SNAPSHOTS_DIR) + 1]
     return path.parent.name
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import duckdb
 
@@ -19,7 +19,7 @@ def as_date(value, what: str) -> date | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).date() if value.tzinfo else value.date()
+        return value.astimezone(UTC).date() if value.tzinfo else value.date()
     if isinstance(value, date):
         return value
     try:
@@ -148,14 +148,25 @@ def unmatched_notes(
         if not values:
             continue
         column = _FILTER_COLUMNS[name]
-        known = [r[0] for r in con.sql(f"SELECT DISTINCT {column} FROM _gens{stage_sql if name != 'stage' else ''} "
-                                        f"ORDER BY 1", params=(stage_params if name != "stage" else {}) or None).fetchall()
-                 if r[0] is not None]
+        known = [
+            r[0]
+            for r in con.sql(
+                f"SELECT DISTINCT {column} FROM _gens{stage_sql if name != 'stage' else ''} ORDER BY 1",
+                params=(stage_params if name != "stage" else {}) or None,
+            ).fetchall()
+            if r[0] is not None
+        ]
         for value in values:
             if value in known:
                 continue
             near = closest(value, known)
-            hint = f"closest: {', '.join(near)}" if near else f"known: {', '.join(known[:8])}{', …' if len(known) > 8 else ''}" if known else "none known"
+            hint = (
+                f"closest: {', '.join(near)}"
+                if near
+                else f"known: {', '.join(known[:8])}{', …' if len(known) > 8 else ''}"
+                if known
+                else "none known"
+            )
             notes.append(f"--{name} {value!r} matches no generation{where if name != 'stage' else ''} ({hint})")
     cohorts = as_list(cohort)
     if cohorts:
@@ -163,17 +174,22 @@ def unmatched_notes(
         for value in cohorts:
             if value not in known:
                 near = closest(value, known)
-                notes.append(f"--cohort {value!r} is not a cohort in the index ({'closest: ' + ', '.join(near) if near else 'cohorts: ' + (', '.join(known) or 'none')})")
+                notes.append(
+                    f"--cohort {value!r} is not a cohort in the index ({'closest: ' + ', '.join(near) if near else 'cohorts: ' + (', '.join(known) or 'none')})"
+                )
     if since is not None or until is not None:
         day = UTC_DAY.format(ts="created_at")
         first, last = con.sql(f"SELECT min({day}), max({day}) FROM _gens").fetchall()[0]
         if first is not None:
             if since is not None and since > last:
-                notes.append(f"--since {since} is after the newest generation's day ({last}; the data spans {first} to {last})")
+                notes.append(
+                    f"--since {since} is after the newest generation's day ({last}; the data spans {first} to {last})"
+                )
             if until is not None and until < first:
-                notes.append(f"--until {until} is before the oldest generation's day ({first}; the data spans {first} to {last})")
+                notes.append(
+                    f"--until {until} is before the oldest generation's day ({first}; the data spans {first} to {last})"
+                )
     return notes
-
 
 
 def filter_notes(data_root=None, index_dir=None, **filters) -> list[str]:

@@ -11,8 +11,17 @@ from .filters import Filters, as_list
 
 #: Columns of :func:`counted_scores` (all of them from the ``counted_scores`` macro).
 JUDGED_COLUMNS: tuple[str, ...] = (
-    "gen_id", "essay_gen_id", "essay_template_id", "essay_model_id", "draft_gen_id", "draft_template_id",
-    "combo_id", "evaluation_template_id", "evaluation_model_id", "replicate", "score",
+    "gen_id",
+    "essay_gen_id",
+    "essay_template_id",
+    "essay_model_id",
+    "draft_gen_id",
+    "draft_template_id",
+    "combo_id",
+    "evaluation_template_id",
+    "evaluation_model_id",
+    "replicate",
+    "score",
 )
 
 # Which attempt of a logical evaluation counts is the counted_scores macro's rule (gensql/views/), the
@@ -26,15 +35,23 @@ ORDER BY evaluation_template_id NULLS LAST, essay_gen_id NULLS LAST, evaluation_
 """
 
 
-def counted_scores(con: duckdb.DuckDBPyConnection, filters: Filters, *, judges: str | Iterable[str] | None = None,
-                   criteria: str | Iterable[str] | None = None) -> tuple[pl.DataFrame, int]:
+def counted_scores(
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    *,
+    judges: str | Iterable[str] | None = None,
+    criteria: str | Iterable[str] | None = None,
+) -> tuple[pl.DataFrame, int]:
     """``(rows, unreachable)``: the scored logical evaluations whose essay is reachable, and how many
     scored ones were left out because their essay cannot be reached through lineage.
 
     ``judges``: only these evaluation models; ``criteria``: only these evaluation templates.
     """
     where, params = ["true"], {"cohort": filters.cohort, "since": filters.since, "until": filters.until}
-    for name, column, value in (("judges", "evaluation_model_id", judges), ("criteria", "evaluation_template_id", criteria)):
+    for name, column, value in (
+        ("judges", "evaluation_model_id", judges),
+        ("criteria", "evaluation_template_id", criteria),
+    ):
         values = as_list(value)
         if values:
             where.append(f"list_contains(${name}, s.{column})")
@@ -48,5 +65,7 @@ def counted_scores(con: duckdb.DuckDBPyConnection, filters: Filters, *, judges: 
 def unreachable_note(n: int) -> list[str]:
     if not n:
         return []
-    return [f"{n:,} scored evaluation{'s' if n != 1 else ''} left out: the evaluated essay cannot be reached "
-            "through lineage (see the problems view)"]
+    return [
+        f"{n:,} scored evaluation{'s' if n != 1 else ''} left out: the evaluated essay cannot be reached "
+        "through lineage (see the problems view)"
+    ]

@@ -6,13 +6,13 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from .. import __version__
+from ..render import FORMATS, NULL_TEXT, Cells
+from ..render import render_text as _render_reading
 from .report import COST_COLUMNS, Report, ReportError
-
-from ..render import BINARY_FORMATS, FORMATS, NULL_TEXT, Cells, render_text as _render_reading
 
 REPORT_FORMATS: tuple[str, ...] = FORMATS
 TOTAL_LABEL = "TOTAL"
@@ -27,7 +27,17 @@ def _kind(column: str) -> str:
         return "rate"
     if column.startswith("duration_s"):
         return "seconds"
-    if column.endswith(("/mean", "/min", "/max")) or column in ("mean", "min", "max", "ci_low", "ci_high", "mean_a", "mean_b", "mean_diff", "mean_abs_diff"):
+    if column.endswith(("/mean", "/min", "/max")) or column in (
+        "mean",
+        "min",
+        "max",
+        "ci_low",
+        "ci_high",
+        "mean_a",
+        "mean_b",
+        "mean_diff",
+        "mean_abs_diff",
+    ):
         return "score"
     return "plain"
 
@@ -96,7 +106,7 @@ def provenance(report: Report, fmt: str, *, generated_at: datetime | None = None
         "rows": report.df.height,
     }
     if generated_at is not None:
-        doc["generated_at"] = generated_at.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+        doc["generated_at"] = generated_at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     return doc
 
 
@@ -155,7 +165,7 @@ def export(report: Report, fmt: str, output: str | os.PathLike, *, now: datetime
     output = Path(output)
     data = render_report(report, fmt)
     _atomic_write(output, data)
-    doc = provenance(report, fmt, generated_at=now or datetime.now(timezone.utc))
+    doc = provenance(report, fmt, generated_at=now or datetime.now(UTC))
     doc["file"] = output.name
     doc["sha256"] = hashlib.sha256(data).hexdigest()
     sidecar = output.with_name(output.name + SIDECAR_SUFFIX)

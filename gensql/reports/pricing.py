@@ -18,12 +18,14 @@ def price_table(prices) -> PriceTable:
 
 
 PRICES_REL = "_gensql_report_prices"
-_PRICES_SCHEMA = pa.schema([
-    ("model_id", pa.string()),
-    ("lo", pa.date32()),  # the price applies to days lo <= day < hi
-    ("hi", pa.date32()),
-    ("price_id", pa.int32()),  # index into the list of (input, output) prices per million tokens
-])
+_PRICES_SCHEMA = pa.schema(
+    [
+        ("model_id", pa.string()),
+        ("lo", pa.date32()),  # the price applies to days lo <= day < hi
+        ("hi", pa.date32()),
+        ("price_id", pa.int32()),  # index into the list of (input, output) prices per million tokens
+    ]
+)
 #: Day used to price a call without created_at: the latest price (the last range ends at date.max).
 _NO_DAY = "DATE '9999-12-30'"
 PRICE_JOIN = (
@@ -78,8 +80,10 @@ def unpriced_note(unpriced: dict[str | None, list], table: PriceTable) -> str:
     def completion(c: int | None) -> str:
         return "completion tokens not recorded" if c is None else f"{c:,} completion tokens"
 
-    parts = [f"{m if m is not None else '(no model id)'} ({k:,} call{'s' if k != 1 else ''}, {completion(c)})"
-             for m, (k, c) in rows[:_NOTE_MODELS]]
+    parts = [
+        f"{m if m is not None else '(no model id)'} ({k:,} call{'s' if k != 1 else ''}, {completion(c)})"
+        for m, (k, c) in rows[:_NOTE_MODELS]
+    ]
     if len(rows) > _NOTE_MODELS:
         rest = rows[_NOTE_MODELS:]
         parts.append(f"and {len(rest):,} more models ({sum(k for _, (k, _) in rest):,} calls)")
@@ -87,4 +91,3 @@ def unpriced_note(unpriced: dict[str | None, list], table: PriceTable) -> str:
         f"{calls:,} model call{'s' if calls != 1 else ''} could not be priced and are not in the cost columns "
         f"(see unpriced_*): {', '.join(parts)}; add rules to the price table {table.source}"
     )
-

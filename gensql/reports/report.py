@@ -33,7 +33,6 @@ class Report:
     prices: PriceTable | None = None
 
 
-
 class ReportNote(UserWarning):
     """A report's note (rows left out, unpriced models), issued by the ``*_report`` functions."""
 

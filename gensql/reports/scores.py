@@ -12,7 +12,13 @@ from .connection import connection, snapshot_id
 from .filters import as_list, make_filters, unmatched_notes
 from .report import Report, ReportError, frame_with_notes
 
-SCORE_KEY_COLUMNS: tuple[str, ...] = ("essay_gen_id", "essay_template_id", "essay_model_id", "draft_template_id", "combo_id")
+SCORE_KEY_COLUMNS: tuple[str, ...] = (
+    "essay_gen_id",
+    "essay_template_id",
+    "essay_model_id",
+    "draft_template_id",
+    "combo_id",
+)
 SCORE_STATS: tuple[str, ...] = ("mean", "min", "max", "n")
 #: Label of a NULL evaluation model or template in the wide score column names.
 NONE_LABEL = "(none)"
@@ -82,20 +88,52 @@ def scores_report(
     ci_high``: a 95% bootstrap interval that resamples drafts (``resamples`` times from ``seed``; see
     :func:`gensql.reports.bootstrap.build_score_ci`). Needs numpy and scipy (the ``stats`` extra).
     """
-    rep = build_scores(con_or_root, long, cohort, model, since, until, index_dir=index_dir,
-                       ci=ci, by=by, resamples=resamples, seed=seed)
+    rep = build_scores(
+        con_or_root,
+        long,
+        cohort,
+        model,
+        since,
+        until,
+        index_dir=index_dir,
+        ci=ci,
+        by=by,
+        resamples=resamples,
+        seed=seed,
+    )
     return frame_with_notes(rep, with_notes)
 
 
-def build_scores(con_or_root=None, long=False, cohort=None, model=None, since=None, until=None, *, index_dir=None,
-                 ci=False, by=None, resamples=2000, seed=0) -> Report:
+def build_scores(
+    con_or_root=None,
+    long=False,
+    cohort=None,
+    model=None,
+    since=None,
+    until=None,
+    *,
+    index_dir=None,
+    ci=False,
+    by=None,
+    resamples=2000,
+    seed=0,
+) -> Report:
     if ci:  # means with bootstrap intervals (gensql/reports/bootstrap.py)
         if long:
             raise ReportError("--ci gives one row per group with its interval: it does not combine with --long")
         from .bootstrap import CI_DEFAULT_BY, build_score_ci
 
-        return build_score_ci(con_or_root, by or CI_DEFAULT_BY, cohort, model, since, until,
-                              resamples=resamples, seed=seed, index_dir=index_dir)
+        return build_score_ci(
+            con_or_root,
+            by or CI_DEFAULT_BY,
+            cohort,
+            model,
+            since,
+            until,
+            resamples=resamples,
+            seed=seed,
+            index_dir=index_dir,
+        )
     con = connection(con_or_root, index_dir)
     filters = make_filters(con, cohort, None, None, since, until)
     models = tuple(as_list(model))
@@ -116,18 +154,24 @@ def build_scores(con_or_root=None, long=False, cohort=None, model=None, since=No
     long_df = long_df.with_columns(pl.col("n").cast(pl.Int64), pl.col("mean").cast(pl.Float64))
     notes = [*filters.notes, *unmatched_notes(con, model=models, within_stage="evaluation")]
     if unreachable:
-        notes.append(f"{unreachable:,} scored evaluation{'s' if unreachable != 1 else ''} left out: the evaluated "
-                     "essay cannot be reached through lineage (see the problems view)")
+        notes.append(
+            f"{unreachable:,} scored evaluation{'s' if unreachable != 1 else ''} left out: the evaluated "
+            "essay cannot be reached through lineage (see the problems view)"
+        )
     if unscored:
-        notes.append(f"{unscored:,} evaluation{'s' if unscored != 1 else ''} (logical, over all attempts) have no "
-                     "score (see scores.score_error)")
+        notes.append(
+            f"{unscored:,} evaluation{'s' if unscored != 1 else ''} (logical, over all attempts) have no "
+            "score (see scores.score_error)"
+        )
     df = long_df if long else _wide_scores(long_df)
     params_out = {"long": bool(long), "filters": {**filters.describe(), "model": list(models)}}
     return Report("scores", df, (), None, notes, params_out, snapshot_id(con), None)
 
 
 def _pair_label(model_id: str | None, template_id: str | None) -> str:
-    return f"{model_id if model_id is not None else NONE_LABEL}/{template_id if template_id is not None else NONE_LABEL}"
+    return (
+        f"{model_id if model_id is not None else NONE_LABEL}/{template_id if template_id is not None else NONE_LABEL}"
+    )
 
 
 def _wide_scores(long_df: pl.DataFrame) -> pl.DataFrame:
@@ -145,14 +189,20 @@ def _wide_scores(long_df: pl.DataFrame) -> pl.DataFrame:
     n = essays.height
     labels = {_pair_label(m, t): j for j, (m, t) in enumerate(pairs)}
     if len(labels) < len(pairs):
-        raise ReportError("two evaluation model/template pairs give the same wide column name (ids containing "
-                          "'/'): use the long form (--long)")
+        raise ReportError(
+            "two evaluation model/template pairs give the same wide column name (ids containing "
+            "'/'): use the long form (--long)"
+        )
     cell = long_df.select(
         (
             pl.concat_str(
-                [pl.col("evaluation_model_id").fill_null(NONE_LABEL), pl.col("evaluation_template_id").fill_null(NONE_LABEL)],
+                [
+                    pl.col("evaluation_model_id").fill_null(NONE_LABEL),
+                    pl.col("evaluation_template_id").fill_null(NONE_LABEL),
+                ],
                 separator="/",
-            ).replace_strict(labels, return_dtype=pl.Int64) * n
+            ).replace_strict(labels, return_dtype=pl.Int64)
+            * n
             + pl.struct(keys).rle_id().cast(pl.Int64)
         ).alias("cell")
     )["cell"]
@@ -166,4 +216,3 @@ def _wide_scores(long_df: pl.DataFrame) -> pl.DataFrame:
     for label, j in labels.items():
         columns += [grids[stat].slice(j * n, n).alias(f"{label}/{stat}") for stat in SCORE_STATS]
     return pl.DataFrame(columns)
-

@@ -52,8 +52,9 @@ def krippendorff_alpha(data, metric: str = "interval") -> float | None:
     np, _ = require_scipy()
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}: expected one of {', '.join(METRICS)}")
-    x = np.array([[np.nan if v is None else v for v in row] for row in data] if not hasattr(data, "shape")
-                 else data, dtype=float)
+    x = np.array(
+        [[np.nan if v is None else v for v in row] for row in data] if not hasattr(data, "shape") else data, dtype=float
+    )
     if x.ndim != 2 or x.size == 0:
         return None
     if metric == "interval":

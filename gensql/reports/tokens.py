@@ -81,16 +81,44 @@ _BY_SQL: dict[str, str] = {
     "month": "strftime(c.day, '%Y-%m')",
 }
 TOKEN_COLUMNS: tuple[str, ...] = (
-    "generations", "model_calls", "calls_with_usage", "calls_with_prompt_tokens", "calls_with_completion_tokens",
-    "calls_with_total_tokens", "prompt_tokens", "completion_tokens", "total_tokens", "prompt_bytes",
-    "prompt_tokens_est", "truncated", "truncated_rate", "duration_s_mean", "duration_s_total",
-    "currency", "cost_input_est", "cost_output", "cost_total_est", "unpriced_calls", "unpriced_prompt_tokens_est",
+    "generations",
+    "model_calls",
+    "calls_with_usage",
+    "calls_with_prompt_tokens",
+    "calls_with_completion_tokens",
+    "calls_with_total_tokens",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "prompt_bytes",
+    "prompt_tokens_est",
+    "truncated",
+    "truncated_rate",
+    "duration_s_mean",
+    "duration_s_total",
+    "currency",
+    "cost_input_est",
+    "cost_output",
+    "cost_total_est",
+    "unpriced_calls",
+    "unpriced_prompt_tokens_est",
     "unpriced_completion_tokens",
 )
 _INT_TOKEN_COLUMNS = (
-    "generations", "model_calls", "calls_with_usage", "calls_with_prompt_tokens", "calls_with_completion_tokens",
-    "calls_with_total_tokens", "prompt_tokens", "completion_tokens", "total_tokens",
-    "prompt_bytes", "prompt_tokens_est", "truncated", "unpriced_calls", "unpriced_prompt_tokens_est",
+    "generations",
+    "model_calls",
+    "calls_with_usage",
+    "calls_with_prompt_tokens",
+    "calls_with_completion_tokens",
+    "calls_with_total_tokens",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "prompt_bytes",
+    "prompt_tokens_est",
+    "truncated",
+    "unpriced_calls",
+    "unpriced_prompt_tokens_est",
     "unpriced_completion_tokens",
 )
 
@@ -98,15 +126,19 @@ _MILLION = Decimal(1_000_000)
 #: Enough digits that no cost sum is ever rounded (tokens up to 10^18 x prices with 9 decimals).
 _EXACT = Context(prec=80)
 
-_CALLS_SQL = """
+_CALLS_SQL = (
+    """
 WITH g AS (
     SELECT stage, gen_id, model_id, template_id, run_id, is_model_call, truncated, prompt_tokens,
            completion_tokens, total_tokens, prompt_bytes, duration_s,
-           """ + UTC_DAY.format(ts="created_at") + """ AS day
+           """
+    + UTC_DAY.format(ts="created_at")
+    + """ AS day
     FROM gens
     WHERE {where}
 )
 """
+)
 
 # One row per (group, model, price range, model call or not): plain integer sums, no FILTER clauses.
 # The cells are rolled up into groups and the totals with polars, and each cell's token sums are
@@ -142,9 +174,22 @@ FROM c
 GROUP BY ALL
 """
 
-_SUMMED = ("prompt_tokens", "completion_tokens", "total_tokens", "prompt_bytes", "prompt_tokens_est", "truncated",
-           "calls_with_usage", "calls_with_prompt_tokens", "calls_with_completion_tokens", "calls_with_total_tokens",
-           "_with_prompt_bytes", "_with_prompt_tokens_est", "_dur_n", "_dur_us")
+_SUMMED = (
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "prompt_bytes",
+    "prompt_tokens_est",
+    "truncated",
+    "calls_with_usage",
+    "calls_with_prompt_tokens",
+    "calls_with_completion_tokens",
+    "calls_with_total_tokens",
+    "_with_prompt_bytes",
+    "_with_prompt_tokens_est",
+    "_dur_n",
+    "_dur_us",
+)
 #: Each token sum and the count of calls it covers: the sum is NULL (unknown) when calls exist but
 #: none recorded it, never 0 (the ``unpriced_*`` sums: over the unpriced calls).
 _COVERED_BY = {
@@ -156,7 +201,6 @@ _COVERED_BY = {
     "unpriced_prompt_tokens_est": "_unpriced_with_prompt_tokens_est",
     "unpriced_completion_tokens": "_unpriced_with_completion_tokens",
 }
-
 
 
 def _by_columns(by: str | Iterable[str] | None) -> tuple[str, ...]:
@@ -173,10 +217,14 @@ def _by_columns(by: str | Iterable[str] | None) -> tuple[str, ...]:
     return tuple(names)
 
 
-
 _TOKEN_DTYPES = {c: pl.Int64 for c in _INT_TOKEN_COLUMNS} | {
-    "truncated_rate": pl.Float64, "duration_s_mean": pl.Float64, "duration_s_total": pl.Float64,
-    "currency": pl.String, "cost_input_est": pl.Float64, "cost_output": pl.Float64, "cost_total_est": pl.Float64,
+    "truncated_rate": pl.Float64,
+    "duration_s_mean": pl.Float64,
+    "duration_s_total": pl.Float64,
+    "currency": pl.String,
+    "cost_input_est": pl.Float64,
+    "cost_output": pl.Float64,
+    "cost_total_est": pl.Float64,
 }
 
 
@@ -237,16 +285,20 @@ def _finish(summed: pl.DataFrame, keys: Sequence[str], currency: str | None) -> 
                 row[column] = None
         known_in = priced and r["_priced_with_prompt_tokens_est"]
         known_out = priced and r["_priced_with_completion_tokens"]
-        rows.append({
-            **row,
-            "truncated_rate": r["truncated"] / calls if calls else None,
-            "duration_s_mean": float(_EXACT.divide(Decimal(r["_dur_us"]), Decimal(dur_n) * _MILLION)) if dur_n else None,
-            "duration_s_total": per_million(r["_dur_us"]) if dur_n else None,
-            "currency": currency,
-            "cost_input_est": per_million(cin) if known_in else None,
-            "cost_output": per_million(cout) if known_out else None,
-            "cost_total_est": per_million(_EXACT.add(cin, cout)) if known_in and known_out else None,
-        })
+        rows.append(
+            {
+                **row,
+                "truncated_rate": r["truncated"] / calls if calls else None,
+                "duration_s_mean": float(_EXACT.divide(Decimal(r["_dur_us"]), Decimal(dur_n) * _MILLION))
+                if dur_n
+                else None,
+                "duration_s_total": per_million(r["_dur_us"]) if dur_n else None,
+                "currency": currency,
+                "cost_input_est": per_million(cin) if known_in else None,
+                "cost_output": per_million(cout) if known_out else None,
+                "cost_total_est": per_million(_EXACT.add(cin, cout)) if known_in and known_out else None,
+            }
+        )
     schema = {k: summed.schema[k] for k in keys} | _TOKEN_DTYPES
     return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
 
@@ -266,8 +318,10 @@ def tokens_frames(
     join = ""
     if "cohort_id" in group:
         cohort_only = "WHERE cohort_id = $cohort" if filters.cohort is not None else ""
-        join = (f"LEFT JOIN (SELECT DISTINCT cohort_id, stage, gen_id FROM _membership {cohort_only}) AS m "
-                "ON m.stage = c.stage AND m.gen_id = c.gen_id")
+        join = (
+            f"LEFT JOIN (SELECT DISTINCT cohort_id, stage, gen_id FROM _membership {cohort_only}) AS m "
+            "ON m.stage = c.stage AND m.gen_id = c.gen_id"
+        )
     con.register(PRICES_REL, ranges)
     try:
         cells_sql = calls_sql + _CELLS_SQL.format(prices=PRICES_REL, price_join=PRICE_JOIN, select=select, join=join)
@@ -285,22 +339,28 @@ def tokens_frames(
     df = _finish(_rollup(cells, group, prices), group, currency).select(*group, *TOKEN_COLUMNS)
     summed_total = _rollup(total_cells, (), prices)
     totals = _finish(summed_total, (), currency)
-    totals = pl.concat([pl.DataFrame({c: pl.Series([None], dtype=df.schema[c]) for c in group}), totals], how="horizontal")
+    totals = pl.concat(
+        [pl.DataFrame({c: pl.Series([None], dtype=df.schema[c]) for c in group}), totals], how="horizontal"
+    )
     notes = []
     unpriced = (
         total_cells.filter(pl.col("_call") & pl.col("_price").is_null())
         .group_by("_model")
-        .agg(pl.col("generations").sum(), pl.col("completion_tokens").fill_null(0).sum(),
-             pl.col("calls_with_completion_tokens").sum())
+        .agg(
+            pl.col("generations").sum(),
+            pl.col("completion_tokens").fill_null(0).sum(),
+            pl.col("calls_with_completion_tokens").sum(),
+        )
     )
     if unpriced.height:
         notes.append(unpriced_note({m: [k, c if n else None] for m, k, c, n in unpriced.iter_rows()}, table))
     k = summed_total["_priced_no_completion"][0]
     if k:
-        notes.append(f"{k:,} priced model call{'s' if k != 1 else ''} recorded no completion tokens: their output "
-                     "cost is not counted (see calls_with_usage)")
+        notes.append(
+            f"{k:,} priced model call{'s' if k != 1 else ''} recorded no completion tokens: their output "
+            "cost is not counted (see calls_with_usage)"
+        )
     return df, totals, notes
-
 
 
 def tokens_report(
@@ -327,8 +387,19 @@ def tokens_report(
     return build_tokens(con_or_root, by, cohort, stage, model, since, until, prices, price_at, index_dir=index_dir).df
 
 
-def build_tokens(con_or_root=None, by=("model",), cohort=None, stage=None, model=None, since=None, until=None,
-                 prices=None, price_at=None, *, index_dir=None) -> Report:
+def build_tokens(
+    con_or_root=None,
+    by=("model",),
+    cohort=None,
+    stage=None,
+    model=None,
+    since=None,
+    until=None,
+    prices=None,
+    price_at=None,
+    *,
+    index_dir=None,
+) -> Report:
     """:func:`tokens_report` with its totals row, notes and provenance (what the CLI uses)."""
     con = connection(con_or_root, index_dir)
     group = _by_columns(by)
@@ -337,6 +408,9 @@ def build_tokens(con_or_root=None, by=("model",), cohort=None, stage=None, model
     at = as_date(price_at, "price_at")
     df, totals, notes = tokens_frames(con, group, filters, table, at)
     by_names = {column: name for name, column in BY_COLUMNS.items()}
-    params = {"by": [by_names[c] for c in group], "filters": filters.describe(), "price_at": at.isoformat() if at else None}
+    params = {
+        "by": [by_names[c] for c in group],
+        "filters": filters.describe(),
+        "price_at": at.isoformat() if at else None,
+    }
     return Report("tokens", df, group, totals, [*filters.notes, *notes], params, snapshot_id(con), table)
-

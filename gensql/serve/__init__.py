@@ -54,8 +54,10 @@ def bind_warning(host: str) -> str | None:
     """The warning printed when the server listens on more than this machine, else None."""
     if is_loopback(host):
         return None
-    return (f"warning: listening on {host}: anyone who can reach this machine can read every generation in the store "
-            "(there is no login); bind 127.0.0.1 unless that is what you want")
+    return (
+        f"warning: listening on {host}: anyone who can reach this machine can read every generation in the store "
+        "(there is no login); bind 127.0.0.1 unless that is what you want"
+    )
 
 
 class ServeError(GensqlError):
@@ -64,8 +66,14 @@ class ServeError(GensqlError):
     exit_code = 2
 
 
-def serve(data_root=None, index_dir=None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, open_browser: bool = False,
-          say=None) -> None:
+def serve(
+    data_root=None,
+    index_dir=None,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    open_browser: bool = False,
+    say=None,
+) -> None:
     """Run the workbench on uvicorn until interrupted. ``say(message)`` gets the talk (a bind warning,
     the URL once it listens); the pages follow each new snapshot, and show how to make one if none exists.
     """

@@ -63,8 +63,17 @@ def create_app(data_root=None, index_dir=None, workbench: Workbench | None = Non
     """The workbench as an ASGI app over the store at ``data_root`` (its index: ``index_dir``)."""
     wb = workbench or Workbench(data_root, index_dir)
     wb.warmers.append(pages.warm)
-    env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(default=True, default_for_string=True))
-    env.globals.update(charts=charts, render_text=render_text, snippet_parts=pages.snippet_parts, version=__version__, facets=pages.FACETS)
+    env = Environment(
+        loader=FileSystemLoader(str(HERE / "templates")),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+    )
+    env.globals.update(
+        charts=charts,
+        render_text=render_text,
+        snippet_parts=pages.snippet_parts,
+        version=__version__,
+        facets=pages.FACETS,
+    )
     env.filters["num"] = _num
 
     def render(request: Request, page: pages.Page, started: float) -> Response:
@@ -75,13 +84,21 @@ def create_app(data_root=None, index_dir=None, workbench: Workbench | None = Non
             if page.table is None:
                 return error_page(request, 400, "this page has no rows to download")
             name = (request.url.path.strip("/").replace("/", "-") or "overview") + "." + fmt
-            return Response(render_bytes(page.table, fmt), media_type=DOWNLOADS[fmt],
-                            headers={**_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'})
+            return Response(
+                render_bytes(page.table, fmt),
+                media_type=DOWNLOADS[fmt],
+                headers={**_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'},
+            )
         snap = wb.current()
         built = time.perf_counter()
         html = env.get_template(page.template).render(
-            page=page, request=request, url_with=lambda **kw: _url_with(request, **kw), toggle=lambda k, v: _toggle(request, k, v),
-            downloads={f: _url_with(request, drop=("after",), format=f) for f in DOWNLOADS} if page.table is not None else {},
+            page=page,
+            request=request,
+            url_with=lambda **kw: _url_with(request, **kw),
+            toggle=lambda k, v: _toggle(request, k, v),
+            downloads={f: _url_with(request, drop=("after",), format=f) for f in DOWNLOADS}
+            if page.table is not None
+            else {},
             **{"snapshot_id": snap.snapshot_id, "data_root": str(wb.data_root), **page.context},
         )
         now = time.perf_counter()
@@ -89,9 +106,15 @@ def create_app(data_root=None, index_dir=None, workbench: Workbench | None = Non
         return HTMLResponse(html, status_code=page.status_code, headers={**_HEADERS, "Server-Timing": timing})
 
     def error_page(request: Request, status: int, message: str, title: str | None = None) -> Response:
-        html = env.get_template("error.html").render(request=request, status=status, message=message,
-                                                     title=title or {404: "Not found", 503: "No index yet"}.get(status, "Error"),
-                                                     data_root=str(wb.data_root), page=None, downloads={})
+        html = env.get_template("error.html").render(
+            request=request,
+            status=status,
+            message=message,
+            title=title or {404: "Not found", 503: "No index yet"}.get(status, "Error"),
+            data_root=str(wb.data_root),
+            page=None,
+            downloads={},
+        )
         return HTMLResponse(html, status_code=status, headers=_HEADERS)
 
     def view(build):
@@ -110,6 +133,7 @@ def create_app(data_root=None, index_dir=None, workbench: Workbench | None = Non
                 return error_page(request, 400, str(exc))
             except GensqlError as exc:
                 return error_page(request, 500, str(exc))
+
         return endpoint
 
     def overview(request):
@@ -153,7 +177,9 @@ def create_app(data_root=None, index_dir=None, workbench: Workbench | None = Non
     async def not_found(request: Request, exc: HTTPException) -> Response:
         if exc.status_code == 405:
             return error_page(request, 405, "read-only: this server answers GET requests only", "Method not allowed")
-        return error_page(request, exc.status_code, f"no page at {request.url.path}" if exc.status_code == 404 else str(exc.detail))
+        return error_page(
+            request, exc.status_code, f"no page at {request.url.path}" if exc.status_code == 404 else str(exc.detail)
+        )
 
     routes = [
         Route("/", view(overview), methods=["GET"]),

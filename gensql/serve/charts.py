@@ -10,7 +10,9 @@ _LABEL = 190
 _WIDTH = 560
 
 
-def bar_chart(items: list[tuple[str, float | None]], title: str, unit: str = "", special: set[str] | None = None) -> Markup:
+def bar_chart(
+    items: list[tuple[str, float | None]], title: str, unit: str = "", special: set[str] | None = None
+) -> Markup:
     """Horizontal bars, one per (label, value); a None value is drawn as a hatched 'unknown' bar.
 
     ``special`` labels (e.g. the unpriced bucket) are drawn in a second colour with their own legend.
@@ -19,23 +21,33 @@ def bar_chart(items: list[tuple[str, float | None]], title: str, unit: str = "",
     values = [v for _, v in items if v is not None]
     top = max(values) if values else 0
     height = len(items) * (_BAR + _GAP) + 28
-    out = [f'<svg class="chart" role="img" viewBox="0 0 {_WIDTH} {height}" width="{_WIDTH}" height="{height}" '
-           f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
-           f'<text x="0" y="14" class="chart-title">{escape(title)}</text>']
+    out = [
+        f'<svg class="chart" role="img" viewBox="0 0 {_WIDTH} {height}" width="{_WIDTH}" height="{height}" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
+        f'<text x="0" y="14" class="chart-title">{escape(title)}</text>',
+    ]
     span = _WIDTH - _LABEL - 90
     for i, (label, value) in enumerate(items):
         y = 24 + i * (_BAR + _GAP)
         text = label if len(label) <= 28 else label[:27] + "…"
-        out.append(f'<text x="{_LABEL - 6}" y="{y + _BAR - 5}" text-anchor="end" class="chart-label">{escape(text)}</text>')
+        out.append(
+            f'<text x="{_LABEL - 6}" y="{y + _BAR - 5}" text-anchor="end" class="chart-label">{escape(text)}</text>'
+        )
         if value is None:
-            out.append(f'<rect x="{_LABEL}" y="{y}" width="{span // 3}" height="{_BAR}" class="bar-unknown"><title>{escape(label)}: unknown</title></rect>')
+            out.append(
+                f'<rect x="{_LABEL}" y="{y}" width="{span // 3}" height="{_BAR}" class="bar-unknown"><title>{escape(label)}: unknown</title></rect>'
+            )
             out.append(f'<text x="{_LABEL + span // 3 + 6}" y="{y + _BAR - 5}" class="chart-value">unknown</text>')
             continue
         width = 0 if not top else max(1, round(span * value / top))
         cls = "bar-special" if label in special else "bar"
         shown = f"{value:,.2f}" if isinstance(value, float) and not float(value).is_integer() else f"{value:,.0f}"
-        out.append(f'<rect x="{_LABEL}" y="{y}" width="{width}" height="{_BAR}" class="{cls}"><title>{escape(label)}: {shown}{escape(unit)}</title></rect>')
-        out.append(f'<text x="{_LABEL + width + 6}" y="{y + _BAR - 5}" class="chart-value">{shown}{escape(unit)}</text>')
+        out.append(
+            f'<rect x="{_LABEL}" y="{y}" width="{width}" height="{_BAR}" class="{cls}"><title>{escape(label)}: {shown}{escape(unit)}</title></rect>'
+        )
+        out.append(
+            f'<text x="{_LABEL + width + 6}" y="{y + _BAR - 5}" class="chart-value">{shown}{escape(unit)}</text>'
+        )
     out.append("</svg>")
     return Markup("".join(out))
 

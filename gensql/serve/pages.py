@@ -6,7 +6,7 @@ import base64
 import difflib
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
@@ -20,14 +20,39 @@ from .workbench import CONSOLE_ROW_CAP, Workbench
 PAGE_SIZE = 50
 #: Facets of the generations page: query parameter -> gens column (cohort goes through membership).
 FACETS: dict[str, str] = {
-    "stage": "stage", "model": "model_id", "template": "template_id", "status": "status", "run": "run_id", "cohort": "cohort_id",
+    "stage": "stage",
+    "model": "model_id",
+    "template": "template_id",
+    "status": "status",
+    "run": "run_id",
+    "cohort": "cohort_id",
 }
 #: Values listed per facet (the most frequent first).
 FACET_VALUES = 12
 DEFAULT_COLUMNS = ("stage", "gen_id", "model_id", "template_id", "status", "completion_tokens", "score", "created_at")
 #: Columns one can sort the generations page by (the gens columns of a plain, comparable type).
-_SORTABLE_TYPES = ("VARCHAR", "BIGINT", "INTEGER", "DOUBLE", "BOOLEAN", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "DATE", "FLOAT", "SMALLINT", "HUGEINT", "UBIGINT")
-TOKEN_GROUPS = {"model": "model", "template": "template", "stage": "stage", "day": "day", "run": "run", "cohort": "cohort"}
+_SORTABLE_TYPES = (
+    "VARCHAR",
+    "BIGINT",
+    "INTEGER",
+    "DOUBLE",
+    "BOOLEAN",
+    "TIMESTAMP",
+    "TIMESTAMP WITH TIME ZONE",
+    "DATE",
+    "FLOAT",
+    "SMALLINT",
+    "HUGEINT",
+    "UBIGINT",
+)
+TOKEN_GROUPS = {
+    "model": "model",
+    "template": "template",
+    "stage": "stage",
+    "day": "day",
+    "run": "run",
+    "cohort": "cohort",
+}
 
 
 class NotFound(GensqlError):
@@ -86,16 +111,29 @@ def overview(wb: Workbench) -> Page:
         by_model[r["model_id"]] = by_model.get(r["model_id"], 0) + r["generations"]
         tokens_by_model[r["model_id"]] = tokens_by_model.get(r["model_id"], 0) + int(r["completion_tokens"] or 0)
     cost = wb.cached(("tokens", "model"), lambda: _tokens(wb, "model"))
-    return Page("overview.html", "Overview", OVERVIEW_SQL, None, table, {
-        "counts": counts, "snapshot_id": opened.snapshot_id, "snapshot_time": made,
-        "snapshot_age": age(made), "by_stage": by_stage, "by_status": by_status, "by_model": by_model,
-        "tokens_by_model": tokens_by_model, "cost": cost,
-    })
+    return Page(
+        "overview.html",
+        "Overview",
+        OVERVIEW_SQL,
+        None,
+        table,
+        {
+            "counts": counts,
+            "snapshot_id": opened.snapshot_id,
+            "snapshot_time": made,
+            "snapshot_age": age(made),
+            "by_stage": by_stage,
+            "by_status": by_status,
+            "by_model": by_model,
+            "tokens_by_model": tokens_by_model,
+            "cost": cost,
+        },
+    )
 
 
 def snapshot_time(snapshot_id: str) -> datetime | None:
     try:
-        return datetime.strptime(snapshot_id.split("-")[0], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=timezone.utc)
+        return datetime.strptime(snapshot_id.split("-")[0], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
     except ValueError:
         return None
 
@@ -103,7 +141,7 @@ def snapshot_time(snapshot_id: str) -> datetime | None:
 def age(when: datetime | None) -> str:
     if when is None:
         return "unknown"
-    seconds = max(0, int((datetime.now(timezone.utc) - when).total_seconds()))
+    seconds = max(0, int((datetime.now(UTC) - when).total_seconds()))
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size:
             n = seconds // size
@@ -116,8 +154,10 @@ def age(when: datetime | None) -> str:
 
 def gens_columns(wb: Workbench) -> dict[str, str]:
     """gens column -> DuckDB type (trusted: from the view definition, never from a request)."""
+
     def compute():
         return {r["column"]: r["type"] for r in rows(wb.schema()) if r["view"] == "gens"}
+
     return wb.cached("gens_columns", compute)
 
 
@@ -130,12 +170,18 @@ def _decode_cursor(text: str) -> list:
         values = orjson.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
     except (ValueError, orjson.JSONDecodeError):
         raise InvalidIdError("invalid page cursor: follow the page links") from None
-    if not isinstance(values, list) or len(values) != 3 or not all(v is None or isinstance(v, (str, int, float, bool)) for v in values):
+    if (
+        not isinstance(values, list)
+        or len(values) != 3
+        or not all(v is None or isinstance(v, (str, int, float, bool)) for v in values)
+    ):
         raise InvalidIdError("invalid page cursor: follow the page links")
     return values
 
 
-def _filters(args: dict[str, list[str]], columns: dict[str, str], members: str = "membership") -> tuple[list[str], dict]:
+def _filters(
+    args: dict[str, list[str]], columns: dict[str, str], members: str = "membership"
+) -> tuple[list[str], dict]:
     clauses, params = [], {}
     for name, column in FACETS.items():
         values = [v for v in args.get(name, []) if v != ""]
@@ -143,9 +189,13 @@ def _filters(args: dict[str, list[str]], columns: dict[str, str], members: str =
             continue
         params[f"f_{name}"] = [None if v == "(none)" else v for v in values]
         if name == "cohort":
-            clauses.append(f"(stage, gen_id) IN (SELECT stage, gen_id FROM {members} WHERE cohort_id IN (SELECT unnest($f_{name})))")
+            clauses.append(
+                f"(stage, gen_id) IN (SELECT stage, gen_id FROM {members} WHERE cohort_id IN (SELECT unnest($f_{name})))"
+            )
         else:
-            clauses.append(f"({column} IN (SELECT unnest($f_{name})) OR ({column} IS NULL AND list_contains($f_{name}, NULL)))")
+            clauses.append(
+                f"({column} IN (SELECT unnest($f_{name})) OR ({column} IS NULL AND list_contains($f_{name}, NULL)))"
+            )
     text = (args.get("q") or [""])[0].strip()
     if text:
         clauses.append("(contains(gen_id, $q) OR contains(coalesce(parent_gen_id, ''), $q))")
@@ -184,13 +234,17 @@ def generations(wb: Workbench, args: dict[str, list[str]], download: bool = Fals
         else:
             params["c_value"] = value
             cmp = "<" if desc else ">"
-            clauses.append(f"({sort} IS NULL OR {sort} {cmp} CAST($c_value AS {columns[sort]}) "
-                           f"OR ({sort} = CAST($c_value AS {columns[sort]}) AND {tie}))")
+            clauses.append(
+                f"({sort} IS NULL OR {sort} {cmp} CAST($c_value AS {columns[sort]}) "
+                f"OR ({sort} = CAST($c_value AS {columns[sort]}) AND {tie}))"
+            )
     where = ("WHERE " + "\n  AND ".join(clauses)) if clauses else ""
     select = ", ".join(dict.fromkeys(["stage", "gen_id", sort, *chosen]))
     limit = 100_000 if download else PAGE_SIZE + 1
-    sql = (f"SELECT {select}\nFROM {source}\n{where}\nORDER BY {sort} {'DESC' if desc else 'ASC'} NULLS LAST, stage, gen_id\n"
-           f"LIMIT {limit}")
+    sql = (
+        f"SELECT {select}\nFROM {source}\n{where}\nORDER BY {sort} {'DESC' if desc else 'ASC'} NULLS LAST, stage, gen_id\n"
+        f"LIMIT {limit}"
+    )
     table = wb.query(sql, params)
     more = not download and table.num_rows > PAGE_SIZE
     if more:
@@ -200,22 +254,40 @@ def generations(wb: Workbench, args: dict[str, list[str]], download: bool = Fals
         last = table.slice(table.num_rows - 1).to_pylist()[0]
         next_cursor = _encode_cursor([_json_value(last[sort]), last["stage"], last["gen_id"]])
     base = {k: v for k, v in params.items() if not k.startswith("c_")}
-    ctx: dict[str, Any] = {"columns": list(columns), "chosen": chosen, "sort": sort, "desc": desc,
-                           "next_cursor": next_cursor, "first_page": not after, "page_size": PAGE_SIZE}
+    ctx: dict[str, Any] = {
+        "columns": list(columns),
+        "chosen": chosen,
+        "sort": sort,
+        "desc": desc,
+        "next_cursor": next_cursor,
+        "first_page": not after,
+        "page_size": PAGE_SIZE,
+    }
     if not download:
         ctx["facets"], total = _facet_counts(wb, args, columns, source, members)
         if total is None:
             where_f = ("WHERE " + " AND ".join(where_filters)) if where_filters else ""
             fparams = {k: v for k, v in base.items()}
-            total = wb.cached(("count", where_f, orjson.dumps(fparams, default=str)),
-                              lambda: wb.query(f"SELECT count(*) AS n FROM {source} {where_f}", fparams).column(0)[0].as_py())
+            total = wb.cached(
+                ("count", where_f, orjson.dumps(fparams, default=str)),
+                lambda: wb.query(f"SELECT count(*) AS n FROM {source} {where_f}", fparams).column(0)[0].as_py(),
+            )
         ctx["total"] = total
-    table = table.select([c for c in chosen if c in table.column_names] if not download else [c for c in table.column_names])
-    return Page("generations.html", "Generations", _shown(sql), {k: _json_value(v) for k, v in params.items()}, table, ctx)
+    table = table.select(
+        [c for c in chosen if c in table.column_names] if not download else [c for c in table.column_names]
+    )
+    return Page(
+        "generations.html", "Generations", _shown(sql), {k: _json_value(v) for k, v in params.items()}, table, ctx
+    )
 
 
-def _facet_counts(wb: Workbench, args: dict[str, list[str]], columns: dict[str, str], source: str = "gens",
-                  members: str = "membership") -> tuple[dict[str, list[tuple[str, int, bool]]], int | None]:
+def _facet_counts(
+    wb: Workbench,
+    args: dict[str, list[str]],
+    columns: dict[str, str],
+    source: str = "gens",
+    members: str = "membership",
+) -> tuple[dict[str, list[tuple[str, int, bool]]], int | None]:
     """Per facet: (value, count under the other facets' filters, selected), most frequent first; and the
     number of rows passing every filter when that came with the counts (else None).
 
@@ -230,8 +302,10 @@ def _facet_counts(wb: Workbench, args: dict[str, list[str]], columns: dict[str, 
         clauses, params = _filters(args, columns, members)
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         exprs = {n: f"coalesce(CAST({FACETS[n]} AS VARCHAR), '(none)')" for n in plain}
-        sql = (f"SELECT {', '.join(f'{e} AS {n}, grouping({e}) AS g_{n}' for n, e in exprs.items())}, count(*) AS n FROM {source} {where} "
-               f"GROUP BY GROUPING SETS ({', '.join(f'({e})' for e in exprs.values())})")
+        sql = (
+            f"SELECT {', '.join(f'{e} AS {n}, grouping({e}) AS g_{n}' for n, e in exprs.items())}, count(*) AS n FROM {source} {where} "
+            f"GROUP BY GROUPING SETS ({', '.join(f'({e})' for e in exprs.values())})"
+        )
         key = ("facets", sql, orjson.dumps(params, default=str))
         table = wb.cached(key, lambda: rows(wb.query(sql, params)))
         total = sum(r["n"] for r in table if r[f"g_{plain[0]}"] == 0)  # every row is in one group of each set
@@ -243,13 +317,19 @@ def _facet_counts(wb: Workbench, args: dict[str, list[str]], columns: dict[str, 
         clauses, params = _filters(others, columns, members)
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         if name == "cohort":
-            sql = (f"SELECT m.cohort_id AS v, count(DISTINCT (g.stage, g.gen_id)) AS n FROM {members} m "
-                   f"JOIN (SELECT stage, gen_id FROM {source} {where}) g USING (stage, gen_id) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {FACET_VALUES}")
+            sql = (
+                f"SELECT m.cohort_id AS v, count(DISTINCT (g.stage, g.gen_id)) AS n FROM {members} m "
+                f"JOIN (SELECT stage, gen_id FROM {source} {where}) g USING (stage, gen_id) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {FACET_VALUES}"
+            )
         else:
-            sql = (f"SELECT coalesce(CAST({FACETS[name]} AS VARCHAR), '(none)') AS v, count(*) AS n FROM {source} {where} "
-                   f"GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {FACET_VALUES}")
+            sql = (
+                f"SELECT coalesce(CAST({FACETS[name]} AS VARCHAR), '(none)') AS v, count(*) AS n FROM {source} {where} "
+                f"GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {FACET_VALUES}"
+            )
         key = ("facet", sql, orjson.dumps(params, default=str))
-        found[name] = wb.cached(key, lambda sql=sql, params=params: [(r["v"], r["n"]) for r in rows(wb.query(sql, params))])
+        found[name] = wb.cached(
+            key, lambda sql=sql, params=params: [(r["v"], r["n"]) for r in rows(wb.query(sql, params))]
+        )
     out = {}
     for name in FACETS:
         selected = set(args.get(name, []))
@@ -287,20 +367,39 @@ def generation(wb: Workbench, stage: str, gen_id: str, diff_with: str | None = N
     params = {"stage": stage, "gen_id": gen_id}
     table = wb.query(_GEN_SQL, params)
     if table.num_rows == 0:
-        raise NotFound(f"no generation {stage}/{gen_id} in the index snapshot (check the id, or run `gensql refresh` if it is new)")
+        raise NotFound(
+            f"no generation {stage}/{gen_id} in the index snapshot (check the id, or run `gensql refresh` if it is new)"
+        )
     row = rows(table)[0]
     meta = row.pop("meta", None)
     texts, problems = {}, []
     for key, name in (("prompt", layout.PROMPT_FILE), ("raw", layout.RAW_FILE), ("parsed", layout.PARSED_FILE)):
         text, size, problem = wb.read_text(row["gen_dir"], name) if row.get("gen_dir") else (None, None, None)
-        texts[key] = {"text": text, "size": size, "cut": text is not None and size is not None and len(text.encode()) < size}
+        texts[key] = {
+            "text": text,
+            "size": size,
+            "cut": text is not None and size is not None and len(text.encode()) < size,
+        }
         if problem:
             problems.append(problem)
-    nearby = _nearby(wb, {"parent_gen_id": row.get("parent_gen_id"), "gen_id": gen_id,
-                          "logical_key": row.get("logical_key"), "stage": stage})
+    nearby = _nearby(
+        wb,
+        {
+            "parent_gen_id": row.get("parent_gen_id"),
+            "gen_id": gen_id,
+            "logical_key": row.get("logical_key"),
+            "stage": stage,
+        },
+    )
     tree = lineage(wb, row, nearby)
-    attempts = sorted((r for r in nearby if row.get("logical_key") and r["logical_key"] == row["logical_key"] and r["stage"] == stage),
-                      key=lambda r: (r["created_at"] is None, r["created_at"], r["gen_id"]))
+    attempts = sorted(
+        (
+            r
+            for r in nearby
+            if row.get("logical_key") and r["logical_key"] == row["logical_key"] and r["stage"] == stage
+        ),
+        key=lambda r: (r["created_at"] is None, r["created_at"], r["gen_id"]),
+    )
     own_problems = [r for r in problem_rows(wb) if r["stage"] == stage and r["gen_id"] == gen_id]
     diff = None
     if diff_with:
@@ -311,7 +410,11 @@ def generation(wb: Workbench, stage: str, gen_id: str, diff_with: str | None = N
         if not other:
             raise NotFound(f"no generation {stage}/{diff_with} to compare with")
         other_text = wb.read_text(other[0]["gen_dir"], f"{diff_file}.txt")[0] if other[0].get("gen_dir") else None
-        diff = {"other": diff_with, "file": diff_file, "lines": text_diff(other_text or "", texts[diff_file]["text"] or "", diff_with, gen_id)}
+        diff = {
+            "other": diff_with,
+            "file": diff_file,
+            "lines": text_diff(other_text or "", texts[diff_file]["text"] or "", diff_with, gen_id),
+        }
     try:
         meta_obj = orjson.loads(meta) if isinstance(meta, str) else meta
         meta_text = orjson.dumps(meta_obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
@@ -319,10 +422,24 @@ def generation(wb: Workbench, stage: str, gen_id: str, diff_with: str | None = N
         meta_text = str(meta)
     shown_sql = f"{_GEN_SQL};\n\n-- around it (lineage one step up and down, other attempts)\n{_NEARBY_SQL}"
     shown_params = {**params, "parent_gen_id": row.get("parent_gen_id"), "logical_key": row.get("logical_key")}
-    return Page("generation.html", f"{stage} {gen_id}", shown_sql, shown_params, table.drop_columns(["meta"]) if "meta" in table.column_names else table, {
-        "row": row, "meta_text": meta_text, "texts": texts, "problems": problems, "tree": tree,
-        "attempts": attempts, "own_problems": own_problems, "diff": diff, "nearby_sql": _NEARBY_SQL,
-    })
+    return Page(
+        "generation.html",
+        f"{stage} {gen_id}",
+        shown_sql,
+        shown_params,
+        table.drop_columns(["meta"]) if "meta" in table.column_names else table,
+        {
+            "row": row,
+            "meta_text": meta_text,
+            "texts": texts,
+            "problems": problems,
+            "tree": tree,
+            "attempts": attempts,
+            "own_problems": own_problems,
+            "diff": diff,
+            "nearby_sql": _NEARBY_SQL,
+        },
+    )
 
 
 _NODE_SQL = """SELECT stage, gen_id, parent_gen_id, template_id, model_id, status, score
@@ -334,8 +451,23 @@ FROM gens WHERE {where} ORDER BY array_position(['draft', 'essay', 'evaluation']
 #: scanning the whole index (DuckDB skips row groups by their min/max on a sorted column).
 #: gens columns the server keeps in memory per snapshot for the generations page (facets, filters,
 #: default columns, common sorts): scanning them there is several times faster than the Parquet files.
-MEMORY_COLUMNS = ("stage", "gen_id", "parent_gen_id", "model_id", "template_id", "status", "run_id", "combo_id",
-                  "created_at", "prompt_tokens", "completion_tokens", "total_tokens", "duration_s", "score", "truncated")
+MEMORY_COLUMNS = (
+    "stage",
+    "gen_id",
+    "parent_gen_id",
+    "model_id",
+    "template_id",
+    "status",
+    "run_id",
+    "combo_id",
+    "created_at",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "duration_s",
+    "score",
+    "truncated",
+)
 MEMORY_TABLE = "_serve_gens"
 #: Cohort membership as the generations page filters on it (cohort, stage, gen_id; the membership view
 #: also joins every member to gens, which a cohort facet does not need).
@@ -377,8 +509,10 @@ def _shown(sql: str) -> str:
     """The SQL as a user can run it: the in-memory copy named as the view it copies."""
     if MEMORY_TABLE not in sql:
         return sql
-    return ("-- run on the server's in-memory copy of these gens columns (and of membership's cohort_id, stage, gen_id)\n"
-            + sql.replace(MEMORY_TABLE, "gens").replace(MEMBERS_TABLE, "membership"))
+    return (
+        "-- run on the server's in-memory copy of these gens columns (and of membership's cohort_id, stage, gen_id)\n"
+        + sql.replace(MEMORY_TABLE, "gens").replace(MEMBERS_TABLE, "membership")
+    )
 
 
 def _nearby(wb: Workbench, params: dict) -> list[dict]:
@@ -395,14 +529,30 @@ def _nearby(wb: Workbench, params: dict) -> list[dict]:
 
 def _children(wb: Workbench, ids: list[str]) -> list[dict]:
     if wb.current().cache.get("lookups"):
-        return rows(wb.query("SELECT * FROM _serve_children WHERE parent_gen_id IN (SELECT unnest($ids)) "
-                             "ORDER BY array_position(['draft', 'essay', 'evaluation'], stage), template_id, model_id, gen_id", {"ids": ids}))
-    return rows(wb.query(_NODE_SQL.format(where="list_contains($ids, parent_gen_id) AND stage <> 'draft'"), {"ids": ids}))
+        return rows(
+            wb.query(
+                "SELECT * FROM _serve_children WHERE parent_gen_id IN (SELECT unnest($ids)) "
+                "ORDER BY array_position(['draft', 'essay', 'evaluation'], stage), template_id, model_id, gen_id",
+                {"ids": ids},
+            )
+        )
+    return rows(
+        wb.query(_NODE_SQL.format(where="list_contains($ids, parent_gen_id) AND stage <> 'draft'"), {"ids": ids})
+    )
 
 
 def _node(r: dict, **extra) -> dict:
-    return {"stage": r["stage"], "gen_id": r["gen_id"], "template_id": r["template_id"], "model_id": r["model_id"],
-            "status": r["status"], "score": r["score"], "link_status": None, "children": [], **extra}
+    return {
+        "stage": r["stage"],
+        "gen_id": r["gen_id"],
+        "template_id": r["template_id"],
+        "model_id": r["model_id"],
+        "status": r["status"],
+        "score": r["score"],
+        "link_status": None,
+        "children": [],
+        **extra,
+    }
 
 
 def lineage(wb: Workbench, row: dict, nearby: list[dict] | None = None) -> dict:
@@ -425,11 +575,21 @@ def lineage(wb: Workbench, row: dict, nearby: list[dict] | None = None) -> dict:
         if nearby is not None and current is row:
             found = [r for r in nearby if r["gen_id"] == parent_id]
         else:
-            source = _gens_source(wb, {"stage", "gen_id", "parent_gen_id", "template_id", "model_id", "status", "score"})
-            found = rows(wb.query(_NODE_SQL.replace("FROM gens", f"FROM {source}").format(where="gen_id = $g"), {"g": parent_id}))
+            source = _gens_source(
+                wb, {"stage", "gen_id", "parent_gen_id", "template_id", "model_id", "status", "score"}
+            )
+            found = rows(
+                wb.query(_NODE_SQL.replace("FROM gens", f"FROM {source}").format(where="gen_id = $g"), {"g": parent_id})
+            )
         if not found:
             child["link_status"] = "parent_missing"
-            top = {"stage": None, "gen_id": parent_id, "missing": True, "link_status": "parent_missing", "children": [top]}
+            top = {
+                "stage": None,
+                "gen_id": parent_id,
+                "missing": True,
+                "link_status": "parent_missing",
+                "children": [top],
+            }
             break
         parent = next((r for r in found if r["stage"] == want), found[0])
         if parent["stage"] != want:
@@ -445,8 +605,14 @@ def lineage(wb: Workbench, row: dict, nearby: list[dict] | None = None) -> dict:
             break
         if nearby is not None and level == [focus]:
             found = [r for r in nearby if r["parent_gen_id"] == row["gen_id"] and r["stage"] != "draft"]
-            found.sort(key=lambda r: (layout.STAGES.index(r["stage"]) if r["stage"] in layout.STAGES else 9,
-                                      r["template_id"] or "\uffff", r["model_id"] or "\uffff", r["gen_id"]))
+            found.sort(
+                key=lambda r: (
+                    layout.STAGES.index(r["stage"]) if r["stage"] in layout.STAGES else 9,
+                    r["template_id"] or "\uffff",
+                    r["model_id"] or "\uffff",
+                    r["gen_id"],
+                )
+            )
         else:
             found = _children(wb, ids)
         by_id = {n["gen_id"]: n for n in level}
@@ -481,7 +647,9 @@ def text_diff(old: str, new: str, old_name: str, new_name: str) -> list[tuple[st
 def find_generation(wb: Workbench, gen_id: str) -> list[dict]:
     layout.check_name(gen_id, "gen_id")
     source = _gens_source(wb, {"stage", "gen_id"})
-    return rows(wb.query(f"SELECT stage, gen_id FROM {source} WHERE gen_id = $gen_id ORDER BY stage", {"gen_id": gen_id}))
+    return rows(
+        wb.query(f"SELECT stage, gen_id FROM {source} WHERE gen_id = $gen_id ORDER BY stage", {"gen_id": gen_id})
+    )
 
 
 # -- compare --------------------------------------------------------------------------------------
@@ -526,14 +694,29 @@ def compare(wb: Workbench, stage: str, gen_id: str) -> Page:
     if me is None:
         raise NotFound(f"no generation {stage}/{gen_id} in the index snapshot")
     essay_rows = [r for r in found if r["stage"] == "essay"]
-    essay_rows.sort(key=lambda r: (r["template_id"] is None, r["template_id"] or "", r["model_id"] is None, r["model_id"] or "",
-                                   r["created_at"] is None, r["created_at"], r["gen_id"]))
+    essay_rows.sort(
+        key=lambda r: (
+            r["template_id"] is None,
+            r["template_id"] or "",
+            r["model_id"] is None,
+            r["model_id"] or "",
+            r["created_at"] is None,
+            r["created_at"],
+            r["gen_id"],
+        )
+    )
     evals = rows(wb.query(evals_sql, {"essay_ids": [r["gen_id"] for r in essay_rows]})) if essay_rows else []
     essays: dict[str, dict] = {}
     eval_cols: dict[tuple, None] = {}
     for r in essay_rows:
-        essays[r["gen_id"]] = {"gen_id": r["gen_id"], "template_id": r["template_id"], "model_id": r["model_id"],
-                               "status": r["status"], "gen_dir": r["gen_dir"], "evals": []}
+        essays[r["gen_id"]] = {
+            "gen_id": r["gen_id"],
+            "template_id": r["template_id"],
+            "model_id": r["model_id"],
+            "status": r["status"],
+            "gen_dir": r["gen_dir"],
+            "evals": [],
+        }
     for v in evals:
         essays[v["essay_gen_id"]]["evals"].append(v)
         eval_cols[(v["evaluation_template_id"], v["evaluation_model_id"])] = None
@@ -548,12 +731,26 @@ def compare(wb: Workbench, stage: str, gen_id: str) -> Page:
         for v in e["evals"]:
             cells.setdefault((v["evaluation_template_id"], v["evaluation_model_id"]), []).append(v)
         e["cells"] = cells
-        base = {"essay_gen_id": e["gen_id"], "essay_template_id": e["template_id"], "essay_model_id": e["model_id"], "essay_status": e["status"]}
+        base = {
+            "essay_gen_id": e["gen_id"],
+            "essay_template_id": e["template_id"],
+            "essay_model_id": e["model_id"],
+            "essay_status": e["status"],
+        }
         flat += [{**base, **{k: v[k] for k in v if k != "essay_gen_id"}} for v in e["evals"]] or [base]
     table = pa.Table.from_pylist(flat) if flat else pa.table({"essay_gen_id": pa.array([], pa.string())})
-    return Page("compare.html", f"compare {stage} {gen_id}", COMPARE_FAST_SQL if fast else COMPARE_SQL, {**params, "essay_ids": list(essays)}, table, {
-        "me": me, "essays": list(essays.values()), "eval_cols": list(eval_cols),
-    })
+    return Page(
+        "compare.html",
+        f"compare {stage} {gen_id}",
+        COMPARE_FAST_SQL if fast else COMPARE_SQL,
+        {**params, "essay_ids": list(essays)},
+        table,
+        {
+            "me": me,
+            "essays": list(essays.values()),
+            "eval_cols": list(eval_cols),
+        },
+    )
 
 
 # -- reports --------------------------------------------------------------------------------------
@@ -587,9 +784,14 @@ def _tokens(wb: Workbench, by: str) -> dict:
         report = build_tokens(cur, by=(by,))
     finally:
         cur.close()
-    return {"table": report.df.to_arrow(), "rows": report.df.to_dicts(), "totals": report.totals.to_dicts()[0] if report.totals is not None else {},
-            "notes": report.notes, "group": report.group_columns[0] if report.group_columns else None,
-            "currency": report.prices.currency if report.prices else None}
+    return {
+        "table": report.df.to_arrow(),
+        "rows": report.df.to_dicts(),
+        "totals": report.totals.to_dicts()[0] if report.totals is not None else {},
+        "notes": report.notes,
+        "group": report.group_columns[0] if report.group_columns else None,
+        "currency": report.prices.currency if report.prices else None,
+    }
 
 
 def reports(wb: Workbench, by: str = "model", part: str = "tokens") -> Page:
@@ -601,12 +803,32 @@ def reports(wb: Workbench, by: str = "model", part: str = "tokens") -> Page:
     heat = wb.cached("heat", lambda: wb.query(SCORE_HEATMAP_SQL))
     cohorts = wb.cached("cohorts", lambda: wb.query(COHORT_SQL))
     command = f"gensql report tokens --by {by}"
-    sql, table = {"tokens": (f"-- computed by `{command}` (gensql.reports.build_tokens: token_usage + the price table)", tokens["table"]),
-                  "scores": (SCORE_HEATMAP_SQL, heat), "cohorts": (COHORT_SQL, cohorts)}[part]
-    return Page("reports.html", "Reports", sql, None, table, {
-        "by": by, "part": part, "tokens": tokens, "heat": rows(heat), "cohorts": rows(cohorts), "groups": list(TOKEN_GROUPS),
-        "heat_sql": SCORE_HEATMAP_SQL, "cohort_sql": COHORT_SQL, "command": command,
-    })
+    sql, table = {
+        "tokens": (
+            f"-- computed by `{command}` (gensql.reports.build_tokens: token_usage + the price table)",
+            tokens["table"],
+        ),
+        "scores": (SCORE_HEATMAP_SQL, heat),
+        "cohorts": (COHORT_SQL, cohorts),
+    }[part]
+    return Page(
+        "reports.html",
+        "Reports",
+        sql,
+        None,
+        table,
+        {
+            "by": by,
+            "part": part,
+            "tokens": tokens,
+            "heat": rows(heat),
+            "cohorts": rows(cohorts),
+            "groups": list(TOKEN_GROUPS),
+            "heat_sql": SCORE_HEATMAP_SQL,
+            "cohort_sql": COHORT_SQL,
+            "command": command,
+        },
+    )
 
 
 # -- problems -------------------------------------------------------------------------------------
@@ -647,10 +869,24 @@ def problems(wb: Workbench, kind: str | None, which: str = "problems") -> Page:
         return table, listed, known
 
     table, listed, known = wb.cached((view, kind), compute)
-    kinds = wb.cached(("kinds", view), lambda: rows(wb.query(f"SELECT kind, count(*) AS n FROM {view} GROUP BY 1 ORDER BY 2 DESC, 1")))
-    return Page("problems.html", "Problems" if which == "problems" else "Scan errors", sql, params, table, {
-        "rows": listed, "kinds": kinds, "kind": kind, "which": which, "known": known, "listed_total": table.num_rows,
-    })
+    kinds = wb.cached(
+        ("kinds", view), lambda: rows(wb.query(f"SELECT kind, count(*) AS n FROM {view} GROUP BY 1 ORDER BY 2 DESC, 1"))
+    )
+    return Page(
+        "problems.html",
+        "Problems" if which == "problems" else "Scan errors",
+        sql,
+        params,
+        table,
+        {
+            "rows": listed,
+            "kinds": kinds,
+            "kind": kind,
+            "which": which,
+            "known": known,
+            "listed_total": table.num_rows,
+        },
+    )
 
 
 # -- search ---------------------------------------------------------------------------------------
@@ -670,10 +906,16 @@ def search_page(wb: Workbench, args: dict[str, list[str]]) -> Page:
         raise InvalidIdError("limit: expected a number") from None
     limit = max(1, min(limit, 500))
     table = None
-    code = f"gensql.search(data_root, {q!r}, limit={limit}" + "".join(f", {k}={v!r}" for k, v in filters.items() if v) + ")"
+    code = (
+        f"gensql.search(data_root, {q!r}, limit={limit}"
+        + "".join(f", {k}={v!r}" for k, v in filters.items() if v)
+        + ")"
+    )
     opened = wb.current()
     if not (opened.snapshot_path / "search" / "meta.json").is_file():
-        ctx["no_index"] = f"the index snapshot {opened.snapshot_id} has no search index (refreshed with --no-texts?): run `gensql refresh` without it"
+        ctx["no_index"] = (
+            f"the index snapshot {opened.snapshot_id} has no search index (refreshed with --no-texts?): run `gensql refresh` without it"
+        )
     elif q.strip():
         try:
             frame = search(wb.data_root, q, limit=limit, index_dir=wb.index_dir, **filters)
@@ -684,7 +926,13 @@ def search_page(wb: Workbench, args: dict[str, list[str]]) -> Page:
             table = frame.to_arrow()
             hits = frame.to_dicts()
             ctx["hits"] = hits
-            for key, column in (("file", "file"), ("stage", "stage"), ("model", "model_id"), ("template", "template_id"), ("status", "status")):
+            for key, column in (
+                ("file", "file"),
+                ("stage", "stage"),
+                ("model", "model_id"),
+                ("template", "template_id"),
+                ("status", "status"),
+            ):
                 counts: dict[str, int] = {}
                 for h in hits:
                     counts[h[column] or "(none)"] = counts.get(h[column] or "(none)", 0) + 1
@@ -701,7 +949,7 @@ def snippet_parts(snippet: str | None) -> list[tuple[bool, str]]:
         return []
     parts, at = [], 0
     for m in _MARK.finditer(snippet):
-        parts.append((False, snippet[at:m.start()]))
+        parts.append((False, snippet[at : m.start()]))
         parts.append((True, m.group(1)))
         at = m.end()
     parts.append((False, snippet[at:]))
@@ -717,7 +965,14 @@ def sql_page(wb: Workbench, q: str | None) -> Page:
     schema: dict[str, list[tuple[str, str]]] = {}
     for r in rows(wb.schema()):
         schema.setdefault(r["view"], []).append((r["column"], r["type"]))
-    ctx: dict[str, Any] = {"q": q if q is not None else EXAMPLE_SQL, "schema": schema, "error": None, "cut": False, "elapsed": None, "ran": False}
+    ctx: dict[str, Any] = {
+        "q": q if q is not None else EXAMPLE_SQL,
+        "schema": schema,
+        "error": None,
+        "cut": False,
+        "elapsed": None,
+        "ran": False,
+    }
     table = None
     if q:
         try:
@@ -725,8 +980,15 @@ def sql_page(wb: Workbench, q: str | None) -> Page:
             ctx.update(cut=cut, elapsed=elapsed, ran=True)
         except QueryError as exc:
             ctx["error"] = str(exc)
-    return Page("sql.html", "SQL", q or None, None, table, {**ctx, "cap": CONSOLE_ROW_CAP},
-                status_code=400 if ctx["error"] else 200)
+    return Page(
+        "sql.html",
+        "SQL",
+        q or None,
+        None,
+        table,
+        {**ctx, "cap": CONSOLE_ROW_CAP},
+        status_code=400 if ctx["error"] else 200,
+    )
 
 
 __all__ = ["FACETS", "NotFound", "PAGE_SIZE", "Page", "generation", "generations", "overview", "warm"]

@@ -8,17 +8,27 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMEDRIVER_PATHS = ("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver")
 #: How to get a browser the tests can drive (the skip message says it).
-ENABLE_HINT = ("install Debian's Chromium and its driver (`apt-get install -y chromium chromium-driver`) "
-               "and the test extra (`pip install -e '.[test]'`, which brings selenium)")
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-dev-shm-usage")
+ENABLE_HINT = (
+    "install Debian's Chromium and its driver (`apt-get install -y chromium chromium-driver`) "
+    "and the test extra (`pip install -e '.[test]'`, which brings selenium)"
+)
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+)
 
 
 def find_browser() -> tuple[str, str] | None:
@@ -39,7 +49,9 @@ def background_server(data_root, index_dir=None, host: str = "127.0.0.1") -> Ite
         s.bind((host, 0))
         port = s.getsockname()[1]
     app = create_app(data_root, index_dir)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -73,10 +85,15 @@ def chromium(download_dir: str | None = None, width: int = 1400, height: int = 1
     options.add_argument(f"--user-data-dir={profile}")
     options.add_argument(f"--window-size={width},{height}")
     if download_dir:
-        options.add_experimental_option("prefs", {
-            "download.default_directory": download_dir, "download.prompt_for_download": False,
-            "download.directory_upgrade": True, "safebrowsing.enabled": False,
-        })
+        options.add_experimental_option(
+            "prefs",
+            {
+                "download.default_directory": download_dir,
+                "download.prompt_for_download": False,
+                "download.directory_upgrade": True,
+                "safebrowsing.enabled": False,
+            },
+        )
     driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
     try:
         if download_dir:

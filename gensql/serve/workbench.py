@@ -122,7 +122,9 @@ class Workbench:
             con = _open_locked(snap.path)
         except duckdb.Error as exc:
             os.close(lease)
-            raise IndexNotFoundError(f"the index snapshot {snap.path} cannot be read ({exc}): run `gensql refresh --full`") from None
+            raise IndexNotFoundError(
+                f"the index snapshot {snap.path} cannot be read ({exc}): run `gensql refresh --full`"
+            ) from None
         if snap.path.name not in link:  # moved between the readlink and the lease: check again next time
             link = ""
         opened = _Open(snap.id, snap.path, snap.info, link, con)
@@ -205,7 +207,9 @@ class Workbench:
                 cur.close()
         return opened.schema
 
-    def console(self, sql: str, cap: int = CONSOLE_ROW_CAP, time_limit: float = CONSOLE_TIME_LIMIT) -> tuple[pa.Table, bool, float]:
+    def console(
+        self, sql: str, cap: int = CONSOLE_ROW_CAP, time_limit: float = CONSOLE_TIME_LIMIT
+    ) -> tuple[pa.Table, bool, float]:
         """Run one read-only statement in the console: (rows up to ``cap``, whether cut, seconds).
 
         Only a single SELECT (or EXPLAIN) runs; anything else, a syntax error, a file outside the
@@ -221,7 +225,9 @@ class Workbench:
             raise QueryError(f"one statement at a time, not {len(statements)}")
         kind = statements[0].type.name
         if kind not in _READ_ONLY_STATEMENTS:
-            raise QueryError(f"the console is read-only: {kind} statements are not run (SELECT, WITH ... SELECT, EXPLAIN)")
+            raise QueryError(
+                f"the console is read-only: {kind} statements are not run (SELECT, WITH ... SELECT, EXPLAIN)"
+            )
         opened = self.current()
         cur = self.console_connection(opened).cursor()
         timer = threading.Timer(time_limit, cur.interrupt)

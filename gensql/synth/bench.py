@@ -38,6 +38,7 @@ from .vocab import (
     b36,
 )
 
+
 def _json_template(obj: dict) -> str:
     """A %-format string that renders like ``json.dumps(obj, indent=2)`` with ``"@name"`` slots.
 
@@ -61,8 +62,13 @@ def _slots(obj: object) -> list[str]:
 def _bench_templates() -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for st in STAGES:
-        meta: dict[str, object] = {"stage": st, "gen_id": "@gid", "origin_cohort_id": "@cohort", "mode": "llm",
-                                   "template_id": "@template"}
+        meta: dict[str, object] = {
+            "stage": st,
+            "gen_id": "@gid",
+            "origin_cohort_id": "@cohort",
+            "mode": "llm",
+            "template_id": "@template",
+        }
         if st == "draft":
             meta["combo_id"] = "@combo"
         else:
@@ -70,16 +76,31 @@ def _bench_templates() -> dict[str, dict[str, str]]:
         meta["llm_model_id"] = "@model"
         meta["replicate"] = "@rep"
         raw_meta = {
-            "function": f"{st}_raw", "mode": "llm", "stage": st, "gen_id": "@gid", "run_id": "@run",
-            "llm_model_id": "@model", "duration_s": "@dur", "finish_reason": "@finish", "truncated": "@trunc",
-            "usage": {"completion_tokens": "@ctok", "max_tokens": CAPS[st]}, "input_mode": "prompt",
-            "raw_length": "@rlen", "raw_lines": "@rlines",
+            "function": f"{st}_raw",
+            "mode": "llm",
+            "stage": st,
+            "gen_id": "@gid",
+            "run_id": "@run",
+            "llm_model_id": "@model",
+            "duration_s": "@dur",
+            "finish_reason": "@finish",
+            "truncated": "@trunc",
+            "usage": {"completion_tokens": "@ctok", "max_tokens": CAPS[st]},
+            "input_mode": "prompt",
+            "raw_length": "@rlen",
+            "raw_lines": "@rlines",
             "raw_path": f"{PIPELINE_ROOT}/{GENS_DIR}/{st}/@@gid/{RAW_FILE}",
             "raw_metadata_path": f"{PIPELINE_ROOT}/{GENS_DIR}/{st}/@@gid/{RAW_METADATA_FILE}",
         }
         parsed_meta = {
-            "stage": st, "gen_id": "@gid", "function": f"{st}_parsed", "parser_name": PARSERS[st],
-            "success": True, "error": None, "run_id": "@run", "input_mode": "prompt",
+            "stage": st,
+            "gen_id": "@gid",
+            "function": f"{st}_parsed",
+            "parser_name": PARSERS[st],
+            "success": True,
+            "error": None,
+            "run_id": "@run",
+            "input_mode": "prompt",
             "parsed_path": f"{PIPELINE_ROOT}/{GENS_DIR}/{st}/@@gid/{PARSED_FILE}",
             "parsed_metadata_path": f"{PIPELINE_ROOT}/{GENS_DIR}/{st}/@@gid/{PARSED_METADATA_FILE}",
         }
@@ -133,8 +154,9 @@ def make_bench(root: Path, n: int, seed: int) -> StoreTruth:
         for template in templates:
             vs = []
             for i in range(VARIANTS):
-                p = helper.plan(st, "current", outcome="ok", template=template,
-                                parent_text=parent_texts[i % len(parent_texts)])
+                p = helper.plan(
+                    st, "current", outcome="ok", template=template, parent_text=parent_texts[i % len(parent_texts)]
+                )
                 assert p.prompt is not None and p.raw is not None and p.parsed is not None
                 prompt = _sized(p.prompt, TEXT_MEDIAN_BYTES["prompt"], sizer)
                 raw = _sized(p.raw, TEXT_MEDIAN_BYTES[st], sizer)
@@ -188,10 +210,15 @@ def make_bench(root: Path, n: int, seed: int) -> StoreTruth:
             model = MODELS[randrange(6)]
             extra = {"combo": f'"combo_v1_{rng.getrandbits(48):012x}"', "rep": "1"}
             chosen = rng.sample(eval_pairs, 5)
-            pairs = [(chosen[0][0], chosen[0][1], 1), (chosen[0][0], chosen[0][1], 2),
-                     (chosen[1][0], chosen[1][1], 1), (chosen[2][0], chosen[2][1], 1),
-                     (chosen[3][0], chosen[3][1], 1), (chosen[3][0], chosen[3][1], 2),
-                     (chosen[4][0], chosen[4][1], 1)]
+            pairs = [
+                (chosen[0][0], chosen[0][1], 1),
+                (chosen[0][0], chosen[0][1], 2),
+                (chosen[1][0], chosen[1][1], 1),
+                (chosen[2][0], chosen[2][1], 1),
+                (chosen[3][0], chosen[3][1], 1),
+                (chosen[3][0], chosen[3][1], 2),
+                (chosen[4][0], chosen[4][1], 1),
+            ]
             ets = rng.sample(ESSAY_TEMPLATES, 2)
         elif st == "essay":
             essay_parents[k - 1] = bare
@@ -208,9 +235,20 @@ def make_bench(root: Path, n: int, seed: int) -> StoreTruth:
             ctok, finish, trunc = randrange(cap // 12, cap * 3 // 4), '"stop"', "false"
         prompt, raw, parsed, rlen, rlines = variants[(st, template)][randrange(VARIANTS)]
         dur = randrange(*(int(x * 1000) for x in DURATIONS[st])) / 1000
-        vals = {"gid": f'"{bare}"', "bare_gid": bare, "cohort": f'"{cohorts[ci]}"', "template": q[template],
-                "model": q[model], "run": run_ids[ci], "dur": repr(dur), "finish": finish, "trunc": trunc,
-                "ctok": str(ctok), "rlen": rlen, "rlines": rlines}
+        vals = {
+            "gid": f'"{bare}"',
+            "bare_gid": bare,
+            "cohort": f'"{cohorts[ci]}"',
+            "template": q[template],
+            "model": q[model],
+            "run": run_ids[ci],
+            "dur": repr(dur),
+            "finish": finish,
+            "trunc": trunc,
+            "ctok": str(ctok),
+            "rlen": rlen,
+            "rlines": rlines,
+        }
         vals.update(extra)
         tm = tmpl[st]
         d = f"{stage_dirs[st]}/{bare}"
@@ -237,4 +275,3 @@ def make_bench(root: Path, n: int, seed: int) -> StoreTruth:
         fh.close()
         touch(root / COHORTS_DIR / cohorts[ci] / MEMBERSHIP_FILE, T0 + ci * span // n_cohorts)
     return StoreTruth(profile="bench", cohorts=cohorts, n_gens=n, stage_counts=stage_counts)
-

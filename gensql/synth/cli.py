@@ -16,8 +16,10 @@ DESCRIPTION = "Deterministic generator of realistic gens stores, with the facts 
 
 def _summary(truth: StoreTruth, root: Path, seconds: float) -> str:
     stages = ", ".join(f"{s} {truth.stage_counts.get(s, 0)}" for s in STAGES)
-    return (f"gensql.synth: wrote {truth.n_gens} generations ({stages}), {len(truth.cohorts)} cohorts, "
-            f"{len(truth.scan_errors)} expected scan errors, profile {truth.profile}, to {root} in {seconds:.1f}s")
+    return (
+        f"gensql.synth: wrote {truth.n_gens} generations ({stages}), {len(truth.cohorts)} cohorts, "
+        f"{len(truth.scan_errors)} expected scan errors, profile {truth.profile}, to {root} in {seconds:.1f}s"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

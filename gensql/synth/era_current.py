@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import random
 
-from ..layout import GENS_DIR, METADATA_FILE, PARENT_STAGE, PARSED_FILE, PARSED_METADATA_FILE, RAW_FILE, RAW_METADATA_FILE
+from ..layout import (
+    GENS_DIR,
+    METADATA_FILE,
+    PARENT_STAGE,
+    PARSED_FILE,
+    PARSED_METADATA_FILE,
+    RAW_FILE,
+    RAW_METADATA_FILE,
+)
 from .model import GenDir, JsonFile
 from .plan import PARSED_OUTCOMES, Plan, texts_into
 from .vocab import PARSERS, PIPELINE_ROOT
@@ -59,9 +67,16 @@ def render_split(p: Plan, g: GenDir, rng: random.Random) -> None:
     r.extra("raw_path", f"{PIPELINE_ROOT}/{g.rel(RAW_FILE)}")
     r.extra("raw_metadata_path", f"{PIPELINE_ROOT}/{g.rel(RAW_METADATA_FILE)}")
     if p.outcome == "gen_error":
-        r.extra("exception", rng.choice(("RateLimitError: 429 Too Many Requests",
-                                         "APITimeoutError: request timed out after 120s",
-                                         "InternalServerError: 502 upstream error")))
+        r.extra(
+            "exception",
+            rng.choice(
+                (
+                    "RateLimitError: 429 Too Many Requests",
+                    "APITimeoutError: request timed out after 120s",
+                    "InternalServerError: 502 upstream error",
+                )
+            ),
+        )
     if p.era == "transition" or rng.random() < 0.3:
         r.extra("reused", False)
     g.add_json(RAW_METADATA_FILE, r, p.t_gen)
@@ -73,9 +88,16 @@ def render_split(p: Plan, g: GenDir, rng: random.Random) -> None:
         q.set("parser_name", "copy" if p.mode == "copy" else PARSERS[st])
         ok = p.outcome not in ("parse_error", "parse_flag_false")
         q.set("parse_success", ok)
-        q.set("parse_error", None if ok else (
-            "fallback: no <essay> block, kept the whole response" if p.outcome == "parse_flag_false"
-            else ("no SCORE line found" if st == "evaluation" else "missing <essay> block")))
+        q.set(
+            "parse_error",
+            None
+            if ok
+            else (
+                "fallback: no <essay> block, kept the whole response"
+                if p.outcome == "parse_flag_false"
+                else ("no SCORE line found" if st == "evaluation" else "missing <essay> block")
+            ),
+        )
         q.set("run_id", p.run_id)
         q.set("input_mode", input_mode)
         if p.mode == "copy" and p.parent:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..layout import DOCS_DB_FILE, DOCS_DIR, METADATA_FILE, PARSED_FILE, PROMPT_FILE, RAW_FILE
@@ -52,9 +52,25 @@ class DocRow:
     function: str | None
 
 
-def render_doc(stage: str, doc_id: str, era: str, bucket: str | None, *, task_id: str, template: str, model: str,
-               parent: str | None, combo: str | None, function: str | None, prompt: bytes | None, raw: bytes,
-               parsed: bytes, score: float | None, t: int, group: str) -> GenDir:
+def render_doc(
+    stage: str,
+    doc_id: str,
+    era: str,
+    bucket: str | None,
+    *,
+    task_id: str,
+    template: str,
+    model: str,
+    parent: str | None,
+    combo: str | None,
+    function: str | None,
+    prompt: bytes | None,
+    raw: bytes,
+    parsed: bytes,
+    score: float | None,
+    t: int,
+    group: str,
+) -> GenDir:
     """A document directory of either nesting (``bucket``: the logical_key_id directory, nested only)."""
     g = GenDir(stage, doc_id, era, group, None)
     g.store_root = DOCS_DIR
@@ -92,9 +108,25 @@ def write_db(root: Path, rows: list[DocRow], t: int) -> None:
         con.execute("CREATE INDEX idx_documents_logical ON documents(logical_key_id, created_at)")
         con.executemany(
             "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, 'ok', NULL, NULL, NULL, ?, ?, ?, ?, ?, ?, NULL)",
-            [(r.doc_id, r.logical_key_id, r.stage, r.task_id, r.parent_doc_id, r.template_id, r.model_id, r.run_id,
-              iso_ms(r.created_at), r.doc_dir, r.raw_chars, r.parsed_chars, f"{abs(hash_text(r.doc_id)):016x}",
-              json.dumps({"function": r.function}) if r.function else None) for r in rows],
+            [
+                (
+                    r.doc_id,
+                    r.logical_key_id,
+                    r.stage,
+                    r.task_id,
+                    r.parent_doc_id,
+                    r.template_id,
+                    r.model_id,
+                    r.run_id,
+                    iso_ms(r.created_at),
+                    r.doc_dir,
+                    r.raw_chars,
+                    r.parsed_chars,
+                    f"{abs(hash_text(r.doc_id)):016x}",
+                    json.dumps({"function": r.function}) if r.function else None,
+                )
+                for r in rows
+            ],
         )
         con.commit()
     finally:
@@ -103,7 +135,7 @@ def write_db(root: Path, rows: list[DocRow], t: int) -> None:
 
 def iso_ms(when: datetime) -> str:
     """``strftime('%Y-%m-%dT%H:%M:%fZ','now')`` as SQLite wrote it."""
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
 def hash_text(text: str) -> int:

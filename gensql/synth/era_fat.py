@@ -18,7 +18,16 @@ from .vocab import PARSERS, PIPELINE_ROOT
 
 ERA = "fat_0915"
 #: Columns of the era's wide membership.csv, in the order the pipeline wrote them.
-MEMBERSHIP_COLUMNS = ("stage", "gen_id", "cohort_id", "parent_gen_id", "combo_id", "template_id", "llm_model_id", "replicate")
+MEMBERSHIP_COLUMNS = (
+    "stage",
+    "gen_id",
+    "cohort_id",
+    "parent_gen_id",
+    "combo_id",
+    "template_id",
+    "llm_model_id",
+    "replicate",
+)
 
 
 def render_fat(p: Plan, g: GenDir, rng: random.Random) -> None:
@@ -34,11 +43,14 @@ def render_fat(p: Plan, g: GenDir, rng: random.Random) -> None:
         m.set("parent_gen_id", p.parent)
     m.set("parser_name", None if p.mode == "copy" else PARSERS[st])
     m.set("mode", p.mode)
-    m.extra("files", {
-        "prompt": f"{PIPELINE_ROOT}/{g.rel(PROMPT_FILE)}" if p.prompt is not None else None,
-        "raw": f"{PIPELINE_ROOT}/{g.rel(RAW_FILE)}" if p.raw is not None else None,
-        "parsed": f"{PIPELINE_ROOT}/{g.rel(PARSED_FILE)}" if p.parsed is not None else None,
-    })
+    m.extra(
+        "files",
+        {
+            "prompt": f"{PIPELINE_ROOT}/{g.rel(PROMPT_FILE)}" if p.prompt is not None else None,
+            "raw": f"{PIPELINE_ROOT}/{g.rel(RAW_FILE)}" if p.raw is not None else None,
+            "parsed": f"{PIPELINE_ROOT}/{g.rel(PARSED_FILE)}" if p.parsed is not None else None,
+        },
+    )
     m.set("finish_reason", None if p.mode == "copy" else p.finish_reason)
     m.set("recorded_truncated", p.recorded_truncated)
     m.set("usage", p.usage)

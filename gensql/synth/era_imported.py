@@ -48,8 +48,10 @@ def render_imported(p: Plan, g: GenDir, rng: random.Random) -> None:
     where = LEGACY_DIR[st] if not (st == "draft" and p.raw is None) else "3_generation/links_responses"
     m.extra("source_file", f"data/{where}/{p.task_id}.txt")
     m.extra("created_from", "backfill_gens_from_legacy")
-    m.extra("legacy_fields", {f"{st}_task_id": p.task_id, "generation_model": p.model,
-                              "file_version": rng.choice(("", "v2", "v3"))})
+    m.extra(
+        "legacy_fields",
+        {f"{st}_task_id": p.task_id, "generation_model": p.model, "file_version": rng.choice(("", "v2", "v3"))},
+    )
     g.add_json(METADATA_FILE, m, t)
     if p.prompt is not None:
         g.add_text(PROMPT_FILE, p.prompt, t)

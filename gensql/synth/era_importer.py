@@ -19,12 +19,22 @@ from .vocab import PIPELINE_ROOT
 ERA = "importer_0924"
 
 
-def import_task(task: LegacyTask, gen_id: str, texts: dict[str, bytes], parent_gen_id: str | None, t: int,
-                draft_template: str, essay_template: str | None = None) -> GenDir:
+def import_task(
+    task: LegacyTask,
+    gen_id: str,
+    texts: dict[str, bytes],
+    parent_gen_id: str | None,
+    t: int,
+    draft_template: str,
+    essay_template: str | None = None,
+) -> GenDir:
     """The generation directory the importer wrote for one two-phase essay or evaluation task."""
     st = task.stage
-    group = "|".join([st, task.parent_task_id if st == "essay" else (parent_gen_id or ""), task.template_id]
-                     + ([task.model_id or ""] if st == "evaluation" else []) + ["1"])
+    group = "|".join(
+        [st, task.parent_task_id if st == "essay" else (parent_gen_id or ""), task.template_id]
+        + ([task.model_id or ""] if st == "evaluation" else [])
+        + ["1"]
+    )
     g = GenDir(st, gen_id, ERA, group, None)
     (version,) = task.versions
     source = version.files["parsed"]  # the response file, relative to the legacy root (the data root)
@@ -94,4 +104,3 @@ def import_task(task: LegacyTask, gen_id: str, texts: dict[str, bytes], parent_g
     g.dir_mtime = t
     g.row = {"task_id": task.task_id}
     return g
-

@@ -130,22 +130,55 @@ class LegacyWriter:
                 task = f"{combo}_{LEGACY_GENERATION_TEMPLATE}_{model}"
                 raw, parsed = self._draft_texts()
                 failed = combo == self.combos[-1] and model == LEGACY_GEN_MODELS[1]  # no parsed file: parse failed
-                files = {"prompt": self._put(f"3_generation/generation_prompts/{task}.txt", self._prompt("Write an essay", LEGACY_GENERATION_TEMPLATE), t),
-                         "raw": self._put(f"3_generation/generation_responses/{task}.txt", raw, t + 60)}
+                files = {
+                    "prompt": self._put(
+                        f"3_generation/generation_prompts/{task}.txt",
+                        self._prompt("Write an essay", LEGACY_GENERATION_TEMPLATE),
+                        t,
+                    ),
+                    "raw": self._put(f"3_generation/generation_responses/{task}.txt", raw, t + 60),
+                }
                 if not failed:
                     files["parsed"] = self._put(f"3_generation/parsed_generation_responses/{task}.txt", parsed, t + 61)
-                self.tasks.append(LegacyTask(era, "generation", "draft", task, combo, LEGACY_GENERATION_TEMPLATE, model,
-                                             None, versions=[LegacyVersion(0, files)], in_task_table=True))
+                self.tasks.append(
+                    LegacyTask(
+                        era,
+                        "generation",
+                        "draft",
+                        task,
+                        combo,
+                        LEGACY_GENERATION_TEMPLATE,
+                        model,
+                        None,
+                        versions=[LegacyVersion(0, files)],
+                        in_task_table=True,
+                    )
+                )
                 t += 300
                 if failed:
                     continue
                 vt, vm = LEGACY_EVAL_TEMPLATES[self.b.rng.randrange(2)], LEGACY_EVAL_MODELS[0]
                 etask = f"{task}_{vt}_{vm}"
                 text, score = self._eval_text()
-                files = {"prompt": self._put(f"4_evaluation/evaluation_prompts/{etask}.txt", self._prompt("Evaluate", vt, parsed), t),
-                         "parsed": self._put(f"4_evaluation/evaluation_responses/{etask}.txt", text, t + 20)}
-                self.tasks.append(LegacyTask(era, "evaluation", "evaluation", etask, combo, vt, vm, task,
-                                             versions=[LegacyVersion(0, files, score)]))
+                files = {
+                    "prompt": self._put(
+                        f"4_evaluation/evaluation_prompts/{etask}.txt", self._prompt("Evaluate", vt, parsed), t
+                    ),
+                    "parsed": self._put(f"4_evaluation/evaluation_responses/{etask}.txt", text, t + 20),
+                }
+                self.tasks.append(
+                    LegacyTask(
+                        era,
+                        "evaluation",
+                        "evaluation",
+                        etask,
+                        combo,
+                        vt,
+                        vm,
+                        task,
+                        versions=[LegacyVersion(0, files, score)],
+                    )
+                )
                 t += 300
 
     def two_phase(self) -> None:
@@ -154,23 +187,71 @@ class LegacyWriter:
             for model in LEGACY_GEN_MODELS:
                 link = f"{combo}_{LEGACY_LINKS_TEMPLATE}_{model}"
                 _, links = self._draft_texts()
-                files = {"prompt": self._put(f"3_generation/links_prompts/{link}.txt", self._prompt("List links", LEGACY_LINKS_TEMPLATE), t),
-                         "parsed": self._put(f"3_generation/links_responses/{link}.txt", links, t + 40)}
-                self.tasks.append(LegacyTask(era, "links", "draft", link, combo, LEGACY_LINKS_TEMPLATE, model, None,
-                                             versions=[LegacyVersion(0, files)], in_task_table=True))
+                files = {
+                    "prompt": self._put(
+                        f"3_generation/links_prompts/{link}.txt", self._prompt("List links", LEGACY_LINKS_TEMPLATE), t
+                    ),
+                    "parsed": self._put(f"3_generation/links_responses/{link}.txt", links, t + 40),
+                }
+                self.tasks.append(
+                    LegacyTask(
+                        era,
+                        "links",
+                        "draft",
+                        link,
+                        combo,
+                        LEGACY_LINKS_TEMPLATE,
+                        model,
+                        None,
+                        versions=[LegacyVersion(0, files)],
+                        in_task_table=True,
+                    )
+                )
                 essay = f"{link}_{LEGACY_ESSAY_TEMPLATE}"
                 text = self._essay_text()
-                files = {"prompt": self._put(f"3_generation/essay_prompts/{essay}.txt", self._prompt("Write an essay", LEGACY_ESSAY_TEMPLATE, links), t + 100),
-                         "parsed": self._put(f"3_generation/essay_responses/{essay}.txt", text, t + 160)}
-                self.tasks.append(LegacyTask(era, "essay", "essay", essay, combo, LEGACY_ESSAY_TEMPLATE, model, link,
-                                             versions=[LegacyVersion(0, files)]))
+                files = {
+                    "prompt": self._put(
+                        f"3_generation/essay_prompts/{essay}.txt",
+                        self._prompt("Write an essay", LEGACY_ESSAY_TEMPLATE, links),
+                        t + 100,
+                    ),
+                    "parsed": self._put(f"3_generation/essay_responses/{essay}.txt", text, t + 160),
+                }
+                self.tasks.append(
+                    LegacyTask(
+                        era,
+                        "essay",
+                        "essay",
+                        essay,
+                        combo,
+                        LEGACY_ESSAY_TEMPLATE,
+                        model,
+                        link,
+                        versions=[LegacyVersion(0, files)],
+                    )
+                )
                 vt, vm = LEGACY_EVAL_TEMPLATES[0], LEGACY_EVAL_MODELS[model == LEGACY_GEN_MODELS[1]]
                 etask = f"{essay}_{vt}_{vm}"
                 etext, score = self._eval_text()
-                files = {"prompt": self._put(f"4_evaluation/evaluation_prompts/{etask}.txt", self._prompt("Evaluate", vt, text), t + 200),
-                         "parsed": self._put(f"4_evaluation/evaluation_responses/{etask}.txt", etext, t + 230)}
-                self.tasks.append(LegacyTask(era, "evaluation", "evaluation", etask, combo, vt, vm, essay,
-                                             versions=[LegacyVersion(0, files, score)]))
+                files = {
+                    "prompt": self._put(
+                        f"4_evaluation/evaluation_prompts/{etask}.txt", self._prompt("Evaluate", vt, text), t + 200
+                    ),
+                    "parsed": self._put(f"4_evaluation/evaluation_responses/{etask}.txt", etext, t + 230),
+                }
+                self.tasks.append(
+                    LegacyTask(
+                        era,
+                        "evaluation",
+                        "evaluation",
+                        etask,
+                        combo,
+                        vt,
+                        vm,
+                        essay,
+                        versions=[LegacyVersion(0, files, score)],
+                    )
+                )
                 t += 600
 
     def versioned(self) -> None:
@@ -179,17 +260,27 @@ class LegacyWriter:
         for combo in (self._combo(), self._combo()):
             for model in LEGACY_GEN_MODELS:
                 dtask = f"{combo}_{LEGACY_DRAFT_TEMPLATE}_{model}"
-                draft = LegacyTask(era, "draft", "draft", dtask, combo, LEGACY_DRAFT_TEMPLATE, model, None, in_task_table=True)
+                draft = LegacyTask(
+                    era, "draft", "draft", dtask, combo, LEGACY_DRAFT_TEMPLATE, model, None, in_task_table=True
+                )
                 # the era's first draft is always retried, so every store has a versioned retry
                 n_versions = 2 if rng.random() < 0.5 or not any(x.era == era for x in self.tasks) else 1
                 parsed, n_parsed = "", 0
                 for n in range(1, n_versions + 1):
                     raw, parsed_n = self._draft_texts()
-                    files = {"prompt": self._put(f"3_generation/draft_prompts/{dtask}_v{n}.txt", self._prompt("Think about", LEGACY_DRAFT_TEMPLATE), t),
-                             "raw": self._put(f"3_generation/draft_responses_raw/{dtask}_v{n}.txt", raw, t + 50)}
+                    files = {
+                        "prompt": self._put(
+                            f"3_generation/draft_prompts/{dtask}_v{n}.txt",
+                            self._prompt("Think about", LEGACY_DRAFT_TEMPLATE),
+                            t,
+                        ),
+                        "raw": self._put(f"3_generation/draft_responses_raw/{dtask}_v{n}.txt", raw, t + 50),
+                    }
                     if n == n_versions or rng.random() < 0.5:  # a retry: a truncated first call has no parsed file
                         n_parsed += 1  # version counters are per folder: raw _v2 may pair with parsed _v1
-                        files["parsed"] = self._put(f"3_generation/draft_responses/{dtask}_v{n_parsed}.txt", parsed_n, t + 51)
+                        files["parsed"] = self._put(
+                            f"3_generation/draft_responses/{dtask}_v{n_parsed}.txt", parsed_n, t + 51
+                        )
                         parsed = parsed_n
                     draft.versions.append(LegacyVersion(n, files))
                     t += 120
@@ -203,8 +294,21 @@ class LegacyWriter:
                     if not copy:
                         files["raw"] = self._put(f"3_generation/essay_responses_raw/{etask}_v1.txt", text, t + 70)
                     files["parsed"] = self._put(f"3_generation/essay_responses/{etask}_v1.txt", text, t + 71)
-                    self.tasks.append(LegacyTask(era, "essay", "essay", etask, combo, et, model, dtask, copy=copy,
-                                                 versions=[LegacyVersion(1, files)], in_task_table=True))
+                    self.tasks.append(
+                        LegacyTask(
+                            era,
+                            "essay",
+                            "essay",
+                            etask,
+                            combo,
+                            et,
+                            model,
+                            dtask,
+                            copy=copy,
+                            versions=[LegacyVersion(1, files)],
+                            in_task_table=True,
+                        )
+                    )
                     t += 120
                     self._evaluation(era, etask, combo, text, t)
                     t += 60
@@ -216,10 +320,26 @@ class LegacyWriter:
         vt, vm = LEGACY_EVAL_TEMPLATES[0], LEGACY_EVAL_MODELS[0]
         task = f"{document}__{vt}__{vm}"
         etext, score = self._eval_text(scored=self.b.rng.random() < 0.9)
-        files = {"prompt": self._put(f"4_evaluation/evaluation_prompts/{task}_v1.txt", self._prompt("Evaluate", vt, text), t),
-                 "parsed": self._put(f"4_evaluation/evaluation_responses/{task}_v1.txt", etext, t + 25)}
-        self.tasks.append(LegacyTask(era, "evaluation", "evaluation", task, combo, vt, vm, document,
-                                     versions=[LegacyVersion(1, files, score)], in_task_table=True))
+        files = {
+            "prompt": self._put(
+                f"4_evaluation/evaluation_prompts/{task}_v1.txt", self._prompt("Evaluate", vt, text), t
+            ),
+            "parsed": self._put(f"4_evaluation/evaluation_responses/{task}_v1.txt", etext, t + 25),
+        }
+        self.tasks.append(
+            LegacyTask(
+                era,
+                "evaluation",
+                "evaluation",
+                task,
+                combo,
+                vt,
+                vm,
+                document,
+                versions=[LegacyVersion(1, files, score)],
+                in_task_table=True,
+            )
+        )
 
     # ---- the pipeline's tables -----------------------------------------------------------------
 
@@ -230,47 +350,173 @@ class LegacyWriter:
         def of(era: str, kind: str) -> list[LegacyTask]:
             return [x for x in self.tasks if x.era == era and x.kind == kind]
 
-        self._csv("2_tasks/generation_tasks.csv", ["generation_task_id", "combo_id", "generation_template", "generation_model", "generation_model_name"],
-                  [[x.task_id, x.combo_id, x.template_id, x.model_id, LEGACY_MODELS[x.model_id]] for x in of("legacy_single", "generation")], t)
-        self._csv("2_tasks/link_generation_tasks.csv", ["link_task_id", "combo_id", "link_template", "generation_model", "generation_model_name"],
-                  [[x.task_id, x.combo_id, x.template_id, x.model_id, LEGACY_MODELS[x.model_id]] for x in of("legacy_two_phase", "links")], t)
-        self._csv("2_tasks/draft_generation_tasks.csv", ["draft_task_id", "combo_id", "draft_template", "generation_model", "generation_model_name"],
-                  [[x.task_id, x.combo_id, x.template_id, x.model_id, LEGACY_MODELS[x.model_id]] for x in of("legacy_versioned", "draft")], t)
-        self._csv("2_tasks/essay_generation_tasks.csv",
-                  ["essay_task_id", "draft_task_id", "combo_id", "draft_template", "essay_template", "generation_model", "generation_model_name"],
-                  [[x.task_id, x.parent_task_id, x.combo_id, by[x.parent_task_id].template_id, x.template_id, x.model_id, LEGACY_MODELS[x.model_id]]
-                   for x in of("legacy_versioned", "essay")], t)
+        self._csv(
+            "2_tasks/generation_tasks.csv",
+            ["generation_task_id", "combo_id", "generation_template", "generation_model", "generation_model_name"],
+            [
+                [x.task_id, x.combo_id, x.template_id, x.model_id, LEGACY_MODELS[x.model_id]]
+                for x in of("legacy_single", "generation")
+            ],
+            t,
+        )
+        self._csv(
+            "2_tasks/link_generation_tasks.csv",
+            ["link_task_id", "combo_id", "link_template", "generation_model", "generation_model_name"],
+            [
+                [x.task_id, x.combo_id, x.template_id, x.model_id, LEGACY_MODELS[x.model_id]]
+                for x in of("legacy_two_phase", "links")
+            ],
+            t,
+        )
+        self._csv(
+            "2_tasks/draft_generation_tasks.csv",
+            ["draft_task_id", "combo_id", "draft_template", "generation_model", "generation_model_name"],
+            [
+                [x.task_id, x.combo_id, x.template_id, x.model_id, LEGACY_MODELS[x.model_id]]
+                for x in of("legacy_versioned", "draft")
+            ],
+            t,
+        )
+        self._csv(
+            "2_tasks/essay_generation_tasks.csv",
+            [
+                "essay_task_id",
+                "draft_task_id",
+                "combo_id",
+                "draft_template",
+                "essay_template",
+                "generation_model",
+                "generation_model_name",
+            ],
+            [
+                [
+                    x.task_id,
+                    x.parent_task_id,
+                    x.combo_id,
+                    by[x.parent_task_id].template_id,
+                    x.template_id,
+                    x.model_id,
+                    LEGACY_MODELS[x.model_id],
+                ]
+                for x in of("legacy_versioned", "essay")
+            ],
+            t,
+        )
         rows = []
         for x in of("legacy_versioned", "evaluation"):
             doc = by[x.parent_task_id]
             draft = doc if doc.stage == "draft" else by[doc.parent_task_id]
             essay = doc if doc.stage == "essay" else None
-            rows.append([x.task_id, doc.task_id, "essay2p" if essay else "draft", "two_phase",
-                         f"/srv/daydreaming/data/{doc.versions[-1].files['parsed']}", x.combo_id, draft.template_id,
-                         essay.template_id if essay else "", draft.model_id, LEGACY_MODELS[draft.model_id], draft.task_id,
-                         essay.task_id if essay else "", "essay_response" if essay else "draft_response",
-                         "essay_responses" if essay else "draft_responses", x.template_id, x.model_id, LEGACY_MODELS[x.model_id]])
-        self._csv("2_tasks/evaluation_tasks.csv",
-                  ["evaluation_task_id", "document_id", "stage", "origin", "file_path", "combo_id", "draft_template", "essay_template",
-                   "generation_model", "generation_model_name", "draft_task_id", "essay_task_id", "source_asset", "source_dir",
-                   "evaluation_template", "evaluation_model", "evaluation_model_name"], rows, t)
-        self._csv("1_raw/llm_models.csv", ["id", "model", "provider", "display_name", "for_generation", "for_evaluation", "specialization"],
-                  [[k, v, v.split("/")[0], v.split("/")[1], str(k in LEGACY_GEN_MODELS), str(k in LEGACY_EVAL_MODELS), "general"]
-                   for k, v in LEGACY_MODELS.items()], t)
+            rows.append(
+                [
+                    x.task_id,
+                    doc.task_id,
+                    "essay2p" if essay else "draft",
+                    "two_phase",
+                    f"/srv/daydreaming/data/{doc.versions[-1].files['parsed']}",
+                    x.combo_id,
+                    draft.template_id,
+                    essay.template_id if essay else "",
+                    draft.model_id,
+                    LEGACY_MODELS[draft.model_id],
+                    draft.task_id,
+                    essay.task_id if essay else "",
+                    "essay_response" if essay else "draft_response",
+                    "essay_responses" if essay else "draft_responses",
+                    x.template_id,
+                    x.model_id,
+                    LEGACY_MODELS[x.model_id],
+                ]
+            )
+        self._csv(
+            "2_tasks/evaluation_tasks.csv",
+            [
+                "evaluation_task_id",
+                "document_id",
+                "stage",
+                "origin",
+                "file_path",
+                "combo_id",
+                "draft_template",
+                "essay_template",
+                "generation_model",
+                "generation_model_name",
+                "draft_task_id",
+                "essay_task_id",
+                "source_asset",
+                "source_dir",
+                "evaluation_template",
+                "evaluation_model",
+                "evaluation_model_name",
+            ],
+            rows,
+            t,
+        )
+        self._csv(
+            "1_raw/llm_models.csv",
+            ["id", "model", "provider", "display_name", "for_generation", "for_evaluation", "specialization"],
+            [
+                [
+                    k,
+                    v,
+                    v.split("/")[0],
+                    v.split("/")[1],
+                    str(k in LEGACY_GEN_MODELS),
+                    str(k in LEGACY_EVAL_MODELS),
+                    "general",
+                ]
+                for k, v in LEGACY_MODELS.items()
+            ],
+            t,
+        )
         plain = ["template_id", "template_name", "description", "active"]
-        self._csv("1_raw/generation_templates.csv", plain, [[LEGACY_GENERATION_TEMPLATE, "Creative Synthesis V7", "Single-phase essay", "False"]], t)
-        self._csv("1_raw/link_templates.csv", plain, [[LEGACY_LINKS_TEMPLATE, "Creative Synthesis V10", "Links phase", "False"]], t)
-        self._csv("1_raw/draft_templates.csv", plain + ["parser"],
-                  [[LEGACY_DRAFT_TEMPLATE, "Deliberate Rolling Thread V2", "Draft phase", "True", "essay_block"],
-                   [LEGACY_LINKS_TEMPLATE, "Creative Synthesis V10", "Links phase as draft", "False", "essay_block"]], t)
-        self._csv("1_raw/essay_templates.csv", plain + ["generator"],
-                  [[tid, tid.replace("-", " ").title(), "Essay phase", "True", gen]
-                   for tid, gen in sorted({**self.essay_generators, **docs_essay_templates}.items())], t)
-        self._csv("1_raw/evaluation_templates.csv", plain,
-                  [[tid, tid.replace("-", " ").title(), "Evaluation", "True"] for tid in LEGACY_EVAL_TEMPLATES], t)
+        self._csv(
+            "1_raw/generation_templates.csv",
+            plain,
+            [[LEGACY_GENERATION_TEMPLATE, "Creative Synthesis V7", "Single-phase essay", "False"]],
+            t,
+        )
+        self._csv(
+            "1_raw/link_templates.csv",
+            plain,
+            [[LEGACY_LINKS_TEMPLATE, "Creative Synthesis V10", "Links phase", "False"]],
+            t,
+        )
+        self._csv(
+            "1_raw/draft_templates.csv",
+            plain + ["parser"],
+            [
+                [LEGACY_DRAFT_TEMPLATE, "Deliberate Rolling Thread V2", "Draft phase", "True", "essay_block"],
+                [LEGACY_LINKS_TEMPLATE, "Creative Synthesis V10", "Links phase as draft", "False", "essay_block"],
+            ],
+            t,
+        )
+        self._csv(
+            "1_raw/essay_templates.csv",
+            plain + ["generator"],
+            [
+                [tid, tid.replace("-", " ").title(), "Essay phase", "True", gen]
+                for tid, gen in sorted({**self.essay_generators, **docs_essay_templates}.items())
+            ],
+            t,
+        )
+        self._csv(
+            "1_raw/evaluation_templates.csv",
+            plain,
+            [[tid, tid.replace("-", " ").title(), "Evaluation", "True"] for tid in LEGACY_EVAL_TEMPLATES],
+            t,
+        )
         concepts = ("combinatorial-search", "default-mode-network", "generator-verifier-gap")
-        self._csv("combo_mappings.csv", ["combo_id", "version", "concept_id", "description_level", "k_max", "created_at"],
-                  [[c, "v1", concept, "paragraph", "3", "2025-02-20T09:00:00"] for c in self.combos for concept in concepts[:2]], t)
+        self._csv(
+            "combo_mappings.csv",
+            ["combo_id", "version", "concept_id", "description_level", "k_max", "created_at"],
+            [
+                [c, "v1", concept, "paragraph", "3", "2025-02-20T09:00:00"]
+                for c in self.combos
+                for concept in concepts[:2]
+            ],
+            t,
+        )
 
     def _csv(self, path: str, header: list[str], rows: list[list], t: int) -> None:
         buf = io.StringIO()

@@ -32,11 +32,14 @@ def render_single(p: Plan, g: GenDir, rng: random.Random) -> None:
     m.set("mode", p.mode)
     legacy = LEGACY_DIR[st]
     prompts = legacy.replace("responses", "prompts")
-    m.extra("files", {
-        "prompt": f"{OLD_MACHINE_ROOT}/{prompts}/{p.task_id}.txt" if p.prompt is not None else None,
-        "raw": f"{OLD_MACHINE_ROOT}/{legacy}_raw/{p.task_id}.txt" if p.raw is not None else None,
-        "parsed": f"{OLD_MACHINE_ROOT}/{legacy}/{p.task_id}.txt" if p.parsed is not None else None,
-    })
+    m.extra(
+        "files",
+        {
+            "prompt": f"{OLD_MACHINE_ROOT}/{prompts}/{p.task_id}.txt" if p.prompt is not None else None,
+            "raw": f"{OLD_MACHINE_ROOT}/{legacy}_raw/{p.task_id}.txt" if p.raw is not None else None,
+            "parsed": f"{OLD_MACHINE_ROOT}/{legacy}/{p.task_id}.txt" if p.parsed is not None else None,
+        },
+    )
     m.set("finish_reason", p.finish_reason)
     m.set("recorded_truncated", p.recorded_truncated)
     m.set("usage", p.usage)

@@ -54,8 +54,9 @@ def essay_quality(seed: int, essay: str | None, essay_template: str | None) -> f
     return QUALITY_MEAN + ESSAY_TEMPLATE_EFFECT.get(essay_template or "", 0.0) + rng.gauss(0.0, QUALITY_SD)
 
 
-def planted_score(seed: int, essay: str | None, essay_template: str | None, judge: str | None,
-                  evaluation: str, half_steps: bool) -> float:
+def planted_score(
+    seed: int, essay: str | None, essay_template: str | None, judge: str | None, evaluation: str, half_steps: bool
+) -> float:
     """The score ``judge`` gives ``essay`` in evaluation ``evaluation`` (0-9; halves when ``half_steps``)."""
     rng = random.Random(f"{seed}|score|{evaluation}")
     if judge == RANDOM_JUDGE:

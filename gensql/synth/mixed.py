@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from pathlib import Path
 
 from ..layout import (
@@ -20,9 +21,12 @@ from ..layout import (
 )
 from .era_current import render_split
 from .era_docs import ERA_FLAT, ERA_NESTED, DocRow, render_doc, write_db
-from .era_fat import ERA as FAT, MEMBERSHIP_COLUMNS as FAT_COLUMNS, render_fat
+from .era_fat import ERA as FAT
+from .era_fat import MEMBERSHIP_COLUMNS as FAT_COLUMNS
+from .era_fat import render_fat
 from .era_imported import render_imported
-from .era_importer import ERA as IMPORTER, import_task
+from .era_importer import ERA as IMPORTER
+from .era_importer import import_task
 from .era_legacy import LegacyWriter
 from .era_single import render_single
 from .judges import PlantedJudges
@@ -48,7 +52,6 @@ from .vocab import (
     EVAL_LINES,
     EVAL_MODELS,
     EVAL_TEMPLATES,
-    MODELS,
     LEGACY_COPY_TEMPLATE,
     LEGACY_DRAFT_TEMPLATE,
     LEGACY_ESSAY_TEMPLATE,
@@ -56,6 +59,7 @@ from .vocab import (
     LEGACY_EVAL_TEMPLATES,
     LEGACY_GEN_MODELS,
     LEGACY_LINKS_TEMPLATE,
+    MODELS,
     RERUN_EVAL_TEMPLATE,
     b36,
     day,
@@ -91,8 +95,15 @@ class MixedBuilder(Planner):
     def render(self, p: Plan) -> GenDir:
         g = GenDir(p.stage, p.gen_id, p.era, group_of(p), p.cohort)
         essay_task = {"draft": None, "essay": p.task_id, "evaluation": p.parent_task}[p.stage]
-        g.row = {"task_id": p.task_id, "parent_gen_id": p.parent, "combo_id": p.combo, "template_id": p.template,
-                 "llm_model_id": p.model, "replicate": p.replicate, "essay_task_id": essay_task}
+        g.row = {
+            "task_id": p.task_id,
+            "parent_gen_id": p.parent,
+            "combo_id": p.combo,
+            "template_id": p.template,
+            "llm_model_id": p.model,
+            "replicate": p.replicate,
+            "essay_task_id": essay_task,
+        }
         if p.era in ("current", "transition"):
             render_split(p, g, self.rng)
         elif p.era == "single":
@@ -151,15 +162,28 @@ class MixedBuilder(Planner):
         n_rep = rng.choices((1, 2, 3), (75, 18, 7))[0]
         for rep in range(1, n_rep + 1):
             links = era == "imported" and rng.random() < 0.4
-            d = self.gen("draft", era, combo=combo, template=dtemplate, model=dmodel, replicate=rep,
-                         outcome="ok" if links else None, links=links)
+            d = self.gen(
+                "draft",
+                era,
+                combo=combo,
+                template=dtemplate,
+                model=dmodel,
+                replicate=rep,
+                outcome="ok" if links else None,
+                links=links,
+            )
             out.append(d)
             if PARSED_FILE not in d.text:
                 continue
             pool = list(ESSAY_TEMPLATES) + ([COPY_TEMPLATE] if era != "imported" else [])
             for et in rng.sample(pool, min(len(pool), rng.choices((1, 2, 3), (20, 45, 35))[0])):
-                e = self.gen("essay", era, parent=d, template=et,
-                             with_prompt=not (et == COPY_TEMPLATE and era == "single" and rng.random() < 0.5))
+                e = self.gen(
+                    "essay",
+                    era,
+                    parent=d,
+                    template=et,
+                    with_prompt=not (et == COPY_TEMPLATE and era == "single" and rng.random() < 0.5),
+                )
                 out.append(e)
                 if PARSED_FILE not in e.text:
                     continue
@@ -182,10 +206,17 @@ class MixedBuilder(Planner):
         chosen = failed[: max(1, budget // 2)] + rng.sample(good, min(len(good), max(1, budget // 6)))
         made = 0
         for old in chosen:
-            p = self.plan("evaluation", "current", window="rerun", cohort=COHORT_RERUN,
-                          parent=self.by_id[old.row["parent_gen_id"]],  # type: ignore[index]
-                          template=old.row["template_id"], model=old.row["llm_model_id"],  # type: ignore[arg-type]
-                          replicate=old.row["replicate"], outcome=rng.choice(("ok",) * 9 + ("truncated",)))  # type: ignore[arg-type]
+            p = self.plan(
+                "evaluation",
+                "current",
+                window="rerun",
+                cohort=COHORT_RERUN,
+                parent=self.by_id[old.row["parent_gen_id"]],  # type: ignore[index]
+                template=old.row["template_id"],
+                model=old.row["llm_model_id"],  # type: ignore[arg-type]
+                replicate=old.row["replicate"],
+                outcome=rng.choice(("ok",) * 9 + ("truncated",)),
+            )  # type: ignore[arg-type]
             assert group_of(p) == old.group
             self.add(p)
             made += 1
@@ -193,17 +224,34 @@ class MixedBuilder(Planner):
             self.reuse(essay)
         drafts = [g for g in baseline if g.stage == "draft" and PARSED_FILE not in g.text]
         for old in drafts[:2]:
-            p = self.plan("draft", "current", window="rerun", cohort=COHORT_RERUN, combo=old.row["combo_id"],  # type: ignore[arg-type]
-                          template=old.row["template_id"], model=old.row["llm_model_id"],  # type: ignore[arg-type]
-                          replicate=old.row["replicate"], outcome="ok")  # type: ignore[arg-type]
+            p = self.plan(
+                "draft",
+                "current",
+                window="rerun",
+                cohort=COHORT_RERUN,
+                combo=old.row["combo_id"],  # type: ignore[arg-type]
+                template=old.row["template_id"],
+                model=old.row["llm_model_id"],  # type: ignore[arg-type]
+                replicate=old.row["replicate"],
+                outcome="ok",
+            )  # type: ignore[arg-type]
             assert group_of(p) == old.group
             self.add(p)
             made += 1
         essays = [g for g in baseline if g.stage == "essay" and PARSED_FILE in g.text]
         for e in rng.sample(essays, min(len(essays), max(1, (budget - made) // 2))):
-            self.add(self.plan("evaluation", "current", window="rerun", cohort=COHORT_RERUN, parent=e,
-                               template=RERUN_EVAL_TEMPLATE, model=rng.choice(EVAL_MODELS),
-                               outcome=rng.choice(("ok",) * 9 + ("parse_error",))))
+            self.add(
+                self.plan(
+                    "evaluation",
+                    "current",
+                    window="rerun",
+                    cohort=COHORT_RERUN,
+                    parent=e,
+                    template=RERUN_EVAL_TEMPLATE,
+                    model=rng.choice(EVAL_MODELS),
+                    outcome=rng.choice(("ok",) * 9 + ("parse_error",)),
+                )
+            )
             self.reuse(e)
 
     def reuse(self, essay: GenDir) -> None:
@@ -222,43 +270,134 @@ class MixedBuilder(Planner):
         d = self.gen("draft", C, outcome="ok", shape="cm")
         e = self.gen("essay", C, parent=d, template=ESSAY_TEMPLATES[0], outcome="ok", shape="openai")
         self.gen("evaluation", C, parent=e, template=EVAL_TEMPLATES[0], model=EVAL_MODELS[0], outcome="ok", shape="cm")
-        self.gen("evaluation", C, parent=e, template=EVAL_TEMPLATES[0], model=EVAL_MODELS[1], outcome="ok", shape="total")
-        self.gen("evaluation", C, parent=e, template=EVAL_TEMPLATES[0], model=EVAL_MODELS[2], outcome="ok", shape="anthropic")
-        self.gen("evaluation", C, parent=e, template=EVAL_TEMPLATES[0], model=EVAL_MODELS[3], outcome="ok", shape="null")
+        self.gen(
+            "evaluation", C, parent=e, template=EVAL_TEMPLATES[0], model=EVAL_MODELS[1], outcome="ok", shape="total"
+        )
+        self.gen(
+            "evaluation", C, parent=e, template=EVAL_TEMPLATES[0], model=EVAL_MODELS[2], outcome="ok", shape="anthropic"
+        )
+        self.gen(
+            "evaluation", C, parent=e, template=EVAL_TEMPLATES[0], model=EVAL_MODELS[3], outcome="ok", shape="null"
+        )
         # replicates: intended repeats of one evaluation (different logical products)
         for r in (1, 2, 3):
-            self.gen("evaluation", C, parent=e, template=EVAL_TEMPLATES[1], model=EVAL_MODELS[0], replicate=r,
-                     outcome="ok", shape="cm")
+            self.gen(
+                "evaluation",
+                C,
+                parent=e,
+                template=EVAL_TEMPLATES[1],
+                model=EVAL_MODELS[0],
+                replicate=r,
+                outcome="ok",
+                shape="cm",
+            )
         # copy-mode essay (current: raw.txt is the parent's text, finish_reason "copy")
         ce = self.gen("essay", C, parent=d, template=COPY_TEMPLATE)
         self.gen("evaluation", C, parent=ce, template=EVAL_TEMPLATES[2], outcome="ok", shape="cm")
         # truncations
-        self.gen("evaluation", C, parent=e, template=EVAL_TEMPLATES[2], model=EVAL_MODELS[0], outcome="truncated", trunc="length")
+        self.gen(
+            "evaluation",
+            C,
+            parent=e,
+            template=EVAL_TEMPLATES[2],
+            model=EVAL_MODELS[0],
+            outcome="truncated",
+            trunc="length",
+        )
         self.gen("essay", C, parent=d, template=ESSAY_TEMPLATES[1], outcome="truncated", trunc="cap")
-        self.gen("essay", C, parent=d, template=ESSAY_TEMPLATES[2], outcome="truncated", trunc="provider", trunc_parsed=True)
-        self.gen("evaluation", C, parent=e, template=EVAL_TEMPLATES[2], model=EVAL_MODELS[1], outcome="truncated", trunc="openai")
+        self.gen(
+            "essay", C, parent=d, template=ESSAY_TEMPLATES[2], outcome="truncated", trunc="provider", trunc_parsed=True
+        )
+        self.gen(
+            "evaluation",
+            C,
+            parent=e,
+            template=EVAL_TEMPLATES[2],
+            model=EVAL_MODELS[1],
+            outcome="truncated",
+            trunc="openai",
+        )
         # parse failures, unparseable score, parser flag false, never ran, failed call, empty raw
         d2 = self.gen("draft", C, outcome="parse_error", shape="cm")
-        self.gen("draft", C, outcome="parse_flag_false", shape="cm", combo=d2.row["combo_id"],
-                 template=d2.row["template_id"], model=d2.row["llm_model_id"], replicate=2)
-        self.gen("evaluation", C, parent=e, template=EVAL_TEMPLATES[2], model=EVAL_MODELS[2], outcome="unparseable", shape="cm")
-        self.gen("evaluation", C, parent=e, template=EVAL_TEMPLATES[2], model=EVAL_MODELS[3], outcome="parse_error", shape="cm")
-        self.gen("evaluation", C, parent=e, template=EVAL_TEMPLATES[1], model=EVAL_MODELS[1], outcome="skipped", with_prompt=False)
-        failed = self.gen("evaluation", C, parent=e, template=EVAL_TEMPLATES[1], model=EVAL_MODELS[2], outcome="gen_error")
-        self.gen("evaluation", C, parent=e, template=EVAL_TEMPLATES[1], model=EVAL_MODELS[3], outcome="empty_raw", shape="cm")
+        self.gen(
+            "draft",
+            C,
+            outcome="parse_flag_false",
+            shape="cm",
+            combo=d2.row["combo_id"],
+            template=d2.row["template_id"],
+            model=d2.row["llm_model_id"],
+            replicate=2,
+        )
+        self.gen(
+            "evaluation",
+            C,
+            parent=e,
+            template=EVAL_TEMPLATES[2],
+            model=EVAL_MODELS[2],
+            outcome="unparseable",
+            shape="cm",
+        )
+        self.gen(
+            "evaluation",
+            C,
+            parent=e,
+            template=EVAL_TEMPLATES[2],
+            model=EVAL_MODELS[3],
+            outcome="parse_error",
+            shape="cm",
+        )
+        self.gen(
+            "evaluation",
+            C,
+            parent=e,
+            template=EVAL_TEMPLATES[1],
+            model=EVAL_MODELS[1],
+            outcome="skipped",
+            with_prompt=False,
+        )
+        failed = self.gen(
+            "evaluation", C, parent=e, template=EVAL_TEMPLATES[1], model=EVAL_MODELS[2], outcome="gen_error"
+        )
+        self.gen(
+            "evaluation", C, parent=e, template=EVAL_TEMPLATES[1], model=EVAL_MODELS[3], outcome="empty_raw", shape="cm"
+        )
         # a retry of the failed call in a later cohort: the same logical product
-        retry = self.gen("evaluation", C, window="rerun", cohort=COHORT_RERUN, parent=e,
-                         template=EVAL_TEMPLATES[1], model=EVAL_MODELS[2], outcome="ok", shape="cm")
+        retry = self.gen(
+            "evaluation",
+            C,
+            window="rerun",
+            cohort=COHORT_RERUN,
+            parent=e,
+            template=EVAL_TEMPLATES[1],
+            model=EVAL_MODELS[2],
+            outcome="ok",
+            shape="cm",
+        )
         assert retry.group == failed.group
         self.reuse(e)
         # lineage: a missing parent, a parent under the wrong stage
-        self.gen("evaluation", C, parent=self.new_id("essay", C, suffix=False), template=EVAL_TEMPLATES[0],
-                 outcome="ok", parent_text=e.text[PARSED_FILE])
-        self.gen("evaluation", C, parent=d.gen_id, template=EVAL_TEMPLATES[1], outcome="ok",
-                 parent_text=d.text[PARSED_FILE])
+        self.gen(
+            "evaluation",
+            C,
+            parent=self.new_id("essay", C, suffix=False),
+            template=EVAL_TEMPLATES[0],
+            outcome="ok",
+            parent_text=e.text[PARSED_FILE],
+        )
+        self.gen(
+            "evaluation", C, parent=d.gen_id, template=EVAL_TEMPLATES[1], outcome="ok", parent_text=d.text[PARSED_FILE]
+        )
         # stale ids after a rename: the directory got a collision suffix, the JSON did not
-        stale = self.gen("essay", C, parent=d, template=ESSAY_TEMPLATES[0], replicate=2, outcome="ok",
-                         gen_id=self.new_id("essay", C, suffix=True))
+        stale = self.gen(
+            "essay",
+            C,
+            parent=d,
+            template=ESSAY_TEMPLATES[0],
+            replicate=2,
+            outcome="ok",
+            gen_id=self.new_id("essay", C, suffix=True),
+        )
         for j in stale.json.values():
             j.set("meta_gen_id", stale.gen_id[:-2])
         self.gen("evaluation", C, parent=stale, template=EVAL_TEMPLATES[0], outcome="ok")
@@ -266,7 +405,9 @@ class MixedBuilder(Planner):
         # malformed files (mostly secondary files)
         g = self.gen("evaluation", C, parent=e, template=EVAL_TEMPLATES[0], model=MODELS[4], outcome="ok")
         g.corrupt[RAW_METADATA_FILE] = "invalid_json"
-        g = self.gen("evaluation", C, parent=e, template=EVAL_TEMPLATES[0], model=MODELS[5], outcome="truncated", trunc="length")
+        g = self.gen(
+            "evaluation", C, parent=e, template=EVAL_TEMPLATES[0], model=MODELS[5], outcome="truncated", trunc="length"
+        )
         g.corrupt[RAW_METADATA_FILE] = "not_an_object"  # the truncation evidence is lost with it
         g = self.gen("evaluation", C, parent=e, template=EVAL_TEMPLATES[1], model=MODELS[4], outcome="ok")
         g.corrupt[PARSED_METADATA_FILE] = "empty_file"
@@ -281,8 +422,16 @@ class MixedBuilder(Planner):
         g = self.gen("evaluation", C, parent=e, template=EVAL_TEMPLATES[2], model=MODELS[4], outcome="ok", shape="cm")
         g.json[RAW_METADATA_FILE].bad_value("recorded_truncated", "sometimes")
         # no metadata.json at all
-        g = self.gen("evaluation", C, parent=e, template=EVAL_TEMPLATES[2], model=MODELS[4], replicate=2,
-                     outcome="ok", shape="cm")
+        g = self.gen(
+            "evaluation",
+            C,
+            parent=e,
+            template=EVAL_TEMPLATES[2],
+            model=MODELS[4],
+            replicate=2,
+            outcome="ok",
+            shape="cm",
+        )
         g.drop(METADATA_FILE)
         g = self.gen("essay", C, parent=d, template=ESSAY_TEMPLATES[2], replicate=2, outcome="skipped")
         g.drop(METADATA_FILE)
@@ -292,8 +441,18 @@ class MixedBuilder(Planner):
         # transition era: placeholders in metadata.json, real values in raw_metadata.json
         td = self.gen("draft", T, outcome="ok", shape="cm")
         te = self.gen("essay", T, parent=td, template=ESSAY_TEMPLATES[0], outcome="ok", shape="cm")
-        self.gen("evaluation", T, parent=te, template=EVAL_TEMPLATES[0], model=EVAL_MODELS[0], outcome="truncated", trunc="length")
-        g = self.gen("evaluation", T, parent=te, template=EVAL_TEMPLATES[0], model=EVAL_MODELS[1], outcome="ok", shape="cm")
+        self.gen(
+            "evaluation",
+            T,
+            parent=te,
+            template=EVAL_TEMPLATES[0],
+            model=EVAL_MODELS[0],
+            outcome="truncated",
+            trunc="length",
+        )
+        g = self.gen(
+            "evaluation", T, parent=te, template=EVAL_TEMPLATES[0], model=EVAL_MODELS[1], outcome="ok", shape="cm"
+        )
         g.corrupt[RAW_METADATA_FILE] = "invalid_json"  # placeholders are all that is left
         self.gen("evaluation", T, parent=te, template=EVAL_TEMPLATES[0], model=EVAL_MODELS[2], outcome="skipped")
 
@@ -305,12 +464,22 @@ class MixedBuilder(Planner):
         self.gen("evaluation", S, parent=se, template=EVAL_TEMPLATES[0], model=EVAL_MODELS[0], outcome="ok")
         g = self.gen("evaluation", S, parent=se, template=EVAL_TEMPLATES[0], model=EVAL_MODELS[1], outcome="ok")
         reasons = "\n".join(self.lines(EVAL_LINES, 2, 3))
-        text = (f"First pass:\n{reasons}\nSCORE: 5\nOn reflection the mechanism is more specific than it "
-                f"first looked.\nSCORE: 7\n").encode("utf-8")
+        text = (
+            f"First pass:\n{reasons}\nSCORE: 5\nOn reflection the mechanism is more specific than it "
+            f"first looked.\nSCORE: 7\n"
+        ).encode()
         g.add_text(RAW_FILE, text, g.mtime[RAW_FILE])
         g.set_parsed(text, 7.0)
         self.gen("evaluation", S, parent=se, template=EVAL_TEMPLATES[1], outcome="skipped")
-        self.gen("evaluation", S, parent=se, template=EVAL_TEMPLATES[1], model=EVAL_MODELS[3], outcome="truncated", trunc="length")
+        self.gen(
+            "evaluation",
+            S,
+            parent=se,
+            template=EVAL_TEMPLATES[1],
+            model=EVAL_MODELS[3],
+            outcome="truncated",
+            trunc="length",
+        )
         g = self.gen("evaluation", S, parent=se, template=EVAL_TEMPLATES[2], model=EVAL_MODELS[0], outcome="ok")
         g.json[METADATA_FILE].bad_value("duration_s", "about 3s", key="duration_ms")
 
@@ -318,19 +487,37 @@ class MixedBuilder(Planner):
         idr = self.gen("draft", I, outcome="ok")
         ilinks = self.gen("draft", I, outcome="ok", links=True)
         ie = self.gen("essay", I, parent=idr, template=ESSAY_TEMPLATES[0], outcome="ok")
-        ie.json[PARSED_METADATA_FILE].set("model_id", None, key=ie.json[METADATA_FILE].keys.get("model_id", "llm_model_id"),
-                                          raw="nan")  # null-like never overrides the real value
+        ie.json[PARSED_METADATA_FILE].set(
+            "model_id", None, key=ie.json[METADATA_FILE].keys.get("model_id", "llm_model_id"), raw="nan"
+        )  # null-like never overrides the real value
         # an essay pointing at a legacy task id instead of a gen id
-        self.gen("essay", I, parent=f"{ilinks.row['combo_id']}_links-v4_{ilinks.row['llm_model_id']}",
-                 template=ESSAY_TEMPLATES[1], outcome="ok", parent_text=ilinks.text[PARSED_FILE])
+        self.gen(
+            "essay",
+            I,
+            parent=f"{ilinks.row['combo_id']}_links-v4_{ilinks.row['llm_model_id']}",
+            template=ESSAY_TEMPLATES[1],
+            outcome="ok",
+            parent_text=ilinks.text[PARSED_FILE],
+        )
         self.gen("evaluation", I, parent=ie, template=EVAL_TEMPLATES[0], model=EVAL_MODELS[0], outcome="ok")
-        self.gen("evaluation", I, parent=ie, template=EVAL_TEMPLATES[0], model=EVAL_MODELS[0], replicate=2, outcome="ok")
+        self.gen(
+            "evaluation", I, parent=ie, template=EVAL_TEMPLATES[0], model=EVAL_MODELS[0], replicate=2, outcome="ok"
+        )
         self.gen("evaluation", I, parent=ie, template=EVAL_TEMPLATES[1], model=EVAL_MODELS[1], outcome="unparseable")
-        g = self.gen("evaluation", I, parent=ie, template=EVAL_TEMPLATES[2], model=EVAL_MODELS[2], replicate=2, outcome="ok")
+        g = self.gen(
+            "evaluation", I, parent=ie, template=EVAL_TEMPLATES[2], model=EVAL_MODELS[2], replicate=2, outcome="ok"
+        )
         g.json[METADATA_FILE].bad_value("replicate", "two")
         # an evaluation that lost its parent (null-like parent id)
-        g = self.gen("evaluation", I, parent=None, template=EVAL_TEMPLATES[2], model=EVAL_MODELS[3], outcome="ok",
-                     parent_text=ie.text[PARSED_FILE])
+        g = self.gen(
+            "evaluation",
+            I,
+            parent=None,
+            template=EVAL_TEMPLATES[2],
+            model=EVAL_MODELS[3],
+            outcome="ok",
+            parent_text=ie.text[PARSED_FILE],
+        )
         g.json[METADATA_FILE].set("parent_gen_id", None, raw="")
         # mislabelled stage inside the JSON
         g = self.gen("draft", I, outcome="ok")
@@ -356,12 +543,21 @@ class MixedBuilder(Planner):
         """The 2025-09-24 importer's copies of the two-phase era's essays and evaluations."""
         t = day(-2.5)
         essays: dict[str, str] = {}
-        for task in [x for x in self.legacy.tasks if x.era == "legacy_two_phase" and x.stage in ("essay", "evaluation")]:
+        for task in [
+            x for x in self.legacy.tasks if x.era == "legacy_two_phase" and x.stage in ("essay", "evaluation")
+        ]:
             texts = {kind: self.legacy.files[path][0] for kind, path in task.versions[0].files.items()}
             gen_id = self.new_id(task.stage, IMPORTER)
             parent = essays.get(task.parent_task_id) if task.stage == "evaluation" else None
-            g = import_task(task, gen_id, texts, parent, t, LEGACY_LINKS_TEMPLATE,
-                            LEGACY_ESSAY_TEMPLATE if task.stage == "evaluation" else None)
+            g = import_task(
+                task,
+                gen_id,
+                texts,
+                parent,
+                t,
+                LEGACY_LINKS_TEMPLATE,
+                LEGACY_ESSAY_TEMPLATE if task.stage == "evaluation" else None,
+            )
             if task.stage == "essay":
                 essays[task.task_id] = gen_id
             task.imported_gen_id = gen_id
@@ -378,49 +574,125 @@ class MixedBuilder(Planner):
             combo, model = self.combo(), LEGACY_GEN_MODELS[nested]
             t = t0
 
-            def doc(stage, task, template, doc_model, parent, prompt, raw, parsed, score, group, *, combo=None, bucket=None):
+            def doc(
+                stage, task, template, doc_model, parent, prompt, raw, parsed, score, group, *, combo=None, bucket=None
+            ):
                 nonlocal t
                 t += rng.randint(40, 200)
                 doc_id, lk = self.new_id(stage, era), bucket or b36(rng.getrandbits(80) % 36**16, 16)
                 function = None if nested else f"{stage}_response"  # recorded from be0338f (09-07) on
                 in_db = nested or stage != "essay"  # the flat commits' essays never reached the index
-                g = render_doc(stage, doc_id, era, lk if nested else None, task_id=task, template=template, model=doc_model,
-                               parent=parent, combo=combo, function=function, prompt=prompt, raw=raw, parsed=parsed,
-                               score=score, t=t, group=group)
+                g = render_doc(
+                    stage,
+                    doc_id,
+                    era,
+                    lk if nested else None,
+                    task_id=task,
+                    template=template,
+                    model=doc_model,
+                    parent=parent,
+                    combo=combo,
+                    function=function,
+                    prompt=prompt,
+                    raw=raw,
+                    parsed=parsed,
+                    score=score,
+                    t=t,
+                    group=group,
+                )
                 self.gens.append(g)
                 self.by_id[doc_id] = g
                 if in_db:
-                    from datetime import datetime, timedelta, timezone
+                    from datetime import datetime, timedelta
 
-                    when = datetime.fromtimestamp(t, tz=timezone.utc) + timedelta(milliseconds=rng.randrange(1, 1000))
-                    self.doc_rows.append(DocRow(doc_id, lk, stage, task, parent, template, doc_model, run_id, when,
-                                                g.rel()[len("docs/"):], len(raw.decode()), len(parsed.decode()),
-                                                function))
+                    when = datetime.fromtimestamp(t, tz=UTC) + timedelta(milliseconds=rng.randrange(1, 1000))
+                    self.doc_rows.append(
+                        DocRow(
+                            doc_id,
+                            lk,
+                            stage,
+                            task,
+                            parent,
+                            template,
+                            doc_model,
+                            run_id,
+                            when,
+                            g.rel()[len("docs/") :],
+                            len(raw.decode()),
+                            len(parsed.decode()),
+                            function,
+                        )
+                    )
                 return g
 
             dtask = f"{combo}_{LEGACY_DRAFT_TEMPLATE}_{model}"
             raw, parsed = self.legacy._draft_texts()
-            d = doc("draft", dtask, LEGACY_DRAFT_TEMPLATE, model, None, self.legacy._prompt("Think about", LEGACY_DRAFT_TEMPLATE).encode(),
-                    raw.encode(), parsed.encode(), None, f"draft|{combo}|{LEGACY_DRAFT_TEMPLATE}|{model}|1", combo=combo)
+            d = doc(
+                "draft",
+                dtask,
+                LEGACY_DRAFT_TEMPLATE,
+                model,
+                None,
+                self.legacy._prompt("Think about", LEGACY_DRAFT_TEMPLATE).encode(),
+                raw.encode(),
+                parsed.encode(),
+                None,
+                f"draft|{combo}|{LEGACY_DRAFT_TEMPLATE}|{model}|1",
+                combo=combo,
+            )
             for et in (LEGACY_ESSAY_TEMPLATE, LEGACY_COPY_TEMPLATE):
                 etask = f"{dtask}_{et}"
                 copy = et == LEGACY_COPY_TEMPLATE
                 text = parsed if copy else self.legacy._essay_text()
                 # copy essays: the prompt asset's COPY_MODE string (nested era), no prompt.txt later
-                prompt = (b"COPY_MODE: no prompt needed" if nested else None) if copy else \
-                    self.legacy._prompt("Write an essay", et, parsed).encode()
-                e = doc("essay", etask, et, model, d.gen_id, prompt, text.encode(), text.encode(), None,
-                        f"essay|{d.gen_id}|{et}|1")
+                prompt = (
+                    (b"COPY_MODE: no prompt needed" if nested else None)
+                    if copy
+                    else self.legacy._prompt("Write an essay", et, parsed).encode()
+                )
+                e = doc(
+                    "essay",
+                    etask,
+                    et,
+                    model,
+                    d.gen_id,
+                    prompt,
+                    text.encode(),
+                    text.encode(),
+                    None,
+                    f"essay|{d.gen_id}|{et}|1",
+                )
                 for k, vm in enumerate(LEGACY_EVAL_MODELS):
                     vt = LEGACY_EVAL_TEMPLATES[0]
                     etext, score = self.legacy._eval_text(scored=not (not nested and not copy and k == 1))
                     vtask = f"{etask if nested else e.gen_id}__{vt}__{vm}"  # the flat era names the essay doc
-                    v = doc("evaluation", vtask, vt, vm, e.gen_id, self.legacy._prompt("Evaluate", vt, text).encode(),
-                            etext.encode(), etext.encode(), score, f"evaluation|{e.gen_id}|{vt}|{vm}|1")
+                    v = doc(
+                        "evaluation",
+                        vtask,
+                        vt,
+                        vm,
+                        e.gen_id,
+                        self.legacy._prompt("Evaluate", vt, text).encode(),
+                        etext.encode(),
+                        etext.encode(),
+                        score,
+                        f"evaluation|{e.gen_id}|{vt}|{vm}|1",
+                    )
                     if nested and not copy and k == 0:  # a re-run: a second document in the same logical-key bucket
                         etext, score = self.legacy._eval_text()
-                        doc("evaluation", vtask, vt, vm, e.gen_id, self.legacy._prompt("Evaluate", vt, text).encode(),
-                            etext.encode(), etext.encode(), score, v.group, bucket=v.bucket)
+                        doc(
+                            "evaluation",
+                            vtask,
+                            vt,
+                            vm,
+                            e.gen_id,
+                            self.legacy._prompt("Evaluate", vt, text).encode(),
+                            etext.encode(),
+                            etext.encode(),
+                            score,
+                            v.group,
+                            bucket=v.bucket,
+                        )
 
     def fat_family(self) -> None:
         """A 2025-09-15 family: a draft, an LLM essay and a copy essay, evaluations; membership has the combo."""
@@ -430,18 +702,33 @@ class MixedBuilder(Planner):
 
         def add(p: Plan, row: dict) -> GenDir:
             g = self.render(p)
-            g.row = {"cohort_id": COHORT_FAT, "parent_gen_id": p.parent, "combo_id": combo, "template_id": p.template, **row}
+            g.row = {
+                "cohort_id": COHORT_FAT,
+                "parent_gen_id": p.parent,
+                "combo_id": combo,
+                "template_id": p.template,
+                **row,
+            }
             self.gens.append(g)
             self.by_id[g.gen_id] = g
             self.member(COHORT_FAT, g)
             return g
 
-        d = add(self.plan("draft", FAT, template=LEGACY_DRAFT_TEMPLATE, model=model, combo=combo, outcome="ok"),
-                {"llm_model_id": model, "replicate": 1})
+        d = add(
+            self.plan("draft", FAT, template=LEGACY_DRAFT_TEMPLATE, model=model, combo=combo, outcome="ok"),
+            {"llm_model_id": model, "replicate": 1},
+        )
         for et in (LEGACY_ESSAY_TEMPLATE, LEGACY_COPY_TEMPLATE):
             copy = et == LEGACY_COPY_TEMPLATE
-            p = self.plan("essay", FAT, parent=d, template=et, model=None if copy else model, mode="copy" if copy else "llm",
-                          with_prompt=not copy)
+            p = self.plan(
+                "essay",
+                FAT,
+                parent=d,
+                template=et,
+                model=None if copy else model,
+                mode="copy" if copy else "llm",
+                with_prompt=not copy,
+            )
             if copy:  # the prompt asset's return value, written by the IO manager
                 p.prompt = b"COPY_MODE: no prompt needed"
             e = add(p, {"llm_model_id": model, "replicate": 1})
@@ -511,9 +798,20 @@ class MixedBuilder(Planner):
         for cohort, rows in sorted(self.members.items()):
             cdir = cohorts_root / cohort
             cdir.mkdir(parents=True, exist_ok=True)
-            header = {COHORT_LEGACY: ["cohort_id", "stage", "gen_id", "parent_gen_id", "combo_id", "template_id",
-                                      "llm_model_id", "replicate", "essay_task_id"],
-                      COHORT_FAT: list(FAT_COLUMNS)}.get(cohort)
+            header = {
+                COHORT_LEGACY: [
+                    "cohort_id",
+                    "stage",
+                    "gen_id",
+                    "parent_gen_id",
+                    "combo_id",
+                    "template_id",
+                    "llm_model_id",
+                    "replicate",
+                    "essay_task_id",
+                ],
+                COHORT_FAT: list(FAT_COLUMNS),
+            }.get(cohort)
             if header:  # an old wide membership file
                 lines = [",".join(header)]
                 for i, (stage, gid, row) in enumerate(rows, start=1):
@@ -525,13 +823,26 @@ class MixedBuilder(Planner):
                 lines = ["stage,gen_id"] + [f"{stage},{gid}" for stage, gid, _ in rows]
             path = cdir / MEMBERSHIP_FILE
             path.write_bytes(("\n".join(lines) + "\n").encode("utf-8"))
-            t_cohort = day(WINDOWS["rerun" if cohort == COHORT_RERUN else "current" if cohort == COHORT_BASELINE
-                                   else FAT if cohort == COHORT_FAT else "single"][0])
+            t_cohort = day(
+                WINDOWS[
+                    "rerun"
+                    if cohort == COHORT_RERUN
+                    else "current"
+                    if cohort == COHORT_BASELINE
+                    else FAT
+                    if cohort == COHORT_FAT
+                    else "single"
+                ][0]
+            )
             touch(path, t_cohort)
             if not header:
                 counts = {s: sum(1 for st, _, _ in rows if st == s) for s in STAGES}
-                manifest = {"cohort_id": cohort, "description": f"cohort {cohort}", "members": len(rows),
-                            "stages": counts}
+                manifest = {
+                    "cohort_id": cohort,
+                    "description": f"cohort {cohort}",
+                    "members": len(rows),
+                    "stages": counts,
+                }
                 mpath = cdir / COHORT_MANIFEST_FILE
                 mpath.write_bytes(json.dumps(manifest, indent=2).encode("utf-8"))
                 touch(mpath, t_cohort)
@@ -550,9 +861,13 @@ class MixedBuilder(Planner):
         truth.legacy = self.legacy.tasks
         truth.documents = list(self.doc_rows)
         truth.judges = PlantedJudges()
-        truth.scan_errors.append(ExpectedError("essay", None, None, "unexpected_entry", f"{GENS_DIR}/essay/{STRAY_FILE}"))
-        truth.scan_errors.append(ExpectedError(None, None, MEMBERSHIP_FILE, "bad_membership",
-                                               f"{COHORTS_DIR}/{COHORT_EXPORT}/{MEMBERSHIP_FILE}"))
+        truth.scan_errors.append(
+            ExpectedError("essay", None, None, "unexpected_entry", f"{GENS_DIR}/essay/{STRAY_FILE}")
+        )
+        truth.scan_errors.append(
+            ExpectedError(
+                None, None, MEMBERSHIP_FILE, "bad_membership", f"{COHORTS_DIR}/{COHORT_EXPORT}/{MEMBERSHIP_FILE}"
+            )
+        )
         truth.scan_errors.sort(key=lambda e: (e.path, e.kind))
         return truth
-

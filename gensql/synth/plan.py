@@ -47,13 +47,26 @@ WINDOWS = {
     "rerun": (8.0, 8.1, 9.8),
     "fat_0915": (-5.0, -4.9, -3.2),
 }
-ERA_COHORT = {"single": COHORT_LEGACY, "imported": COHORT_LEGACY, "transition": COHORT_LEGACY,
-              "current": COHORT_BASELINE, "fat_0915": COHORT_FAT}
+ERA_COHORT = {
+    "single": COHORT_LEGACY,
+    "imported": COHORT_LEGACY,
+    "transition": COHORT_LEGACY,
+    "current": COHORT_BASELINE,
+    "fat_0915": COHORT_FAT,
+}
 ERA_SHARE = (("single", 0.12), ("imported", 0.10), ("transition", 0.18), ("current", 0.60))
 
 OUTCOMES = {
-    "current": (("ok", 80), ("truncated", 6), ("parse_error", 4), ("gen_error", 3), ("skipped", 3),
-                ("parse_flag_false", 1), ("empty_raw", 1), ("unparseable", 2)),
+    "current": (
+        ("ok", 80),
+        ("truncated", 6),
+        ("parse_error", 4),
+        ("gen_error", 3),
+        ("skipped", 3),
+        ("parse_flag_false", 1),
+        ("empty_raw", 1),
+        ("unparseable", 2),
+    ),
     "single": (("ok", 85), ("truncated", 6), ("parse_error", 5), ("skipped", 4)),
     "imported": (("ok", 92), ("parse_error", 4), ("unparseable", 4)),
     "fat_0915": (("ok", 86), ("truncated", 6), ("parse_error", 5), ("unparseable", 3)),
@@ -94,7 +107,6 @@ class Plan:
     raw: bytes | None = None
     parsed: bytes | None = None
     parent_template: str | None = None  # evaluations: the evaluated essay's template (planted quality)
-
 
 
 class Planner:
@@ -157,8 +169,10 @@ class Planner:
         rules = "\n".join(rng.sample(PROMPT_RULES, rng.randint(1, len(PROMPT_RULES))))
         if stage == "draft":
             concepts = "\n".join(f"- {c}" for c in rng.sample(CONCEPTS, rng.randint(2, 6)))
-            text = (f"You are brainstorming a short idea note ({template}).\n"
-                    f"Combine these concepts into one novel mechanism:\n{concepts}\n{rules}\n")
+            text = (
+                f"You are brainstorming a short idea note ({template}).\n"
+                f"Combine these concepts into one novel mechanism:\n{concepts}\n{rules}\n"
+            )
         elif stage == "essay":
             body = (parent_text or b"").decode("utf-8")
             text = f"Expand the draft below into a concise essay ({template}).\n{rules}\n\nDRAFT:\n{body}"
@@ -166,14 +180,17 @@ class Planner:
             body = (parent_text or b"").decode("utf-8")
             if rng.random() < 0.5:
                 body = "\n".join(body.splitlines()[:3]) + "\n"
-            text = (f"Evaluate the essay below ({template}). Reason briefly, then end with a line\n"
-                    f"'SCORE: n' where n is between 0 and 9.\n\nESSAY:\n{body}")
+            text = (
+                f"Evaluate the essay below ({template}). Reason briefly, then end with a line\n"
+                f"'SCORE: n' where n is between 0 and 9.\n\nESSAY:\n{body}"
+            )
         return text.encode("utf-8")
 
     def score_value(self, p: Plan) -> float:
         """The planted judge's score of the evaluated essay (see :mod:`.judges`); halves in the split eras."""
-        return planted_score(self.seed, p.parent, p.parent_template, p.model, p.gen_id,
-                             half_steps=p.era in ("current", "transition"))
+        return planted_score(
+            self.seed, p.parent, p.parent_template, p.model, p.gen_id, half_steps=p.era in ("current", "transition")
+        )
 
     @staticmethod
     def score_text(s: float) -> str:
@@ -181,12 +198,29 @@ class Planner:
 
     # ---- planning ------------------------------------------------------------------------------
 
-    def plan(self, stage: str, era: str, *, cohort: str | None = None, parent: GenDir | str | None = None,
-             template: str | None = None, model: str | None = None, combo: str | None = None,
-             replicate: int = 1, outcome: str | None = None, mode: str | None = None,
-             shape: str | None = None, trunc: str | None = None, trunc_parsed: bool = False,
-             gen_id: str | None = None, t: int | None = None, window: str | None = None,
-             parent_text: bytes | None = None, with_prompt: bool = True, links: bool = False) -> Plan:
+    def plan(
+        self,
+        stage: str,
+        era: str,
+        *,
+        cohort: str | None = None,
+        parent: GenDir | str | None = None,
+        template: str | None = None,
+        model: str | None = None,
+        combo: str | None = None,
+        replicate: int = 1,
+        outcome: str | None = None,
+        mode: str | None = None,
+        shape: str | None = None,
+        trunc: str | None = None,
+        trunc_parsed: bool = False,
+        gen_id: str | None = None,
+        t: int | None = None,
+        window: str | None = None,
+        parent_text: bytes | None = None,
+        with_prompt: bool = True,
+        links: bool = False,
+    ) -> Plan:
         rng = self.rng
         window = window or era
         if isinstance(parent, GenDir):
@@ -198,8 +232,9 @@ class Planner:
             parent_id, parent_task, t_parent = parent, None, None
         parent_template = parent.row.get("template_id") if isinstance(parent, GenDir) else None
         if template is None:
-            template = rng.choice({"draft": DRAFT_TEMPLATES, "essay": ESSAY_TEMPLATES,
-                                   "evaluation": EVAL_TEMPLATES}[stage])
+            template = rng.choice(
+                {"draft": DRAFT_TEMPLATES, "essay": ESSAY_TEMPLATES, "evaluation": EVAL_TEMPLATES}[stage]
+            )
         if mode is None:
             mode = "copy" if template == COPY_TEMPLATE else "llm"
         if model is None and mode == "llm":
@@ -219,8 +254,9 @@ class Planner:
         gen_id = gen_id or self.new_id(stage, era)
         # task ids (written only by the single and imported eras; old membership files list them)
         sep = "_" if era == "imported" else "__"
-        task = sep.join(x for x in ((parent_task or combo or parent_id or ""), template,
-                                    model if stage != "essay" else None) if x)
+        task = sep.join(
+            x for x in ((parent_task or combo or parent_id or ""), template, model if stage != "essay" else None) if x
+        )
         if window == "rerun" or era in ("current", "transition"):
             run_id: str | None = self.run_ids["rerun" if window == "rerun" else era]
         elif era == "fat_0915":
@@ -230,15 +266,29 @@ class Planner:
         else:
             run_id = None  # imported files carry a null-like run_id
         p = Plan(
-            stage=stage, era=era, gen_id=gen_id,
+            stage=stage,
+            era=era,
+            gen_id=gen_id,
             cohort=cohort if cohort is not None else ERA_COHORT.get(era),
-            template=template, model=model if mode == "llm" else None, parent=parent_id,
-            combo=combo, replicate=replicate, mode=mode, outcome=outcome,
+            template=template,
+            model=model if mode == "llm" else None,
+            parent=parent_id,
+            combo=combo,
+            replicate=replicate,
+            mode=mode,
+            outcome=outcome,
             run_id=run_id,
-            task_id=task, parent_task=parent_task, t_plan=self.t_plan(window), t_gen=t,
+            task_id=task,
+            parent_task=parent_task,
+            t_plan=self.t_plan(window),
+            t_gen=t,
             shape=shape or ("cm" if era in ("single", "imported", "fat_0915") else self.pick(SHAPES)),
-            trunc=trunc or (rng.choice(("length", "cap")) if era == "fat_0915" else
-                            rng.choice(("length", "length", "cap", "provider", "openai"))),
+            trunc=trunc
+            or (
+                rng.choice(("length", "cap"))
+                if era == "fat_0915"
+                else rng.choice(("length", "length", "cap", "provider", "openai"))
+            ),
             trunc_parsed=trunc_parsed,
             parent_template=parent_template,  # type: ignore[arg-type]
         )
@@ -285,8 +335,11 @@ class Planner:
         if shape == "cm":
             p.usage = {"completion_tokens": completion, "max_tokens": cap}
         elif shape == "openai":
-            p.usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion,
-                       "total_tokens": prompt_tokens + completion}
+            p.usage = {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion,
+                "total_tokens": prompt_tokens + completion,
+            }
         elif shape == "total":
             p.usage = {"total_tokens": prompt_tokens + completion}
         elif shape == "anthropic":
@@ -299,7 +352,9 @@ class Planner:
         if with_prompt and not (p.outcome == "skipped" and rng.random() < 0.5):
             p.prompt = self.prompt(p.stage, p.template, parent_text)
         if p.mode == "copy":
-            p.parsed = parent_text if parent_text is not None else ("\n".join(self.lines(DRAFT_LINES, 2, 4)) + "\n").encode()
+            p.parsed = (
+                parent_text if parent_text is not None else ("\n".join(self.lines(DRAFT_LINES, 2, 4)) + "\n").encode()
+            )
             if p.era in ("current", "transition"):
                 p.raw = p.parsed
             return

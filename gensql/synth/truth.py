@@ -7,7 +7,7 @@ JSON file, which files exist, which were corrupted) by the scanner's rules, neve
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..layout import (
     DOCS_DIR,
@@ -29,7 +29,16 @@ from .model import GenDir
 #: 2025-09-24 importer's copies of legacy texts), seed 000's docs store in both nestings
 #: (``docs_nested``, ``docs_flat``). The legacy flat-file eras are not generation directories:
 #: see ``era_legacy.LEGACY_ERAS`` and ``StoreTruth.legacy``.
-ERAS: tuple[str, ...] = ("current", "transition", "single", "imported", "fat_0915", "importer_0924", "docs_nested", "docs_flat")
+ERAS: tuple[str, ...] = (
+    "current",
+    "transition",
+    "single",
+    "imported",
+    "fat_0915",
+    "importer_0924",
+    "docs_nested",
+    "docs_flat",
+)
 #: ``scan_errors.kind`` values the mixed profile produces.
 ERROR_KINDS: tuple[str, ...] = (
     "invalid_json",
@@ -44,7 +53,6 @@ ERROR_KINDS: tuple[str, ...] = (
 PROFILES: tuple[str, ...] = ("mixed", "bench")
 #: Strings that mean "missing" (compared case-insensitively), besides JSON null.
 NULL_LIKE: tuple[str, ...] = ("", "nan", "none", "null")
-
 
 
 @dataclass
@@ -206,9 +214,15 @@ def _expect(g: GenDir) -> dict[str, object]:
         source = "metadata"
     else:
         source = "dir"
-    t = g.dir_mtime if source == "dir" else g.mtime[{"raw": RAW_FILE, "parsed": PARSED_FILE,
-                                                     "raw_metadata": RAW_METADATA_FILE,
-                                                     "metadata": METADATA_FILE}[source]]
+    t = (
+        g.dir_mtime
+        if source == "dir"
+        else g.mtime[
+            {"raw": RAW_FILE, "parsed": PARSED_FILE, "raw_metadata": RAW_METADATA_FILE, "metadata": METADATA_FILE}[
+                source
+            ]
+        ]
+    )
     replicate = m.get("replicate")
     return {
         "gen_id": g.gen_id,
@@ -240,7 +254,7 @@ def _expect(g: GenDir) -> dict[str, object]:
         "has_prompt": has_prompt,
         "has_raw": has_raw,
         "has_parsed": has_parsed,
-        "created_at": datetime.fromtimestamp(t, tz=timezone.utc),
+        "created_at": datetime.fromtimestamp(t, tz=UTC),
         "created_at_source": source,
         "score": score,
         "score_error_is_null": g.stage != "evaluation" or score is not None,
@@ -255,7 +269,6 @@ def _expect(g: GenDir) -> dict[str, object]:
         "has_raw_metadata": has_raw_meta,
         "has_parsed_metadata": has_parsed_meta,
     }
-
 
 
 @dataclass(frozen=True)
@@ -330,8 +343,13 @@ def _borrow(g: GenDir, v: dict[str, object], member: dict[str, object] | None, b
             used.append("membership")
     row = borrowed.documents.get((g.stage, g.gen_id)) if g.store_root == DOCS_DIR else None
     if row is not None:
-        for column, value in (("run_id", row.run_id), ("task_id", row.task_id), ("template_id", row.template_id),
-                              ("model_id", row.model_id), ("parent_gen_id", row.parent_doc_id)):
+        for column, value in (
+            ("run_id", row.run_id),
+            ("task_id", row.task_id),
+            ("template_id", row.template_id),
+            ("model_id", row.model_id),
+            ("parent_gen_id", row.parent_doc_id),
+        ):
             if v[column] is None and value is not None:
                 v[column] = value
         v["created_at"], v["created_at_source"] = row.created_at, "sqlite"
@@ -380,9 +398,12 @@ def finish_truth(truth: StoreTruth, gens: list[GenDir], borrowed: Borrowed | Non
             else:
                 truth.dangling_parents.append(key)
         if (v["meta_stage"] is not None and v["meta_stage"] != g.stage) or (
-                v["meta_gen_id"] is not None and v["meta_gen_id"] != g.gen_id):
+            v["meta_gen_id"] is not None and v["meta_gen_id"] != g.gen_id
+        ):
             truth.stage_mismatches.append(key)
     truth.scan_errors = errors
-    truth.missing_members = [(c, s, gid) for c, s, gid in truth.membership if gid not in stages_of or s not in stages_of[gid]]
+    truth.missing_members = [
+        (c, s, gid) for c, s, gid in truth.membership if gid not in stages_of or s not in stages_of[gid]
+    ]
     truth.n_gens = len(gens)
     truth.stage_counts = {s: sum(1 for g in gens if g.stage == s) for s in STAGES}

@@ -14,6 +14,15 @@ from .generation import GenerationRef, update_generation, write_generation
 from .resolve import resolve_latest
 
 __all__ = [
-    "CohortInfo", "CohortRef", "GenerationRef", "create_cohort_from_query", "SqliteExport", "export_sqlite", "list_cohorts",
-    "resolve_latest", "update_generation", "write_generation", "write_membership",
+    "CohortInfo",
+    "CohortRef",
+    "GenerationRef",
+    "create_cohort_from_query",
+    "SqliteExport",
+    "export_sqlite",
+    "list_cohorts",
+    "resolve_latest",
+    "update_generation",
+    "write_generation",
+    "write_membership",
 ]

@@ -39,7 +39,9 @@ def _member(row: object, n: int) -> tuple[str, str]:
         try:
             stage, gen_id = row  # type: ignore[misc]
         except (TypeError, ValueError):
-            raise WriteError(f"member {n}: expected (stage, gen_id) or a mapping with those keys, got {row!r}") from None
+            raise WriteError(
+                f"member {n}: expected (stage, gen_id) or a mapping with those keys, got {row!r}"
+            ) from None
     try:
         return layout.check_stage(stage), layout.check_name(gen_id, "gen_id")
     except InvalidIdError as exc:
@@ -121,6 +123,8 @@ def create_cohort_from_query(
         con.close()
     missing = [c for c in ("stage", "gen_id") if c not in table.column_names]
     if missing:
-        raise WriteError(f"the query must return the columns stage and gen_id (it lacks {', '.join(missing)}; it returned {', '.join(table.column_names) or 'nothing'})")
+        raise WriteError(
+            f"the query must return the columns stage and gen_id (it lacks {', '.join(missing)}; it returned {', '.join(table.column_names) or 'nothing'})"
+        )
     rows = dict.fromkeys(zip(table.column("stage").to_pylist(), table.column("gen_id").to_pylist()))
     return write_membership(data_root, cohort_id, rows, overwrite=overwrite)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -51,11 +51,30 @@ DOCUMENTS_INDEXES = (
     "CREATE INDEX idx_documents_stage ON documents(stage, created_at);",
 )
 DOCUMENTS_COLUMNS: tuple[str, ...] = (
-    "doc_id", "logical_key_id", "stage", "task_id", "parent_doc_id", "template_id", "model_id", "run_id",
-    "prompt_hash", "parser", "status", "usage_prompt_tokens", "usage_completion_tokens", "usage_max_tokens",
-    "created_at", "doc_dir", "raw_chars", "parsed_chars", "meta_small", "lineage_prev_doc_id",
+    "doc_id",
+    "logical_key_id",
+    "stage",
+    "task_id",
+    "parent_doc_id",
+    "template_id",
+    "model_id",
+    "run_id",
+    "prompt_hash",
+    "parser",
+    "status",
+    "usage_prompt_tokens",
+    "usage_completion_tokens",
+    "usage_max_tokens",
+    "created_at",
+    "doc_dir",
+    "raw_chars",
+    "parsed_chars",
+    "meta_small",
+    "lineage_prev_doc_id",
 )
-_EXPORT_DDL = f"CREATE TABLE {EXPORT_TABLE} (snapshot_id TEXT, exported_at TEXT, gensql_version TEXT, documents INTEGER);"
+_EXPORT_DDL = (
+    f"CREATE TABLE {EXPORT_TABLE} (snapshot_id TEXT, exported_at TEXT, gensql_version TEXT, documents INTEGER);"
+)
 _BATCH = 50_000
 
 
@@ -103,8 +122,10 @@ def export_sqlite(
             for ddl in DOCUMENTS_INDEXES:
                 out.execute(ddl)
             out.execute(_EXPORT_DDL)
-            out.execute(f"INSERT INTO {EXPORT_TABLE} VALUES (?, ?, ?, ?)",
-                        (snap.path.name, datetime.now(timezone.utc).isoformat(), __version__, n))
+            out.execute(
+                f"INSERT INTO {EXPORT_TABLE} VALUES (?, ?, ?, ?)",
+                (snap.path.name, datetime.now(UTC).isoformat(), __version__, n),
+            )
             out.commit()
             out.execute("PRAGMA journal_mode=WAL")
         finally:
@@ -126,7 +147,7 @@ def export_sqlite(
 def _row(row: tuple, at: int) -> tuple:
     created = row[at]
     if isinstance(created, datetime):
-        row = (*row[:at], created.astimezone(timezone.utc).isoformat(timespec="microseconds"), *row[at + 1:])
+        row = (*row[:at], created.astimezone(UTC).isoformat(timespec="microseconds"), *row[at + 1 :])
     return row
 
 

@@ -24,10 +24,21 @@ from ._fs import publish_dir, replace_file
 
 MODES = ("llm", "copy")
 #: Keys gensql itself writes into metadata.json; ``extra`` may not shadow them.
-_OWN_KEYS = frozenset({
-    "stage", "gen_id", "origin_cohort_id", "mode", "template_id", "combo_id", "parent_gen_id",
-    "llm_model_id", "replicate", "task_id", "run_id",
-})
+_OWN_KEYS = frozenset(
+    {
+        "stage",
+        "gen_id",
+        "origin_cohort_id",
+        "mode",
+        "template_id",
+        "combo_id",
+        "parent_gen_id",
+        "llm_model_id",
+        "replicate",
+        "task_id",
+        "run_id",
+    }
+)
 _USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens", "max_tokens", "input_tokens", "output_tokens")
 #: How many attempt numbers ``new_attempt=True`` tries before giving up (a guard, not a limit in practice).
 _MAX_ATTEMPTS = 10_000
@@ -84,8 +95,9 @@ def write_generation(
     """
     where = layout.resolve(data_root)
     stage = layout.check_stage(stage)
-    facts = _identity(stage, template_id, model_id, parent_gen_id, combo_id, replicate, mode, run_id,
-                      task_id, origin_cohort_id, extra)
+    facts = _identity(
+        stage, template_id, model_id, parent_gen_id, combo_id, replicate, mode, run_id, task_id, origin_cohort_id, extra
+    )
     if check_parent:
         _require_parent(where, stage, parent_gen_id)
     key = _key_of(stage, facts)
@@ -147,16 +159,29 @@ def update_generation(
     if not isinstance(metadata, dict):
         raise WriteError(f"cannot update {stage}/{gen_id}: {meta_path} is not a JSON object")
     mode = str(metadata.get("mode") or "llm")
-    facts = {"stage": stage, "gen_id": gen_id, "mode": mode, "run_id": run_id,
-             "llm_model_id": metadata.get("llm_model_id")}
+    facts = {
+        "stage": stage,
+        "gen_id": gen_id,
+        "mode": mode,
+        "run_id": run_id,
+        "llm_model_id": metadata.get("llm_model_id"),
+    }
     call = _call_facts(mode, usage, finish_reason, truncated, duration_s)
     parser = _parser_facts(parser_name, parse_success, parse_error)
     if raw is None and any(v is not None for v in call.values()):
-        raise WriteError("call facts (usage, finish_reason, truncated, duration_s) are written with the raw text: pass raw=")
+        raise WriteError(
+            "call facts (usage, finish_reason, truncated, duration_s) are written with the raw text: pass raw="
+        )
     if parsed is None and any(v is not None for v in parser.values()):
         raise WriteError("parser facts are written with the parsed text: pass parsed=")
     files = _files(stage, gen_id, facts, call, parser, prompt, raw, parsed, with_metadata=False)
-    for name in (layout.PROMPT_FILE, layout.RAW_FILE, layout.RAW_METADATA_FILE, layout.PARSED_FILE, layout.PARSED_METADATA_FILE):
+    for name in (
+        layout.PROMPT_FILE,
+        layout.RAW_FILE,
+        layout.RAW_METADATA_FILE,
+        layout.PARSED_FILE,
+        layout.PARSED_METADATA_FILE,
+    ):
         if name in files:
             replace_file(target / name, files[name])
     return GenerationRef(stage=stage, gen_id=gen_id, path=target, logical_key=_key_of(stage, metadata))
@@ -165,8 +190,9 @@ def update_generation(
 # --------------------------------------------------------------------------------------------------
 
 
-def _identity(stage, template_id, model_id, parent_gen_id, combo_id, replicate, mode, run_id, task_id,
-              origin_cohort_id, extra) -> dict[str, Any]:
+def _identity(
+    stage, template_id, model_id, parent_gen_id, combo_id, replicate, mode, run_id, task_id, origin_cohort_id, extra
+) -> dict[str, Any]:
     if not isinstance(template_id, str) or not template_id.strip():
         raise WriteError(f"template_id is required for a {stage} (a non-empty string)")
     if mode not in MODES:
@@ -184,8 +210,13 @@ def _identity(stage, template_id, model_id, parent_gen_id, combo_id, replicate, 
         layout.check_name(parent_gen_id, "parent_gen_id")
     if combo_id is not None and stage != "draft":
         raise WriteError(f"combo_id is recorded on drafts only; an {stage} gets it through lineage")
-    for name, value in (("model_id", model_id), ("combo_id", combo_id), ("run_id", run_id),
-                        ("task_id", task_id), ("origin_cohort_id", origin_cohort_id)):
+    for name, value in (
+        ("model_id", model_id),
+        ("combo_id", combo_id),
+        ("run_id", run_id),
+        ("task_id", task_id),
+        ("origin_cohort_id", origin_cohort_id),
+    ):
         if value is not None and (not isinstance(value, str) or not value.strip()):
             raise WriteError(f"{name} must be a non-empty string or None, not {value!r}")
     extra = dict(extra or {})
@@ -194,9 +225,17 @@ def _identity(stage, template_id, model_id, parent_gen_id, combo_id, replicate, 
         raise WriteError(f"extra must not set {', '.join(clash)}: pass them as arguments")
     # The key order of the real writer (cohorts/spec_planner.py), then ours, then the caller's extras.
     facts = {
-        "stage": stage, "gen_id": None, "origin_cohort_id": origin_cohort_id, "mode": mode,
-        "template_id": template_id, "combo_id": combo_id, "parent_gen_id": parent_gen_id,
-        "llm_model_id": model_id, "replicate": replicate, "task_id": task_id, "run_id": run_id,
+        "stage": stage,
+        "gen_id": None,
+        "origin_cohort_id": origin_cohort_id,
+        "mode": mode,
+        "template_id": template_id,
+        "combo_id": combo_id,
+        "parent_gen_id": parent_gen_id,
+        "llm_model_id": model_id,
+        "replicate": replicate,
+        "task_id": task_id,
+        "run_id": run_id,
     }
     facts.update(extra)
     return facts
@@ -224,7 +263,12 @@ def _call_facts(mode, usage, finish_reason, truncated, duration_s) -> dict[str, 
                 raise WriteError(f"usage[{k!r}] must be a non-negative integer, not {v!r}")
         usage = dict(usage)
     if duration_s is not None:
-        if isinstance(duration_s, bool) or not isinstance(duration_s, (int, float)) or not math.isfinite(duration_s) or duration_s < 0:
+        if (
+            isinstance(duration_s, bool)
+            or not isinstance(duration_s, (int, float))
+            or not math.isfinite(duration_s)
+            or duration_s < 0
+        ):
             raise WriteError(f"duration_s must be a finite number of seconds >= 0, not {duration_s!r}")
         duration_s = float(duration_s)
     if truncated is not None and not isinstance(truncated, bool):
@@ -252,11 +296,17 @@ def _attempt_id(stage: str, key: str, run_id: str | None, attempt: int) -> str:
 
 
 def _key_of(stage: str, metadata: dict) -> str:
-    return logical_key(stage, {
-        "combo_id": metadata.get("combo_id"), "template_id": metadata.get("template_id"),
-        "model_id": metadata.get("llm_model_id"), "parent_gen_id": metadata.get("parent_gen_id"),
-        "replicate": metadata.get("replicate", 1), "task_id": metadata.get("task_id"),
-    })
+    return logical_key(
+        stage,
+        {
+            "combo_id": metadata.get("combo_id"),
+            "template_id": metadata.get("template_id"),
+            "model_id": metadata.get("llm_model_id"),
+            "parent_gen_id": metadata.get("parent_gen_id"),
+            "replicate": metadata.get("replicate", 1),
+            "task_id": metadata.get("task_id"),
+        },
+    )
 
 
 def _json(obj: dict) -> bytes:
@@ -280,9 +330,16 @@ def _files(stage, gen_id, facts, call, parser, prompt, raw, parsed, *, with_meta
         files[layout.PROMPT_FILE] = _text(prompt, "prompt")
     has_call = any(v is not None for k, v in call.items() if not (mode == "copy" and k == "finish_reason"))
     if raw is not None or has_call:
-        raw_meta = {"function": f"{stage}_raw", "mode": mode, "stage": stage, "gen_id": gen_id,
-                    "run_id": facts.get("run_id"), "llm_model_id": facts.get("llm_model_id") if mode == "llm" else None,
-                    **call, "input_mode": input_mode}
+        raw_meta = {
+            "function": f"{stage}_raw",
+            "mode": mode,
+            "stage": stage,
+            "gen_id": gen_id,
+            "run_id": facts.get("run_id"),
+            "llm_model_id": facts.get("llm_model_id") if mode == "llm" else None,
+            **call,
+            "input_mode": input_mode,
+        }
         if raw is not None:
             raw_bytes = _text(raw, "raw")
             files[layout.RAW_FILE] = raw_bytes
@@ -290,9 +347,16 @@ def _files(stage, gen_id, facts, call, parser, prompt, raw, parsed, *, with_meta
             raw_meta["raw_lines"] = sum(1 for _ in raw.splitlines())
         files[layout.RAW_METADATA_FILE] = _json(raw_meta)
     if parsed is not None or any(v is not None for v in parser.values()):
-        parsed_meta = {"stage": stage, "gen_id": gen_id, "function": f"{stage}_parsed",
-                       "parser_name": parser["parser_name"], "success": parser["success"],
-                       "error": parser["error"], "run_id": facts.get("run_id"), "input_mode": input_mode}
+        parsed_meta = {
+            "stage": stage,
+            "gen_id": gen_id,
+            "function": f"{stage}_parsed",
+            "parser_name": parser["parser_name"],
+            "success": parser["success"],
+            "error": parser["error"],
+            "run_id": facts.get("run_id"),
+            "input_mode": input_mode,
+        }
         if parsed is not None:
             files[layout.PARSED_FILE] = _text(parsed, "parsed")
         files[layout.PARSED_METADATA_FILE] = _json(parsed_meta)

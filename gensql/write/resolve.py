@@ -10,8 +10,12 @@ from ..catalog import connect
 
 #: Arguments of :func:`resolve_latest` and the ``gens`` column each one filters.
 _FILTERS = {
-    "combo_id": "combo_id", "template_id": "template_id", "model_id": "model_id",
-    "parent_gen_id": "parent_gen_id", "replicate": "replicate", "task_id": "task_id",
+    "combo_id": "combo_id",
+    "template_id": "template_id",
+    "model_id": "model_id",
+    "parent_gen_id": "parent_gen_id",
+    "replicate": "replicate",
+    "task_id": "task_id",
 }
 
 
@@ -35,8 +39,14 @@ def resolve_latest(
     attempt". Reads the current index snapshot: run ``gensql refresh`` first to see new files.
     """
     stage = layout.check_stage(stage)
-    given = {"combo_id": combo_id, "template_id": template_id, "model_id": model_id,
-             "parent_gen_id": parent_gen_id, "replicate": replicate, "task_id": task_id}
+    given = {
+        "combo_id": combo_id,
+        "template_id": template_id,
+        "model_id": model_id,
+        "parent_gen_id": parent_gen_id,
+        "replicate": replicate,
+        "task_id": task_id,
+    }
     where = ["stage = $stage"]
     params: dict[str, Any] = {"stage": stage}
     for arg, value in given.items():
