@@ -288,3 +288,70 @@ def test_a_dot_named_generation_directory_with_metadata_is_recorded(tmp_path):
     errors = [e for e in scan_errors(root) if "/." in e[0]]
     assert errors == [("gens/draft/.d_hidden", "unexpected_entry"), ("gens/essay/.e_parsed_only", "unexpected_entry")]
     assert gen_dirs(root) == ["gens/draft/d_0", "gens/essay/e_0"]
+
+
+# --- 21.8 / 21.11: cohort files that cannot be parsed; cohort list from the index ----------------------
+
+
+def write_cohorts(root: Path) -> None:
+    cohorts = root / "cohorts"
+    for name, text in {
+        "good": "stage,gen_id\ndraft,d_0\nessay,e_0\nessay,e_missing\n",
+        "wide": "stage,gen_id,note\ndraft,d_1,a\ndraft,d_1,again\n",
+        "big": 'stage,gen_id,note\ndraft,d_2,ok\ndraft,d_3,"' + "x" * 200_000 + '"\ndraft,d_4,never read\n',
+        "open": 'stage,gen_id,note\ndraft,d_5,ok\ndraft,d_6,"unterminated\ndraft,d_7,x\n',
+        "empty": "stage,gen_id\n",
+    }.items():
+        (cohorts / name).mkdir(parents=True)
+        (cohorts / name / "membership.csv").write_text(text)
+
+
+def cohort_rows(root: Path) -> list[list[str]]:
+    done = gensql_process("cohort", "list", "--data-root", str(root), "--format", "csv")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    return [line.split(",") for line in done.stdout.splitlines()]
+
+
+def test_an_unparsable_cohort_file_is_a_scan_error_and_everything_else_goes_on(tmp_path):
+    root = essay_store(tmp_path / "data", n=8)
+    write_cohorts(root)
+    result = gensql.refresh(root)
+    assert result.members == 3 + 2 + 1 + 1
+    errors = {path: kind for path, kind in scan_errors(root) if path.startswith("cohorts/")}
+    assert errors == {"cohorts/big/membership.csv": "bad_membership", "cohorts/open/membership.csv": "bad_membership"}
+    assert cohort_rows(root) == [
+        ["cohort_id", "members", "on_disk", "missing"],
+        ["big", "1", "1", "0"],
+        ["empty", "0", "0", "0"],
+        ["good", "3", "2", "1"],
+        ["open", "1", "1", "0"],
+        ["wide", "2", "2", "0"],
+    ]
+
+
+def test_cohort_list_reads_the_index_and_agrees_with_the_files(tmp_path, monkeypatch):
+    from gensql import membership
+    from gensql.write import cohorts
+    from gensql.write.cohorts import list_cohorts
+
+    root = essay_store(tmp_path / "data", n=8)
+    write_cohorts(root)
+    from_files = list_cohorts(root)  # no index yet: the files are parsed
+    gensql.refresh(root)
+    parsed: list[object] = []
+
+    def counting(data_root, only=None):
+        parsed.append(only)
+        return membership.read_memberships(data_root, only)
+
+    monkeypatch.setattr(cohorts, "read_memberships", counting)
+    assert list_cohorts(root) == from_files
+    assert parsed == []  # the index answered: no membership file was parsed
+    # A cohort written after the refresh: only its file is parsed, and the reader says the index is stale.
+    (root / "cohorts" / "late").mkdir()
+    (root / "cohorts" / "late" / "membership.csv").write_text("stage,gen_id\ndraft,d_0\nessay,e_nope\n")
+    with pytest.warns(UserWarning, match="refresh"):
+        counts = {c.cohort_id: (c.members, c.on_disk) for c in list_cohorts(root)}
+    assert parsed == [{"late"}]
+    assert counts["late"] == (2, 1) and counts["good"] == (3, 2)
