@@ -106,11 +106,21 @@ def safe_stat(path: str | os.PathLike, roots: tuple[str, ...] | None = None) -> 
     """``stat`` of a regular file that may be read (same checks as :func:`read_file`, nothing opened)."""
     st = os.lstat(path)
     if stat.S_ISLNK(st.st_mode):
-        if roots is not None:
-            check_inside(path, roots)
-        st = os.stat(path)
+        st = _follow(path, roots)[1]
     _refuse_mode(st.st_mode)
     return st
+
+
+def _follow(path: str | os.PathLike, roots: tuple[str, ...] | None) -> tuple[str | os.PathLike, os.stat_result]:
+    """The path to open and the ``stat`` of a symlink's target, by the symlink rule. A link to nothing is
+    an ``unreadable`` :class:`UnsafeFileError`, not a ``FileNotFoundError``: the file is there, broken,
+    and must be recorded rather than taken for an absent optional file."""
+    try:
+        if roots is not None:
+            path = check_inside(path, roots)
+        return path, os.stat(path)
+    except FileNotFoundError:
+        raise UnsafeFileError("unreadable", "a dangling symlink (its target does not exist); not read") from None
 
 
 def read_file(
@@ -126,9 +136,7 @@ def read_file(
     st = os.lstat(path)
     flags = _OPEN_FLAGS
     if stat.S_ISLNK(st.st_mode):
-        if roots is not None:
-            path = check_inside(path, roots)
-        st = os.stat(path)
+        path, st = _follow(path, roots)
     else:
         flags |= getattr(os, "O_NOFOLLOW", 0)  # it was no symlink when checked: it must not become one
     _refuse_mode(st.st_mode)

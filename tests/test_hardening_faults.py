@@ -355,3 +355,37 @@ def test_cohort_list_reads_the_index_and_agrees_with_the_files(tmp_path, monkeyp
         counts = {c.cohort_id: (c.members, c.on_disk) for c in list_cohorts(root)}
     assert parsed == [{"late"}]
     assert counts["late"] == (2, 1) and counts["good"] == (3, 2)
+
+
+def test_broken_metadata_links_fifos_devices_and_odd_names_are_each_recorded(tmp_path):
+    root = essay_store(tmp_path / "data", n=1)
+    loop = write_gen(root, "draft", "d_loop", {"metadata.json": {"model_id": "m"}, "raw.txt": "r"})
+    (loop / "raw_metadata.json").symlink_to("raw_metadata.json")
+    dangling = write_gen(root, "draft", "d_dangling", {"metadata.json": {"model_id": "m"}, "raw.txt": "r"})
+    (dangling / "parsed_metadata.json").symlink_to("nothing.json")
+    write_gen(root, "essay", "<svg onload=alert(4)>", {"metadata.json": {"model_id": "m", "parent_gen_id": "d_0"}})
+    (root / "db").mkdir()
+    os.mkfifo(root / "db" / "documents.sqlite")
+    (root / "1_raw").mkdir()
+    os.mkfifo(root / "1_raw" / "essay_templates.csv")
+    gensql.refresh(root)  # returns: nothing was opened that could block
+    errors = dict(scan_errors(root))
+    assert errors["gens/draft/d_loop/raw_metadata.json"] == "unreadable"
+    assert errors["gens/draft/d_dangling/parsed_metadata.json"] == "unreadable"
+    assert errors["db/documents.sqlite"] == "unreadable"
+    assert errors["1_raw/essay_templates.csv"] == "unreadable"
+    assert errors["gens/essay/<svg onload=alert(4)>"] == "unsafe_name"
+    assert "gens/essay/<svg onload=alert(4)>" in gen_dirs(root)  # recorded, and still indexed
+
+
+@pytest.mark.parametrize("kind", ["dev_zero", "directory"])
+def test_a_documents_database_that_is_a_device_link_or_a_directory_is_recorded(tmp_path, kind):
+    root = essay_store(tmp_path / "data", n=1)
+    (root / "db").mkdir()
+    if kind == "dev_zero":
+        (root / "db" / "documents.sqlite").symlink_to("/dev/zero")
+    else:
+        (root / "db" / "documents.sqlite").mkdir()
+    gensql.refresh(root)
+    expected = "outside_store" if kind == "dev_zero" else "unreadable"
+    assert dict(scan_errors(root))["db/documents.sqlite"] == expected
