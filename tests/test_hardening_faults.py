@@ -389,3 +389,20 @@ def test_a_documents_database_that_is_a_device_link_or_a_directory_is_recorded(t
     gensql.refresh(root)
     expected = "outside_store" if kind == "dev_zero" else "unreadable"
     assert dict(scan_errors(root))["db/documents.sqlite"] == expected
+
+
+@pytest.mark.skipif(not can_drop_privileges(), reason="needs root and setpriv to run as an unprivileged user")
+def test_a_user_who_may_not_write_or_read_the_index_gets_one_line(shared_dir):
+    root = essay_store(shared_dir / "data", n=1)
+    gensql.refresh(root)  # root's index: readable by all (0755), writable by root only
+    refresh = gensql_process("refresh", "--data-root", str(root), user=NOBODY)
+    assert refresh.returncode == 2, refresh.stderr
+    assert refresh.stderr.count("\n") == 1 and "cannot write the index" in refresh.stderr
+    read = gensql_process(
+        "sql", "SELECT count(*) AS n FROM gens", "--format", "csv", "--data-root", str(root), user=NOBODY
+    )
+    assert read.returncode == 0 and read.stdout.splitlines() == ["n", "2"]
+    (root / "index").chmod(0o700)
+    read = gensql_process("sql", "SELECT 1", "--data-root", str(root), user=NOBODY)
+    assert read.returncode == 2 and read.stderr.count("\n") == 1
+    assert "cannot read the index" in read.stderr and "permission denied" in read.stderr
