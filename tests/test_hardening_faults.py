@@ -406,3 +406,55 @@ def test_a_user_who_may_not_write_or_read_the_index_gets_one_line(shared_dir):
     read = gensql_process("sql", "SELECT 1", "--data-root", str(root), user=NOBODY)
     assert read.returncode == 2 and read.stderr.count("\n") == 1
     assert "cannot read the index" in read.stderr and "permission denied" in read.stderr
+
+
+# --- full disks: tmpfs mounts (tests run as root) -------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 16 MiB tmpfs to fill up; skipped where mounting is not allowed."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mnt)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    """Fill ``disk`` to the last byte with one file; delete it to free the space."""
+    filler = disk / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        for size in (1 << 20, 1 << 12, 1):
+            try:
+                while os.write(fd, b"\0" * size):
+                    pass
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
+    return filler
+
+
+def test_the_watcher_waits_out_a_full_disk_and_then_catches_up(tmp_path, small_disk, monkeypatch):
+    from test_watch import Watcher
+
+    monkeypatch.setenv("GENSQL_INDEX_DIR", str(small_disk / "index"))
+    root = essay_store(tmp_path / "data", n=2)
+    watcher = Watcher(root)
+    try:
+        watcher.wait_for("start")
+        filler = fill(small_disk)
+        write_gen(root, "draft", "d_late", {"metadata.json": {"model_id": "m"}, "raw.txt": "r"})
+        waiting = watcher.wait_for("waiting")
+        assert "disk full" in waiting and "tries again" in waiting
+        assert watcher.proc.poll() is None  # still running
+        filler.unlink()
+        watcher.wait_for("sweep")
+        assert "gens/draft/d_late" in gen_dirs(root), watcher.seen
+    finally:
+        watcher.stop()
+    assert not any("Traceback" in line for line in watcher.seen)
