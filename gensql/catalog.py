@@ -38,16 +38,19 @@ def view_files() -> list[tuple[str, str]]:
 
 
 def base_relation(snapshot_path: Path, table: str) -> str:
-    """The ``read_parquet(...)`` that reads one table of a snapshot (docs/index-layout.md).
+    """The relation that reads one table of a snapshot (docs/index-layout.md).
 
-    A partitioned table is every ``<table>/stage=<stage>/*.parquet`` file, read with hive partitioning
-    so a filter on ``stage`` opens only that stage's files; ``stage`` is in the files too, with the
-    same values, and keeps its place among the columns.
+    A partitioned table is every ``<table>/stage=<stage>/*.parquet`` file, read with hive partitioning:
+    ``stage`` is in the directory names only (:mod:`gensql.partitions`), and a filter on it opens only
+    that stage's files. The select puts it back after ``gen_id``, its place in the table's schema.
     """
     path = snapshot_path / layout.TABLE_FILES[table]
     if table in layout.PARTITIONED_TABLES:
         glob = sql_string(str(path / "stage=*" / "*.parquet"))
-        return f"read_parquet({glob}, hive_partitioning = true, hive_types = {{'stage': VARCHAR}})"
+        return (
+            f"(SELECT gen_id, stage, * EXCLUDE (gen_id, stage) FROM read_parquet({glob}, hive_partitioning = true,"
+            " hive_types = {'stage': VARCHAR}))"
+        )
     return f"read_parquet({sql_string(str(path))})"
 
 

@@ -23,6 +23,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -50,6 +51,7 @@ from .partitions import (
     bucket_array,
     buckets,
     choose_bits,
+    iter_partition_batches,
     read_files,
     read_partition,
     sort_by_gen_id,
@@ -98,6 +100,28 @@ class RefreshResult:
     partitions_linked: int = 0
     listed: bool = True  # False: an event-driven update that listed nothing
     damaged: int = 0  # files of the previous snapshot that were not as committed (then every partition is rewritten)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as plain JSON values (``gensql refresh --json``): one object a scheduler can read."""
+        return {
+            "snapshot_id": self.snapshot_id,
+            "index_dir": str(self.index_dir),
+            "generations": self.generations,
+            "by_stage": dict(self.by_stage),
+            "new": self.new,
+            "changed": self.changed,
+            "deleted": self.deleted,
+            "unchanged": self.unchanged,
+            "scan_errors": self.scan_errors,
+            "error_kinds": dict(sorted(self.error_kinds.items())),
+            "members": self.members,
+            "full": self.full,
+            "texts": self.texts,
+            "search_documents": self.search.documents if self.search is not None else None,
+            "partitions_written": self.partitions_written,
+            "partitions_linked": self.partitions_linked,
+            "seconds": round(self.seconds, 3),
+        }
 
     def __str__(self) -> str:
         stages = ", ".join(f"{n} {s}" for s, n in self.by_stage.items())
@@ -1108,7 +1132,7 @@ def _update_search(
     def fresh() -> Iterator[dict]:
         for source in rewritten:
             if isinstance(source, Path):
-                batches = pq.ParquetFile(source).iter_batches(batch_size=8192, columns=_SEARCH_COLUMNS)
+                batches = iter_partition_batches(source, _SEARCH_COLUMNS)
             else:
                 batches = source.to_batches()
             for batch in batches:
