@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from .. import __version__
+from ..render import BINARY_FORMATS as BINARY_FORMATS  # re-exported by gensql.reports
 from ..render import FORMATS, NULL_TEXT, Cells
 from ..render import render_text as _render_reading
 from .report import COST_COLUMNS, Report, ReportError
