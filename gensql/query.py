@@ -45,8 +45,11 @@ class NamedQuery:
     shadows: str | None = None  # the source of the query this one replaces
 
 
-def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None = None) -> pa.Table:
-    """Run one SQL statement (parameters bound) and return its result as an Arrow table."""
+def check_sql(sql: str, params: dict | list | None = None, how: str = "--param {}=VALUE") -> None:
+    """Raise :class:`QueryInputError` for SQL that is empty or has a ``$name`` with no value in ``params``.
+
+    ``how`` says how to give a value (``{}`` is the name): ``--param {}=VALUE`` on the command line.
+    """
     if not _COMMENTS.sub(" ", sql).strip(" \t\r\n;"):
         raise QueryInputError("the SQL is empty (nothing but whitespace, comments or semicolons): give a statement")
     if not isinstance(params, (list, tuple)):
@@ -54,8 +57,13 @@ def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None
         if unbound:
             raise QueryInputError(
                 f"no value for parameter {', '.join('$' + p for p in unbound)}: bind it with "
-                + " ".join(f"--param {p}=VALUE" for p in unbound)
+                + " ".join(how.format(p) for p in unbound)
             )
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None = None) -> pa.Table:
+    """Run one SQL statement (parameters bound) and return its result as an Arrow table."""
+    check_sql(sql, params)
     try:
         relation = con.sql(sql, params=params) if params else con.sql(sql)
         if relation is None:
