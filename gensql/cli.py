@@ -6,7 +6,6 @@ Data goes to stdout (or ``-o FILE``); progress, warnings and summaries go to std
 
 from __future__ import annotations
 
-import signal
 import sys
 import warnings
 from collections.abc import Callable
@@ -14,8 +13,8 @@ from functools import wraps
 
 import click
 
-from . import __version__
-from .errors import GensqlError, Terminated
+from . import __version__, stopping
+from .errors import GensqlError
 
 DATA_ROOT = click.option(
     "--data-root",
@@ -76,10 +75,9 @@ def handle_errors(func: Callable) -> Callable:
             return func(*args, **kwargs)
         except GensqlError as exc:
             _fail(str(exc), exc.exit_code)
-        except Terminated:
-            _fail("terminated", Terminated.exit_code)
-        except KeyboardInterrupt:
-            _fail("interrupted", 130)
+        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM (Terminated): asked for, so not an error
+            stopping.say_stopped(stopping.word(exc))
+            sys.exit(stopping.exit_code(exc))
         except BrokenPipeError:
             sys.exit(0)
 
@@ -1087,10 +1085,6 @@ def completion_cmd(shell):
     click.echo(comp.source())
 
 
-def _terminate(signum, frame) -> None:
-    raise Terminated()
-
-
 @report.command("agreement")
 @click.option(
     "--template", "templates", multiple=True, metavar="ID", help="Only this evaluation template (repeatable)."
@@ -1202,14 +1196,13 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 def main() -> None:
     warnings.showwarning = _show_warning  # library warnings (a shadowed named query) as one line on stderr
     # SIGTERM stops a command like Ctrl-C does: cleanups run (a refresh removes its partial snapshot and
-    # its workers), then exit 143; SIGINT exits 130.
-    signal.signal(signal.SIGTERM, _terminate)
+    # its workers), then exit 143; SIGINT exits 130; a stuck cleanup cannot hold the exit (gensql.stopping).
+    stopping.install()
     try:
         cli(prog_name="gensql")
-    except Terminated:
-        sys.exit(Terminated.exit_code)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        stopping.say_stopped(stopping.word(exc))
+        sys.exit(stopping.exit_code(exc))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ index directory.
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 import os
 import shutil
 import stat
@@ -18,7 +17,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -62,7 +61,7 @@ from .partitions import (
 )
 from .safeio import check_inside, store_roots
 from .scan import ERRORS_SCHEMA, MANIFEST_SCHEMA, TEXTS_SCHEMA, BatchResult, racy_window_ns, scan_batch
-from .workers import init_worker, pid_alive, stop_forkserver, stop_workers
+from .workers import pid_alive, stop_forkserver, stop_workers, worker_pool
 
 #: Directories per worker task: large enough to amortise the round trip, small enough to balance.
 BATCH_SIZE = 2000
@@ -859,13 +858,11 @@ def _run(
         for stage, items in work:
             yield scan_batch(data_root, stage, items, racy_after_ns, texts)
         return
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["gensql.scan", "gensql.workers"])
     pending: deque = deque()
     queue = work
     # Workers die with this process (gensql.workers); if the refresh stops early (SIGTERM, Ctrl-C, an
     # error, the consumer gone) they are killed at once instead of finishing their batches.
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=init_worker, initargs=(os.getpid(),))
+    pool = worker_pool(jobs, ["gensql.scan", "gensql.workers"])
     try:
         for stage, items in itertools.islice(queue, 2 * jobs):
             pending.append(pool.submit(scan_batch, data_root, stage, items, racy_after_ns, texts))
@@ -876,6 +873,7 @@ def _run(
             yield result
     except BaseException:
         stop_workers(pool)
+        stop_forkserver(kill=True)
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
