@@ -845,7 +845,7 @@ def cohort_create(cohort_id, sql, params, overwrite, data_root, index_dir):
 @output_options()
 @handle_errors
 def cohort_list(data_root, fmt, output):
-    """Every cohort with its member count and how many members exist on disk (read from the files)."""
+    """Every cohort with its member count and how many members exist on disk (read from the index)."""
     import pyarrow as pa
 
     from .write import list_cohorts

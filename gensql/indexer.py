@@ -477,6 +477,19 @@ def _abandoned_tmp(name: str) -> bool:
     return not pid.isdigit() or not pid_alive(int(pid))
 
 
+def _hidden_generation(entry: os.DirEntry) -> bool:
+    """A dot-named directory that holds a metadata file: a generation hidden by its name, not a writer's
+    temporary entry (those are ``.tmp-...``), so worth a ``scan_errors`` row rather than silence."""
+    if entry.name.startswith(layout.WRITER_TMP_PREFIX):
+        return False
+    try:
+        if entry.is_symlink() or not entry.is_dir():
+            return False
+        return any(os.path.lexists(os.path.join(entry.path, name)) for name in layout.JSON_FILES)
+    except OSError:
+        return False
+
+
 #: Names listed per chunk before they become Arrow strings: a million Python strings would cost
 #: about 70 MB, the same names in Arrow about 20 MB.
 _LIST_CHUNK = 65536
@@ -538,6 +551,14 @@ def _list_generations(where: layout.StoreLayout) -> tuple[dict[str, pa.Array], l
                             stage,
                             "leftover_tmp",
                             "temporary entry of a writer that is no longer running (a killed write or backfill); not read, safe to delete",
+                        )
+                    elif _hidden_generation(entry):
+                        error(
+                            f"{stage_rel}/{_printable(entry.name)}",
+                            stage,
+                            "unexpected_entry",
+                            "a generation directory whose name starts with '.' (the mark of a writer's temporary "
+                            "entry); not read: rename it without the dot to index it",
                         )
                     continue
                 name = _printable(entry.name)
@@ -771,30 +792,56 @@ def _list_docs(
     errors: list[tuple] = []
     if not root.is_dir():
         return found, errors
-    with os.scandir(root) as entries:
-        for entry in entries:
-            if not entry.name.startswith(".") and (entry.name not in layout.STAGES or not entry.is_dir()):
-                errors.append(
-                    (
-                        f"{layout.DOCS_DIR}/{entry.name}",
-                        None,
-                        None,
-                        None,
-                        "unexpected_entry",
-                        f"not a stage directory (expected {', '.join(layout.STAGES)})",
+    roots = store_roots(where.data_root)
+
+    def inside(entry: os.DirEntry, rel: str, stage: str | None) -> bool:
+        """A directory entry that may be read: not a symlink leading outside the store (the rule of
+        ``gens/``), not a dangling link or a loop. Otherwise a ``scan_errors`` row, and False."""
+        try:
+            if entry.is_symlink():
+                check_inside(entry.path, roots)
+            return True
+        except FileNotFoundError:
+            errors.append((rel, stage, None, None, "unexpected_entry", "a symlink to nothing"))
+        except OSError as exc:
+            errors.append((rel, stage, None, None, getattr(exc, "kind", "unreadable"), f"{exc.strerror or exc}"))
+        return False
+
+    try:
+        with os.scandir(root) as entries:
+            for entry in entries:
+                if not entry.name.startswith(".") and (entry.name not in layout.STAGES or not entry.is_dir()):
+                    errors.append(
+                        (
+                            f"{layout.DOCS_DIR}/{entry.name}",
+                            None,
+                            None,
+                            None,
+                            "unexpected_entry",
+                            f"not a stage directory (expected {', '.join(layout.STAGES)})",
+                        )
                     )
-                )
+    except OSError as exc:
+        errors.append((layout.DOCS_DIR, None, None, None, "unreadable", f"cannot list: {exc.strerror or exc}"))
+        return found, errors
     for stage in layout.STAGES:
         flat: list[tuple[str, str]] = []
         nested: list[tuple[str, str]] = []
+        stage_rel = f"{layout.DOCS_DIR}/{stage}"
         try:
+            if (root / stage).is_symlink():
+                check_inside(root / stage, roots)
             entries = os.scandir(root / stage)
         except (FileNotFoundError, NotADirectoryError):
             continue
+        except OSError as exc:
+            kind = getattr(exc, "kind", "unreadable")
+            errors.append((stage_rel, stage, None, None, kind, f"cannot list: {exc.strerror or exc}"))
+            continue
         with entries:
             for entry in entries:
-                rel = f"{layout.DOCS_DIR}/{stage}/{entry.name}"
-                if entry.name.startswith("."):
+                rel = f"{stage_rel}/{entry.name}"
+                if entry.name.startswith(".") or not inside(entry, rel, stage):
                     continue
                 if not entry.is_dir():
                     errors.append(
@@ -808,7 +855,7 @@ def _list_docs(
                 except OSError:
                     children, bucket = [], False  # the scan records why the directory cannot be read
                 if bucket:
-                    nested.extend((e.name, f"{rel}/{e.name}") for e in children)
+                    nested.extend((e.name, f"{rel}/{e.name}") for e in children if inside(e, f"{rel}/{e.name}", stage))
                 else:
                     flat.append((entry.name, rel))
         gens_ids = set(gens_listed[stage].to_pylist()) if stage in gens_listed else set()
