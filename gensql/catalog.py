@@ -226,11 +226,15 @@ def connect(
 
     The snapshot is resolved once: every view of this connection reads the same complete index, even
     while a refresh swaps in a new one, and refresh keeps that snapshot while the connection is alive
-    (a reader lease). With ``file_access=False`` the connection can read the index and nothing else
-    (:func:`lock_file_access`): what named queries run on. Raises :class:`~gensql.errors.IndexNotFoundError` when no
+    (a reader lease). With ``file_access=False`` it is :func:`gensql.readonly.connect_readonly`'s
+    connection instead, which can read the index and nothing else: what named queries run on. Raises :class:`~gensql.errors.IndexNotFoundError` when no
     index exists yet. Issues a :class:`~gensql.staleness.StaleIndexWarning` (with the snapshot's time)
     when a stage directory or cohort file of the store changed after the snapshot was taken.
     """
+    if not file_access:
+        from .readonly import connect_readonly
+
+        return connect_readonly(data_root, index_dir)
     from .errors import IndexNotFoundError
     from .index import acquire_lease, hold_lease
 
@@ -245,8 +249,6 @@ def connect(
         raise IndexNotFoundError(
             f"the index snapshot {snap.path} cannot be read ({exc}): run `gensql refresh --full`"
         ) from None
-    if not file_access:
-        lock_file_access(con, snap.path)
     from .staleness import warn_if_stale
 
     warn_if_stale(where.data_root, snap.id, snap.info)  # a StaleIndexWarning when the store changed since
@@ -254,8 +256,10 @@ def connect(
 
 
 def lock_file_access(con: duckdb.DuckDBPyConnection, snapshot_path: Path) -> None:
-    """Let ``con`` read the snapshot's tables and nothing else: no file written (``COPY ... TO``), no
-    other file read, no database attached, and the settings locked so SQL cannot undo it.
+    """Let ``con`` read the snapshot's tables and no other file, and lock the settings.
+
+    For gensql's own SQL only (the web pages): DuckDB lets an allowed directory be written too (a
+    ``COPY ... TO`` onto a partition file), so user SQL runs on :mod:`gensql.readonly` instead.
     """
     files = [str(snapshot_path / layout.TABLE_FILES[t]) for t in BASE_TABLES if t not in layout.PARTITIONED_TABLES]
     folders = [str(snapshot_path / layout.TABLE_FILES[t]) + "/" for t in BASE_TABLES if t in layout.PARTITIONED_TABLES]

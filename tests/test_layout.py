@@ -15,7 +15,8 @@ import duckdb
 import orjson
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, given, settings
+from budget import examples
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from storebuilder import write_membership
 from test_refresh import MUTATIONS, STAGES, make_small_store, mutate, small_gen, snapshot_tables
@@ -168,7 +169,7 @@ def event_mutate(root: Path, kind: str, stage: str, i: int) -> set[tuple[str, st
     return {(s, g)}
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])  # ~2 s each
+@settings(max_examples=examples(0.06))  # ~2 s each
 @given(
     st.lists(
         st.tuples(st.sampled_from(EVENT_MUTATIONS), st.sampled_from(STAGES), st.integers(0, 11)),
@@ -227,7 +228,7 @@ def test_event_driven_update_reads_only_the_named_directories(tmp_path, small_pa
     assert result.partitions_written == 2
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(3))
 @given(st.data())
 def test_splicing_a_partition_gives_the_rows_a_full_sort_would(data):
     """An update splices its fresh rows into the previous file's (slices, no sort); the result must be
