@@ -234,3 +234,35 @@ def test_objects_a_client_creates_in_the_catalog_are_not_carried_over(tmp_path):
     assert rows(cat, "SELECT count(*) FROM gens") == [(5,)]
     assert describe_views(cat).to_pylist() == describe_views(gensql.connect(s.data)).to_pylist()
     cat.close()
+
+
+def test_a_duckdb_session_holding_the_catalog_keeps_its_snapshot_across_refreshes(tmp_path):
+    """DuckDB locks a database file while it is open: refresh keeps that snapshot as it keeps a
+    gensql.connect() lease, however many refreshes run; it goes once the session closes."""
+    s = small_store(tmp_path / "store")
+    held = catalog_path(s.data).resolve()
+    code = (
+        "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); q = 'SELECT count(*) FROM gens'\n"
+        "for line in sys.stdin:\n"
+        "    print(con.sql(q).fetchall()[0][0], flush=True)\n"
+    )
+    session = subprocess.Popen(
+        [sys.executable, "-c", code, str(held)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        session.stdin.write("\n")
+        session.stdin.flush()
+        assert session.stdout.readline().strip() == "4"
+        for i in range(4):  # more refreshes than the three snapshots kept
+            s.draft(f"d{10 + i}", at=100 + i)
+            s.refresh()
+        assert held.exists()
+        session.stdin.write("\n")
+        session.stdin.flush()
+        assert session.stdout.readline().strip() == "4"  # still its own snapshot, not "No files found"
+    finally:
+        session.stdin.close()
+        session.wait(timeout=60)
+    s.draft("d20", at=200)
+    s.refresh()
+    assert not held.parent.exists()  # closed: collected at the next refresh
