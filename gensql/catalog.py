@@ -17,6 +17,7 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -43,8 +44,9 @@ def view_files() -> list[tuple[str, str]]:
 #: 1.x CLIs and drivers people have installed open it (DuckDB 2.0 writes version 69 by default, which
 #: 1.x refuses). ``tests/test_catalog.py`` opens the catalog with a 1.x CLI.
 CATALOG_STORAGE_VERSION = "v1.0.0"
-#: File mode of a catalog: nobody writes into it (open it with ``duckdb -readonly``).
-CATALOG_MODE = 0o444
+#: Write bits a catalog file never has: nobody writes into it (open it with ``duckdb -readonly``); its
+#: read bits follow the store's umask (0444 in a shared store, 0400 in a private one).
+CATALOG_WRITE_BITS = 0o222
 
 
 def base_relation(snapshot_path: Path, table: str, *, portable: bool = False) -> str:
@@ -145,14 +147,14 @@ def write_catalog(snapshot_path: Path, previous: Path | None = None) -> Path:
     created in the previous catalog) is dropped: only gensql's own views and macros go on.
 
     The file is in DuckDB storage :data:`CATALOG_STORAGE_VERSION` (DuckDB 1.x opens it) and read-only
-    (:data:`CATALOG_MODE`).
+    (no write bit: :data:`CATALOG_WRITE_BITS`).
     """
     target = snapshot_path / layout.INDEX_CATALOG_FILE
     tmp = snapshot_path / (layout.INDEX_CATALOG_FILE + ".tmp")
     if previous is not None:
         try:
             shutil.copyfile(previous, tmp)
-            os.chmod(tmp, 0o644)
+            os.chmod(tmp, stat.S_IMODE(os.stat(tmp).st_mode) | stat.S_IWUSR)  # copyfile kept no mode; to be sure
 
             def repoint(con: duckdb.DuckDBPyConnection) -> None:
                 _drop_foreign_objects(con)
@@ -215,7 +217,7 @@ def _fill_catalog(tmp: Path, target: Path, define: Callable[[duckdb.DuckDBPyConn
         con.execute("DETACH cat")
     finally:
         con.close()
-    os.chmod(tmp, CATALOG_MODE)
+    os.chmod(tmp, stat.S_IMODE(os.stat(tmp).st_mode) & ~CATALOG_WRITE_BITS)
     os.replace(tmp, target)
 
 
