@@ -6,6 +6,7 @@ Data goes to stdout (or ``-o FILE``); progress, warnings and summaries go to std
 
 from __future__ import annotations
 
+import json
 import sys
 import warnings
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from functools import wraps
 import click
 
 from . import __version__, stopping
-from .errors import GensqlError
+from .errors import GensqlError, StrictModeError
 
 DATA_ROOT = click.option(
     "--data-root",
@@ -186,6 +187,12 @@ def cli() -> None:
 @click.option("--strict", is_flag=True, help="Exit 4 when any file could not be read (the index is still written).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
 @click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print what the refresh did as one JSON object on stdout (with --watch: one line per update); docs/cli.md.",
+)
+@click.option(
     "--no-texts", is_flag=True, help="Metadata only: no texts table (hashes, characters) and no search index."
 )
 @click.option(
@@ -215,7 +222,18 @@ def cli() -> None:
 )
 @handle_errors
 def refresh(
-    data_root, index_dir, full, jobs, strict, quiet, no_texts, watch, sweep_interval, max_watches, dask_scheduler
+    data_root,
+    index_dir,
+    full,
+    jobs,
+    strict,
+    quiet,
+    as_json,
+    no_texts,
+    watch,
+    sweep_interval,
+    max_watches,
+    dask_scheduler,
 ):
     """Scan the gens store and write the Parquet index (incremental unless --full).
 
@@ -231,6 +249,12 @@ def refresh(
             raise click.UsageError("--watch cannot be combined with --full, --strict or --dask")
         from .watch import watch as run_watch
 
+        def on_update(update) -> None:
+            if as_json:
+                _echo_json({"reason": update.reason, **update.result.to_dict()})
+            if not quiet:
+                click.echo(str(update), err=True)
+
         run_watch(
             data_root,
             index_dir,
@@ -238,7 +262,7 @@ def refresh(
             jobs=jobs,
             texts=not no_texts,
             max_watches=max_watches,
-            on_update=None if quiet else (lambda update: click.echo(str(update), err=True)),
+            on_update=on_update,
         )
         return
     from .indexer import refresh as run_refresh
@@ -260,12 +284,24 @@ def refresh(
             texts=not no_texts,
             executor=executor,
         )
+    except StrictModeError as exc:
+        if as_json and exc.result is not None:  # the index was written: say what it holds, then exit 4
+            _echo_json(exc.result.to_dict())
+        raise
     finally:
         progress.close()
         if executor is not None:
             executor.close()
+    if as_json:
+        _echo_json(result.to_dict())
     if not quiet:
         click.echo(str(result), err=True)
+
+
+def _echo_json(obj: dict) -> None:
+    """One JSON object on one line of stdout, flushed (a scheduler reads it as the command's result)."""
+    click.echo(json.dumps(obj, ensure_ascii=False))
+    sys.stdout.flush()
 
 
 @cli.command()

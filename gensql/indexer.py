@@ -196,9 +196,11 @@ def refresh(
             where, full=full, jobs=jobs, progress=progress, texts=texts, changes=changes, executor=executor
         )
     if strict and result.scan_errors:
-        raise StrictModeError(
+        error = StrictModeError(
             f'{result}\n--strict: {result.scan_errors} file problem(s); see `gensql sql "SELECT * FROM scan_errors"`'
         )
+        error.result = result  # the index was written: what it holds (refresh --json prints it)
+        raise error
     return result
 
 
