@@ -36,7 +36,7 @@ from pathlib import Path
 
 import orjson
 
-from . import layout
+from . import faults, layout
 from .errors import IndexDirError, IndexLockedError, IndexNotFoundError, IndexWriteError
 
 #: Snapshots kept after a refresh (the current one included); older ones are kept only while an open
@@ -223,6 +223,7 @@ class SnapshotBuilder:
 
     def part_path(self, table: str, stage: str, bits: int, bucket: int) -> Path:
         """A partition file of a partitioned table (its directory created): docs/index-layout.md."""
+        faults.point("snapshot.part")
         path = self.tmp_path / layout.partition_file(table, stage, bits, bucket)
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
@@ -232,6 +233,7 @@ class SnapshotBuilder:
 
         ``before_swap(final_path)`` runs once the snapshot has its final name but is not current yet.
         """
+        faults.point("snapshot.commit")
         info = {"id": self.id, **info}
         (self.tmp_path / layout.SNAPSHOT_INFO_FILE).write_bytes(orjson.dumps(info, option=orjson.OPT_INDENT_2))
         _fsync_tree(self.tmp_path, self.durable)  # every file and directory is on disk before any name points at it
@@ -247,8 +249,10 @@ class SnapshotBuilder:
         link = self.index_dir / layout.INDEX_CURRENT_LINK
         self.tmp_link = self.index_dir / f"{_LINK_PREFIX}{self.id}"
         os.symlink(os.path.join(layout.INDEX_SNAPSHOTS_DIR, self.id), self.tmp_link)
+        faults.point("snapshot.swap")
         os.replace(self.tmp_link, link)
         _fsync_path(self.index_dir)  # the swap
+        faults.point("snapshot.current")
         return Snapshot(self.id, self.final_path, info)
 
     def abort(self) -> None:

@@ -12,7 +12,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -262,12 +261,12 @@ def test_sql_console_read_only_with_cap(client):
 
 
 def test_console_time_limit(store):
+    """A query past the limit is interrupted: this one would run for hours, so returning at all (with the
+    limit's message) is the proof; no wall-clock bound that a loaded machine could miss."""
     wb = Workbench(store["data"])
     try:
-        started = time.perf_counter()
         with pytest.raises(QueryError, match="longer than"):
             wb.console("SELECT sum(hash(i)) FROM range(1000000000000) t(i)", time_limit=0.3)
-        assert time.perf_counter() - started < 5
     finally:
         wb.close()
 

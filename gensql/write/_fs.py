@@ -13,7 +13,7 @@ import secrets
 import shutil
 from pathlib import Path
 
-from .. import layout
+from .. import faults, layout
 
 
 def tmp_name(final_name: str) -> str:
@@ -66,7 +66,9 @@ def publish_dir(files: dict[str, bytes], target: Path) -> bool:
     try:
         for name, data in files.items():
             write_new_file(tmp / name, data)
+            faults.point("write.file")
         fsync_dir(tmp)
+        faults.point("write.rename")
         if os.path.lexists(target):
             shutil.rmtree(tmp, ignore_errors=True)
             return False
