@@ -39,6 +39,7 @@ import orjson
 
 from . import faults, layout
 from .errors import IndexDirError, IndexLockedError, IndexNotFoundError, IndexWriteError
+from .fsutil import fsync_path
 
 #: Snapshots kept after a refresh (the current one included); older ones are kept only while an open
 #: reader holds a lease on them.
@@ -240,13 +241,13 @@ class SnapshotBuilder:
         seal_tree(self.tmp_path, top=False)  # committed means read-only (the top once the catalog is in)
         _fsync_tree(self.tmp_path, self.durable)  # every file and directory is on disk before any name points at it
         os.rename(self.tmp_path, self.final_path)
-        _fsync_path(self.final_path.parent)  # the rename itself
+        fsync_path(self.final_path.parent)  # the rename itself
         if before_swap is not None:
             written = before_swap(self.final_path)
             if isinstance(written, Path):  # what before_swap wrote (the catalog file)
                 seal_tree(written)
-                _fsync_path(written)
-                _fsync_path(self.final_path)
+                fsync_path(written)
+                fsync_path(self.final_path)
             else:
                 seal_tree(self.final_path, top=False)
                 _fsync_tree(self.final_path)
@@ -256,7 +257,7 @@ class SnapshotBuilder:
         os.symlink(os.path.join(layout.INDEX_SNAPSHOTS_DIR, self.id), self.tmp_link)
         faults.point("snapshot.swap")
         os.replace(self.tmp_link, link)
-        _fsync_path(self.index_dir)  # the swap
+        fsync_path(self.index_dir)  # the swap
         faults.point("snapshot.current")
         return Snapshot(self.id, self.final_path, info)
 
@@ -319,14 +320,6 @@ def remove_tree(root: Path | str) -> None:
     shutil.rmtree(root, ignore_errors=True)
 
 
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _fsync_tree(root: Path, skip: set[str] = frozenset()) -> None:
     """fsync every file and directory under ``root`` (directories after their files), except the
     files whose path relative to ``root`` is in ``skip``.
@@ -350,12 +343,12 @@ def _fsync_tree(root: Path, skip: set[str] = frozenset()) -> None:
         dirs.append(dirpath)
     if len(files) > 4:
         with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(lambda path: _fsync_path(Path(path)), files.values()))
+            list(pool.map(lambda path: fsync_path(Path(path)), files.values()))
     else:
         for path in files.values():
-            _fsync_path(Path(path))
+            fsync_path(Path(path))
     for dirpath in dirs:  # deepest first (os.walk bottom-up)
-        _fsync_path(Path(dirpath))
+        fsync_path(Path(dirpath))
 
 
 # --- reader leases -------------------------------------------------------------------------------
