@@ -260,6 +260,8 @@ def test_sql_console_read_only_with_cap(client):
 
 
 def test_console_time_limit(store):
+    """A query past the limit is interrupted: this one would run for hours, so returning at all (with the
+    limit's message) is the proof; no wall-clock bound that a loaded machine could miss."""
     wb = Workbench(store["data"])
     try:
         with pytest.raises(QueryError, match="stopped after 0.3 s"):

@@ -9,9 +9,9 @@ from itertools import combinations
 
 import polars as pl
 
-from .connection import connection, snapshot_id
-from .filters import as_list, make_filters, unmatched_notes
-from .judged import counted_scores, unreachable_note
+from .connection import snapshot_id
+from .filters import as_list
+from .judged import judged
 from .report import Report, ReportError, frame_with_notes
 from .stats import correlations, krippendorff_alpha, require_scipy
 
@@ -95,12 +95,9 @@ def build_agreement(
     require_scipy()
     if min_essays < 2:
         raise ReportError(f"min_essays {min_essays} is too small: a correlation needs at least 2 essays")
-    con = connection(con_or_root, index_dir)
-    filters = make_filters(con, cohort, None, None, since, until)
     templates = as_list(template)
-    df, unreachable = counted_scores(con, filters, criteria=templates)
-    unmatched = unmatched_notes(con, template=templates, within_stage="evaluation")
-    notes = [*filters.notes, *unmatched, *unreachable_note(unreachable)]
+    j = judged(con_or_root, index_dir, cohort, since, until, criteria=templates)
+    con, filters, df, notes, unmatched = j.con, j.filters, j.scores, j.notes, j.unmatched
     missing = sorted(set(templates) - set(df["evaluation_template_id"].drop_nulls().unique().to_list()))
     missing = [t for t in missing if not any(repr(t) in n for n in unmatched)]  # exists, but nothing scored
     if missing:

@@ -8,9 +8,9 @@ from datetime import date
 
 import polars as pl
 
-from .connection import connection, snapshot_id
-from .filters import as_list, make_filters, unmatched_notes
-from .judged import counted_scores, unreachable_note
+from .connection import snapshot_id
+from .filters import as_list
+from .judged import judged
 from .report import Report, ReportError, frame_with_notes
 from .stats import cluster_bootstrap_ci, group_rng, require_scipy, wilcoxon_p
 
@@ -123,14 +123,8 @@ def build_compare(
     if resamples < 1:
         raise ReportError(f"resamples must be at least 1 (got {resamples})")
     side_col, unit_col, unit_name = COMPARE_BY[by]
-    con = connection(con_or_root, index_dir)
-    filters = make_filters(con, cohort, None, None, since, until)
-    df, unreachable = counted_scores(con, filters, judges=judge, criteria=criterion)
-    notes = [
-        *filters.notes,
-        *unmatched_notes(con, model=as_list(judge), template=as_list(criterion), within_stage="evaluation"),
-        *unreachable_note(unreachable),
-    ]
+    j = judged(con_or_root, index_dir, cohort, since, until, judges=judge, criteria=criterion)
+    con, filters, df, notes = j.con, j.filters, j.scores, j.notes
     known = sorted(v for v in df[side_col].unique().to_list() if v is not None)
     for value in (a, b):
         if value not in known:
@@ -210,8 +204,8 @@ def build_compare(
     if pairs:
         d = per_unit["diff"].to_numpy()
         row.update(
-            mean_a=float(per_unit["va"].mean()),
-            mean_b=float(per_unit["vb"].mean()),
+            mean_a=float(per_unit["va"].to_numpy().mean()),
+            mean_b=float(per_unit["vb"].to_numpy().mean()),
             mean_diff=float(d.mean()),
             wins=int((d > 0).sum()),
             ties=int((d == 0).sum()),
