@@ -203,12 +203,11 @@ def test_compare_draft_shows_its_essays_and_scores(client, con):
 
 def test_reports_problems_scan_errors(client, con):
     r = client.get("/reports?by=model")
-    assert (
-        r.status_code == 200
-        and "Tokens and cost by model" in r.text
-        and "heatmap" in r.text
-        and "Cohort coverage" in r.text
-    )
+    assert r.status_code == 200 and "Tokens and cost by model" in r.text
+    tabs = {part: client.get(f"/reports?part={part}").text for part in ("scores", "cohorts")}
+    assert 'id="heatmap"' in tabs["scores"] and "Cohort coverage" not in tabs["scores"]
+    assert "Cohort coverage" in tabs["cohorts"] and 'id="heatmap"' not in tabs["cohorts"]  # each tab its own page
+    assert "Tokens and cost" not in tabs["scores"] + tabs["cohorts"]
     rows = list(csv.DictReader(io.StringIO(client.get("/reports?by=model&part=tokens&format=csv").text)))
     calls = one(con, "SELECT count(*) FROM gens WHERE is_model_call")[0]
     assert sum(int(row["model_calls"]) for row in rows) == calls

@@ -78,6 +78,41 @@ def rows(table: pa.Table) -> list[dict]:
     return table.to_pylist()
 
 
+def format_time(value: Any) -> str:
+    """The one way a page shows a timestamp: UTC, to the second (``2025-09-20 14:03:11``), no offset.
+
+    Microseconds and ``+00:00`` only make a column wider; a day stays a day. Anything else passes as text.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+#: Decimals of every score and mean score a page shows (the matrix, the heatmap, a generation's facts).
+SCORE_DECIMALS = 2
+
+
+def format_score(value: Any) -> str:
+    """The one number format of scores: ``SCORE_DECIMALS`` decimals, so 6 and 6.29 line up as 6.00 and 6.29."""
+    if value is None:
+        return ""
+    return f"{float(value):.{SCORE_DECIMALS}f}"
+
+
+def snapshot_state(wb: Workbench) -> dict[str, Any]:
+    """The current snapshot's id and generation count: what an open page compares with its own to say
+    "N new generations: reload" (served at /api/snapshot; counted once per snapshot)."""
+    opened = wb.current()
+    counts = wb.cached("counts", lambda: rows(wb.query(_COUNTS_SQL))[0])
+    return {"snapshot_id": opened.snapshot_id, "generations": counts["generations"]}
+
+
 # -- overview -------------------------------------------------------------------------------------
 
 OVERVIEW_SQL = """-- generations by stage, status and model, with tokens
@@ -212,7 +247,44 @@ def _filters(
     return clauses, params
 
 
+def _keyset(sort: str, sql_type: str, desc: bool, cursor: list, before: bool) -> tuple[str, dict]:
+    """The WHERE clause of the rows after (or before) ``cursor`` in the order ``sort`` (desc or asc)
+    NULLS LAST, stage, gen_id; and its parameters. Keyset paging: a deep page costs what the first does."""
+    value, stage, gen_id = cursor
+    params: dict[str, Any] = {"c_stage": stage, "c_gen": gen_id}
+    if not before:
+        tie = "(stage > $c_stage OR (stage = $c_stage AND gen_id > $c_gen))"
+        if value is None:
+            return f"({sort} IS NULL AND {tie})", params
+        params["c_value"] = value
+        cmp = "<" if desc else ">"
+        return (
+            f"({sort} IS NULL OR {sort} {cmp} CAST($c_value AS {sql_type}) "
+            f"OR ({sort} = CAST($c_value AS {sql_type}) AND {tie}))",
+            params,
+        )
+    tie = "(stage < $c_stage OR (stage = $c_stage AND gen_id < $c_gen))"
+    if value is None:
+        return f"({sort} IS NOT NULL OR {tie})", params
+    params["c_value"] = value
+    cmp = ">" if desc else "<"
+    return (
+        f"({sort} IS NOT NULL AND ({sort} {cmp} CAST($c_value AS {sql_type}) "
+        f"OR ({sort} = CAST($c_value AS {sql_type}) AND {tie})))",
+        params,
+    )
+
+
+def _start(args: dict[str, list[str]]) -> int:
+    try:
+        return max(1, int((args.get("start") or ["1"])[0]))
+    except ValueError:
+        raise InvalidIdError("start: expected a row number") from None
+
+
 def generations(wb: Workbench, args: dict[str, list[str]], download: bool = False) -> Page:
+    """A page of generations (keyset paging: ``after`` / ``before`` a cursor, or ``last``), its facets
+    and count; a download is every matching row with the table's columns in the table's order."""
     columns = gens_columns(wb)
     chosen = [c for c in args.get("col", []) if c in columns] or list(DEFAULT_COLUMNS)
     sort = (args.get("sort") or ["created_at"])[0]
@@ -225,34 +297,38 @@ def generations(wb: Workbench, args: dict[str, list[str]], download: bool = Fals
     clauses, params = _filters(args, columns, members)
     where_filters = list(clauses)
     after = "" if download else (args.get("after") or [""])[0]  # a download is every matching row
-    if after:
-        value, stage, gen_id = _decode_cursor(after)
-        params.update({"c_stage": stage, "c_gen": gen_id})
-        tie = "(stage > $c_stage OR (stage = $c_stage AND gen_id > $c_gen))"
-        if value is None:
-            clauses.append(f"({sort} IS NULL AND {tie})")
-        else:
-            params["c_value"] = value
-            cmp = "<" if desc else ">"
-            clauses.append(
-                f"({sort} IS NULL OR {sort} {cmp} CAST($c_value AS {columns[sort]}) "
-                f"OR ({sort} = CAST($c_value AS {columns[sort]}) AND {tie}))"
-            )
+    before = "" if download or after else (args.get("before") or [""])[0]
+    last = not (download or after or before) and bool((args.get("last") or [""])[0])
+    reverse = bool(before) or last  # read backwards from the end (or from a cursor), then flip
+    if after or before:
+        clause, cursor_params = _keyset(
+            sort, columns[sort], desc, list(_decode_cursor(after or before)), before=bool(before)
+        )
+        clauses.append(clause)
+        params.update(cursor_params)
     where = ("WHERE " + "\n  AND ".join(clauses)) if clauses else ""
     select = ", ".join(dict.fromkeys(["stage", "gen_id", sort, *chosen]))
     limit = 100_000 if download else PAGE_SIZE + 1
-    sql = (
-        f"SELECT {select}\nFROM {source}\n{where}\nORDER BY {sort} {'DESC' if desc else 'ASC'} NULLS LAST, stage, gen_id\n"
-        f"LIMIT {limit}"
-    )
+    if not reverse:
+        order = f"{sort} {'DESC' if desc else 'ASC'} NULLS LAST, stage, gen_id"
+    else:
+        order = f"{sort} {'ASC' if desc else 'DESC'} NULLS FIRST, stage DESC, gen_id DESC"
+    sql = f"SELECT {select}\nFROM {source}\n{where}\nORDER BY {order}\nLIMIT {limit}"
     table = wb.query(sql, params)
-    more = not download and table.num_rows > PAGE_SIZE
+    more = not download and table.num_rows > PAGE_SIZE  # rows beyond this page in the reading direction
     if more:
         table = table.slice(0, PAGE_SIZE)
-    next_cursor = None
-    if more:
-        last = table.slice(table.num_rows - 1).to_pylist()[0]
-        next_cursor = _encode_cursor([_json_value(last[sort]), last["stage"], last["gen_id"]])
+    if reverse:
+        table = table.take(list(range(table.num_rows - 1, -1, -1)))
+    has_next = bool(before) or (not reverse and more)
+    has_prev = bool(after) or (reverse and more)
+    next_cursor = prev_cursor = None
+    if table.num_rows:
+        first_row, last_row = table.slice(0, 1).to_pylist()[0], table.slice(table.num_rows - 1).to_pylist()[0]
+        if has_next:
+            next_cursor = _encode_cursor([_json_value(last_row[sort]), last_row["stage"], last_row["gen_id"]])
+        if has_prev:
+            prev_cursor = _encode_cursor([_json_value(first_row[sort]), first_row["stage"], first_row["gen_id"]])
     base = {k: v for k, v in params.items() if not k.startswith("c_")}
     ctx: dict[str, Any] = {
         "columns": list(columns),
@@ -260,7 +336,9 @@ def generations(wb: Workbench, args: dict[str, list[str]], download: bool = Fals
         "sort": sort,
         "desc": desc,
         "next_cursor": next_cursor,
-        "first_page": not after,
+        "prev_cursor": prev_cursor,
+        "first_page": not (after or (reverse and more)),
+        "last_page": not has_next,
         "page_size": PAGE_SIZE,
     }
     if not download:
@@ -273,12 +351,41 @@ def generations(wb: Workbench, args: dict[str, list[str]], download: bool = Fals
                 lambda: wb.query(f"SELECT count(*) AS n FROM {source} {where_f}", fparams).column(0)[0].as_py(),
             )
         ctx["total"] = total
-    table = table.select(
-        [c for c in chosen if c in table.column_names] if not download else [c for c in table.column_names]
-    )
+        ctx["download_total"] = total
+        if last:
+            start = max(1, total - table.num_rows + 1)
+        elif ctx["first_page"]:
+            start = 1
+        else:
+            start = _start(args)
+        ctx["start"] = start
+        ctx["end"] = start + table.num_rows - 1
+        parents = sorted({r for r in table.column("parent_gen_id").to_pylist() if r}) if "parent_gen_id" in chosen else []
+        ctx["known_parents"] = _existing(wb, parents)
+    table = table.select([c for c in chosen if c in table.column_names])
+    if download:
+        table = times_as_text(table)
     return Page(
         "generations.html", "Generations", _shown(sql), {k: _json_value(v) for k, v in params.items()}, table, ctx
     )
+
+
+def times_as_text(table: pa.Table) -> pa.Table:
+    """Timestamp columns as :func:`format_time` shows them, so a download reads like the page it came from."""
+    for i, f in enumerate(table.schema):
+        if pa.types.is_timestamp(f.type) or pa.types.is_date(f.type):
+            texts = pa.array([format_time(v) if v is not None else None for v in table.column(i).to_pylist()], pa.string())
+            table = table.set_column(i, f.name, texts)
+    return table
+
+
+def _existing(wb: Workbench, ids: list[str]) -> set[str]:
+    """Which of ``ids`` are generations of the snapshot (a link to any other would be a 404)."""
+    if not ids:
+        return set()
+    source = _gens_source(wb, {"gen_id"})
+    found = wb.query(f"SELECT DISTINCT gen_id FROM {source} WHERE gen_id IN (SELECT unnest($ids))", {"ids": ids})
+    return set(found.column(0).to_pylist())
 
 
 def _facet_counts(
@@ -392,6 +499,14 @@ def generation(wb: Workbench, stage: str, gen_id: str, diff_with: str | None = N
         },
     )
     tree = lineage(wb, row, nearby)
+    parent_id = row.get("parent_gen_id")
+    parent = next((r for r in nearby if parent_id and r["gen_id"] == parent_id), None)
+    scored = [
+        r["score"]
+        for r in nearby
+        if r["parent_gen_id"] == gen_id and r["stage"] == "evaluation" and r["score"] is not None
+    ]
+    evaluations = {"mean": sum(scored) / len(scored) if scored else None, "n": len(scored)}
     attempts = sorted(
         (
             r
@@ -434,6 +549,9 @@ def generation(wb: Workbench, stage: str, gen_id: str, diff_with: str | None = N
             "texts": texts,
             "problems": problems,
             "tree": tree,
+            "parent": parent,
+            "evaluations": evaluations,
+            "known": {r["gen_id"] for r in nearby} | {gen_id},
             "attempts": attempts,
             "own_problems": own_problems,
             "diff": diff,
