@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from .. import layout
 from ..errors import GensqlError, InvalidIdError, QueryError, SearchQueryError
+from ..lineage import NODE_COLUMNS, build_tree, sibling_order
 from .workbench import CONSOLE_ROW_CAP, Workbench
 
 #: Rows per page of the generations table.
@@ -561,7 +562,8 @@ def generation(wb: Workbench, stage: str, gen_id: str, diff_with: str | None = N
 
 
 _NODE_SQL = """SELECT stage, gen_id, parent_gen_id, template_id, model_id, status, score
-FROM gens WHERE {where} ORDER BY array_position(['draft', 'essay', 'evaluation'], stage), template_id, model_id, gen_id"""
+FROM gens WHERE {where} ORDER BY array_position(['draft', 'essay', 'evaluation'], stage), template_id NULLS LAST,
+         model_id NULLS LAST, gen_id"""
 
 
 #: In-memory lookup tables the server builds per snapshot in the background (never written to disk):
@@ -650,7 +652,8 @@ def _children(wb: Workbench, ids: list[str]) -> list[dict]:
         return rows(
             wb.query(
                 "SELECT * FROM _serve_children WHERE parent_gen_id IN (SELECT unnest($ids)) "
-                "ORDER BY array_position(['draft', 'essay', 'evaluation'], stage), template_id, model_id, gen_id",
+                "ORDER BY array_position(['draft', 'essay', 'evaluation'], stage), template_id NULLS LAST, "
+                "model_id NULLS LAST, gen_id",
                 {"ids": ids},
             )
         )
@@ -659,89 +662,25 @@ def _children(wb: Workbench, ids: list[str]) -> list[dict]:
     )
 
 
-def _node(r: dict, **extra) -> dict:
-    return {
-        "stage": r["stage"],
-        "gen_id": r["gen_id"],
-        "template_id": r["template_id"],
-        "model_id": r["model_id"],
-        "status": r["status"],
-        "score": r["score"],
-        "link_status": None,
-        "children": [],
-        **extra,
-    }
-
-
 def lineage(wb: Workbench, row: dict, nearby: list[dict] | None = None) -> dict:
-    """The lineage around a generation, as :func:`gensql.lineage.lineage_tree` shapes it (its ancestors up
-    to the draft, the generation, every descendant), walked with one narrow lookup per level: the stages
-    are at most three deep, and the recursive view macros cost a scan of the whole index per step.
-    ``nearby`` (rows of ``_NEARBY_SQL``) already holds the parent and the children: no lookup for those.
+    """The lineage around a generation, built by :func:`gensql.lineage.build_tree` (the one builder the CLI
+    uses too) from the server's narrow lookups. ``nearby`` (rows of ``_NEARBY_SQL``) already holds the
+    parent and the children: no lookup for those.
     """
-    focus = _node(row, focus=True)
-    top, child, current = focus, focus, row
-    for _ in layout.STAGES:  # up: parent, grandparent
-        parent_id = current.get("parent_gen_id")
-        want = layout.PARENT_STAGE.get(current["stage"])
-        if want is None:
-            break
-        if not parent_id:
-            child["link_status"] = "no_parent"
-            top = {"stage": None, "gen_id": None, "missing": True, "link_status": "no_parent", "children": [top]}
-            break
-        if nearby is not None and current is row:
-            found = [r for r in nearby if r["gen_id"] == parent_id]
-        else:
-            source = _gens_source(
-                wb, {"stage", "gen_id", "parent_gen_id", "template_id", "model_id", "status", "score"}
-            )
-            found = rows(
-                wb.query(_NODE_SQL.replace("FROM gens", f"FROM {source}").format(where="gen_id = $g"), {"g": parent_id})
-            )
-        if not found:
-            child["link_status"] = "parent_missing"
-            top = {
-                "stage": None,
-                "gen_id": parent_id,
-                "missing": True,
-                "link_status": "parent_missing",
-                "children": [top],
-            }
-            break
-        parent = next((r for r in found if r["stage"] == want), found[0])
-        if parent["stage"] != want:
-            child["link_status"] = "parent_wrong_stage"
-        node = _node(parent)
-        node["children"].append(top)
-        top, child, current = node, node, parent
-    has_children = {parent for parent in layout.PARENT_STAGE.values() if parent}
-    level = [focus]  # down: children, grandchildren
-    for _ in layout.STAGES:
-        ids = [n["gen_id"] for n in level if n["stage"] in has_children]
-        if not ids:
-            break
-        if nearby is not None and level == [focus]:
+    source = _gens_source(wb, set(NODE_COLUMNS))
+
+    def parents(parent_id: str) -> list[dict]:
+        if nearby is not None and parent_id == row.get("parent_gen_id"):
+            return [r for r in nearby if r["gen_id"] == parent_id]
+        return rows(wb.query(f"SELECT {', '.join(NODE_COLUMNS)} FROM {source} WHERE gen_id = $g", {"g": parent_id}))
+
+    def children(of: list[dict]) -> list[dict]:
+        if nearby is not None and [r["gen_id"] for r in of] == [row["gen_id"]]:
             found = [r for r in nearby if r["parent_gen_id"] == row["gen_id"] and r["stage"] != "draft"]
-            found.sort(
-                key=lambda r: (
-                    layout.STAGES.index(r["stage"]) if r["stage"] in layout.STAGES else 9,
-                    r["template_id"] or "\uffff",
-                    r["model_id"] or "\uffff",
-                    r["gen_id"],
-                )
-            )
-        else:
-            found = _children(wb, ids)
-        by_id = {n["gen_id"]: n for n in level}
-        level = []
-        for r in found:
-            parent = by_id.get(r["parent_gen_id"])
-            if parent is not None and (r["stage"], r["gen_id"]) != (parent["stage"], parent["gen_id"]):
-                node = _node(r)
-                parent["children"].append(node)
-                level.append(node)
-    return top
+            return sorted(found, key=sibling_order)
+        return _children(wb, [r["gen_id"] for r in of])
+
+    return build_tree(row, parents, children)
 
 
 def text_diff(old: str, new: str, old_name: str, new_name: str) -> list[tuple[str, str]]:
@@ -842,7 +781,10 @@ def compare(wb: Workbench, stage: str, gen_id: str) -> Page:
     for e in essays.values():
         scores = [v["score"] for v in e["evals"] if v["score"] is not None]
         e["mean"] = sum(scores) / len(scores) if scores else None
-        text = wb.read_text(e["gen_dir"], layout.PARSED_FILE)[0] if e["gen_dir"] else None
+        try:
+            text = wb.read_text(e["gen_dir"], layout.PARSED_FILE)[0] if e["gen_dir"] else None
+        except InvalidIdError as exc:  # a directory name no page reads from (`<svg onload=...>`): say so, go on
+            text, e["unreadable"] = None, str(exc)
         e["text"] = text[:COMPARE_TEXT_CHARS] if text else text
         e["cut"] = bool(text and len(text) > COMPARE_TEXT_CHARS)
         cells: dict[tuple, list] = {}
@@ -1010,22 +952,47 @@ def problems(wb: Workbench, kind: str | None, which: str = "problems") -> Page:
 # -- search ---------------------------------------------------------------------------------------
 
 SEARCH_FILTERS = ("file", "stage", "model", "template", "status", "cohort")
+#: Texts a search reads at most (its count says so when it reached this: never a silent stop).
+SEARCH_HIT_CAP = 10_000
+#: Generations per page of search results.
+SEARCH_PAGE_SIZE = 50
+#: Columns of a search page's rows and downloads, in the order a hit shows them.
+SEARCH_ROW_COLUMNS = ("rank", "stage", "gen_id", "files", "model_id", "template_id", "status", "score", "bm25")
+_SEARCH_FACETS = (
+    ("file", "files"),
+    ("stage", "stage"),
+    ("model", "model_id"),
+    ("template", "template_id"),
+    ("status", "status"),
+)
+
+
+def merge_hits(hits: list[dict]) -> list[dict]:
+    """One row per generation from hits ranked per text: the best text's rank and facts, every matching
+    file listed (a generation whose raw and parsed texts both match is one result, not two)."""
+    merged: dict[tuple[str, str], dict] = {}
+    for h in hits:
+        key = (h["stage"], h["gen_id"])
+        row = merged.get(key)
+        if row is None:
+            merged[key] = {**h, "files": [h["file"]], "rank": len(merged) + 1, "text_rank": h["rank"]}
+        elif h["file"] not in row["files"]:
+            row["files"].append(h["file"])
+    return list(merged.values())
 
 
 def search_page(wb: Workbench, args: dict[str, list[str]]) -> Page:
+    """Search results, one row per generation, best first, paged; facets and counts over every hit
+    (up to :data:`SEARCH_HIT_CAP` texts), snippets for the page shown."""
     from ..fulltext import search
 
     q = (args.get("q") or [""])[0]
     ctx: dict[str, Any] = {"q": q, "hits": [], "error": None, "no_index": None, "facets": {}, "args": args}
     filters = {k: [v for v in args.get(k, []) if v] or None for k in SEARCH_FILTERS}
-    try:
-        limit = int((args.get("limit") or ["50"])[0])
-    except ValueError:
-        raise InvalidIdError("limit: expected a number") from None
-    limit = max(1, min(limit, 500))
+    start = _start(args)
     table = None
     code = (
-        f"gensql.search(data_root, {q!r}, limit={limit}"
+        f"gensql.search(data_root, {q!r}, limit={SEARCH_HIT_CAP}"
         + "".join(f", {k}={v!r}" for k, v in filters.items() if v)
         + ")"
     )
@@ -1035,26 +1002,52 @@ def search_page(wb: Workbench, args: dict[str, list[str]]) -> Page:
             f"the index snapshot {opened.snapshot_id} has no search index (refreshed with --no-texts?): run `gensql refresh` without it"
         )
     elif q.strip():
+        found = None
         try:
-            frame = search(wb.data_root, q, limit=limit, index_dir=wb.index_dir, **filters)
+            found = wb.cached(
+                ("search", q, orjson.dumps(filters)),
+                lambda: search(
+                    wb.data_root, q, limit=SEARCH_HIT_CAP, snippets=False, index_dir=wb.index_dir, **filters
+                ).to_dicts(),
+            )
         except SearchQueryError as exc:
             ctx["error"] = str(exc)
-            frame = None
-        if frame is not None:
-            table = frame.to_arrow()
-            hits = frame.to_dicts()
-            ctx["hits"] = hits
-            for key, column in (
-                ("file", "file"),
-                ("stage", "stage"),
-                ("model", "model_id"),
-                ("template", "template_id"),
-                ("status", "status"),
-            ):
+        if found is not None:
+            merged = merge_hits(found)
+            total = len(merged)
+            start = min(start, max(1, total - SEARCH_PAGE_SIZE + 1)) if total else 1
+            shown = merged[start - 1 : start - 1 + SEARCH_PAGE_SIZE]
+            if shown:  # snippets of the page's texts only: reading files costs, counting does not
+                deepest = max(r["text_rank"] for r in shown)
+                with_snippets = search(
+                    wb.data_root, q, limit=deepest, snippets=True, index_dir=wb.index_dir, **filters
+                ).to_dicts()
+                snippet = {(h["stage"], h["gen_id"], h["file"]): h["snippet"] for h in with_snippets}
+                for r in shown:
+                    r["snippet"] = snippet.get((r["stage"], r["gen_id"], r["file"]))
+            ctx.update(
+                hits=shown,
+                total=total,
+                texts=len(found),
+                capped=len(found) >= SEARCH_HIT_CAP,
+                start=start,
+                end=start + len(shown) - 1,
+                page_size=SEARCH_PAGE_SIZE,
+                last_start=max(1, total - SEARCH_PAGE_SIZE + 1),
+                download_total=total,
+            )
+            for key, column in _SEARCH_FACETS:
                 counts: dict[str, int] = {}
-                for h in hits:
-                    counts[h[column] or "(none)"] = counts.get(h[column] or "(none)", 0) + 1
-                ctx["facets"][key] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+                for h in merged:
+                    for value in h[column] if column == "files" else [h[column]]:
+                        counts[value or "(none)"] = counts.get(value or "(none)", 0) + 1
+                ctx["facets"][key] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_VALUES]
+            table = pa.Table.from_pylist(
+                [{c: (",".join(h[c]) if c == "files" else h[c]) for c in SEARCH_ROW_COLUMNS} for h in merged]
+                or [dict.fromkeys(SEARCH_ROW_COLUMNS)]
+            )
+            if not merged:
+                table = table.slice(0, 0)
     return Page("search.html", "Search", None, None, table, {**ctx, "code": code})
 
 
