@@ -87,7 +87,13 @@ def build_tree(
         found = sorted(parents(parent_id), key=sibling_order)
         if not found:
             child["link_status"] = "parent_missing"
-            top = {"stage": None, "gen_id": parent_id, "missing": True, "link_status": "parent_missing", "children": [top]}
+            top = {
+                "stage": None,
+                "gen_id": parent_id,
+                "missing": True,
+                "link_status": "parent_missing",
+                "children": [top],
+            }
             break
         parent = next((r for r in found if r["stage"] == want), found[0])
         child["link_status"] = "ok" if parent["stage"] == want else "parent_wrong_stage"

@@ -13,9 +13,9 @@ import orjson
 import pyarrow as pa
 
 from .. import layout
-from ..errors import GensqlError, InvalidIdError, QueryError, SearchQueryError
+from ..errors import GensqlError, InvalidIdError, SearchQueryError
 from ..lineage import NODE_COLUMNS, build_tree, sibling_order
-from .workbench import CONSOLE_ROW_CAP, Workbench
+from .workbench import Workbench
 
 #: Rows per page of the generations table.
 PAGE_SIZE = 50
@@ -361,7 +361,9 @@ def generations(wb: Workbench, args: dict[str, list[str]], download: bool = Fals
             start = _start(args)
         ctx["start"] = start
         ctx["end"] = start + table.num_rows - 1
-        parents = sorted({r for r in table.column("parent_gen_id").to_pylist() if r}) if "parent_gen_id" in chosen else []
+        parents = (
+            sorted({r for r in table.column("parent_gen_id").to_pylist() if r}) if "parent_gen_id" in chosen else []
+        )
         ctx["known_parents"] = _existing(wb, parents)
     table = table.select([c for c in chosen if c in table.column_names])
     if download:
@@ -375,7 +377,9 @@ def times_as_text(table: pa.Table) -> pa.Table:
     """Timestamp columns as :func:`format_time` shows them, so a download reads like the page it came from."""
     for i, f in enumerate(table.schema):
         if pa.types.is_timestamp(f.type) or pa.types.is_date(f.type):
-            texts = pa.array([format_time(v) if v is not None else None for v in table.column(i).to_pylist()], pa.string())
+            texts = pa.array(
+                [format_time(v) if v is not None else None for v in table.column(i).to_pylist()], pa.string()
+            )
             table = table.set_column(i, f.name, texts)
     return table
 
@@ -1065,41 +1069,6 @@ def snippet_parts(snippet: str | None) -> list[tuple[bool, str]]:
         at = m.end()
     parts.append((False, snippet[at:]))
     return [p for p in parts if p[1]]
-
-
-# -- SQL console ----------------------------------------------------------------------------------
-
-EXAMPLE_SQL = "SELECT model_id, count(*) AS generations, sum(completion_tokens) AS completion_tokens\nFROM gens\nGROUP BY 1\nORDER BY 2 DESC"
-
-
-def sql_page(wb: Workbench, q: str | None) -> Page:
-    schema: dict[str, list[tuple[str, str]]] = {}
-    for r in rows(wb.schema()):
-        schema.setdefault(r["view"], []).append((r["column"], r["type"]))
-    ctx: dict[str, Any] = {
-        "q": q if q is not None else EXAMPLE_SQL,
-        "schema": schema,
-        "error": None,
-        "cut": False,
-        "elapsed": None,
-        "ran": False,
-    }
-    table = None
-    if q:
-        try:
-            table, cut, elapsed = wb.console(q)
-            ctx.update(cut=cut, elapsed=elapsed, ran=True)
-        except QueryError as exc:
-            ctx["error"] = str(exc)
-    return Page(
-        "sql.html",
-        "SQL",
-        q or None,
-        None,
-        table,
-        {**ctx, "cap": CONSOLE_ROW_CAP},
-        status_code=400 if ctx["error"] else 200,
-    )
 
 
 __all__ = ["FACETS", "NotFound", "PAGE_SIZE", "Page", "generation", "generations", "overview", "warm"]
