@@ -1019,7 +1019,8 @@ def search_page(wb: Workbench, args: dict[str, list[str]]) -> Page:
         if found is not None:
             merged = merge_hits(found)
             total = len(merged)
-            start = min(start, max(1, total - SEARCH_PAGE_SIZE + 1)) if total else 1
+            if start > total:  # past the end (the hits changed): the last page
+                start = max(1, total - SEARCH_PAGE_SIZE + 1)
             shown = merged[start - 1 : start - 1 + SEARCH_PAGE_SIZE]
             if shown:  # snippets of the page's texts only: reading files costs, counting does not
                 deepest = max(r["text_rank"] for r in shown)
