@@ -638,3 +638,24 @@ def test_crawl_finds_no_dead_link(client):
             if target.startswith("/") and "format=" not in target and target not in seen:
                 todo.append(target)
     assert bad == [] and len(seen) > 800
+
+
+def test_an_essay_dir_named_like_markup_does_not_break_its_drafts_compare(tmp_path):
+    from storebuilder import write_gen
+
+    data = tmp_path / "data"
+    write_gen(data, "draft", "d_1", {"metadata.json": {"template_id": "links-v4", "mode": "llm"}, "parsed.txt": "a draft"})
+    for essay, score in (("e_ok", "7"), ("<svg onload=alert(4)>", "5")):
+        meta = {"template_id": "copy-v1", "parent_gen_id": "d_1", "mode": "copy"}
+        write_gen(data, "essay", essay, {"metadata.json": meta, "parsed.txt": "an essay"})
+        v = f"v_{score}"
+        write_gen(data, "evaluation", v, {"metadata.json": {"template_id": "rigor", "parent_gen_id": essay}, "parsed.txt": score})
+    gensql.refresh(data)
+    app = create_app(data)
+    try:
+        with TestClient(app) as c:
+            r = c.get("/compare/draft/d_1")
+    finally:
+        app.state.workbench.close()
+    assert r.status_code == 200 and "<svg onload" not in r.text
+    assert "&lt;svg onload=alert(4)&gt;" in r.text and 'href="/gen/essay/%3Csvg%20onload%3Dalert%284%29%3E"' in r.text
