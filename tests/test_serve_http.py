@@ -492,7 +492,9 @@ def test_generations_pager_previous_last_and_position(client, con):
 
 def test_download_has_the_table_columns_order_and_time_format(client):
     page = client.get("/generations?stage=draft").text
-    shown = [h.split(">")[-1].split(" ")[0] for h in page.split("<thead>", 1)[1].split("</thead>")[0].split("</a>")[:-1]]
+    shown = [
+        h.split(">")[-1].split(" ")[0] for h in page.split("<thead>", 1)[1].split("</thead>")[0].split("</a>")[:-1]
+    ]
     assert "Download all " in page and " matching rows" in page
     rows = list(csv.DictReader(io.StringIO(client.get("/generations?stage=draft&format=csv").text)))
     assert list(rows[0]) == shown  # same columns, same order as the table
@@ -539,7 +541,9 @@ def test_no_dead_ends_on_a_generation_page(client, con):
     assert f"mean {mean:.2f} of {n} scored evaluations" in client.get(f"/gen/essay/{essay}").text
     for stage, gen_id in con.sql("SELECT stage, gen_id FROM gens ORDER BY random() LIMIT 40").fetchall():
         text = client.get(f"/gen/{stage}/{gen_id}").text
-        assert "- · -" not in text and "· - s" not in text and "None" not in text.split("<main", 1)[1].split("<details")[0]
+        assert (
+            "- · -" not in text and "· - s" not in text and "None" not in text.split("<main", 1)[1].split("<details")[0]
+        )
 
 
 def test_raw_view_is_a_link_that_works_without_javascript(client, store):
@@ -644,12 +648,19 @@ def test_an_essay_dir_named_like_markup_does_not_break_its_drafts_compare(tmp_pa
     from storebuilder import write_gen
 
     data = tmp_path / "data"
-    write_gen(data, "draft", "d_1", {"metadata.json": {"template_id": "links-v4", "mode": "llm"}, "parsed.txt": "a draft"})
+    write_gen(
+        data, "draft", "d_1", {"metadata.json": {"template_id": "links-v4", "mode": "llm"}, "parsed.txt": "a draft"}
+    )
     for essay, score in (("e_ok", "7"), ("<svg onload=alert(4)>", "5")):
         meta = {"template_id": "copy-v1", "parent_gen_id": "d_1", "mode": "copy"}
         write_gen(data, "essay", essay, {"metadata.json": meta, "parsed.txt": "an essay"})
         v = f"v_{score}"
-        write_gen(data, "evaluation", v, {"metadata.json": {"template_id": "rigor", "parent_gen_id": essay}, "parsed.txt": score})
+        write_gen(
+            data,
+            "evaluation",
+            v,
+            {"metadata.json": {"template_id": "rigor", "parent_gen_id": essay}, "parsed.txt": score},
+        )
     gensql.refresh(data)
     app = create_app(data)
     try:
