@@ -28,6 +28,7 @@ checks that the index files are byte-identical afterwards (docs/hardening.md, "R
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -35,8 +36,12 @@ import threading
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from . import layout
 from .catalog import BASE_TABLES, view_files
@@ -69,7 +74,9 @@ def _datasets(snapshot_path: Path) -> dict:
     from .startup import pandas_blocked
 
     with pandas_blocked():
+        import pyarrow as pa
         import pyarrow.dataset as ds
+        import pyarrow.parquet as pq
 
     out = {}
     for table in BASE_TABLES:
@@ -79,10 +86,30 @@ def _datasets(snapshot_path: Path) -> dict:
             files = sorted(str(p) for p in path.glob("stage=*/*.parquet"))
             if not files:
                 raise duckdb.IOException(f"no Parquet file under {path}")
-            out[table] = ds.dataset(files, format="parquet")
+            out[table] = ds.dataset(
+                files,
+                format="parquet",
+                partitioning=ds.partitioning(pa.schema([("stage", pa.string())]), flavor="hive"),
+                partition_base_dir=str(path),
+                schema=_with_hive_column(pq.read_schema(files[0])),
+            )
         else:
             out[table] = ds.dataset(str(path), format="parquet")
     return out
+
+
+def _with_hive_column(stored: pa.Schema) -> pa.Schema:
+    """A partition file's schema with the ``stage`` column its directory holds, where the catalog has it."""
+    import pyarrow as pa
+
+    from .partitions import HIVE_COLUMN, HIVE_METADATA_KEY
+
+    meta = stored.metadata or {}
+    positions = json.loads(meta[HIVE_METADATA_KEY]) if HIVE_METADATA_KEY in meta else {}
+    fields = list(stored)
+    if HIVE_COLUMN not in stored.names:
+        fields.insert(positions.get(HIVE_COLUMN, len(fields)), pa.field(HIVE_COLUMN, pa.string()))
+    return pa.schema(fields, metadata=stored.metadata)
 
 
 def _register(con: duckdb.DuckDBPyConnection, datasets: dict) -> None:
@@ -107,7 +134,7 @@ class ReadOnlyIndex:
         try:
             views = self._folder / "views.duckdb"
             self._build(views)
-            config: dict[str, str | int | bool] = {
+            config: dict[str, str | bool | int | float | list[str]] = {
                 "enable_external_access": False,
                 "autoinstall_known_extensions": False,
                 "autoload_known_extensions": False,
