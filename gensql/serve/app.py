@@ -126,7 +126,13 @@ def create_app(
         return HTMLResponse(html, status_code=page.status_code, headers={**_HEADERS, "Server-Timing": timing})
 
     def error_page(request: Request, status: int, message: str, title: str | None = None) -> Response:
+        try:  # an error page too learns of a newer snapshot (the 503 page: of the first one)
+            live = pages.snapshot_state(wb)
+        except GensqlError:
+            live = None
         html = env.get_template("error.html").render(
+            snapshot_id=live["snapshot_id"] if live else None,
+            live=live,
             request=request,
             status=status,
             message=message,
