@@ -28,6 +28,7 @@ _EXPORTS = {
     "cohort_report": "gensql.reports",
     "agreement_report": "gensql.reports",
     "compare_report": "gensql.reports",
+    "judges_report": "gensql.reports",
     "write_generation": "gensql.write",
     "update_generation": "gensql.write",
     "write_membership": "gensql.write",

@@ -1159,6 +1159,89 @@ def report_compare(
     _emit_report(rep, fmt, output)
 
 
+@report.command("judges")
+@click.option(
+    "--template", "templates", multiple=True, metavar="ID", help="Only this evaluation template (repeatable)."
+)
+@click.option(
+    "--reference",
+    default="others",
+    show_default=True,
+    metavar="WHO",
+    help="Hold each judge against: others (the mean of the other judges), a judge id, or humans (gensql labels import).",
+)
+@click.option(
+    "--labels", "labels_name", default=None, metavar="NAME", help="With --reference humans: only this import."
+)
+@click.option("--cohort", default=None, metavar="ID", help="Only evaluations that are members of cohort ID.")
+@click.option(
+    "--resamples",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    metavar="N",
+    help="Bootstrap resamples of the drafts.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, metavar="N", help="Random seed of the bootstrap.")
+@_prices_options
+@_time_filters
+@_report_source
+@handle_errors
+def report_judges(
+    templates,
+    reference,
+    labels_name,
+    cohort,
+    resamples,
+    seed,
+    prices_file,
+    price_at,
+    since,
+    until,
+    data_root,
+    index_dir,
+    fmt,
+    output,
+):
+    """Which judge is biased, which is noise: offset, limits of agreement, slope, alpha without it, length and self bias, failures, cost per score."""
+    from .reports import build_judges
+
+    rep = build_judges(
+        data_root,
+        templates,
+        cohort,
+        _day(since),
+        _day(until),
+        reference=reference,
+        labels=labels_name,
+        prices=prices_file,
+        resamples=resamples,
+        seed=seed,
+        index_dir=index_dir,
+    )
+    _emit_report(rep, fmt, output)
+
+
+@cli.group()
+def labels() -> None:
+    """Human ratings beside the store (<data-root>/labels/NAME.parquet, never inside gens/): the reference
+    `gensql report judges --reference humans` holds the judges to."""
+
+
+@labels.command("import")
+@click.argument("csv_file", metavar="FILE.csv", type=click.Path(dir_okay=False))
+@click.option("--name", default=None, metavar="NAME", help="Store as labels/NAME.parquet [default: the file's stem].")
+@DATA_ROOT
+@INDEX_DIR
+@handle_errors
+def labels_import(csv_file, name, data_root, index_dir):
+    """Import FILE.csv (essay_gen_id or evaluation_gen_id, criterion, score, rater), checked against the index."""
+    from .labels import import_labels
+
+    done = import_labels(csv_file, data_root, name, index_dir=index_dir)
+    click.echo(f"gensql: imported {done.describe()}", err=True)
+
+
 @cli.command("serve")
 @click.option(
     "--host",

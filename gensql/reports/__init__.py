@@ -13,7 +13,10 @@ The library functions, each taking a DuckDB connection from :func:`gensql.connec
 * :func:`compare_report` (:mod:`.compare`): a paired comparison of two essay templates, essay models or
   draft templates (mean difference with a bootstrap interval, wins/ties/losses, Wilcoxon p-value);
   ``scores_report(ci=True)`` (:mod:`.bootstrap`): score means with intervals resampling drafts.
-  These three need numpy and scipy (the ``stats`` extra; :mod:`.stats`).
+* :func:`judges_report` (:mod:`.judges`): each judge against the others, a named judge or human labels
+  (offset with its interval, Bland-Altman limits, slope, alpha without it, length and self bias,
+  parse failures, truncation, cost per usable score).
+  These need numpy and scipy (the ``stats`` extra; :mod:`.stats`).
 
 Each has a ``build_*`` twin returning a :class:`Report` (rows, totals row, notes, provenance), which
 the CLI renders. Shared pieces: :mod:`.filters` (cohort/stage/model/date filters as bound SQL),
@@ -32,6 +35,7 @@ from .agreement import AGREEMENT_COLUMNS, agreement_report, build_agreement
 from .cohort import COHORT_COLUMNS, STAGE_ORDER, build_cohort, cohort_report
 from .compare import COMPARE_BY, COMPARE_COLUMNS, build_compare, compare_report
 from .connection import snapshot_id
+from .judges import JUDGES_COLUMNS, JUDGES_SPEC, build_judges, judges_report
 from .output import (
     BINARY_FORMATS,
     PROVENANCE_KEY,
@@ -56,6 +60,10 @@ __all__ = [
     "agreement_report",
     "build_agreement",
     "build_compare",
+    "JUDGES_COLUMNS",
+    "JUDGES_SPEC",
+    "build_judges",
+    "judges_report",
     "compare_report",
     "BINARY_FORMATS",
     "BY_COLUMNS",
