@@ -136,7 +136,7 @@ def import_labels(
     con = connect(data_root, index_dir)
     try:
         essays = {r[0] for r in con.sql("SELECT gen_id FROM gens WHERE stage = 'essay'").fetchall()}
-        evals = {r[1] for r in records if r[2] is not None}
+        evals = {r[2] for r in records if r[2] is not None}
         resolved = {}
         if evals:
             found = con.sql(
