@@ -1093,15 +1093,57 @@ def _terminate(signum, frame) -> None:
     show_default=True,
     help="Fewer essays than this: a note instead of a correlation or alpha.",
 )
+@click.option(
+    "--reference",
+    type=click.Choice(["humans"]),
+    default=None,
+    help="Add the human raters (gensql labels import) as a judge named humans.",
+)
+@click.option(
+    "--labels", "labels_name", default=None, metavar="NAME", help="With --reference humans: only this import."
+)
+@click.option(
+    "--resamples",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    metavar="N",
+    help="Bootstrap resamples of the drafts.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, metavar="N", help="Random seed of the bootstrap.")
 @_time_filters
 @_report_source
 @handle_errors
-def report_agreement(templates, cohort, min_essays, since, until, data_root, index_dir, fmt, output):
-    """Do the judges agree? Per evaluation template: judge pairs, alpha across judges, each judge vs its replicates."""
+def report_agreement(
+    templates,
+    cohort,
+    min_essays,
+    reference,
+    labels_name,
+    resamples,
+    seed,
+    since,
+    until,
+    data_root,
+    index_dir,
+    fmt,
+    output,
+):
+    """Do the judges agree? Per evaluation template: judge pairs, alpha across judges and without each, each judge vs its replicates, with intervals."""
     from .reports import build_agreement
 
     rep = build_agreement(
-        data_root, templates, cohort, _day(since), _day(until), min_essays=min_essays, index_dir=index_dir
+        data_root,
+        templates,
+        cohort,
+        _day(since),
+        _day(until),
+        min_essays=min_essays,
+        resamples=resamples,
+        seed=seed,
+        reference=reference,
+        labels=labels_name,
+        index_dir=index_dir,
     )
     _emit_report(rep, fmt, output)
 

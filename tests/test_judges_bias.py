@@ -208,3 +208,31 @@ def test_cli_labels_import_and_report_judges(planted, tmp_path):
     res = gensql("labels", "import", tmp_path / "missing.csv", "--data-root", planted.data)
     assert res.returncode == 2 and "cannot read" in res.stderr and "missing.csv" in res.stderr
     (planted.data / "labels" / "cli-panel.parquet").unlink()
+
+
+def test_agreement_on_planted_judges_intervals_icc_and_humans(planted):
+    from gensql.reports import build_agreement
+
+    import_labels(planted.humans_csv, planted.data, "panel")  # the same name again: replaced
+    rep = build_agreement(planted.data, resamples=300, reference="humans", labels="panel")
+    df = rep.df
+    pair = df.filter(
+        (pl.col("comparison") == "pair") & (pl.col("judge_a") == "biased") & (pl.col("judge_b") == "honest")
+    )
+    row = pair.row(0, named=True)
+    assert row["icc3_1"] > 0.9 and row["icc2_1"] < row["icc3_1"] - 0.1  # consistent, but not in absolute terms
+    assert row["pearson_ci_low"] <= row["pearson"] <= row["pearson_ci_high"]
+    assert row["spearman_ci_low"] <= row["spearman"] <= row["spearman_ci_high"]
+    assert row["alpha_ci_low"] <= row["alpha"] <= row["alpha_ci_high"]
+    alls = df.filter(pl.col("comparison") == "all judges").row(0, named=True)
+    assert alls["alpha_ci_low"] < alls["alpha"] < alls["alpha_ci_high"] and alls["judges"] == len(pj.JUDGES) + 1
+    without = df.filter(pl.col("comparison") == "without")
+    assert without.sort("alpha", descending=True)["judge_a"][0] == "random"
+    # the humans as a judge: the honest judges are the closest to them
+    with_humans = df.filter(
+        (pl.col("comparison") == "pair") & ((pl.col("judge_b") == "humans") | (pl.col("judge_a") == "humans"))
+    ).with_columns(judge=pl.when(pl.col("judge_a") == "humans").then("judge_b").otherwise("judge_a"))
+    assert sorted(with_humans["judge"].to_list()) == sorted(pj.JUDGES)
+    assert with_humans.sort("mean_abs_diff")["judge"][0] in ("honest", "honest2")
+    tested = df.filter(pl.col("pearson_p").is_not_null())
+    assert (tested["p_holm"] >= tested["pearson_p"]).all()

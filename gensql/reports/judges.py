@@ -28,14 +28,16 @@ from .filters import as_list, make_filters, unmatched_notes
 from .judged import counted_scores, unreachable_note
 from .report import Report, ReportError, frame_with_notes
 from .stats import (
+    bootstrap_weights,
     calibration,
-    cluster_indices,
     group_rng,
     is_ordinal_scale,
     krippendorff_alpha,
     percentile_interval,
     require_scipy,
     weighted_kappa,
+    weighted_mean,
+    weighted_pearson,
 )
 
 REFERENCE_OTHERS = "others"
@@ -370,12 +372,10 @@ def _template_rows(np, tpl, part, reference, humans, calls, costs, resamples, se
                 if is_ordinal_scale(np.concatenate([yb, rb])):
                     row["kappa_quadratic"] = weighted_kappa(yb, rb, "quadratic")
                 clusters = [cluster[i] for i in np.flatnonzero(both)]
-                draws = cluster_indices(clusters, resamples, group_rng(seed, ("judges", tpl, judge, ref_label)))
+                w = bootstrap_weights(clusters, resamples, group_rng(seed, ("judges", tpl, judge, ref_label)))
                 d = yb - rb
-                offs = [float(d[ix].mean()) for ix in draws]
-                rs = [_pearson(np, yb[ix], rb[ix]) for ix in draws]
-                row["offset_ci_low"], row["offset_ci_high"] = percentile_interval(offs, LEVEL)
-                row["pearson_ci_low"], row["pearson_ci_high"] = percentile_interval(rs, LEVEL)
+                row["offset_ci_low"], row["offset_ci_high"] = percentile_interval(weighted_mean(w, d), LEVEL)
+                row["pearson_ci_low"], row["pearson_ci_high"] = percentile_interval(weighted_pearson(w, yb, rb), LEVEL)
                 if row["drafts"] < MIN_ESSAYS:
                     why.append(f"only {row['drafts']} drafts: the intervals are little more than those drafts")
                 # length bias: does the judge's disagreement with the reference grow with the essay's length?
@@ -407,9 +407,3 @@ def _alpha(np, matrix) -> float | None:
         return None
     a = krippendorff_alpha(matrix[:, pairable], "interval")
     return None if a is None or a != a else a
-
-
-def _pearson(np, x, y) -> float | None:
-    if x.size < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return None
-    return float(np.corrcoef(x, y)[0, 1])

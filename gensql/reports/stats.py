@@ -361,21 +361,92 @@ def icc(matrix) -> dict[str, float | None]:
 # ---- bootstrap by draft for any statistic ---------------------------------------------------------
 
 
-def cluster_indices(clusters: Sequence[object], resamples: int, rng):
-    """For each of ``resamples`` draws of the clusters (drafts) with replacement, the positions of the
-    units (essays) they hold, as a list of int arrays: units of one draft travel together."""
+def bootstrap_weights(clusters: Sequence[object], resamples: int, rng):
+    """A ``resamples`` x units matrix of how many times each unit (essay) is drawn when the clusters
+    (drafts) are drawn with replacement: units of one draft travel together. A statistic of a
+    resample is the statistic of the units repeated that many times, so the weighted forms below
+    (:func:`weighted_pearson`, :func:`weighted_spearman`, :func:`weighted_interval_alpha`) give every
+    resample at once."""
     np, _ = require_scipy()
     labels = list(clusters)
-    order: dict[object, list[int]] = {}
-    for pos, c in enumerate(labels):
-        order.setdefault(c, []).append(pos)
-    members = [np.asarray(v, dtype=np.int64) for v in order.values()]
-    k = len(members)
-    out = []
-    for _ in range(resamples):
-        picks = rng.integers(0, k, size=k)
-        out.append(np.concatenate([members[p] for p in picks]))
-    return out
+    ids: dict[object, int] = {}
+    of = np.array([ids.setdefault(c, len(ids)) for c in labels], dtype=np.int64)
+    k = len(ids)
+    if k == 0:
+        return np.zeros((resamples, 0))
+    picks = rng.integers(0, k, size=(resamples, k))
+    drawn = np.zeros((resamples, k))
+    np.add.at(drawn, (np.repeat(np.arange(resamples), k), picks.ravel()), 1.0)
+    return drawn[:, of]
+
+
+def weighted_mean(w, x):
+    """Per resample (row of ``w``), the mean of ``x`` with those unit weights."""
+    np, _ = require_scipy()
+    total = w.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (w @ np.asarray(x, dtype=float)) / total
+
+
+def weighted_pearson(w, x, y):
+    """Per resample, Pearson's r of the units repeated as ``w`` says (NaN where a side is constant)."""
+    np, _ = require_scipy()
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x.ndim == 1:
+        x = np.broadcast_to(x, w.shape)
+    if y.ndim == 1:
+        y = np.broadcast_to(y, w.shape)
+    n = w.sum(axis=1)
+    sx, sy = (w * x).sum(axis=1), (w * y).sum(axis=1)
+    sxx, syy, sxy = (w * x * x).sum(axis=1), (w * y * y).sum(axis=1), (w * x * y).sum(axis=1)
+    vx, vy = n * sxx - sx**2, n * syy - sy**2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (n * sxy - sx * sy) / np.sqrt(vx * vy)
+    constant = (vx <= 1e-12 * n * sxx) | (vy <= 1e-12 * n * syy)  # up to rounding: one value only
+    return np.where(constant, np.nan, r)
+
+
+def _weighted_ranks(np, w, x):
+    """Per resample, each unit's average rank among the repeated units (ties share their mean rank)."""
+    values, group = np.unique(x, return_inverse=True)
+    onehot = np.zeros((x.size, values.size))
+    onehot[np.arange(x.size), group] = 1.0
+    wg = w @ onehot  # resamples x distinct values: how many drawn units hold each value
+    below = np.cumsum(wg, axis=1) - wg
+    return (below + (wg + 1.0) / 2.0)[:, group]
+
+
+def weighted_spearman(w, x, y):
+    """Per resample, Spearman's rho of the units repeated as ``w`` says: Pearson's r of the average
+    ranks within the resample, as ``scipy.stats.spearmanr`` computes on the repeated values."""
+    np, _ = require_scipy()
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    return weighted_pearson(w, _weighted_ranks(np, w, x), _weighted_ranks(np, w, y))
+
+
+def weighted_interval_alpha(w, matrix):
+    """Per resample, Krippendorff's alpha (interval metric) of a coders x units matrix (NaN: missing)
+    whose units are repeated as ``w`` says; NaN where undefined. Units with fewer than two values are
+    not pairable and count for nothing, as in :func:`krippendorff_alpha`."""
+    np, _ = require_scipy()
+    x = np.asarray(matrix, dtype=float)
+    present = ~np.isnan(x)
+    m = present.sum(axis=0).astype(float)
+    keep = m >= 2
+    filled = np.where(present, x, 0.0)
+    s = filled.sum(axis=0)
+    q = (filled**2).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ss_within = q - s**2 / m
+        a = np.where(keep, 2.0 * m * ss_within / (m - 1.0), 0.0)
+    m, s, q = np.where(keep, m, 0.0), np.where(keep, s, 0.0), np.where(keep, q, 0.0)
+    n = w @ m
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d_o = (w @ a) / n
+        grand = (w @ s) / n
+        d_e = 2.0 * ((w @ q) - n * grand**2) / (n - 1.0)
+        alpha = 1.0 - d_o / d_e
+    return np.where((n >= 2) & (d_e > 0), alpha, np.nan)
 
 
 def percentile_interval(values, level: float = 0.95) -> tuple[float | None, float | None]:
