@@ -713,15 +713,23 @@ def report_tokens(by, cohort, stages, models, since, until, prices_file, price_a
     metavar="N",
     help="With --ci: random seed, so the report is reproducible [default: 0].",
 )
+@click.option(
+    "--adjust",
+    type=click.Choice(["judge"]),
+    default=None,
+    help="With --ci: judge-adjusted means (a judge fixed effect), for groups that different judges scored.",
+)
 @_time_filters
 @_report_source
 @handle_errors
-def report_scores(long_, cohort, models, ci, ci_by, resamples, seed, since, until, data_root, index_dir, fmt, output):
+def report_scores(
+    long_, cohort, models, ci, ci_by, resamples, seed, adjust, since, until, data_root, index_dir, fmt, output
+):
     """Scores per evaluated essay: mean/min/max/n per evaluation model x template (newest scored attempt per replicate)."""
     from .reports import build_scores
 
-    if not ci and (ci_by or resamples is not None or seed is not None):
-        raise click.UsageError("--by, --resamples and --seed go with --ci")
+    if not ci and (ci_by or resamples is not None or seed is not None or adjust):
+        raise click.UsageError("--by, --resamples, --seed and --adjust go with --ci")
     by = tuple(n.strip() for v in ci_by for n in v.split(",") if n.strip())
     rep = build_scores(
         data_root,
@@ -735,6 +743,7 @@ def report_scores(long_, cohort, models, ci, ci_by, resamples, seed, since, unti
         by=by or None,
         resamples=2000 if resamples is None else resamples,
         seed=seed or 0,
+        adjust=adjust,
     )
     _emit_report(rep, fmt, output)
 

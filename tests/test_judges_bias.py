@@ -236,3 +236,37 @@ def test_agreement_on_planted_judges_intervals_icc_and_humans(planted):
     assert with_humans.sort("mean_abs_diff")["judge"][0] in ("honest", "honest2")
     tested = df.filter(pl.col("pearson_p").is_not_null())
     assert (tested["p_holm"] >= tested["pearson_p"]).all()
+
+
+def test_unbalanced_judges_are_noted_and_adjusted_means_are_the_fixed_effect_fit(planted):
+    from gensql.reports import build_scores
+
+    raw = build_scores(planted.data, ci=True, by=("essay-template",), resamples=200)
+    assert any("judges are unbalanced across these groups" in n for n in raw.notes)
+    adj = build_scores(planted.data, ci=True, by=("essay-template",), resamples=200, adjust="judge")
+    rows = {r["essay_template_id"]: r for r in adj.df.to_dicts()}
+    # reference: ordinary least squares on dummy columns (numpy lstsq), score = template + judge
+    truth = [(planted.essay_template[e], j, s) for (e, j, _), s in planted.scores.items()]
+    templates, judges = sorted({t for t, _, _ in truth}), sorted({j for _, j, _ in truth})
+    x = np.zeros((len(truth), len(templates) + len(judges) - 1))
+    y = np.array([s for _, _, s in truth])
+    for i, (t, j, _) in enumerate(truth):
+        x[i, templates.index(t)] = 1.0
+        if judges.index(j) > 0:
+            x[i, len(templates) + judges.index(j) - 1] = 1.0
+    beta = np.linalg.lstsq(x, y, rcond=None)[0]
+    effects = np.concatenate([[0.0], beta[len(templates) :]])
+    share = np.array([sum(1 for _, j, _ in truth if j == judge) for judge in judges]) / len(truth)
+    for k, t in enumerate(templates):
+        assert rows[t]["mean"] == pytest.approx(beta[k] + (share * effects).sum(), abs=1e-9)
+        assert rows[t]["mean_raw"] == pytest.approx(np.mean([s for tt, _, s in truth if tt == t]), abs=1e-12)
+        assert rows[t]["ci_low"] <= rows[t]["mean"] <= rows[t]["ci_high"]
+    # the +1 judge skipped half of B's essays: the raw gap is inflated, the adjusted one is the within-judge gap
+    raw_gap = rows["A"]["mean_raw"] - rows["B"]["mean_raw"]
+    adj_gap = rows["A"]["mean"] - rows["B"]["mean"]
+    assert raw_gap > adj_gap + 0.05
+    # balanced: the honest judges scored every essay, so no note and nothing to adjust
+    fair = build_scores(planted.data, ci=True, by=("essay-template",), model=["honest", "honest2"], resamples=50)
+    assert not any("unbalanced" in n for n in fair.notes)
+    with pytest.raises(Exception, match="drop evaluation-model"):
+        build_scores(planted.data, ci=True, by=("evaluation-model",), adjust="judge")
