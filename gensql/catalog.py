@@ -38,16 +38,19 @@ def view_files() -> list[tuple[str, str]]:
 
 
 def base_relation(snapshot_path: Path, table: str) -> str:
-    """The ``read_parquet(...)`` that reads one table of a snapshot (docs/index-layout.md).
+    """The relation that reads one table of a snapshot (docs/index-layout.md).
 
-    A partitioned table is every ``<table>/stage=<stage>/*.parquet`` file, read with hive partitioning
-    so a filter on ``stage`` opens only that stage's files; ``stage`` is in the files too, with the
-    same values, and keeps its place among the columns.
+    A partitioned table is every ``<table>/stage=<stage>/*.parquet`` file, read with hive partitioning:
+    ``stage`` is in the directory names only (:mod:`gensql.partitions`), and a filter on it opens only
+    that stage's files. The select puts it back after ``gen_id``, its place in the table's schema.
     """
     path = snapshot_path / layout.TABLE_FILES[table]
     if table in layout.PARTITIONED_TABLES:
         glob = sql_string(str(path / "stage=*" / "*.parquet"))
-        return f"read_parquet({glob}, hive_partitioning = true, hive_types = {{'stage': VARCHAR}})"
+        return (
+            f"(SELECT gen_id, stage, * EXCLUDE (gen_id, stage) FROM read_parquet({glob}, hive_partitioning = true,"
+            " hive_types = {'stage': VARCHAR}))"
+        )
     return f"read_parquet({sql_string(str(path))})"
 
 
@@ -121,11 +124,15 @@ def connect(
 
     The snapshot is resolved once: every view of this connection reads the same complete index, even
     while a refresh swaps in a new one, and refresh keeps that snapshot while the connection is alive
-    (a reader lease). With ``file_access=False`` the connection can read the index and nothing else
-    (:func:`lock_file_access`): what named queries run on. Raises :class:`~gensql.errors.IndexNotFoundError` when no
+    (a reader lease). With ``file_access=False`` it is :func:`gensql.readonly.connect_readonly`'s
+    connection instead, which can read the index and nothing else: what named queries run on. Raises :class:`~gensql.errors.IndexNotFoundError` when no
     index exists yet. Issues a :class:`~gensql.staleness.StaleIndexWarning` (with the snapshot's time)
     when a stage directory or cohort file of the store changed after the snapshot was taken.
     """
+    if not file_access:
+        from .readonly import connect_readonly
+
+        return connect_readonly(data_root, index_dir)
     from .errors import IndexNotFoundError
     from .index import acquire_lease, hold_lease
 
@@ -140,8 +147,6 @@ def connect(
         raise IndexNotFoundError(
             f"the index snapshot {snap.path} cannot be read ({exc}): run `gensql refresh --full`"
         ) from None
-    if not file_access:
-        lock_file_access(con, snap.path)
     from .staleness import warn_if_stale
 
     warn_if_stale(where.data_root, snap.id, snap.info)  # a StaleIndexWarning when the store changed since
@@ -149,8 +154,10 @@ def connect(
 
 
 def lock_file_access(con: duckdb.DuckDBPyConnection, snapshot_path: Path) -> None:
-    """Let ``con`` read the snapshot's tables and nothing else: no file written (``COPY ... TO``), no
-    other file read, no database attached, and the settings locked so SQL cannot undo it.
+    """Let ``con`` read the snapshot's tables and no other file, and lock the settings.
+
+    For gensql's own SQL only (the web pages): DuckDB lets an allowed directory be written too (a
+    ``COPY ... TO`` onto a partition file), so user SQL runs on :mod:`gensql.readonly` instead.
     """
     files = [str(snapshot_path / layout.TABLE_FILES[t]) for t in BASE_TABLES if t not in layout.PARTITIONED_TABLES]
     folders = [str(snapshot_path / layout.TABLE_FILES[t]) + "/" for t in BASE_TABLES if t in layout.PARTITIONED_TABLES]

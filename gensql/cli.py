@@ -297,18 +297,28 @@ def summary(data_root, index_dir, fmt, output):
     metavar="KEY=VALUE",
     help="Bind a $KEY parameter in QUERY (repeatable; values are strings: cast in SQL).",
 )
+@click.option(
+    "--allow-file-access",
+    is_flag=True,
+    help="Let the SQL read and write files (COPY ... TO, read_csv, ATTACH); by default it reads only the index.",
+)
 @DATA_ROOT
 @INDEX_DIR
 @output_options()
 @handle_errors
-def sql(query, params, data_root, index_dir, fmt, output):
-    """Run one SQL QUERY against the gensql views (`gensql views` lists them; QUERY '-' reads stdin)."""
+def sql(query, params, allow_file_access, data_root, index_dir, fmt, output):
+    """Run one SQL QUERY against the gensql views (`gensql views` lists them; QUERY '-' reads stdin).
+
+    The SQL runs on a connection that reads the index and nothing else (temporary tables are fine),
+    unless --allow-file-access is given.
+    """
     from .catalog import connect
     from .query import run_sql
 
     if query == "-":
         query = sys.stdin.read()
-    emit(run_sql(connect(data_root, index_dir), query, _parse_params(params) or None), fmt, output)
+    con = connect(data_root, index_dir, file_access=allow_file_access)
+    emit(run_sql(con, query, _parse_params(params) or None), fmt, output)
 
 
 def _parse_params(values: tuple[str, ...]) -> dict[str, str]:

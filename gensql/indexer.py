@@ -23,6 +23,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -50,6 +51,7 @@ from .partitions import (
     bucket_array,
     buckets,
     choose_bits,
+    iter_partition_batches,
     read_files,
     read_partition,
     sort_by_gen_id,
@@ -97,6 +99,29 @@ class RefreshResult:
     partitions_written: int = 0  # partitions rewritten (the rest were hard links to the previous snapshot's)
     partitions_linked: int = 0
     listed: bool = True  # False: an event-driven update that listed nothing
+    damaged: int = 0  # files of the previous snapshot that were not as committed (then every partition is rewritten)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as plain JSON values (``gensql refresh --json``): one object a scheduler can read."""
+        return {
+            "snapshot_id": self.snapshot_id,
+            "index_dir": str(self.index_dir),
+            "generations": self.generations,
+            "by_stage": dict(self.by_stage),
+            "new": self.new,
+            "changed": self.changed,
+            "deleted": self.deleted,
+            "unchanged": self.unchanged,
+            "scan_errors": self.scan_errors,
+            "error_kinds": dict(sorted(self.error_kinds.items())),
+            "members": self.members,
+            "full": self.full,
+            "texts": self.texts,
+            "search_documents": self.search.documents if self.search is not None else None,
+            "partitions_written": self.partitions_written,
+            "partitions_linked": self.partitions_linked,
+            "seconds": round(self.seconds, 3),
+        }
 
     def __str__(self) -> str:
         stages = ", ".join(f"{n} {s}" for s, n in self.by_stage.items())
@@ -106,6 +131,8 @@ class RefreshResult:
         search = ""
         if self.search is not None:
             search = f"search: {self.search.documents} texts ({self.search.added} indexed); "
+        if self.damaged:
+            errors += f"; {self.damaged} damaged index file(s) of the previous snapshot: rebuilt in full"
         return (
             f"indexed {self.generations} generations ({stages}): {self.new} new, {self.changed} changed, "
             f"{self.deleted} deleted, {self.unchanged} unchanged; {self.members} cohort members; {search}{errors}; "
@@ -199,6 +226,9 @@ def refresh_locked(
     with disk_errors_as_messages(where.index_dir), store_umask(where.data_root):
         collect_garbage(where.index_dir)
         previous = None if full else _usable(current_snapshot(where.index_dir), texts)
+        damaged = _damaged_files(previous) if previous is not None else []
+        if damaged:
+            previous = None  # never carry a damaged file forward: read the store again
         plan = _plan_changes(where, previous, changes) if changes is not None and previous is not None else None
         if plan is None:
             plan = _plan_listing(where, previous, getattr(executor, "list_store", None))
@@ -210,6 +240,7 @@ def refresh_locked(
             raise
         if collect:
             collect_garbage(where.index_dir)
+    result.damaged = len(damaged)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -221,6 +252,40 @@ def _usable(previous: Snapshot | None, texts: bool) -> Snapshot | None:
     if texts and not (previous.info.get("texts") and (previous.path / SEARCH_DIR).is_dir()):
         return None  # the previous snapshot has no texts (--no-texts, or older): read every text once
     return previous
+
+
+def _damaged_files(previous: Snapshot) -> list[str]:
+    """Partition files of ``previous`` that are not what it committed, so must not be linked forward.
+
+    Committed files are read-only, but root, a copy tool or a disk can still change one. Each file's
+    size and mtime are checked against ``file_stats`` (a ``stat``, cheap even at 1,000,000
+    generations); a snapshot written before ``file_stats`` existed has its footers' row counts checked
+    against ``files`` instead.
+    """
+    stats = previous.info.get("file_stats")
+    damaged = []
+    for rel, rows in previous.info.get("files", {}).items():
+        path = f"{previous.path}/{rel}"
+        try:
+            if stats is not None:
+                st = os.stat(path)
+                good = stats.get(rel) == [st.st_size, st.st_mtime_ns]
+            else:
+                good = pq.ParquetFile(path).metadata.num_rows == rows
+        except (OSError, pa.ArrowException):
+            good = False
+        if not good:
+            damaged.append(rel)
+    return damaged
+
+
+def _file_stats(root: Path, files: Iterable[str]) -> dict[str, list[int]]:
+    """``[size, mtime_ns]`` of each partition file, recorded in ``snapshot.json`` for :func:`_damaged_files`."""
+    stats = {}
+    for rel in files:
+        st = os.stat(f"{root}/{rel}")
+        stats[rel] = [st.st_size, st.st_mtime_ns]
+    return stats
 
 
 def _build(
@@ -350,6 +415,7 @@ def _build(
             "partition_bits": {s: p.bits for s, p in plan.stages.items()},
             "views_digest": views,
             "files": dict(sorted(writer.files.items())),
+            "file_stats": _file_stats(builder.tmp_path, sorted(writer.files)),
         },
         before_swap=lambda path: write_catalog(path, same_views),
     )
@@ -1004,7 +1070,7 @@ class _PartWriter:
         self.builder.durable.add(rel)
         rows = self.prev_files.get(rel)
         if rows is None:
-            rows = pq.ParquetFile(target).metadata.num_rows
+            rows = pq.ParquetFile(f"{self.builder.tmp_path}/{rel}").metadata.num_rows
         self.files[rel] = rows
         if rel.startswith(layout.TABLE_FILES["_gens_scan"] + "/"):
             stage = rel.split("/")[1].split("=", 1)[1]
@@ -1066,7 +1132,7 @@ def _update_search(
     def fresh() -> Iterator[dict]:
         for source in rewritten:
             if isinstance(source, Path):
-                batches = pq.ParquetFile(source).iter_batches(batch_size=8192, columns=_SEARCH_COLUMNS)
+                batches = iter_partition_batches(source, _SEARCH_COLUMNS)
             else:
                 batches = source.to_batches()
             for batch in batches:

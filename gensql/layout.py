@@ -190,8 +190,8 @@ TABLE_FILES: dict[str, str] = {
 }
 #: Tables with one row (or a few) per generation: hive-partitioned by stage, hash-partitioned by gen_id.
 PARTITIONED_TABLES: tuple[str, ...] = ("gens", "_gens_scan", "texts", "_manifest")
-#: Version of the snapshot layout written into ``snapshot.json`` (``layout``); 2 = partitioned.
-INDEX_LAYOUT_VERSION = 2
+#: Version of the snapshot layout written into ``snapshot.json`` (``layout``); 2 = partitioned, 3 = stage only in the directory names and meta typed JSON.
+INDEX_LAYOUT_VERSION = 3
 
 
 def partition_file(table: str, stage: str, bits: int, bucket: int) -> str:

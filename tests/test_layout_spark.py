@@ -32,7 +32,10 @@ def _java_ok() -> bool:
         return False
 
 
-pytestmark = pytest.mark.skipif(not _java_ok(), reason="no working Java (pyspark needs Java 17+)")
+pytestmark = [
+    pytest.mark.slow,  # a JVM and a Spark session: ~20 s
+    pytest.mark.skipif(not _java_ok(), reason="no working Java (pyspark needs Java 17+)"),
+]
 
 GROUP_BY = (
     "SELECT stage, coalesce(model_id, '-') AS model, status, count(*) AS n, "

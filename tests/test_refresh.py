@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from hypothesis import HealthCheck, given, settings
+from budget import examples
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from storebuilder import tree_digest, write_gen, write_membership
 
@@ -298,7 +299,7 @@ def mutate_mixed(root: Path, kind: str, stage: str, i: int) -> str | None:
     return f"{doc_stage}/{doc_id}"
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(0.25))
 @given(
     st.lists(st.tuples(st.sampled_from(MUTATIONS), st.sampled_from(STAGES), st.integers(0, 5)), min_size=1, max_size=8)
 )
@@ -320,7 +321,7 @@ def test_incremental_refresh_equals_full_refresh(monkeypatch, mutations):
         assert incremental.new + incremental.changed == len(existing & touched)
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(0.08))
 @given(
     st.lists(
         st.tuples(st.sampled_from(MIXED_MUTATIONS), st.sampled_from(STAGES), st.integers(0, 5)), min_size=1, max_size=8

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # a real Chromium driven by selenium
 pytest.importorskip("starlette", reason="gensql serve needs the serve extra: pip install -e '.[test]'")
 pytest.importorskip("uvicorn", reason="gensql serve needs the serve extra: pip install -e '.[test]'")
 

@@ -20,8 +20,9 @@ import time
 from pathlib import Path
 
 import pytest
+from budget import examples
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gensql
@@ -106,7 +107,7 @@ def generation_facts(draw):
     return facts
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(0.12))
 @given(st.lists(generation_facts(), min_size=1, max_size=6))
 def test_a_written_generation_reads_back_as_written(tmp_path_factory, drafts):
     root = tmp_path_factory.mktemp("store")

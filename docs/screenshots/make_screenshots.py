@@ -28,10 +28,14 @@ def main() -> None:
         shutil.copytree(ROOT / "data", data, ignore=shutil.ignore_patterns("index"))
         gensql.refresh(data)
         con = gensql.connect(data)
-        draft = con.sql("SELECT parent_gen_id FROM gens WHERE stage = 'essay' AND parent_gen_id IN "
-                        "(SELECT gen_id FROM gens WHERE stage = 'draft') GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1").fetchall()[0][0]
-        essay = con.sql("SELECT parent_gen_id FROM gens WHERE stage = 'evaluation' AND parent_gen_id IN "
-                        "(SELECT gen_id FROM gens WHERE stage = 'essay' AND status = 'ok') GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1").fetchall()[0][0]
+        draft = con.sql(
+            "SELECT parent_gen_id FROM gens WHERE stage = 'essay' AND parent_gen_id IN "
+            "(SELECT gen_id FROM gens WHERE stage = 'draft') GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+        ).fetchall()[0][0]
+        essay = con.sql(
+            "SELECT parent_gen_id FROM gens WHERE stage = 'evaluation' AND parent_gen_id IN "
+            "(SELECT gen_id FROM gens WHERE stage = 'essay' AND status = 'ok') GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+        ).fetchall()[0][0]
         con.close()
         pages = {
             "overview": "/",
@@ -41,7 +45,8 @@ def main() -> None:
             "reports": "/reports?by=model",
             "problems": "/problems",
             "search": "/search?q=network",
-            "sql": "/sql?q=" + "SELECT+model_id%2C+count(*)+AS+generations%2C+avg(score)+AS+mean_score+FROM+gens+GROUP+BY+1+ORDER+BY+2+DESC",
+            "sql": "/sql?q="
+            + "SELECT+model_id%2C+count(*)+AS+generations%2C+avg(score)+AS+mean_score+FROM+gens+GROUP+BY+1+ORDER+BY+2+DESC",
         }
         with background_server(data) as base, chromium(width=1400, height=1000) as driver:
             for name, path in pages.items():

@@ -31,13 +31,13 @@ snapshot, the price table and the options; only the sidecar carries the report t
 
 from __future__ import annotations
 
+from ..render import BINARY_FORMATS
 from .agreement import AGREEMENT_COLUMNS, agreement_report, build_agreement
 from .cohort import COHORT_COLUMNS, STAGE_ORDER, build_cohort, cohort_report
 from .compare import COMPARE_BY, COMPARE_COLUMNS, build_compare, compare_report
 from .connection import snapshot_id
 from .judges import JUDGES_COLUMNS, JUDGES_SPEC, build_judges, judges_report
 from .output import (
-    BINARY_FORMATS,
     PROVENANCE_KEY,
     REPORT_FORMATS,
     SIDECAR_SUFFIX,

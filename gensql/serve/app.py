@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -17,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 from .. import __version__
 from ..errors import GenerationNotFoundError, GensqlError, InvalidIdError, QueryError, SearchQueryError
 from ..render import render_bytes
-from . import charts, pages
+from . import charts, console, pages
 from .markup import render_text
 from .workbench import NoIndexError, Workbench
 
@@ -59,8 +60,14 @@ def _toggle(request: Request, key: str, value: str) -> str:
     return _url_with(request, drop=("after",), **{key: values or None})
 
 
-def create_app(data_root=None, index_dir=None, workbench: Workbench | None = None) -> Starlette:
-    """The workbench as an ASGI app over the store at ``data_root`` (its index: ``index_dir``)."""
+def create_app(
+    data_root=None, index_dir=None, workbench: Workbench | None = None, bound: tuple[str, int] | None = None
+) -> Starlette:
+    """The workbench as an ASGI app over the store at ``data_root`` (its index: ``index_dir``).
+
+    ``bound``: the (host, port) the server listens on; requests whose Host header names anything else
+    are refused (:class:`HostCheck`, against DNS rebinding). None checks nothing (tests, mounting).
+    """
     wb = workbench or Workbench(data_root, index_dir)
     wb.warmers.append(pages.warm)
     env = Environment(
@@ -73,6 +80,7 @@ def create_app(data_root=None, index_dir=None, workbench: Workbench | None = Non
         snippet_parts=pages.snippet_parts,
         version=__version__,
         facets=pages.FACETS,
+        console_url=console.console_url,
     )
     env.filters["num"] = _num
 
@@ -172,7 +180,14 @@ def create_app(data_root=None, index_dir=None, workbench: Workbench | None = Non
         return pages.search_page(wb, _args(request))
 
     def sql(request):
-        return pages.sql_page(wb, request.query_params.get("q"))
+        q = request.query_params.get("q")
+        params = console.url_params(request.query_params.multi_items())
+        fmt = request.query_params.get("format")
+        if fmt and q:
+            body, media = console.download(wb, q, params, fmt)
+            disposition = f'attachment; filename="sql.{fmt}"'
+            return Response(body, media_type=media, headers={**_HEADERS, "Content-Disposition": disposition})
+        return console.sql_page(wb, q, params)
 
     async def not_found(request: Request, exc: HTTPException) -> Response:
         if exc.status_code == 405:
@@ -194,9 +209,61 @@ def create_app(data_root=None, index_dir=None, workbench: Workbench | None = Non
         Route("/sql", view(sql), methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: not_found})
+    middleware = [Middleware(HostCheck, bound=bound)] if bound else []
+    app = Starlette(routes=routes, exception_handlers={HTTPException: not_found}, middleware=middleware)
     app.state.workbench = wb
     return app
+
+
+def host_allowed(header: str, host: str, port: int) -> bool:
+    """Whether a request's Host ``header`` names this server, bound to ``host``:``port``.
+
+    Accepted: the bound name or address itself; when bound to loopback, every loopback address and
+    ``localhost``; when bound to all interfaces (0.0.0.0, ::), any IP address and ``localhost``. A
+    domain name that merely resolves here (DNS rebinding: ``evil.example.com``, ``127.0.0.1.nip.io``)
+    is refused, as Jupyter's server does. The port must be the bound one.
+    """
+    import ipaddress
+
+    from . import is_loopback
+
+    name, _, given_port = header.rpartition(":") if not header.endswith("]") else (header, "", "")
+    if not name or (given_port and not given_port.isdigit()):
+        name, given_port = header, ""
+    if (int(given_port) if given_port else 80) != port:
+        return False
+    name = name.lower().strip("[]")
+    bound = host.lower().strip("[]")
+    if name == bound:
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        address = None
+    if bound in ("0.0.0.0", "::"):
+        return address is not None or name == "localhost"
+    if is_loopback(bound):
+        return name == "localhost" or (address is not None and address.is_loopback)
+    return False
+
+
+class HostCheck:
+    """ASGI middleware: a request whose Host header does not name this server gets a short 403."""
+
+    def __init__(self, app, bound: tuple[str, int]):
+        self.app = app
+        self.host, self.port = bound
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] in ("http", "websocket"):
+            header = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"host"), "")
+            if not host_allowed(header, self.host, self.port):
+                shown = f"[{self.host}]" if ":" in self.host else self.host
+                message = f"this server answers to {shown}:{self.port} only, not to Host {header[:100]!r}\n"
+                response = Response(message, status_code=403, media_type="text/plain; charset=utf-8", headers=_HEADERS)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _num(value) -> str:

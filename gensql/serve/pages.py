@@ -13,8 +13,8 @@ import orjson
 import pyarrow as pa
 
 from .. import layout
-from ..errors import GensqlError, InvalidIdError, QueryError, SearchQueryError
-from .workbench import CONSOLE_ROW_CAP, Workbench
+from ..errors import GensqlError, InvalidIdError, SearchQueryError
+from .workbench import Workbench
 
 #: Rows per page of the generations table.
 PAGE_SIZE = 50
@@ -954,41 +954,6 @@ def snippet_parts(snippet: str | None) -> list[tuple[bool, str]]:
         at = m.end()
     parts.append((False, snippet[at:]))
     return [p for p in parts if p[1]]
-
-
-# -- SQL console ----------------------------------------------------------------------------------
-
-EXAMPLE_SQL = "SELECT model_id, count(*) AS generations, sum(completion_tokens) AS completion_tokens\nFROM gens\nGROUP BY 1\nORDER BY 2 DESC"
-
-
-def sql_page(wb: Workbench, q: str | None) -> Page:
-    schema: dict[str, list[tuple[str, str]]] = {}
-    for r in rows(wb.schema()):
-        schema.setdefault(r["view"], []).append((r["column"], r["type"]))
-    ctx: dict[str, Any] = {
-        "q": q if q is not None else EXAMPLE_SQL,
-        "schema": schema,
-        "error": None,
-        "cut": False,
-        "elapsed": None,
-        "ran": False,
-    }
-    table = None
-    if q:
-        try:
-            table, cut, elapsed = wb.console(q)
-            ctx.update(cut=cut, elapsed=elapsed, ran=True)
-        except QueryError as exc:
-            ctx["error"] = str(exc)
-    return Page(
-        "sql.html",
-        "SQL",
-        q or None,
-        None,
-        table,
-        {**ctx, "cap": CONSOLE_ROW_CAP},
-        status_code=400 if ctx["error"] else 200,
-    )
 
 
 __all__ = ["FACETS", "NotFound", "PAGE_SIZE", "Page", "generation", "generations", "overview", "warm"]
