@@ -29,6 +29,7 @@ _EXPORTS = {
     "agreement_report": "gensql.reports",
     "compare_report": "gensql.reports",
     "judges_report": "gensql.reports",
+    "judge_panel": "gensql.reports",
     "write_generation": "gensql.write",
     "update_generation": "gensql.write",
     "write_membership": "gensql.write",

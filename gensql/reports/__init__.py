@@ -16,6 +16,8 @@ The library functions, each taking a DuckDB connection from :func:`gensql.connec
 * :func:`judges_report` (:mod:`.judges`): each judge against the others, a named judge or human labels
   (offset with its interval, Bland-Altman limits, slope, alpha without it, length and self bias,
   parse failures, truncation, cost per usable score).
+* :func:`judge_panel` (:mod:`.panel`): all of these for one criterion at once, with the per-essay
+  points of the charts (notebook 04 and ``gensql serve``'s judges page).
   These need numpy and scipy (the ``stats`` extra; :mod:`.stats`).
 
 Each has a ``build_*`` twin returning a :class:`Report` (rows, totals row, notes, provenance), which
@@ -37,6 +39,7 @@ from .cohort import COHORT_COLUMNS, STAGE_ORDER, build_cohort, cohort_report
 from .compare import COMPARE_BY, COMPARE_COLUMNS, build_compare, compare_report
 from .connection import snapshot_id
 from .judges import JUDGES_COLUMNS, JUDGES_SPEC, build_judges, judges_report
+from .panel import JudgePanel, judge_panel, judge_points
 from .output import (
     PROVENANCE_KEY,
     REPORT_FORMATS,
@@ -64,6 +67,9 @@ __all__ = [
     "JUDGES_SPEC",
     "build_judges",
     "judges_report",
+    "JudgePanel",
+    "judge_panel",
+    "judge_points",
     "compare_report",
     "BINARY_FORMATS",
     "BY_COLUMNS",
