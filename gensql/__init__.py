@@ -30,6 +30,7 @@ _EXPORTS = {
     "compare_report": "gensql.reports",
     "judges_report": "gensql.reports",
     "judge_panel": "gensql.reports",
+    "judge_points": "gensql.reports",
     "write_generation": "gensql.write",
     "update_generation": "gensql.write",
     "write_membership": "gensql.write",

@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 import polars as pl
 import pytest
 
+pytestmark = pytest.mark.slow  # builds a store and computes the whole judge panel: ~10 s
 pytest.importorskip("starlette")
 pytest.importorskip("httpx")
 pytest.importorskip("scipy.stats")
