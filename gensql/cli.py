@@ -757,15 +757,23 @@ def report_tokens(by, cohort, stages, models, since, until, prices_file, price_a
     metavar="N",
     help="With --ci: random seed, so the report is reproducible [default: 0].",
 )
+@click.option(
+    "--adjust",
+    type=click.Choice(["judge"]),
+    default=None,
+    help="With --ci: judge-adjusted means (a judge fixed effect), for groups that different judges scored.",
+)
 @_time_filters
 @_report_source
 @handle_errors
-def report_scores(long_, cohort, models, ci, ci_by, resamples, seed, since, until, data_root, index_dir, fmt, output):
+def report_scores(
+    long_, cohort, models, ci, ci_by, resamples, seed, adjust, since, until, data_root, index_dir, fmt, output
+):
     """Scores per evaluated essay: mean/min/max/n per evaluation model x template (newest scored attempt per replicate)."""
     from .reports import build_scores
 
-    if not ci and (ci_by or resamples is not None or seed is not None):
-        raise click.UsageError("--by, --resamples and --seed go with --ci")
+    if not ci and (ci_by or resamples is not None or seed is not None or adjust):
+        raise click.UsageError("--by, --resamples, --seed and --adjust go with --ci")
     by = tuple(n.strip() for v in ci_by for n in v.split(",") if n.strip())
     rep = build_scores(
         data_root,
@@ -779,6 +787,7 @@ def report_scores(long_, cohort, models, ci, ci_by, resamples, seed, since, unti
         by=by or None,
         resamples=2000 if resamples is None else resamples,
         seed=seed or 0,
+        adjust=adjust,
     )
     _emit_report(rep, fmt, output)
 
@@ -1133,15 +1142,57 @@ def completion_cmd(shell):
     show_default=True,
     help="Fewer essays than this: a note instead of a correlation or alpha.",
 )
+@click.option(
+    "--reference",
+    type=click.Choice(["humans"]),
+    default=None,
+    help="Add the human raters (gensql labels import) as a judge named humans.",
+)
+@click.option(
+    "--labels", "labels_name", default=None, metavar="NAME", help="With --reference humans: only this import."
+)
+@click.option(
+    "--resamples",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    metavar="N",
+    help="Bootstrap resamples of the drafts.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, metavar="N", help="Random seed of the bootstrap.")
 @_time_filters
 @_report_source
 @handle_errors
-def report_agreement(templates, cohort, min_essays, since, until, data_root, index_dir, fmt, output):
-    """Do the judges agree? Per evaluation template: judge pairs, alpha across judges, each judge vs its replicates."""
+def report_agreement(
+    templates,
+    cohort,
+    min_essays,
+    reference,
+    labels_name,
+    resamples,
+    seed,
+    since,
+    until,
+    data_root,
+    index_dir,
+    fmt,
+    output,
+):
+    """Do the judges agree? Per evaluation template: judge pairs, alpha across judges and without each, each judge vs its replicates, with intervals."""
     from .reports import build_agreement
 
     rep = build_agreement(
-        data_root, templates, cohort, _day(since), _day(until), min_essays=min_essays, index_dir=index_dir
+        data_root,
+        templates,
+        cohort,
+        _day(since),
+        _day(until),
+        min_essays=min_essays,
+        resamples=resamples,
+        seed=seed,
+        reference=reference,
+        labels=labels_name,
+        index_dir=index_dir,
     )
     _emit_report(rep, fmt, output)
 
@@ -1197,6 +1248,89 @@ def report_compare(
         index_dir=index_dir,
     )
     _emit_report(rep, fmt, output)
+
+
+@report.command("judges")
+@click.option(
+    "--template", "templates", multiple=True, metavar="ID", help="Only this evaluation template (repeatable)."
+)
+@click.option(
+    "--reference",
+    default="others",
+    show_default=True,
+    metavar="WHO",
+    help="Hold each judge against: others (the mean of the other judges), a judge id, or humans (gensql labels import).",
+)
+@click.option(
+    "--labels", "labels_name", default=None, metavar="NAME", help="With --reference humans: only this import."
+)
+@click.option("--cohort", default=None, metavar="ID", help="Only evaluations that are members of cohort ID.")
+@click.option(
+    "--resamples",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    metavar="N",
+    help="Bootstrap resamples of the drafts.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, metavar="N", help="Random seed of the bootstrap.")
+@_prices_options
+@_time_filters
+@_report_source
+@handle_errors
+def report_judges(
+    templates,
+    reference,
+    labels_name,
+    cohort,
+    resamples,
+    seed,
+    prices_file,
+    price_at,
+    since,
+    until,
+    data_root,
+    index_dir,
+    fmt,
+    output,
+):
+    """Which judge is biased, which is noise: offset, limits of agreement, slope, alpha without it, length and self bias, failures, cost per score."""
+    from .reports import build_judges
+
+    rep = build_judges(
+        data_root,
+        templates,
+        cohort,
+        _day(since),
+        _day(until),
+        reference=reference,
+        labels=labels_name,
+        prices=prices_file,
+        resamples=resamples,
+        seed=seed,
+        index_dir=index_dir,
+    )
+    _emit_report(rep, fmt, output)
+
+
+@cli.group()
+def labels() -> None:
+    """Human ratings beside the store (<data-root>/labels/NAME.parquet, never inside gens/): the reference
+    `gensql report judges --reference humans` holds the judges to."""
+
+
+@labels.command("import")
+@click.argument("csv_file", metavar="FILE.csv", type=click.Path(dir_okay=False))
+@click.option("--name", default=None, metavar="NAME", help="Store as labels/NAME.parquet [default: the file's stem].")
+@DATA_ROOT
+@INDEX_DIR
+@handle_errors
+def labels_import(csv_file, name, data_root, index_dir):
+    """Import FILE.csv (essay_gen_id or evaluation_gen_id, criterion, score, rater), checked against the index."""
+    from .labels import import_labels
+
+    done = import_labels(csv_file, data_root, name, index_dir=index_dir)
+    click.echo(f"gensql: imported {done.describe()}", err=True)
 
 
 @cli.command("serve")

@@ -188,6 +188,11 @@ def create_app(
         q = request.query_params
         return pages.reports(wb, q.get("by") or "model", q.get("part") or "tokens")
 
+    def judges(request):
+        from .judges import judges_page  # gensql/serve/judges.py: agreement, bias, intervals, paired comparison
+
+        return judges_page(wb, _args(request))
+
     def problems(request):
         return pages.problems(wb, request.query_params.get("kind") or None, "problems")
 
@@ -232,6 +237,7 @@ def create_app(
         Route("/gen/{gen_id}", view(generation_any), methods=["GET"]),
         Route("/compare/{stage}/{gen_id}", view(compare), methods=["GET"]),
         Route("/reports", view(reports), methods=["GET"]),
+        Route("/judges", view(judges), methods=["GET"]),
         Route("/problems", view(problems), methods=["GET"]),
         Route("/scan-errors", view(scan_errors), methods=["GET"]),
         Route("/search", view(search), methods=["GET"]),
