@@ -10,7 +10,6 @@ index directory.
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 import os
 import shutil
 import stat
@@ -18,11 +17,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -50,6 +50,7 @@ from .partitions import (
     bucket_array,
     buckets,
     choose_bits,
+    iter_partition_batches,
     read_files,
     read_partition,
     sort_by_gen_id,
@@ -60,7 +61,7 @@ from .partitions import (
 )
 from .safeio import check_inside, store_roots
 from .scan import ERRORS_SCHEMA, MANIFEST_SCHEMA, TEXTS_SCHEMA, BatchResult, racy_window_ns, scan_batch
-from .workers import init_worker, pid_alive, stop_forkserver, stop_workers
+from .workers import pid_alive, stop_forkserver, stop_workers, worker_pool
 
 #: Directories per worker task: large enough to amortise the round trip, small enough to balance.
 BATCH_SIZE = 2000
@@ -98,6 +99,28 @@ class RefreshResult:
     partitions_linked: int = 0
     listed: bool = True  # False: an event-driven update that listed nothing
     damaged: int = 0  # files of the previous snapshot that were not as committed (then every partition is rewritten)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as plain JSON values (``gensql refresh --json``): one object a scheduler can read."""
+        return {
+            "snapshot_id": self.snapshot_id,
+            "index_dir": str(self.index_dir),
+            "generations": self.generations,
+            "by_stage": dict(self.by_stage),
+            "new": self.new,
+            "changed": self.changed,
+            "deleted": self.deleted,
+            "unchanged": self.unchanged,
+            "scan_errors": self.scan_errors,
+            "error_kinds": dict(sorted(self.error_kinds.items())),
+            "members": self.members,
+            "full": self.full,
+            "texts": self.texts,
+            "search_documents": self.search.documents if self.search is not None else None,
+            "partitions_written": self.partitions_written,
+            "partitions_linked": self.partitions_linked,
+            "seconds": round(self.seconds, 3),
+        }
 
     def __str__(self) -> str:
         stages = ", ".join(f"{n} {s}" for s, n in self.by_stage.items())
@@ -173,9 +196,11 @@ def refresh(
             where, full=full, jobs=jobs, progress=progress, texts=texts, changes=changes, executor=executor
         )
     if strict and result.scan_errors:
-        raise StrictModeError(
+        error = StrictModeError(
             f'{result}\n--strict: {result.scan_errors} file problem(s); see `gensql sql "SELECT * FROM scan_errors"`'
         )
+        error.result = result  # the index was written: what it holds (refresh --json prints it)
+        raise error
     return result
 
 
@@ -891,13 +916,11 @@ def _run(
         for stage, items in work:
             yield scan_batch(data_root, stage, items, racy_after_ns, texts)
         return
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["gensql.scan", "gensql.workers"])
     pending: deque = deque()
     queue = work
     # Workers die with this process (gensql.workers); if the refresh stops early (SIGTERM, Ctrl-C, an
     # error, the consumer gone) they are killed at once instead of finishing their batches.
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=init_worker, initargs=(os.getpid(),))
+    pool = worker_pool(jobs, ["gensql.scan", "gensql.workers"])
     try:
         for stage, items in itertools.islice(queue, 2 * jobs):
             pending.append(pool.submit(scan_batch, data_root, stage, items, racy_after_ns, texts))
@@ -908,6 +931,7 @@ def _run(
             yield result
     except BaseException:
         stop_workers(pool)
+        stop_forkserver(kill=True)
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -1164,7 +1188,7 @@ def _update_search(
     def fresh() -> Iterator[dict]:
         for source in rewritten:
             if isinstance(source, Path):
-                batches = pq.ParquetFile(source).iter_batches(batch_size=8192, columns=_SEARCH_COLUMNS)
+                batches = iter_partition_batches(source, _SEARCH_COLUMNS)
             else:
                 batches = source.to_batches()
             for batch in batches:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from .. import layout
 from ..errors import InvalidIdError, WriteError
+from ..fsutil import replace_file
 from ..membership import read_memberships
-from ._fs import replace_file
 
 
 @dataclass(frozen=True)
