@@ -975,7 +975,7 @@ def export() -> None:
     "--db",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Database file [default: <data-root>/db/documents.sqlite].",
+    help="Database file [default: <index-dir>/exports/documents.sqlite]; an existing file is replaced only if gensql exported it.",
 )
 @DATA_ROOT
 @INDEX_DIR
@@ -985,6 +985,8 @@ def export_sqlite_cmd(db, data_root, index_dir):
     from .write import export_sqlite
 
     result = export_sqlite(data_root, db, index_dir=index_dir)
+    if result.removed:
+        click.echo(f"gensql: removed {len(result.removed)} temporary file(s) of killed exports", err=True)
     click.echo(
         f"gensql: exported {result.documents} documents of snapshot {result.snapshot_id} to {result.path}", err=True
     )

@@ -458,3 +458,112 @@ def test_the_watcher_waits_out_a_full_disk_and_then_catches_up(tmp_path, small_d
     finally:
         watcher.stop()
     assert not any("Traceback" in line for line in watcher.seen)
+
+
+# --- 22.2 / 21.8 / 21.10: export sqlite never destroys input --------------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_export_on_the_sample_store_leaves_the_pipelines_documents_sqlite_alone(tmp_path):
+    pipeline_db = REPO / "data" / "db" / "documents.sqlite"
+    before = (pipeline_db.read_bytes(), pipeline_db.stat().st_mtime_ns)
+    index = tmp_path / "index"
+    assert gensql_process("refresh", "--data-root", str(REPO / "data"), "--index-dir", str(index)).returncode == 0
+    done = gensql_process("export", "sqlite", "--data-root", str(REPO / "data"), "--index-dir", str(index))
+    assert done.returncode == 0, done.stderr
+    assert str(index / "exports" / "documents.sqlite") in done.stderr
+    # Pointed at the pipeline's own index, the export refuses in one line.
+    refused = gensql_process(
+        "export", "sqlite", "--db", str(pipeline_db), "--data-root", str(REPO / "data"), "--index-dir", str(index)
+    )
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert "was not written by `gensql export sqlite`" in refused.stderr
+    assert (pipeline_db.read_bytes(), pipeline_db.stat().st_mtime_ns) == before
+
+
+@pytest.mark.parametrize("kind", ["text", "fifo", "symlink"])
+def test_export_never_replaces_a_file_it_did_not_write(tmp_path, kind):
+    root = essay_store(tmp_path / "data", n=1)
+    gensql.refresh(root)
+    target = tmp_path / "out.sqlite"
+    if kind == "text":
+        target.write_text("my notes")
+    elif kind == "fifo":
+        os.mkfifo(target)
+    else:
+        target.symlink_to(root / "gens" / "draft" / "d_0" / "raw.txt")
+    done = gensql_process("export", "sqlite", "--db", str(target), "--data-root", str(root))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "refusing to replace it" in done.stderr
+    assert os.path.lexists(target) and (kind != "text" or target.read_text() == "my notes")
+
+
+def test_a_second_export_replaces_the_first_and_a_reader_keeps_the_old_file(tmp_path):
+    import sqlite3
+
+    root = essay_store(tmp_path / "data", n=2)
+    gensql.refresh(root)
+    assert gensql_process("export", "sqlite", "--data-root", str(root)).returncode == 0
+    db = root / "index" / "exports" / "documents.sqlite"
+    reader = sqlite3.connect(db)
+    assert reader.execute("SELECT count(*) FROM documents").fetchone() == (4,)
+    write_gen(root, "draft", "d_more", {"metadata.json": {"model_id": "m"}, "raw.txt": "r"})
+    gensql.refresh(root)
+    assert gensql_process("export", "sqlite", "--data-root", str(root)).returncode == 0
+    assert reader.execute("SELECT count(*) FROM documents").fetchone() == (4,)  # the old file, whole
+    reader.close()
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM documents").fetchone() == (5,)
+    assert sorted(p.name for p in db.parent.iterdir()) == ["documents.sqlite"]  # no -wal, no -shm
+
+
+def test_a_killed_export_leaves_a_temporary_file_the_next_one_removes(tmp_path):
+    root = essay_store(tmp_path / "data", n=2)
+    gensql.refresh(root)
+    read_end, write_end = os.pipe()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(gensql.__file__).parent.parent),
+        "GENSQL_PAUSE_AT": "export.commit",
+        "GENSQL_PAUSE_FD": str(write_end),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gensql", "export", "sqlite", "--data-root", str(root)],
+        env=env,
+        pass_fds=(write_end,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_end)
+    with os.fdopen(read_end) as paused:
+        assert paused.readline().startswith("export.commit")
+    proc.kill()
+    proc.wait()
+    exports = root / "index" / "exports"
+    leftovers = [p.name for p in exports.iterdir()]
+    assert leftovers and all(name.startswith(".tmp-documents.sqlite.") for name in leftovers)
+    done = gensql_process("export", "sqlite", "--data-root", str(root))
+    assert done.returncode == 0 and "removed" in done.stderr and "killed exports" in done.stderr
+    assert [p.name for p in exports.iterdir()] == ["documents.sqlite"]
+
+
+def test_an_export_of_a_private_store_is_private(tmp_path):
+    root = essay_store(tmp_path / "data", n=1)
+    root.chmod(0o700)
+    gensql.refresh(root)
+    db = tmp_path / "elsewhere" / "documents.sqlite"
+    assert gensql_process("export", "sqlite", "--db", str(db), "--data-root", str(root)).returncode == 0
+    assert stat.S_IMODE(db.stat().st_mode) & 0o077 == 0
+
+
+def test_export_on_a_full_disk_is_one_line_and_exit_5(tmp_path, small_disk):
+    root = essay_store(tmp_path / "data", n=2)
+    gensql.refresh(root)
+    db = small_disk / "documents.sqlite"
+    assert gensql_process("export", "sqlite", "--db", str(db), "--data-root", str(root)).returncode == 0
+    previous = db.read_bytes()
+    fill(small_disk)
+    done = gensql_process("export", "sqlite", "--db", str(db), "--data-root", str(root))
+    assert done.returncode == 5, done.stderr
+    assert done.stderr.count("\n") == 1 and "disk full while writing the export" in done.stderr
+    assert db.read_bytes() == previous
+    assert sorted(p.name for p in small_disk.iterdir()) == ["documents.sqlite", "filler"]
