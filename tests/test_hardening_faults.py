@@ -567,3 +567,50 @@ def test_export_on_a_full_disk_is_one_line_and_exit_5(tmp_path, small_disk):
     assert done.stderr.count("\n") == 1 and "disk full while writing the export" in done.stderr
     assert db.read_bytes() == previous
     assert sorted(p.name for p in small_disk.iterdir()) == ["documents.sqlite", "filler"]
+
+
+# --- 21.9: memory bounded by caps on metadata files and values ------------------------------------------
+
+
+def test_a_huge_metadata_file_is_refused_and_a_huge_value_is_capped(tmp_path):
+    root = essay_store(tmp_path / "data", n=1)
+    huge = write_gen(root, "draft", "d_huge", {"raw.txt": "r"})
+    with open(huge / "metadata.json", "w") as fh:  # 100 MB of valid JSON: one 100,000,000-character model id
+        fh.write('{"model_id": "')
+        for _ in range(100):
+            fh.write("m" * 1_000_000)
+        fh.write('"}')
+    write_gen(root, "draft", "d_long", {"metadata.json": {"model_id": "x" * 2000, "template_id": "t"}})
+    probe = (
+        "import resource, subprocess, sys; "
+        f"subprocess.run([sys.executable, '-m', 'gensql', 'refresh', '--jobs', '1', '--data-root', {str(root)!r}], "
+        "check=True, capture_output=True); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(gensql.__file__).parent.parent)}
+    peak_kib = int(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env).stdout)
+    assert peak_kib < 600 * 1024  # was 2.2 GB for this one file
+    con = gensql.connect(root)
+    try:
+        errors = con.execute("SELECT gen_id, kind, message FROM scan_errors WHERE gen_id IN ('d_huge', 'd_long')")
+        by_gen = {gen_id: (kind, message) for gen_id, kind, message in errors.fetchall()}
+        rows = dict(con.execute("SELECT gen_id, model_id FROM gens WHERE gen_id IN ('d_huge', 'd_long')").fetchall())
+        meta = con.execute("SELECT meta->>'template_id' FROM gens WHERE gen_id = 'd_long'").fetchone()[0]
+    finally:
+        con.close()
+    assert by_gen["d_huge"][0] == "too_large" and "GENSQL_MAX_JSON_BYTES" in by_gen["d_huge"][1]
+    assert by_gen["d_long"][0] == "bad_value" and "2000 characters" in by_gen["d_long"][1]
+    assert len(by_gen["d_long"][1]) < 400  # the message quotes the start of the value, not all of it
+    assert rows == {"d_huge": None, "d_long": None}
+    assert meta == "t"  # the rest of the file is used
+
+
+def test_the_json_cap_is_configurable(tmp_path, monkeypatch):
+    root = essay_store(tmp_path / "data", n=1)
+    write_gen(root, "draft", "d_big", {"metadata.json": {"model_id": "m", "notes": "n" * 5000}})
+    monkeypatch.setenv("GENSQL_MAX_JSON_BYTES", "4096")
+    gensql.refresh(root)
+    assert ("gens/draft/d_big/metadata.json", "too_large") in scan_errors(root)
+    monkeypatch.setenv("GENSQL_MAX_JSON_BYTES", "1000000")
+    gensql.refresh(root, full=True)
+    assert not [e for e in scan_errors(root) if e[0].startswith("gens/draft/d_big")]
