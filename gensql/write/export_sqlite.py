@@ -32,7 +32,7 @@ from ..catalog import define_views
 from ..docs_index import EXPORT_TABLE
 from ..errors import IndexWriteError, WriteError
 from ..fsutil import fsync_path, tmp_name
-from ..index import require_snapshot, store_umask
+from ..index import Snapshot, require_snapshot, store_umask
 from ..workers import pid_alive
 
 #: Seed 000_4b878bc531465b49's DDL, verbatim (plan step 2), and its two indexes.
@@ -141,7 +141,7 @@ def export_sqlite(
     return SqliteExport(path=target, snapshot_id=snap.path.name, documents=n, removed=tuple(removed))
 
 
-def _write(snap, target: Path) -> int:
+def _write(snap: Snapshot, target: Path) -> int:
     """Write the export under a fresh hidden name beside ``target``, then rename it over ``target``."""
     tmp = target.parent / tmp_name(target.name)
     con = duckdb.connect()
@@ -226,7 +226,7 @@ def _check_replaceable(target: Path) -> None:
 def _remove_leftovers(target: Path) -> list[Path]:
     """Temporary files of exports to ``target`` whose process is gone (killed mid-export): removed."""
     prefix = f"{layout.WRITER_TMP_PREFIX}{target.name}."
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(target.parent))
     except OSError:
