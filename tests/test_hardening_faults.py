@@ -186,6 +186,7 @@ def test_a_snapshot_from_before_file_stats_is_checked_by_row_counts(tmp_path):
     assert result.damaged >= 1 and result.by_stage["essay"] == 12
 
 
+@pytest.mark.slow  # several gensql processes (or 100 MB written): ~5-20 s
 @pytest.mark.skipif(not can_drop_privileges(), reason="needs root and setpriv to run as an unprivileged user")
 def test_an_unprivileged_owner_still_deletes_superseded_read_only_snapshots(shared_dir):
     root = essay_store(shared_dir / "data", n=2)
@@ -439,6 +440,7 @@ def fill(disk: Path) -> Path:
     return filler
 
 
+@pytest.mark.slow  # several gensql processes (or 100 MB written): ~5-20 s
 def test_the_watcher_waits_out_a_full_disk_and_then_catches_up(tmp_path, small_disk, monkeypatch):
     from test_watch import Watcher
 
@@ -465,6 +467,7 @@ def test_the_watcher_waits_out_a_full_disk_and_then_catches_up(tmp_path, small_d
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow  # several gensql processes (or 100 MB written): ~5-20 s
 def test_export_on_the_sample_store_leaves_the_pipelines_documents_sqlite_alone(tmp_path):
     pipeline_db = REPO / "data" / "db" / "documents.sqlite"
     before = (pipeline_db.read_bytes(), pipeline_db.stat().st_mtime_ns)
@@ -572,6 +575,7 @@ def test_export_on_a_full_disk_is_one_line_and_exit_5(tmp_path, small_disk):
 # --- 21.9: memory bounded by caps on metadata files and values ------------------------------------------
 
 
+@pytest.mark.slow  # several gensql processes (or 100 MB written): ~5-20 s
 def test_a_huge_metadata_file_is_refused_and_a_huge_value_is_capped(tmp_path):
     root = essay_store(tmp_path / "data", n=1)
     huge = write_gen(root, "draft", "d_huge", {"raw.txt": "r"})
