@@ -1169,14 +1169,18 @@ def serve_cmd(host, port, open_browser, data_root, index_dir):
     """A local, read-only web workbench over the index: browse, read, compare, search, chart, SQL."""
     from .serve import serve
 
-    serve(
-        data_root,
-        index_dir,
-        host=host,
-        port=port,
-        open_browser=open_browser,
-        say=lambda m: click.echo(f"gensql: {m}", err=True),
-    )
+    try:
+        serve(
+            data_root,
+            index_dir,
+            host=host,
+            port=port,
+            open_browser=open_browser,
+            say=lambda m: click.echo(f"gensql: {m}", err=True),
+        )
+    except KeyboardInterrupt as exc:  # how a server is meant to end: a plain "stopped", 130 (143 for SIGTERM)
+        stopping.say_stopped("stopped")
+        sys.exit(stopping.exit_code(exc))
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
