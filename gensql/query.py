@@ -124,6 +124,8 @@ def list_queries(queries_dir: str | os.PathLike | None = None) -> list[NamedQuer
         for path in folder.glob("*.sql"):
             query = _parse(path.stem, read_file(path)[0].decode("utf-8", errors="replace"), str(path))
             replaced = found.get(path.stem)
+            if replaced is not None and replaced.sql == query.sql:
+                continue  # the same query (a checkout's queries/ beside an installed gensql): nothing shadowed
             if replaced is not None:
                 query = replace(query, shadows=replaced.shadows or replaced.source)
             found[path.stem] = query

@@ -38,6 +38,7 @@ from typing import BinaryIO
 import pyarrow as pa
 
 from .columnsets import ColumnSet
+from .errors import OutputError
 from .formats import BINARY_FORMATS as BINARY_FORMATS  # re-exported: gensql.render names every format fact
 from .formats import EXTENSION_FORMATS, FORMATS, READING_FORMATS
 
@@ -552,11 +553,14 @@ def render_bytes(
     return buf.getvalue()
 
 
-def write_output(data: bytes, fmt: str, output: str | None, stdout: BinaryIO) -> None:
-    """Write to ``output`` (a path) or to stdout."""
+def write_output(data: bytes, fmt: str, output: str | os.PathLike | None, stdout: BinaryIO) -> None:
+    """Write to ``output`` (a path) or to stdout; a path that cannot be written is an :class:`OutputError`."""
     if output:
-        with open(output, "wb") as f:
-            f.write(data)
+        try:
+            with open(output, "wb") as f:
+                f.write(data)
+        except OSError as exc:
+            raise OutputError(f"cannot write {output}: {exc.strerror or exc}; pick another -o FILE") from None
         return
     stdout.write(data)
     stdout.flush()

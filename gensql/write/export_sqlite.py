@@ -18,6 +18,7 @@ import duckdb
 from .. import __version__, layout
 from ..catalog import define_views
 from ..docs_index import EXPORT_TABLE
+from ..errors import OutputError
 from ..index import require_snapshot
 from ._fs import fsync_dir, tmp_name
 
@@ -110,7 +111,10 @@ def export_sqlite(
     try:
         define_views(con, snap.path)
         cur = con.execute(f"SELECT {', '.join(DOCUMENTS_COLUMNS)} FROM documents ORDER BY doc_id")
-        out = sqlite3.connect(tmp)
+        try:
+            out = sqlite3.connect(tmp)
+        except sqlite3.Error as exc:  # /proc/x.sqlite, a read-only folder: one line, not a traceback
+            raise OutputError(f"cannot write {target}: {exc}; pick another --db FILE") from None
         try:
             out.execute(DOCUMENTS_DDL)
             placeholders = ", ".join("?" * len(DOCUMENTS_COLUMNS))
