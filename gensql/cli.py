@@ -183,7 +183,24 @@ class _Progress:
             self.bar.close()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """A group whose command list gives each command's whole first sentence, wrapped, not cut at "..."."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+click.Group.group_class = _Group  # every subgroup (report, cohort, export, prices) lists the same way
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gensql")
 def cli() -> None:
     """Query the on-disk store of an LLM generation pipeline with SQL."""

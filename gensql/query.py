@@ -72,7 +72,16 @@ def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None
                 f"the index snapshot this connection reads ({gone}) was removed (by a later refresh or by hand): "
                 "reconnect (gensql.connect(), or run the command again) to read the current index"
             ) from None
-        raise QueryError(str(exc)) from None
+        raise QueryError(_explain(exc)) from None
+
+
+def _explain(exc: duckdb.Error) -> str:
+    """DuckDB's message, pointing at ``gensql views`` when a name is unknown (not at DuckDB's internals)."""
+    text = str(exc)
+    if isinstance(exc, duckdb.CatalogException) and "does not exist" in text:
+        lines = [line for line in text.splitlines() if "duckdb_" not in line]  # "Did you mean duckdb_views?"
+        return " ".join(lines).rstrip(".! ") + "; `gensql views` lists the views and their columns"
+    return text
 
 
 _VIEW_PATH = re.compile(r"read_parquet\('((?:[^']|'')*)'\)")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import layout
-from ..errors import InvalidIdError, WriteError
+from ..errors import InvalidIdError, StoreNotFoundError, WriteError
 from ..membership import read_memberships
 from ._fs import replace_file
 
@@ -86,6 +86,8 @@ def write_membership(
 def list_cohorts(data_root: str | os.PathLike | None) -> list[CohortInfo]:
     """Every cohort with a membership file, read from the files (not the index), sorted by id."""
     where = layout.resolve(data_root)
+    if not where.data_root.is_dir():
+        raise StoreNotFoundError(f"no data root at {where.data_root}: pass --data-root or set {layout.DATA_ROOT_ENV}")
     table, _errors = read_memberships(where.data_root)
     counts: dict[str, list[int]] = {}
     for cohort_id, stage, gen_id in zip(*(table.column(c).to_pylist() for c in ("cohort_id", "stage", "gen_id"))):
@@ -127,4 +129,9 @@ def create_cohort_from_query(
             f"the query must return the columns stage and gen_id (it lacks {', '.join(missing)}; it returned {', '.join(table.column_names) or 'nothing'})"
         )
     rows = dict.fromkeys(zip(table.column("stage").to_pylist(), table.column("gen_id").to_pylist()))
+    if not rows:  # almost always a parameter naming nothing: an empty cohort would hide that
+        raise WriteError(
+            f"the query returned no rows: cohort {cohort_id} not written; check the query's values "
+            '(e.g. `gensql sql "SELECT template_id, count(*) FROM gens GROUP BY 1"` lists the templates)'
+        )
     return write_membership(data_root, cohort_id, rows, overwrite=overwrite)
