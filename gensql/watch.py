@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from . import layout
+from . import layout, stopping
 from .errors import IndexWriteError, WatchError
 from .index import collect_garbage, disk_errors_as_messages, store_umask, writer_lock
 from .indexer import Changes, RefreshResult, refresh_locked
@@ -209,7 +209,7 @@ class WatchSet:
             drained = old.watch(1, 1, 1, None)  # events it caught before the new notifier was ready
             old.close()
             if drained == "signal":
-                raise KeyboardInterrupt
+                raise stopping.interruption()  # watchfiles swallowed which signal it was
             if isinstance(drained, set):
                 self._carried |= drained
 
@@ -303,7 +303,7 @@ def watch(
                 wait = max(1, min(_WAKE_MS, int((next_sweep - time.monotonic()) * 1000)))
                 raw = watches.watch(debounce_ms, step_ms, wait, stop)
                 if raw == "signal":
-                    raise KeyboardInterrupt
+                    raise stopping.interruption()  # watchfiles swallowed which signal it was
                 if raw == "stop":
                     return
                 if raw == "timeout":

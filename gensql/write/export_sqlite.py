@@ -30,7 +30,7 @@ import duckdb
 from .. import __version__, faults, layout
 from ..catalog import define_views
 from ..docs_index import EXPORT_TABLE
-from ..errors import IndexWriteError, WriteError
+from ..errors import IndexWriteError, OutputError, WriteError
 from ..fsutil import fsync_path, tmp_name
 from ..index import Snapshot, require_snapshot, store_umask
 from ..workers import pid_alive
@@ -149,7 +149,10 @@ def _write(snap: Snapshot, target: Path) -> int:
     try:
         define_views(con, snap.path)
         cur = con.execute(f"SELECT {', '.join(DOCUMENTS_COLUMNS)} FROM documents ORDER BY doc_id")
-        out = sqlite3.connect(tmp)
+        try:
+            out = sqlite3.connect(tmp)
+        except sqlite3.Error as exc:  # /proc/x.sqlite, a read-only folder: one line, not a traceback
+            raise OutputError(f"cannot write {target}: {exc}; pick another --db FILE") from None
         try:
             out.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             out.execute(DOCUMENTS_DDL)
