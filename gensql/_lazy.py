@@ -20,3 +20,12 @@ def lazy_getattr(package: str, exports: dict[str, str], namespace: dict[str, Any
         return value
 
     return __getattr__
+
+
+def lazy_dir(namespace: dict[str, Any], public: list[str]) -> Callable[[], list[str]]:
+    """A module ``__dir__`` listing the lazy names too, so ``dir()``, ``help()`` and completion see them."""
+
+    def __dir__() -> list[str]:
+        return sorted(set(namespace) | set(public))
+
+    return __dir__

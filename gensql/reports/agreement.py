@@ -9,7 +9,7 @@ from itertools import combinations
 
 import polars as pl
 
-from .connection import connection, snapshot_id
+from .connection import DataRoot, connection, snapshot_id
 from .filters import as_list, make_filters, unmatched_notes
 from .judged import counted_scores, unreachable_note
 from .report import Report, ReportError, frame_with_notes
@@ -49,7 +49,7 @@ _SCHEMA = {
 
 
 def agreement_report(
-    con_or_root=None,
+    data_root: DataRoot = None,
     template: str | Iterable[str] | None = None,
     cohort: str | None = None,
     since: date | str | None = None,
@@ -58,7 +58,7 @@ def agreement_report(
     min_essays: int = MIN_ESSAYS,
     index_dir: str | os.PathLike | None = None,
     with_notes: bool = False,
-):
+) -> pl.DataFrame:
     """Agreement between judges, per evaluation template, as a polars DataFrame.
 
     Reads one score per logical evaluation (the ``counted_scores`` rule, as ``scores_report``). Per
@@ -78,12 +78,12 @@ def agreement_report(
     Where fewer than ``min_essays`` essays are available the statistic is NULL and ``note`` says why
     (no variation is also a note). Needs numpy and scipy (the ``stats`` extra).
     """
-    rep = build_agreement(con_or_root, template, cohort, since, until, min_essays=min_essays, index_dir=index_dir)
+    rep = build_agreement(data_root, template, cohort, since, until, min_essays=min_essays, index_dir=index_dir)
     return frame_with_notes(rep, with_notes)
 
 
 def build_agreement(
-    con_or_root=None,
+    data_root: DataRoot = None,
     template=None,
     cohort=None,
     since=None,
@@ -95,7 +95,7 @@ def build_agreement(
     require_scipy()
     if min_essays < 2:
         raise ReportError(f"min_essays {min_essays} is too small: a correlation needs at least 2 essays")
-    con = connection(con_or_root, index_dir)
+    con = connection(data_root, index_dir)
     filters = make_filters(con, cohort, None, None, since, until)
     templates = as_list(template)
     df, unreachable = counted_scores(con, filters, criteria=templates)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from .connection import connection, snapshot_id
+from .connection import DataRoot, connection, snapshot_id
 from .filters import as_list, make_filters, unmatched_notes
 from .judged import counted_scores, unreachable_note
 from .report import Report, ReportError
@@ -26,7 +26,7 @@ LEVEL = 0.95
 
 
 def build_score_ci(
-    con_or_root=None,
+    data_root: DataRoot = None,
     by=CI_DEFAULT_BY,
     cohort=None,
     model=None,
@@ -55,7 +55,7 @@ def build_score_ci(
         raise ReportError(f"cannot group scores by {', '.join(unknown)}: expected one or more of {', '.join(CI_BY)}")
     if resamples < 1:
         raise ReportError(f"resamples must be at least 1 (got {resamples})")
-    con = connection(con_or_root, index_dir)
+    con = connection(data_root, index_dir)
     filters = make_filters(con, cohort, None, None, since, until)
     models = as_list(model)
     df, unreachable = counted_scores(con, filters, judges=models)

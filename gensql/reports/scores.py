@@ -8,7 +8,7 @@ from datetime import date
 
 import polars as pl
 
-from .connection import connection, snapshot_id
+from .connection import DataRoot, connection, snapshot_id
 from .filters import as_list, make_filters, unmatched_notes
 from .report import Report, ReportError, frame_with_notes
 
@@ -49,7 +49,7 @@ ORDER BY essay_template_id NULLS LAST, essay_model_id NULLS LAST, essay_gen_id,
 
 
 def scores_report(
-    con_or_root=None,
+    data_root: DataRoot = None,
     long: bool = False,
     cohort: str | None = None,
     model: str | Iterable[str] | None = None,
@@ -62,7 +62,7 @@ def scores_report(
     by: str | Iterable[str] | None = None,
     resamples: int = 2000,
     seed: int = 0,
-) -> pl.DataFrame | tuple[pl.DataFrame, list[str]]:
+) -> pl.DataFrame:
     """Scores per evaluated essay: mean, min, max and count per evaluation model x evaluation template.
 
     One score per logical evaluation (essay, evaluation template, evaluation model, replicate: the
@@ -79,9 +79,9 @@ def scores_report(
 
     Which attempt counts is the ``counted_scores`` macro's rule, the same as ``gensql report scores``,
     the ``score_pivot`` named query and notebook 03. The notes (scored evaluations left out because
-    their essay cannot be reached, logical evaluations without any score) are returned with
-    ``with_notes=True`` as ``(df, notes)``; otherwise each is issued as a
-    :class:`~gensql.reports.report.ReportNote` warning.
+    their essay cannot be reached, logical evaluations without any score) are each issued as a
+    :class:`~gensql.reports.report.ReportNote` warning; :func:`build_scores` returns them as data
+    (``.notes`` of its :class:`~gensql.reports.report.Report`). ``with_notes=True`` is deprecated.
 
     ``ci=True``: instead, one row per group of ``by`` (default evaluation model x evaluation template;
     also ``essay-template``, ``essay-model``, ``draft-template``) with ``n, essays, drafts, mean, ci_low,
@@ -89,7 +89,7 @@ def scores_report(
     :func:`gensql.reports.bootstrap.build_score_ci`). Needs numpy and scipy (the ``stats`` extra).
     """
     rep = build_scores(
-        con_or_root,
+        data_root,
         long,
         cohort,
         model,
@@ -105,7 +105,7 @@ def scores_report(
 
 
 def build_scores(
-    con_or_root=None,
+    data_root: DataRoot = None,
     long=False,
     cohort=None,
     model=None,
@@ -124,7 +124,7 @@ def build_scores(
         from .bootstrap import CI_DEFAULT_BY, build_score_ci
 
         return build_score_ci(
-            con_or_root,
+            data_root,
             by or CI_DEFAULT_BY,
             cohort,
             model,
@@ -134,7 +134,7 @@ def build_scores(
             seed=seed,
             index_dir=index_dir,
         )
-    con = connection(con_or_root, index_dir)
+    con = connection(data_root, index_dir)
     filters = make_filters(con, cohort, None, None, since, until)
     models = tuple(as_list(model))
     where, params = "true", {"cohort": filters.cohort, "since": filters.since, "until": filters.until}
