@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from .reports import agreement_report as agreement_report
     from .reports import cohort_report as cohort_report
     from .reports import compare_report as compare_report
+    from .reports import judge_panel as judge_panel
+    from .reports import judge_points as judge_points
+    from .reports import judges_report as judges_report
     from .reports import scores_report as scores_report
     from .reports import tokens_report as tokens_report
     from .store import load_generation as load_generation
@@ -61,6 +64,9 @@ _EXPORTS = {
     "cohort_report": "gensql.reports",
     "agreement_report": "gensql.reports",
     "compare_report": "gensql.reports",
+    "judges_report": "gensql.reports",
+    "judge_panel": "gensql.reports",
+    "judge_points": "gensql.reports",
     "write_generation": "gensql.write",
     "update_generation": "gensql.write",
     "write_membership": "gensql.write",
@@ -85,6 +91,9 @@ __all__ = [
     "compare_report",
     "connect",
     "export_sqlite",
+    "judge_panel",
+    "judge_points",
+    "judges_report",
     "load_generation",
     "refresh",
     "resolve_latest",
