@@ -27,6 +27,7 @@ from ._lazy import lazy_dir, lazy_getattr
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from . import reports as reports
     from .catalog import connect as connect
     from .errors import GensqlError as GensqlError
     from .fulltext import search as search
@@ -76,6 +77,7 @@ _EXPORTS = {
     "CohortRef": "gensql.write",
     "SqliteExport": "gensql.write",
     "search": "gensql.fulltext",
+    "reports": "gensql.reports",  # the module: its build_* functions return a Report (.df, .notes)
 }
 
 __all__ = [
@@ -96,6 +98,7 @@ __all__ = [
     "judges_report",
     "load_generation",
     "refresh",
+    "reports",
     "resolve_latest",
     "scores_report",
     "search",
