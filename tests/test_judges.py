@@ -487,10 +487,9 @@ def test_missing_scipy_is_a_clear_message(sample):
 
 def test_python_api(sample):
     data, _ = sample
-    df, notes = gensql.agreement_report(data, template="novelty-v1", with_notes=True)
+    report = build_agreement(data, template="novelty-v1")  # the notes as data; agreement_report warns them
+    df, notes = report.df, report.notes
     assert set(df["evaluation_template_id"].to_list()) == {"novelty-v1"} and isinstance(notes, list)
-    one = gensql.compare_report(
-        data, "template", "creative-synthesis-essay-v3", "essay-refine-v2", resamples=100, with_notes=True
-    )[0]
+    one = gensql.compare_report(data, "template", "creative-synthesis-essay-v3", "essay-refine-v2", resamples=100)
     assert one["judge"][0] == "all judges" and one["by"][0] == "template"
     assert one.height == 1 + len(set(one["judge"][1:].to_list()))

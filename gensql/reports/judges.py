@@ -23,7 +23,7 @@ from datetime import date
 
 import polars as pl
 
-from .connection import connection, snapshot_id
+from .connection import DataRoot, connection, snapshot_id
 from .filters import as_list, make_filters, unmatched_notes
 from .judged import counted_scores, unreachable_note
 from .report import Report, ReportError, frame_with_notes
@@ -103,7 +103,7 @@ GROUP BY ALL
 
 
 def judges_report(
-    con_or_root=None,
+    data_root: DataRoot = None,
     template: str | Iterable[str] | None = None,
     cohort: str | None = None,
     since: date | str | None = None,
@@ -117,7 +117,7 @@ def judges_report(
     min_essays: int = MIN_ESSAYS,
     index_dir: str | os.PathLike | None = None,
     with_notes: bool = False,
-):
+) -> pl.DataFrame:
     """Per evaluation template x judge: bias and calibration against ``reference``, score distribution,
     alpha with the judge left out, length bias, self-preference, failure rates and cost per usable
     score, as a polars DataFrame (the columns: :data:`JUDGES_SPEC`).
@@ -129,7 +129,7 @@ def judges_report(
     ``resamples`` times from ``seed``. Needs numpy and scipy (the ``stats`` extra).
     """
     rep = build_judges(
-        con_or_root,
+        data_root,
         template,
         cohort,
         since,
@@ -145,18 +145,18 @@ def judges_report(
     return frame_with_notes(rep, with_notes)
 
 
-def human_reference(con_or_root, labels, index_dir=None) -> pl.DataFrame:
+def human_reference(data_root, labels, index_dir=None) -> pl.DataFrame:
     """The humans' labels as a DataFrame (``essay_gen_id, criterion, score, rater``): ``labels`` itself
     when it is a DataFrame, else the imports under the data root (``labels``: one import's name)."""
     if isinstance(labels, pl.DataFrame):
         return labels
     from ..labels import read_labels
 
-    if not isinstance(con_or_root, (str, os.PathLike)) and con_or_root is not None:
+    if not isinstance(data_root, (str, os.PathLike)) and data_root is not None:
         raise ReportError(
             "reference='humans' with a connection needs labels=: a DataFrame of the ratings, or pass the data root"
         )
-    root = con_or_root
+    root = data_root
     if root is None and index_dir is not None:
         raise ReportError("reference='humans' needs the data root (where labels/ lives)")
     df = read_labels(root, labels)
@@ -169,7 +169,7 @@ def human_reference(con_or_root, labels, index_dir=None) -> pl.DataFrame:
 
 
 def build_judges(
-    con_or_root=None,
+    data_root: DataRoot = None,
     template=None,
     cohort=None,
     since=None,
@@ -188,8 +188,8 @@ def build_judges(
         raise ReportError(f"resamples must be at least 1 (got {resamples})")
     if min_essays < 3:
         raise ReportError(f"min_essays {min_essays} is too small: a slope needs at least 3 essays")
-    humans = human_reference(con_or_root, labels, index_dir) if reference == REFERENCE_HUMANS else None
-    con = connection(con_or_root, index_dir)
+    humans = human_reference(data_root, labels, index_dir) if reference == REFERENCE_HUMANS else None
+    con = connection(data_root, index_dir)
     filters = make_filters(con, cohort, None, None, since, until)
     templates = as_list(template)
     df, unreachable = counted_scores(con, filters, criteria=templates, extra=True)

@@ -14,7 +14,7 @@ import polars as pl
 from .agreement import build_agreement
 from .bootstrap import build_score_ci
 from .compare import build_compare
-from .connection import connection
+from .connection import DataRoot, connection
 from .filters import make_filters
 from .judged import counted_scores
 from .judges import REFERENCE_HUMANS, REFERENCE_OTHERS, build_judges, human_reference
@@ -41,7 +41,7 @@ class JudgePanel:
 
 
 def judge_panel(
-    con_or_root=None,
+    data_root: DataRoot = None,
     template: str | None = None,
     *,
     reference: str = REFERENCE_OTHERS,
@@ -55,8 +55,8 @@ def judge_panel(
     one evaluation template (``template``; default: the one with the most scores). Every part is
     the report function the CLI runs, with these options, so the numbers are the CLI's.
     """
-    humans = human_reference(con_or_root, labels, index_dir) if reference == REFERENCE_HUMANS else None
-    con = connection(con_or_root, index_dir)
+    humans = human_reference(data_root, labels, index_dir) if reference == REFERENCE_HUMANS else None
+    con = connection(data_root, index_dir)
     counts = con.sql(
         "SELECT evaluation_template_id, count(*) AS n FROM counted_scores() "
         "WHERE score IS NOT NULL AND essay_gen_id IS NOT NULL AND evaluation_template_id IS NOT NULL "
@@ -101,7 +101,7 @@ def _only(rep: Report, template: str) -> Report:
 
 
 def judge_points(
-    con_or_root=None,
+    data_root: DataRoot = None,
     template: str | None = None,
     *,
     reference: str = REFERENCE_OTHERS,
@@ -112,7 +112,7 @@ def judge_points(
     the ``reference`` value the judges report holds it against (the other judges' mean, a named
     judge's value, or the humans' mean), the essay's ``draft_gen_id`` and ``essay_chars``: the points of
     a judge-vs-judge scatter and of a Bland-Altman plot (difference against mean)."""
-    con = connection(con_or_root, index_dir)
+    con = connection(data_root, index_dir)
     filters = make_filters(con, None, None, None, None, None)
     df, _ = counted_scores(con, filters, criteria=template, extra=True)
     per = (
@@ -131,7 +131,7 @@ def judge_points(
             ((pl.col("value").sum().over(keys) - pl.col("value")) / (pl.len().over(keys) - 1)).alias("reference")
         ).with_columns(pl.when(pl.len().over(keys) > 1).then("reference").alias("reference"))
     elif reference == REFERENCE_HUMANS:
-        humans = human_reference(con_or_root, labels, index_dir)
+        humans = human_reference(data_root, labels, index_dir)
         ref = (
             humans.group_by("essay_gen_id", "criterion")
             .agg(pl.col("score").mean().alias("reference"))
