@@ -479,8 +479,10 @@ def neutralise_formulas(table: pa.Table) -> pa.Table:
     names = ["'" + n if n.startswith(FORMULA_STARTS) else n for n in table.column_names]
     columns = []
     for column in table.columns:
+        if getattr(pa.types, "is_string_view", lambda t: False)(column.type):
+            column = column.cast(pa.large_string())  # polars' strings: the compute kernels below take these
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            quoted = pc.binary_join_element_wise(pa.scalar("'", column.type), column, "")
+            quoted = pc.binary_join_element_wise(pa.scalar("'", column.type), column, pa.scalar("", column.type))
             column = pc.if_else(pc.match_substring_regex(column, pattern), quoted, column)
         columns.append(column)
     return pa.Table.from_arrays(columns, names=names)

@@ -95,3 +95,14 @@ def test_server_downloads(store):
         exact = pq.read_table(io.BytesIO(c.get("/sql", params={"q": SQL, "format": "parquet"}).content))
         assert exact.column("model_id").to_pylist() == FORMULAS + SAFE
     app.state.workbench.close()
+
+
+@pytest.mark.parametrize("kind", ["string", "large_string", "string_view"])
+def test_every_arrow_string_type_is_neutralised(kind):
+    """DuckDB gives plain and large strings, polars (the reports) string views: one rule for all."""
+    import pyarrow as pa
+
+    from gensql.render import render_bytes
+
+    table = pa.table({"s": pa.array(["=1+2", "ok", None], getattr(pa, kind)()), "n": [-1, 2, None]})
+    assert render_bytes(table, "csv").decode().splitlines() == ["s,n", "'=1+2,-1", "ok,2", ","]
