@@ -33,7 +33,7 @@ CONSOLE_CONCURRENCY = 2
 #: Environment variables that change the console's memory cap (DuckDB size, e.g. ``2GB``) and threads.
 CONSOLE_MEMORY_ENV = "GENSQL_CONSOLE_MEMORY_LIMIT"
 CONSOLE_THREADS_ENV = "GENSQL_CONSOLE_THREADS"
-#: Characters of a text shown on a page (the rest is behind the file's size).
+#: Characters of one text shown on a page (the rest is behind the file's size).
 TEXT_SHOW_CHARS = 200_000
 
 
