@@ -94,6 +94,7 @@ def create_app(
     env.filters["num"] = _num
     env.filters["when"] = pages.format_time
     env.filters["score"] = pages.format_score
+    env.tests["page_id"] = pages.has_page
 
     def render(request: Request, page: pages.Page, started: float) -> Response:
         fmt = request.query_params.get("format")

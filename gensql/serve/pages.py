@@ -470,6 +470,16 @@ WHERE gen_id = $parent_gen_id
    OR (logical_key = $logical_key AND stage = $stage)"""
 
 
+def has_page(gen_id: Any) -> bool:
+    """Whether a generation id can be the address of a page (a plain name, as :func:`layout.check_name`
+    wants): a directory named ``<svg onload=...>`` is shown as text, never linked to a 400."""
+    try:
+        layout.check_name(gen_id, "gen_id")
+    except InvalidIdError:
+        return False
+    return True
+
+
 def check_ids(stage: str, gen_id: str) -> None:
     layout.check_stage(stage)
     layout.check_name(gen_id, "gen_id")
