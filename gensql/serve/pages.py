@@ -5,6 +5,9 @@ from __future__ import annotations
 import base64
 import difflib
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -994,6 +997,27 @@ _SEARCH_FACETS = (
 )
 
 
+#: Searches kept (hits and a page's snippets), most recent first: paging through one search, or going back
+#: to it, does not search again; a few at most, since one search holds up to SEARCH_HIT_CAP rows.
+SEARCHES_KEPT = 8
+_searches: OrderedDict[tuple, Any] = OrderedDict()
+_searches_lock = threading.Lock()
+
+
+def _recent(wb: Workbench, key: tuple, compute: Callable[[], Any]) -> Any:
+    key = (str(wb.index_dir), wb.current().snapshot_id, *key)
+    with _searches_lock:
+        if key in _searches:
+            _searches.move_to_end(key)
+            return _searches[key]
+    value = compute()
+    with _searches_lock:
+        _searches[key] = value
+        while len(_searches) > SEARCHES_KEPT:
+            _searches.popitem(last=False)
+    return value
+
+
 def merge_hits(hits: list[dict]) -> list[dict]:
     """One row per generation from hits ranked per text: the best text's rank and facts, every matching
     file listed (a generation whose raw and parsed texts both match is one result, not two)."""
@@ -1031,7 +1055,8 @@ def search_page(wb: Workbench, args: dict[str, list[str]]) -> Page:
     elif q.strip():
         found = None
         try:
-            found = wb.cached(
+            found = _recent(
+                wb,
                 ("search", q, orjson.dumps(filters)),
                 lambda: search(
                     wb.data_root, q, limit=SEARCH_HIT_CAP, snippets=False, index_dir=wb.index_dir, **filters
@@ -1045,12 +1070,18 @@ def search_page(wb: Workbench, args: dict[str, list[str]]) -> Page:
             if start > total:  # past the end (the hits changed): the last page
                 start = max(1, total - SEARCH_PAGE_SIZE + 1)
             shown = merged[start - 1 : start - 1 + SEARCH_PAGE_SIZE]
-            if shown:  # snippets of the page's texts only: reading files costs, counting does not
+            if shown:  # snippets of the page's texts only (once per snapshot): reading files costs, counting not
                 deepest = max(r["text_rank"] for r in shown)
-                with_snippets = search(
-                    wb.data_root, q, limit=deepest, snippets=True, index_dir=wb.index_dir, **filters
-                ).to_dicts()
-                snippet = {(h["stage"], h["gen_id"], h["file"]): h["snippet"] for h in with_snippets}
+                snippet = _recent(
+                    wb,
+                    ("snippets", q, orjson.dumps(filters), deepest),
+                    lambda: {
+                        (h["stage"], h["gen_id"], h["file"]): h["snippet"]
+                        for h in search(
+                            wb.data_root, q, limit=deepest, snippets=True, index_dir=wb.index_dir, **filters
+                        ).to_dicts()
+                    },
+                )
                 for r in shown:
                     r["snippet"] = snippet.get((r["stage"], r["gen_id"], r["file"]))
             ctx.update(
