@@ -270,3 +270,22 @@ def test_unbalanced_judges_are_noted_and_adjusted_means_are_the_fixed_effect_fit
     assert not any("unbalanced" in n for n in fair.notes)
     with pytest.raises(Exception, match="drop evaluation-model"):
         build_scores(planted.data, ci=True, by=("evaluation-model",), adjust="judge")
+
+
+def test_position_effects_are_looked_for_in_the_prompts(planted, tmp_path):
+    from hand_store import HandStore
+
+    import gensql
+    from gensql.reports.judges import order_note
+
+    con = gensql.connect(planted.data)
+    assert "none of 200 sampled evaluation prompts presents more than one item" in order_note(con, planted.data)
+    hs = HandStore(tmp_path)
+    hs.draft("d1")
+    hs.essay("e1", "d1")
+    hs.evaluation("v1", "e1", prompt="Compare.\nEssay A: first text\n\nEssay B: second text\nWhich is better?\n")
+    hs.evaluation("v2", "e1", prompt="Rate this essay.\n", model="m4")
+    con = hs.connect()
+    note = order_note(con, hs.data)
+    assert "1 of 2 sampled evaluation prompts present items in an order" in note
+    assert "not checked" in order_note(con, con)  # a connection alone: nowhere to read prompts from

@@ -39,7 +39,6 @@ from .cohort import COHORT_COLUMNS, STAGE_ORDER, build_cohort, cohort_report
 from .compare import COMPARE_BY, COMPARE_COLUMNS, build_compare, compare_report
 from .connection import snapshot_id
 from .judges import JUDGES_COLUMNS, JUDGES_SPEC, build_judges, judges_report
-from .panel import JudgePanel, judge_panel, judge_points
 from .output import (
     PROVENANCE_KEY,
     REPORT_FORMATS,
@@ -50,6 +49,7 @@ from .output import (
     render_report,
     render_text,
 )
+from .panel import JudgePanel, judge_panel, judge_points
 from .report import COST_COLUMNS, Report, ReportError, ReportNote
 from .scores import NONE_LABEL, SCORE_KEY_COLUMNS, SCORE_STATS, build_scores, scores_report
 from .stats import MissingStatsError

@@ -18,6 +18,7 @@ Each judge's value on an essay is the mean of its replicates (one score per logi
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from datetime import date
 
@@ -116,6 +117,7 @@ def judges_report(
     seed: int = DEFAULT_SEED,
     min_essays: int = MIN_ESSAYS,
     index_dir: str | os.PathLike | None = None,
+    data_root: str | os.PathLike | None = None,
     with_notes: bool = False,
 ):
     """Per evaluation template x judge: bias and calibration against ``reference``, score distribution,
@@ -126,7 +128,9 @@ def judges_report(
     ``gensql labels import``; ``labels``: the name of one import, or a DataFrame with
     ``essay_gen_id, criterion, score, rater``; default every import under ``<data-root>/labels``).
     ``prices``: the price table for the cost columns (as ``tokens_report``). Intervals resample drafts
-    ``resamples`` times from ``seed``. Needs numpy and scipy (the ``stats`` extra).
+    ``resamples`` times from ``seed``. Position effects: a sample of the evaluation prompts is read to
+    see whether any presents several items in an order (:func:`order_note`; with a connection, pass
+    ``data_root`` for it). Needs numpy and scipy (the ``stats`` extra).
     """
     rep = build_judges(
         con_or_root,
@@ -141,6 +145,7 @@ def judges_report(
         seed=seed,
         min_essays=min_essays,
         index_dir=index_dir,
+        data_root=data_root,
     )
     return frame_with_notes(rep, with_notes)
 
@@ -182,6 +187,7 @@ def build_judges(
     seed: int = DEFAULT_SEED,
     min_essays: int = MIN_ESSAYS,
     index_dir=None,
+    data_root=None,
 ) -> Report:
     np, _ = require_scipy()
     if resamples < 1:
@@ -229,10 +235,7 @@ def build_judges(
                 f"{tpl}: closest to the humans: {best['judge']} (mean |difference| {best['mean_abs_diff']:.2f}, "
                 f"offset {best['offset']:+.2f}, r {best['pearson'] if best['pearson'] is not None else float('nan'):.2f})"
             )
-    notes.append(
-        "position effects: an evaluation here scores one essay, and no prompt records an order of essays, "
-        "so position or order bias cannot be checked"
-    )
+    notes.append(order_note(con, con_or_root if data_root is None else data_root, index_dir))
     if reference == REFERENCE_OTHERS:
         notes.append(
             "reference = the mean of the other judges (leave one out): an offset is relative to their "
@@ -249,6 +252,55 @@ def build_judges(
         "resampled": "drafts",
     }
     return Report("judges", out, (), None, notes, params, snapshot_id(con), None)
+
+
+#: A prompt that presents two or more items in an order: "Essay A ... Essay B", "Response 1 ... Response 2".
+ORDER_MARKERS = re.compile(
+    r"\b(essay|response|answer|text|story|option|candidate|assistant|output)\s*[(\[#]?\s*(?:a|1)\b"
+    r"[\s\S]{0,100000}?\b\1\s*[(\[#]?\s*(?:b|2)\b",
+    re.IGNORECASE,
+)
+#: Evaluation prompts read to look for an order (a deterministic sample).
+ORDER_SAMPLE = 200
+
+
+def order_note(con, data_root, index_dir=None, sample: int = ORDER_SAMPLE) -> str:
+    """Whether the store's evaluation prompts present items in an order, as a note: position bias
+    needs an order to exist. Reads up to ``sample`` prompt.txt files (a fixed sample by id hash)."""
+    from ..layout import resolve
+    from ..safeio import read_file, store_roots
+
+    if data_root is not None and not isinstance(data_root, (str, os.PathLike)):
+        return "position effects: not checked (no data root to read evaluation prompts from)"
+    root = resolve(data_root, index_dir).data_root
+    dirs = [
+        r[0]
+        for r in con.sql(
+            "SELECT gen_dir FROM gens WHERE stage = 'evaluation' AND has_prompt ORDER BY hash(gen_id), gen_id LIMIT $n",
+            params={"n": sample},
+        ).fetchall()
+    ]
+    if not dirs:
+        return "position effects: no evaluation prompt to read, so no order of essays to check"
+    roots, read, ordered = store_roots(root), 0, 0
+    for gen_dir in dirs:
+        try:
+            data, _ = read_file(root / gen_dir / "prompt.txt", roots)
+        except (OSError, ValueError):
+            continue
+        read += 1
+        if ORDER_MARKERS.search(data[:400_000].decode("utf-8", "replace")):
+            ordered += 1
+    if ordered:
+        return (
+            f"position effects: {ordered} of {read} sampled evaluation prompts present items in an order "
+            "('Essay A ... Essay B', 'Response 1 ... 2'): this report does not measure position bias; "
+            "compare scores by position before trusting those evaluations"
+        )
+    return (
+        f"position effects: none of {read} sampled evaluation prompts presents more than one item in an "
+        "order (each scores one essay), so there is no position or order bias to check"
+    )
 
 
 def _calls(con, filters) -> dict[tuple[str, str | None], tuple[int, int, int]]:
