@@ -6,7 +6,7 @@ Data goes to stdout (or ``-o FILE``); progress, warnings and summaries go to std
 
 from __future__ import annotations
 
-import signal
+import json
 import sys
 import warnings
 from collections.abc import Callable
@@ -14,8 +14,8 @@ from functools import wraps
 
 import click
 
-from . import __version__
-from .errors import GensqlError, Terminated
+from . import __version__, stopping
+from .errors import GensqlError, StrictModeError
 
 DATA_ROOT = click.option(
     "--data-root",
@@ -76,10 +76,9 @@ def handle_errors(func: Callable) -> Callable:
             return func(*args, **kwargs)
         except GensqlError as exc:
             _fail(str(exc), exc.exit_code)
-        except Terminated:
-            _fail("terminated", Terminated.exit_code)
-        except KeyboardInterrupt:
-            _fail("interrupted", 130)
+        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM (Terminated): asked for, so not an error
+            stopping.say_stopped(stopping.word(exc))
+            sys.exit(stopping.exit_code(exc))
         except BrokenPipeError:
             sys.exit(0)
 
@@ -188,6 +187,12 @@ def cli() -> None:
 @click.option("--strict", is_flag=True, help="Exit 4 when any file could not be read (the index is still written).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
 @click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print what the refresh did as one JSON object on stdout (with --watch: one line per update); docs/cli.md.",
+)
+@click.option(
     "--no-texts", is_flag=True, help="Metadata only: no texts table (hashes, characters) and no search index."
 )
 @click.option(
@@ -217,7 +222,18 @@ def cli() -> None:
 )
 @handle_errors
 def refresh(
-    data_root, index_dir, full, jobs, strict, quiet, no_texts, watch, sweep_interval, max_watches, dask_scheduler
+    data_root,
+    index_dir,
+    full,
+    jobs,
+    strict,
+    quiet,
+    as_json,
+    no_texts,
+    watch,
+    sweep_interval,
+    max_watches,
+    dask_scheduler,
 ):
     """Scan the gens store and write the Parquet index (incremental unless --full).
 
@@ -233,6 +249,12 @@ def refresh(
             raise click.UsageError("--watch cannot be combined with --full, --strict or --dask")
         from .watch import watch as run_watch
 
+        def on_update(update) -> None:
+            if as_json:
+                _echo_json({"reason": update.reason, **update.result.to_dict()})
+            if not quiet:
+                click.echo(str(update), err=True)
+
         run_watch(
             data_root,
             index_dir,
@@ -240,7 +262,7 @@ def refresh(
             jobs=jobs,
             texts=not no_texts,
             max_watches=max_watches,
-            on_update=None if quiet else (lambda update: click.echo(str(update), err=True)),
+            on_update=on_update,
         )
         return
     from .indexer import refresh as run_refresh
@@ -262,12 +284,24 @@ def refresh(
             texts=not no_texts,
             executor=executor,
         )
+    except StrictModeError as exc:
+        if as_json and exc.result is not None:  # the index was written: say what it holds, then exit 4
+            _echo_json(exc.result.to_dict())
+        raise
     finally:
         progress.close()
         if executor is not None:
             executor.close()
+    if as_json:
+        _echo_json(result.to_dict())
     if not quiet:
         click.echo(str(result), err=True)
+
+
+def _echo_json(obj: dict) -> None:
+    """One JSON object on one line of stdout, flushed (a scheduler reads it as the command's result)."""
+    click.echo(json.dumps(obj, ensure_ascii=False))
+    sys.stdout.flush()
 
 
 @cli.command()
@@ -856,7 +890,7 @@ def cohort_create(cohort_id, sql, params, overwrite, data_root, index_dir):
 @output_options()
 @handle_errors
 def cohort_list(data_root, fmt, output):
-    """Every cohort with its member count and how many members exist on disk (read from the files)."""
+    """Every cohort with its member count and how many members exist on disk (read from the index)."""
     import pyarrow as pa
 
     from .write import list_cohorts
@@ -1096,10 +1130,6 @@ def completion_cmd(shell):
     click.echo(comp.source())
 
 
-def _terminate(signum, frame) -> None:
-    raise Terminated()
-
-
 @report.command("agreement")
 @click.option(
     "--template", "templates", multiple=True, metavar="ID", help="Only this evaluation template (repeatable)."
@@ -1336,14 +1366,13 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 def main() -> None:
     warnings.showwarning = _show_warning  # library warnings (a shadowed named query) as one line on stderr
     # SIGTERM stops a command like Ctrl-C does: cleanups run (a refresh removes its partial snapshot and
-    # its workers), then exit 143; SIGINT exits 130.
-    signal.signal(signal.SIGTERM, _terminate)
+    # its workers), then exit 143; SIGINT exits 130; a stuck cleanup cannot hold the exit (gensql.stopping).
+    stopping.install()
     try:
         cli(prog_name="gensql")
-    except Terminated:
-        sys.exit(Terminated.exit_code)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        stopping.say_stopped(stopping.word(exc))
+        sys.exit(stopping.exit_code(exc))
 
 
 if __name__ == "__main__":

@@ -109,7 +109,7 @@ STAGE_ID_PREFIX: dict[str, str] = {"draft": "d_", "essay": "e_", "evaluation": "
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
 
 
-def check_name(value: str, what: str) -> str:
+def check_name(value: object, what: str) -> str:
     """Return ``value`` if it is a single safe path component, else raise :class:`InvalidIdError`.
 
     Ids come from users and from files; one that contains a separator or ``..`` could make gensql
@@ -120,8 +120,9 @@ def check_name(value: str, what: str) -> str:
     return value
 
 
-def check_stage(stage: str) -> str:
-    if stage not in STAGES:
+def check_stage(stage: object) -> str:
+    """Return ``stage`` if it is one of :data:`STAGES`, else raise :class:`InvalidIdError`."""
+    if not isinstance(stage, str) or stage not in STAGES:
         raise InvalidIdError(f"unknown stage {stage!r}: expected one of {', '.join(STAGES)}")
     return stage
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from .connection import connection, snapshot_id
-from .filters import as_list, make_filters, unmatched_notes
-from .judged import counted_scores, unreachable_note
+from .connection import snapshot_id
+from .filters import as_list
+from .judged import judged
 from .report import Report, ReportError
 from .stats import cluster_bootstrap_ci, group_rng, require_scipy
 
@@ -70,15 +70,9 @@ def build_score_ci(
         raise ReportError(f"cannot group scores by {', '.join(unknown)}: expected one or more of {', '.join(CI_BY)}")
     if resamples < 1:
         raise ReportError(f"resamples must be at least 1 (got {resamples})")
-    con = connection(con_or_root, index_dir)
-    filters = make_filters(con, cohort, None, None, since, until)
     models = as_list(model)
-    df, unreachable = counted_scores(con, filters, judges=models)
-    notes = [
-        *filters.notes,
-        *unmatched_notes(con, model=models, within_stage="evaluation"),
-        *unreachable_note(unreachable),
-    ]
+    j = judged(con_or_root, index_dir, cohort, since, until, judges=models)
+    con, filters, df, notes = j.con, j.filters, j.scores, j.notes
     no_draft = df.filter(pl.col("draft_gen_id").is_null())["essay_gen_id"].n_unique()
     if no_draft:
         notes.append(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import duckdb
 import polars as pl
 
-from .filters import Filters, as_list
+from .connection import connection
+from .filters import Filters, as_list, make_filters, unmatched_notes
 
 #: Columns of :func:`counted_scores` (all of them from the ``counted_scores`` macro).
 JUDGED_COLUMNS: tuple[str, ...] = (
@@ -56,7 +58,8 @@ def counted_scores(
     ``judges``: only these evaluation models; ``criteria``: only these evaluation templates;
     ``extra``: also :data:`EXTRA_COLUMNS`.
     """
-    where, params = ["true"], {"cohort": filters.cohort, "since": filters.since, "until": filters.until}
+    where: list[str] = ["true"]
+    params: dict[str, object] = {"cohort": filters.cohort, "since": filters.since, "until": filters.until}
     for name, column, value in (
         ("judges", "evaluation_model_id", judges),
         ("criteria", "evaluation_template_id", criteria),
@@ -81,3 +84,38 @@ def unreachable_note(n: int) -> list[str]:
         f"{n:,} scored evaluation{'s' if n != 1 else ''} left out: the evaluated essay cannot be reached "
         "through lineage (see the problems view)"
     ]
+
+
+@dataclass
+class Judged:
+    """What every judge report (agreement, compare, scores --ci) starts from."""
+
+    con: duckdb.DuckDBPyConnection
+    filters: Filters
+    #: :func:`counted_scores` under the filters, judges and criteria
+    scores: pl.DataFrame
+    #: the report's notes so far: the filters', judge or criterion names that match nothing, and
+    #: scores left out because their essay cannot be reached
+    notes: list[str]
+    #: the judge and criterion names that match nothing (also in ``notes``)
+    unmatched: list[str]
+
+
+def judged(
+    con_or_root,
+    index_dir,
+    cohort=None,
+    since=None,
+    until=None,
+    *,
+    judges: str | Iterable[str] | None = None,
+    criteria: str | Iterable[str] | None = None,
+) -> Judged:
+    """Open the index, resolve the filters and read the counted scores, with the notes every judge
+    report gives first, in one order: so the three reports cannot drift apart in what they say."""
+    con = connection(con_or_root, index_dir)
+    filters = make_filters(con, cohort, None, None, since, until)
+    judges, criteria = as_list(judges), as_list(criteria)
+    scores, unreachable = counted_scores(con, filters, judges=judges, criteria=criteria)
+    unmatched = unmatched_notes(con, model=judges, template=criteria, within_stage="evaluation")
+    return Judged(con, filters, scores, [*filters.notes, *unmatched, *unreachable_note(unreachable)], unmatched)

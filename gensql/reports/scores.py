@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from datetime import date
+from typing import cast
 
 import polars as pl
 
@@ -145,7 +146,8 @@ def build_scores(
     con = connection(con_or_root, index_dir)
     filters = make_filters(con, cohort, None, None, since, until)
     models = tuple(as_list(model))
-    where, params = "true", {"cohort": filters.cohort, "since": filters.since, "until": filters.until}
+    where = "true"
+    params: dict[str, object] = {"cohort": filters.cohort, "since": filters.since, "until": filters.until}
     if models:
         where += " AND list_contains($models, s.evaluation_model_id)"
         params["models"] = list(models)
@@ -214,7 +216,7 @@ def _wide_scores(long_df: pl.DataFrame) -> pl.DataFrame:
             + pl.struct(keys).rle_id().cast(pl.Int64)
         ).alias("cell")
     )["cell"]
-    assert int(cell.max()) < n * len(pairs), "scores long form not grouped by essay"
+    assert cast(int, cell.max()) < n * len(pairs), "scores long form not grouped by essay"
     grids = {}
     for stat in SCORE_STATS:
         dtype = pl.Int64 if stat == "n" else pl.Float64

@@ -11,7 +11,7 @@ Alpha-Reliability"), checked in the tests against that paper's worked examples a
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from .report import ReportError
 
@@ -136,7 +136,7 @@ def correlations(a: Sequence[float], b: Sequence[float]) -> tuple[float | None, 
     return float(st.spearmanr(x, y).statistic), float(st.pearsonr(x, y).statistic)
 
 
-def wilcoxon_p(diffs: Sequence[float]) -> tuple[float | None, float | None]:
+def wilcoxon_p(diffs: Iterable[float]) -> tuple[float | None, float | None]:
     """(statistic, two-sided p-value) of the Wilcoxon signed-rank test on paired differences (scipy;
     zero differences dropped, as Wilcoxon did); (None, None) when every difference is zero."""
     np, st = require_scipy()
