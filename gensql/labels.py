@@ -81,7 +81,7 @@ def import_labels(
 ) -> LabelImport:
     """Check ``csv_path`` against the index and store it as ``<data-root>/labels/<name>.parquet``."""
     from .catalog import connect
-    from .write._fs import replace_file
+    from .fsutil import replace_file
 
     src = Path(csv_path)
     name = layout.check_name(name or src.stem, "labels name")

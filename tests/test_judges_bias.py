@@ -195,7 +195,8 @@ def test_cli_labels_import_and_report_judges(planted, tmp_path):
 
     res = gensql("labels", "import", planted.humans_csv, "--name", "cli-panel", "--data-root", planted.data)
     assert res.returncode == 0, res.stderr
-    assert "120 ratings of 60 essays" in res.stderr and res.stdout == ""
+    assert "120 ratings of 60 essays" in res.stderr
+    assert res.stdout.strip() == str(planted.data / "labels" / "cli-panel.parquet")
     res = gensql(
         "report", "judges", "--reference", "humans", "--labels", "cli-panel", "--data-root", planted.data,
         "--resamples", "50", "--format", "csv",
