@@ -21,6 +21,7 @@ import os
 import re
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 import polars as pl
 
@@ -378,7 +379,7 @@ def _template_rows(np, tpl, part, reference, humans, calls, costs, resamples, se
             ref = values[reference] if reference in values else np.full(n, np.nan)
             ref_label = reference
         own = np.array(scores_of.get(judge, []), dtype=float)
-        row = {c: None for c in JUDGES_COLUMNS}
+        row: dict[str, Any] = dict.fromkeys(JUDGES_COLUMNS)
         row.update(evaluation_template_id=tpl, judge=judge, reference=ref_label, scores=int(own.size))
         if own.size:
             row.update(
