@@ -33,6 +33,7 @@ from .stats import (
     bootstrap_weights,
     calibration,
     group_rng,
+    holm,
     is_ordinal_scale,
     krippendorff_alpha,
     percentile_interval,
@@ -72,17 +73,17 @@ JUDGES_SPEC: tuple[tuple[str, type[pl.DataType], str], ...] = (
     ("alpha_without", pl.Float64, "the same alpha with this judge left out (higher: drop it)"),
     ("length_r", pl.Float64, "Pearson correlation of its score with the essay's characters"),
     ("length_slope", pl.Float64, "slope of (judge - reference) per 1,000 characters: length bias"),
-    ("length_p", pl.Float64, "p-value of that slope"),
+    ("length_p", pl.Float64, "p-value of that slope, Holm-adjusted over the report's rows"),
     ("self_essays", pl.Int64, "essays whose essay or draft model is the judge itself"),
     ("self_offset", pl.Float64, "(judge - reference) on its own model's essays minus on the others"),
-    ("self_p", pl.Float64, "Welch t-test p-value of that difference"),
+    ("self_p", pl.Float64, "Welch t-test p-value of that difference, Holm-adjusted over the report's rows"),
     ("scores", pl.Int64, "the judge's counted scores on this criterion"),
     ("mean", pl.Float64, "its mean score"),
     ("sd", pl.Float64, "standard deviation of its scores"),
     ("score_min", pl.Float64, "lowest score"),
     ("score_median", pl.Float64, "median score"),
     ("score_max", pl.Float64, "highest score"),
-    ("distribution", pl.String, "value:count of its scores (discrete scales)"),
+    ("distribution", pl.String, "value:count of its scores (~: rounded to whole points, on a finer scale)"),
     ("calls", pl.Int64, "its model calls on this criterion (every attempt)"),
     ("parse_failure_rate", pl.Float64, "calls without a score / calls"),
     ("truncation_rate", pl.Float64, "truncated calls / calls"),
@@ -236,6 +237,9 @@ def build_judges(
                 f"{tpl}: closest to the humans: {best['judge']} (mean |difference| {best['mean_abs_diff']:.2f}, "
                 f"offset {best['offset']:+.2f}, r {best['pearson'] if best['pearson'] is not None else float('nan'):.2f})"
             )
+    for column in ("length_p", "self_p"):  # one test per judge and criterion: a family, adjusted as one
+        for row, p in zip(rows, holm([r[column] for r in rows])):
+            row[column] = p
     notes.append(order_note(con, con_or_root if data_root is None else data_root, index_dir))
     if reference == REFERENCE_OTHERS:
         notes.append(
@@ -389,9 +393,10 @@ def _template_rows(np, tpl, part, reference, humans, calls, costs, resamples, se
                 score_median=float(np.median(own)),
                 score_max=float(own.max()),
             )
-            if is_ordinal_scale(own):
-                vals, counts = np.unique(own, return_counts=True)
-                row["distribution"] = " ".join(f"{v:g}:{c}" for v, c in zip(vals, counts))
+            # value:count on a discrete scale; on a finer one, counts of the scores rounded to whole points
+            fine = not is_ordinal_scale(own)
+            vals, counts = np.unique(np.round(own) if fine else own, return_counts=True)
+            row["distribution"] = ("~" if fine else "") + " ".join(f"{v:g}:{c}" for v, c in zip(vals, counts))
         n_calls, fails, trunc = calls.get((judge, tpl), (0, 0, 0))
         row["calls"] = n_calls
         if n_calls:
