@@ -371,7 +371,10 @@ def test_score_intervals_follow_from_the_truth(sample, counted):
         else:
             assert row["ci_low"] is None
     # the default grouping, and a group's interval does not depend on which other groups are shown
-    default = build_scores(data, ci=True, resamples=800, seed=1).df
+    default_rep = build_scores(data, ci=True, resamples=800, seed=1)
+    default = default_rep.df
+    few = default.filter((pl.col("drafts") >= 2) & (pl.col("drafts") < 5)).height
+    assert few > 0 and any(f"{few:,} groups from fewer than 5 drafts" in n for n in default_rep.notes)
     assert default.columns[:2] == ["evaluation_model_id", "evaluation_template_id"]
     one = build_scores(data, ci=True, model="sonnet-4", resamples=800, seed=1).df
     assert one.to_dicts() == default.filter(pl.col("evaluation_model_id") == "sonnet-4").to_dicts()
