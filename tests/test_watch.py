@@ -53,7 +53,9 @@ class Watcher:
         for line in self.proc.stderr:
             self.lines.put(line.rstrip("\n"))
 
-    def wait_for(self, word: str, timeout: float = 30) -> str:
+    def wait_for(self, word: str, timeout: float = 120) -> str:
+        """The next line holding ``word``; ``timeout`` only guards against a hang (a watcher that never
+        says it), so it is far above any update's time on a loaded machine."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
