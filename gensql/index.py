@@ -27,6 +27,8 @@ import os
 import re
 import shutil
 import stat
+import struct
+import sys
 import uuid
 import weakref
 from collections.abc import Callable, Iterator
@@ -393,7 +395,29 @@ def _in_use(snapshot: Path) -> int | None:
     except BlockingIOError:
         os.close(fd)
         return None
+    if catalog_open_elsewhere(snapshot / layout.INDEX_CATALOG_FILE):
+        os.close(fd)
+        return None
     return fd
+
+
+def catalog_open_elsewhere(catalog: Path) -> bool:
+    """Whether another process has the catalog file open in DuckDB (which holds a POSIX record lock on
+    it while open, shared when read-only): a DuckDB session's lease, so its snapshot is kept like that of
+    a :func:`gensql.connect` connection. Linux only (the ``struct flock`` layout); False elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        fd = os.open(catalog, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        query = struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+        return struct.unpack("hhqqi4x", fcntl.fcntl(fd, fcntl.F_GETLK, query))[0] != fcntl.F_UNLCK
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def collect_garbage(index_dir: Path, keep: int = KEEP) -> None:

@@ -10,7 +10,6 @@ index directory.
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 import os
 import shutil
 import stat
@@ -18,7 +17,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -62,7 +61,7 @@ from .partitions import (
 )
 from .safeio import check_inside, store_roots
 from .scan import ERRORS_SCHEMA, MANIFEST_SCHEMA, TEXTS_SCHEMA, BatchResult, racy_window_ns, scan_batch
-from .workers import init_worker, pid_alive, stop_forkserver, stop_workers
+from .workers import pid_alive, stop_forkserver, stop_workers, worker_pool
 
 #: Directories per worker task: large enough to amortise the round trip, small enough to balance.
 BATCH_SIZE = 2000
@@ -197,9 +196,11 @@ def refresh(
             where, full=full, jobs=jobs, progress=progress, texts=texts, changes=changes, executor=executor
         )
     if strict and result.scan_errors:
-        raise StrictModeError(
+        error = StrictModeError(
             f'{result}\n--strict: {result.scan_errors} file problem(s); see `gensql sql "SELECT * FROM scan_errors"`'
         )
+        error.result = result  # the index was written: what it holds (refresh --json prints it)
+        raise error
     return result
 
 
@@ -478,6 +479,19 @@ def _abandoned_tmp(name: str) -> bool:
     return not pid.isdigit() or not pid_alive(int(pid))
 
 
+def _hidden_generation(entry: os.DirEntry) -> bool:
+    """A dot-named directory that holds a metadata file: a generation hidden by its name, not a writer's
+    temporary entry (those are ``.tmp-...``), so worth a ``scan_errors`` row rather than silence."""
+    if entry.name.startswith(layout.WRITER_TMP_PREFIX):
+        return False
+    try:
+        if entry.is_symlink() or not entry.is_dir():
+            return False
+        return any(os.path.lexists(os.path.join(entry.path, name)) for name in layout.JSON_FILES)
+    except OSError:
+        return False
+
+
 #: Names listed per chunk before they become Arrow strings: a million Python strings would cost
 #: about 70 MB, the same names in Arrow about 20 MB.
 _LIST_CHUNK = 65536
@@ -539,6 +553,14 @@ def _list_generations(where: layout.StoreLayout) -> tuple[dict[str, pa.Array], l
                             stage,
                             "leftover_tmp",
                             "temporary entry of a writer that is no longer running (a killed write or backfill); not read, safe to delete",
+                        )
+                    elif _hidden_generation(entry):
+                        error(
+                            f"{stage_rel}/{_printable(entry.name)}",
+                            stage,
+                            "unexpected_entry",
+                            "a generation directory whose name starts with '.' (the mark of a writer's temporary "
+                            "entry); not read: rename it without the dot to index it",
                         )
                     continue
                 name = _printable(entry.name)
@@ -772,30 +794,56 @@ def _list_docs(
     errors: list[tuple] = []
     if not root.is_dir():
         return found, errors
-    with os.scandir(root) as entries:
-        for entry in entries:
-            if not entry.name.startswith(".") and (entry.name not in layout.STAGES or not entry.is_dir()):
-                errors.append(
-                    (
-                        f"{layout.DOCS_DIR}/{entry.name}",
-                        None,
-                        None,
-                        None,
-                        "unexpected_entry",
-                        f"not a stage directory (expected {', '.join(layout.STAGES)})",
+    roots = store_roots(where.data_root)
+
+    def inside(entry: os.DirEntry, rel: str, stage: str | None) -> bool:
+        """A directory entry that may be read: not a symlink leading outside the store (the rule of
+        ``gens/``), not a dangling link or a loop. Otherwise a ``scan_errors`` row, and False."""
+        try:
+            if entry.is_symlink():
+                check_inside(entry.path, roots)
+            return True
+        except FileNotFoundError:
+            errors.append((rel, stage, None, None, "unexpected_entry", "a symlink to nothing"))
+        except OSError as exc:
+            errors.append((rel, stage, None, None, getattr(exc, "kind", "unreadable"), f"{exc.strerror or exc}"))
+        return False
+
+    try:
+        with os.scandir(root) as entries:
+            for entry in entries:
+                if not entry.name.startswith(".") and (entry.name not in layout.STAGES or not entry.is_dir()):
+                    errors.append(
+                        (
+                            f"{layout.DOCS_DIR}/{entry.name}",
+                            None,
+                            None,
+                            None,
+                            "unexpected_entry",
+                            f"not a stage directory (expected {', '.join(layout.STAGES)})",
+                        )
                     )
-                )
+    except OSError as exc:
+        errors.append((layout.DOCS_DIR, None, None, None, "unreadable", f"cannot list: {exc.strerror or exc}"))
+        return found, errors
     for stage in layout.STAGES:
         flat: list[tuple[str, str]] = []
         nested: list[tuple[str, str]] = []
+        stage_rel = f"{layout.DOCS_DIR}/{stage}"
         try:
+            if (root / stage).is_symlink():
+                check_inside(root / stage, roots)
             entries = os.scandir(root / stage)
         except (FileNotFoundError, NotADirectoryError):
             continue
+        except OSError as exc:
+            kind = getattr(exc, "kind", "unreadable")
+            errors.append((stage_rel, stage, None, None, kind, f"cannot list: {exc.strerror or exc}"))
+            continue
         with entries:
             for entry in entries:
-                rel = f"{layout.DOCS_DIR}/{stage}/{entry.name}"
-                if entry.name.startswith("."):
+                rel = f"{stage_rel}/{entry.name}"
+                if entry.name.startswith(".") or not inside(entry, rel, stage):
                     continue
                 if not entry.is_dir():
                     errors.append(
@@ -809,7 +857,7 @@ def _list_docs(
                 except OSError:
                     children, bucket = [], False  # the scan records why the directory cannot be read
                 if bucket:
-                    nested.extend((e.name, f"{rel}/{e.name}") for e in children)
+                    nested.extend((e.name, f"{rel}/{e.name}") for e in children if inside(e, f"{rel}/{e.name}", stage))
                 else:
                     flat.append((entry.name, rel))
         gens_ids = set(gens_listed[stage].to_pylist()) if stage in gens_listed else set()
@@ -859,13 +907,11 @@ def _run(
         for stage, items in work:
             yield scan_batch(data_root, stage, items, racy_after_ns, texts)
         return
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["gensql.scan", "gensql.workers"])
     pending: deque = deque()
     queue = work
     # Workers die with this process (gensql.workers); if the refresh stops early (SIGTERM, Ctrl-C, an
     # error, the consumer gone) they are killed at once instead of finishing their batches.
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=init_worker, initargs=(os.getpid(),))
+    pool = worker_pool(jobs, ["gensql.scan", "gensql.workers"])
     try:
         for stage, items in itertools.islice(queue, 2 * jobs):
             pending.append(pool.submit(scan_batch, data_root, stage, items, racy_after_ns, texts))
@@ -876,6 +922,7 @@ def _run(
             yield result
     except BaseException:
         stop_workers(pool)
+        stop_forkserver(kill=True)
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

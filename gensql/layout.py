@@ -31,6 +31,8 @@ ESSAY_TEMPLATES_FILE = "1_raw/essay_templates.csv"
 #: Values of ``gens.store_root``: which root directory a row's generation directory sits in.
 STORE_ROOTS: tuple[str, ...] = (GENS_DIR, DOCS_DIR)
 INDEX_DIR = "index"
+#: Human ratings imported by ``gensql labels import`` (gensql/labels.py): <data-root>/labels/<name>.parquet.
+LABELS_DIR = "labels"
 MEMBERSHIP_FILE = "membership.csv"
 
 #: Pipeline stages in lineage order: an essay's parent is a draft, an evaluation's parent an essay.
@@ -139,6 +141,10 @@ class StoreLayout:
     @property
     def cohorts_root(self) -> Path:
         return self.data_root / COHORTS_DIR
+
+    @property
+    def labels_root(self) -> Path:
+        return self.data_root / LABELS_DIR
 
     def stage_dir(self, stage: str) -> Path:
         return self.gens_root / check_stage(stage)

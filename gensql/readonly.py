@@ -28,7 +28,6 @@ checks that the index files are byte-identical afterwards (docs/hardening.md, "R
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -36,12 +35,8 @@ import threading
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 from . import layout
 from .catalog import BASE_TABLES, view_files
@@ -76,40 +71,27 @@ def _datasets(snapshot_path: Path) -> dict:
     with pandas_blocked():
         import pyarrow as pa
         import pyarrow.dataset as ds
-        import pyarrow.parquet as pq
+
+    from .partitions import HIVE_COLUMN, declared_schema
 
     out = {}
     for table in BASE_TABLES:
         path = snapshot_path / layout.TABLE_FILES[table]
         if table in layout.PARTITIONED_TABLES:
-            # every part file of every stage=<stage>/ folder (the files hold `stage` themselves)
+            # every part file of every stage=<stage>/ folder; `stage` comes from the folder names
             files = sorted(str(p) for p in path.glob("stage=*/*.parquet"))
             if not files:
                 raise duckdb.IOException(f"no Parquet file under {path}")
             out[table] = ds.dataset(
                 files,
                 format="parquet",
-                partitioning=ds.partitioning(pa.schema([("stage", pa.string())]), flavor="hive"),
+                schema=declared_schema(Path(files[0])),
+                partitioning=ds.partitioning(pa.schema([(HIVE_COLUMN, pa.string())]), flavor="hive"),
                 partition_base_dir=str(path),
-                schema=_with_hive_column(pq.read_schema(files[0])),
             )
         else:
             out[table] = ds.dataset(str(path), format="parquet")
     return out
-
-
-def _with_hive_column(stored: pa.Schema) -> pa.Schema:
-    """A partition file's schema with the ``stage`` column its directory holds, where the catalog has it."""
-    import pyarrow as pa
-
-    from .partitions import HIVE_COLUMN, HIVE_METADATA_KEY
-
-    meta = stored.metadata or {}
-    positions = json.loads(meta[HIVE_METADATA_KEY]) if HIVE_METADATA_KEY in meta else {}
-    fields = list(stored)
-    if HIVE_COLUMN not in stored.names:
-        fields.insert(positions.get(HIVE_COLUMN, len(fields)), pa.field(HIVE_COLUMN, pa.string()))
-    return pa.schema(fields, metadata=stored.metadata)
 
 
 def _register(con: duckdb.DuckDBPyConnection, datasets: dict) -> None:
@@ -134,7 +116,7 @@ class ReadOnlyIndex:
         try:
             views = self._folder / "views.duckdb"
             self._build(views)
-            config: dict[str, str | bool | int | float | list[str]] = {
+            config: dict[str, str | int | bool] = {
                 "enable_external_access": False,
                 "autoinstall_known_extensions": False,
                 "autoload_known_extensions": False,

@@ -26,14 +26,21 @@ JUDGED_COLUMNS: tuple[str, ...] = (
     "score",
 )
 
+#: With ``extra=True``: the draft's model (self-preference) and the essay's length in characters
+#: (``gens.parsed_chars`` of the essay, else its ``raw_chars``: length bias).
+EXTRA_COLUMNS: tuple[str, ...] = ("draft_model_id", "essay_chars")
+
 # Which attempt of a logical evaluation counts is the counted_scores macro's rule (gensql/views/), the
 # same as `gensql report scores`, the score_pivot named query and notebook 03.
+_EXTRA_SELECT = ", s.draft_model_id, coalesce(e.parsed_chars, e.raw_chars) AS essay_chars"
+_EXTRA_JOIN = "\nLEFT JOIN gens AS e ON e.stage = 'essay' AND e.gen_id = s.essay_gen_id"
+
 _SQL = f"""
-SELECT {", ".join(JUDGED_COLUMNS)}
-FROM counted_scores(for_cohort := $cohort, since_day := $since, until_day := $until) AS s
+SELECT {", ".join("s." + c for c in JUDGED_COLUMNS)}{{extra}}
+FROM counted_scores(for_cohort := $cohort, since_day := $since, until_day := $until) AS s{{join}}
 WHERE s.score IS NOT NULL AND {{where}}
-ORDER BY evaluation_template_id NULLS LAST, essay_gen_id NULLS LAST, evaluation_model_id NULLS LAST,
-         replicate NULLS LAST, gen_id
+ORDER BY s.evaluation_template_id NULLS LAST, s.essay_gen_id NULLS LAST, s.evaluation_model_id NULLS LAST,
+         s.replicate NULLS LAST, s.gen_id
 """
 
 
@@ -43,11 +50,13 @@ def counted_scores(
     *,
     judges: str | Iterable[str] | None = None,
     criteria: str | Iterable[str] | None = None,
+    extra: bool = False,
 ) -> tuple[pl.DataFrame, int]:
     """``(rows, unreachable)``: the scored logical evaluations whose essay is reachable, and how many
     scored ones were left out because their essay cannot be reached through lineage.
 
-    ``judges``: only these evaluation models; ``criteria``: only these evaluation templates.
+    ``judges``: only these evaluation models; ``criteria``: only these evaluation templates;
+    ``extra``: also :data:`EXTRA_COLUMNS`.
     """
     where: list[str] = ["true"]
     params: dict[str, object] = {"cohort": filters.cohort, "since": filters.since, "until": filters.until}
@@ -59,7 +68,10 @@ def counted_scores(
         if values:
             where.append(f"list_contains(${name}, s.{column})")
             params[name] = values
-    df = con.sql(_SQL.format(where=" AND ".join(where)), params=params).pl()
+    sql = _SQL.format(
+        where=" AND ".join(where), extra=_EXTRA_SELECT if extra else "", join=_EXTRA_JOIN if extra else ""
+    )
+    df = con.sql(sql, params=params).pl()
     df = df.with_columns(pl.col("score").cast(pl.Float64), pl.col("replicate").cast(pl.Int64))
     unreachable = df.filter(pl.col("essay_gen_id").is_null()).height
     return df.filter(pl.col("essay_gen_id").is_not_null()), unreachable
