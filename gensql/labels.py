@@ -41,7 +41,12 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "score": ("score",),
     "rater": ("rater",),
 }
-_SCHEMA = {"essay_gen_id": pl.String, "criterion": pl.String, "score": pl.Float64, "rater": pl.String}
+_SCHEMA: dict[str, pl.DataType] = {
+    "essay_gen_id": pl.String(),
+    "criterion": pl.String(),
+    "score": pl.Float64(),
+    "rater": pl.String(),
+}
 
 
 class LabelsError(GensqlError):
@@ -81,7 +86,7 @@ def import_labels(
 ) -> LabelImport:
     """Check ``csv_path`` against the index and store it as ``<data-root>/labels/<name>.parquet``."""
     from .catalog import connect
-    from .write._fs import replace_file
+    from .fsutil import replace_file
 
     src = Path(csv_path)
     name = layout.check_name(name or src.stem, "labels name")
@@ -198,5 +203,5 @@ def read_labels(data_root: str | os.PathLike | None = None, name: str | None = N
         except Exception as exc:  # a damaged file is the user's to fix: say which
             raise LabelsError(f"cannot read labels file {path}: {exc}; import it again") from None
     if not frames:
-        return pl.DataFrame(schema=_SCHEMA | {"labels": pl.String})
-    return pl.concat(frames).cast(_SCHEMA | {"labels": pl.String})
+        return pl.DataFrame(schema=_SCHEMA | {"labels": pl.String()})
+    return pl.concat(frames).cast(pl.Schema(_SCHEMA | {"labels": pl.String()}))

@@ -244,8 +244,8 @@ def _compare_row(np, base: dict, judge: str, paired: pl.DataFrame, unit_col, uni
             (
                 unit,
                 exact_mean_diff(cells, decimals),
-                float(part["value"].mean()),
-                float(part["value_b"].mean()),
+                float(part["value"].to_numpy().mean()),
+                float(part["value_b"].to_numpy().mean()),
                 part.height,
                 int(part["k"].sum()),
                 int(part["k_b"].sum()),

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 import polars as pl
 
@@ -326,7 +327,7 @@ def _template_rows(np, tpl, part, reference, humans, calls, costs, resamples, se
             ref = values[reference] if reference in values else np.full(n, np.nan)
             ref_label = reference
         own = np.array(scores_of.get(judge, []), dtype=float)
-        row = {c: None for c in JUDGES_COLUMNS}
+        row: dict[str, Any] = dict.fromkeys(JUDGES_COLUMNS)
         row.update(evaluation_template_id=tpl, judge=judge, reference=ref_label, scores=int(own.size))
         if own.size:
             row.update(

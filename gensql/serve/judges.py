@@ -26,8 +26,8 @@ def judges_page(wb: Workbench, args: dict[str, list[str]]) -> Page:
     from ..reports import judge_panel
 
     def arg(name: str) -> str | None:
-        values = args.get(name) or [None]
-        return values[0] or None
+        values = args.get(name)
+        return values[0] or None if values else None
 
     template, reference = arg("template"), arg("reference") or "others"
     labels = read_labels(wb.data_root) if reference == "humans" else None
