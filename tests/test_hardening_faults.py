@@ -186,6 +186,7 @@ def test_a_snapshot_from_before_file_stats_is_checked_by_row_counts(tmp_path):
     assert result.damaged >= 1 and result.by_stage["essay"] == 12
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not can_drop_privileges(), reason="needs root and setpriv to run as an unprivileged user")
 def test_an_unprivileged_owner_still_deletes_superseded_read_only_snapshots(shared_dir):
     root = essay_store(shared_dir / "data", n=2)
