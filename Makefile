@@ -1,10 +1,10 @@
-# Two commands: `make demo` (set up, index the sample store, print a summary) and `make test`.
+# `make demo` (set up, index the sample store, print a summary), `make test` (CI) and `make test-fast`.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench notebook clean
+.PHONY: demo test test-fast bench notebook clean
 
 TEST_STAMP := $(VENV)/.installed-test
 
@@ -26,8 +26,26 @@ demo: $(STAMP)
 	$(BIN)/gensql refresh --data-root data
 	$(BIN)/gensql summary --data-root data
 
-test: $(TEST_STAMP)
-	$(BIN)/python -m pytest -q
+# `make test` is the one CI command (.ci/run): lint, format check, types, then the whole suite on
+# every core with the full Hypothesis example counts. `make test-fast` is the development loop: the
+# tests not marked slow, a tenth of the examples, under a minute on two cores. Both accept
+# PY=/path/to/python to use an environment that exists (nothing is installed then).
+PY ?=
+ifeq ($(PY),)
+PY := $(BIN)/python
+DEPS := $(TEST_STAMP)
+endif
+# --dist loadfile: a file's tests share one worker, so module fixtures (stores, servers) are built once.
+XDIST := -n auto --dist loadfile
+
+test: $(DEPS)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+	HYPOTHESIS_PROFILE=ci $(PY) -m pytest -q $(XDIST)
+
+test-fast: $(DEPS)
+	HYPOTHESIS_PROFILE=dev $(PY) -m pytest -q $(XDIST) -m "not slow"
 
 # Benchmarks (not tests): refresh vs DuckDB read_json / a Python loop / the cat floor at 100k
 # generations, then `gensql sql` and `gensql report tokens` on a 1,000,000-row index, texts and

@@ -6,6 +6,7 @@ Data goes to stdout (or ``-o FILE``); progress, warnings and summaries go to std
 
 from __future__ import annotations
 
+import json
 import sys
 import warnings
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from functools import wraps
 import click
 
 from . import __version__, stopping
-from .errors import GensqlError
+from .errors import GensqlError, StrictModeError
 from .formats import FORMATS
 
 DATA_ROOT = click.option(
@@ -214,6 +215,12 @@ def cli() -> None:
 @click.option("--strict", is_flag=True, help="Exit 4 when any file could not be read (the index is still written).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
 @click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print what the refresh did as one JSON object on stdout (with --watch: one line per update); docs/cli.md.",
+)
+@click.option(
     "--no-texts", is_flag=True, help="Metadata only: no texts table (hashes, characters) and no search index."
 )
 @click.option(
@@ -243,7 +250,18 @@ def cli() -> None:
 )
 @handle_errors
 def refresh(
-    data_root, index_dir, full, jobs, strict, quiet, no_texts, watch, sweep_interval, max_watches, dask_scheduler
+    data_root,
+    index_dir,
+    full,
+    jobs,
+    strict,
+    quiet,
+    as_json,
+    no_texts,
+    watch,
+    sweep_interval,
+    max_watches,
+    dask_scheduler,
 ):
     """Scan the gens store and write the Parquet index (incremental unless --full).
 
@@ -259,6 +277,12 @@ def refresh(
             raise click.UsageError("--watch cannot be combined with --full, --strict or --dask")
         from .watch import watch as run_watch
 
+        def on_update(update) -> None:
+            if as_json:
+                _echo_json({"reason": update.reason, **update.result.to_dict()})
+            if not quiet:
+                click.echo(str(update), err=True)
+
         run_watch(
             data_root,
             index_dir,
@@ -266,7 +290,7 @@ def refresh(
             jobs=jobs,
             texts=not no_texts,
             max_watches=max_watches,
-            on_update=None if quiet else (lambda update: click.echo(str(update), err=True)),
+            on_update=on_update,
         )
         return
     from .indexer import refresh as run_refresh
@@ -288,12 +312,24 @@ def refresh(
             texts=not no_texts,
             executor=executor,
         )
+    except StrictModeError as exc:
+        if as_json and exc.result is not None:  # the index was written: say what it holds, then exit 4
+            _echo_json(exc.result.to_dict())
+        raise
     finally:
         progress.close()
         if executor is not None:
             executor.close()
+    if as_json:
+        _echo_json(result.to_dict())
     if not quiet:
         click.echo(str(result), err=True)
+
+
+def _echo_json(obj: dict) -> None:
+    """One JSON object on one line of stdout, flushed (a scheduler reads it as the command's result)."""
+    click.echo(json.dumps(obj, ensure_ascii=False))
+    sys.stdout.flush()
 
 
 @cli.command()
@@ -323,18 +359,28 @@ def summary(data_root, index_dir, fmt, output):
     metavar="KEY=VALUE",
     help="Bind a $KEY parameter in QUERY (repeatable; values are strings: cast in SQL).",
 )
+@click.option(
+    "--allow-file-access",
+    is_flag=True,
+    help="Let the SQL read and write files (COPY ... TO, read_csv, ATTACH); by default it reads only the index.",
+)
 @DATA_ROOT
 @INDEX_DIR
 @output_options()
 @handle_errors
-def sql(query, params, data_root, index_dir, fmt, output):
-    """Run one SQL QUERY against the gensql views (`gensql views` lists them; QUERY '-' reads stdin)."""
+def sql(query, params, allow_file_access, data_root, index_dir, fmt, output):
+    """Run one SQL QUERY against the gensql views (`gensql views` lists them; QUERY '-' reads stdin).
+
+    The SQL runs on a connection that reads the index and nothing else (temporary tables are fine),
+    unless --allow-file-access is given.
+    """
     from .catalog import connect
     from .query import run_sql
 
     if query == "-":
         query = sys.stdin.read()
-    emit(run_sql(connect(data_root, index_dir), query, _parse_params(params) or None), fmt, output)
+    con = connect(data_root, index_dir, file_access=allow_file_access)
+    emit(run_sql(con, query, _parse_params(params) or None), fmt, output)
 
 
 def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
@@ -740,17 +786,37 @@ def report_tokens(
     metavar="N",
     help="With --ci: random seed, so the report is reproducible [default: 0].",
 )
+@click.option(
+    "--adjust",
+    type=click.Choice(["judge"]),
+    default=None,
+    help="With --ci: judge-adjusted means (a judge fixed effect), for groups that different judges scored.",
+)
 @_time_filters
 @_report_source
 @handle_errors
 def report_scores(
-    long_, cohort, models, ci, ci_by, resamples, seed, since, until, data_root, index_dir, fmt, output, all_columns
+    long_,
+    cohort,
+    models,
+    ci,
+    ci_by,
+    resamples,
+    seed,
+    adjust,
+    since,
+    until,
+    data_root,
+    index_dir,
+    fmt,
+    output,
+    all_columns,
 ):
     """Scores per evaluated essay: mean/min/max/n per evaluation model x template (newest scored attempt per replicate)."""
     from .reports import build_scores
 
-    if not ci and (ci_by or resamples is not None or seed is not None):
-        raise click.UsageError("--by, --resamples and --seed go with --ci")
+    if not ci and (ci_by or resamples is not None or seed is not None or adjust):
+        raise click.UsageError("--by, --resamples, --seed and --adjust go with --ci")
     by = tuple(n.strip() for v in ci_by for n in v.split(",") if n.strip())
     rep = build_scores(
         data_root,
@@ -764,6 +830,7 @@ def report_scores(
         by=by or None,
         resamples=2000 if resamples is None else resamples,
         seed=seed or 0,
+        adjust=adjust,
     )
     _emit_report(rep, fmt, output, all_columns)
 
@@ -866,7 +933,7 @@ def cohort_create(cohort_id, sql, params, overwrite, data_root, index_dir):
 @output_options()
 @handle_errors
 def cohort_list(data_root, fmt, output):
-    """Every cohort with its member count and how many members exist on disk (read from the files)."""
+    """Every cohort with its member count and how many members exist on disk (read from the index)."""
     import pyarrow as pa
 
     from .write import list_cohorts
@@ -1122,15 +1189,58 @@ def completion_cmd(shell):
     show_default=True,
     help="Fewer essays than this: a note instead of a correlation or alpha.",
 )
+@click.option(
+    "--reference",
+    type=click.Choice(["humans"]),
+    default=None,
+    help="Add the human raters (gensql labels import) as a judge named humans.",
+)
+@click.option(
+    "--labels", "labels_name", default=None, metavar="NAME", help="With --reference humans: only this import."
+)
+@click.option(
+    "--resamples",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    metavar="N",
+    help="Bootstrap resamples of the drafts.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, metavar="N", help="Random seed of the bootstrap.")
 @_time_filters
 @_report_source
 @handle_errors
-def report_agreement(templates, cohort, min_essays, since, until, data_root, index_dir, fmt, output, all_columns):
-    """Do the judges agree? Per evaluation template: judge pairs, alpha across judges, each judge vs its replicates."""
+def report_agreement(
+    templates,
+    cohort,
+    min_essays,
+    reference,
+    labels_name,
+    resamples,
+    seed,
+    since,
+    until,
+    data_root,
+    index_dir,
+    fmt,
+    output,
+    all_columns,
+):
+    """Do the judges agree? Per evaluation template: judge pairs, alpha across judges and without each, each judge vs its replicates, with intervals."""
     from .reports import build_agreement
 
     rep = build_agreement(
-        data_root, templates, cohort, _day(since), _day(until), min_essays=min_essays, index_dir=index_dir
+        data_root,
+        templates,
+        cohort,
+        _day(since),
+        _day(until),
+        min_essays=min_essays,
+        resamples=resamples,
+        seed=seed,
+        reference=reference,
+        labels=labels_name,
+        index_dir=index_dir,
     )
     _emit_report(rep, fmt, output, all_columns)
 
@@ -1186,6 +1296,90 @@ def report_compare(
         index_dir=index_dir,
     )
     _emit_report(rep, fmt, output, all_columns)
+
+
+@report.command("judges")
+@click.option(
+    "--template", "templates", multiple=True, metavar="ID", help="Only this evaluation template (repeatable)."
+)
+@click.option(
+    "--reference",
+    default="others",
+    show_default=True,
+    metavar="WHO",
+    help="Hold each judge against: others (the mean of the other judges), a judge id, or humans (gensql labels import).",
+)
+@click.option(
+    "--labels", "labels_name", default=None, metavar="NAME", help="With --reference humans: only this import."
+)
+@click.option("--cohort", default=None, metavar="ID", help="Only evaluations that are members of cohort ID.")
+@click.option(
+    "--resamples",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    metavar="N",
+    help="Bootstrap resamples of the drafts.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, metavar="N", help="Random seed of the bootstrap.")
+@_prices_options
+@_time_filters
+@_report_source
+@handle_errors
+def report_judges(
+    templates,
+    reference,
+    labels_name,
+    cohort,
+    resamples,
+    seed,
+    prices_file,
+    price_at,
+    since,
+    until,
+    data_root,
+    index_dir,
+    fmt,
+    output,
+    all_columns,
+):
+    """Which judge is biased, which is noise: offset, limits of agreement, slope, alpha without it, length and self bias, failures, cost per score."""
+    from .reports import build_judges
+
+    rep = build_judges(
+        data_root,
+        templates,
+        cohort,
+        _day(since),
+        _day(until),
+        reference=reference,
+        labels=labels_name,
+        prices=prices_file,
+        resamples=resamples,
+        seed=seed,
+        index_dir=index_dir,
+    )
+    _emit_report(rep, fmt, output, all_columns)
+
+
+@cli.group()
+def labels() -> None:
+    """Human ratings beside the store (<data-root>/labels/NAME.parquet, never inside gens/): the reference
+    `gensql report judges --reference humans` holds the judges to."""
+
+
+@labels.command("import")
+@click.argument("csv_file", metavar="FILE.csv", type=click.Path(dir_okay=False))
+@click.option("--name", default=None, metavar="NAME", help="Store as labels/NAME.parquet [default: the file's stem].")
+@DATA_ROOT
+@INDEX_DIR
+@handle_errors
+def labels_import(csv_file, name, data_root, index_dir):
+    """Import FILE.csv (essay_gen_id or evaluation_gen_id, criterion, score, rater), checked against the index."""
+    from .labels import import_labels
+
+    done = import_labels(csv_file, data_root, name, index_dir=index_dir)
+    click.echo(f"gensql: imported {done.describe()}", err=True)
 
 
 @cli.command("serve")

@@ -35,6 +35,11 @@ REPORTS: dict[str, ColumnSet] = {
         ("evaluation_template_id", "judge_a", "judge_b", "spearman", "alpha", "essays"),
         frozenset({"judge_a", "judge_b"}),
     ),
+    # which judge is biased (offset, its interval) and which is noise (spearman), on how many essays
+    "judges": ColumnSet(
+        ("evaluation_template_id", "judge", "offset", "offset_ci_low", "offset_ci_high", "spearman", "essays"),
+        frozenset({"judge"}),
+    ),
 }
 #: ``gensql search``: where the words are, and how well they match.
 SEARCH = ColumnSet(("rank", "gen_id", "bm25", "snippet"))

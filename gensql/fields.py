@@ -108,7 +108,7 @@ DERIVED_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
     ("is_model_call", "bool", "A model call was made (not copy mode, and raw output or call facts exist): counts as spend.", "derived"),
     ("error_count", "int", "Number of scan_errors rows for this generation.", "derived"),
     ("facts_from", "string", "Sources outside the directory that filled columns its own files left NULL, comma-joined: membership (wide membership.csv), sqlite (docs/ rows: db/documents.sqlite), templates (1_raw/essay_templates.csv generator); NULL when none (docs/eras.md).", "membership.csv, documents.sqlite, essay_templates.csv"),
-    ("meta", "string", "The merged metadata as JSON text, every original key kept (query it with DuckDB's JSON functions).", "all JSON files"),
+    ("meta", "string", "The merged metadata as JSON text, every original key kept (query it with DuckDB's JSON functions); Parquet JSON logical type in the files.", "all JSON files"),
 )
 # fmt: on
 
@@ -165,6 +165,12 @@ GENS_COLUMN_ORDER: tuple[str, ...] = (
     "facts_from",
     "meta",
 )
+
+
+#: String columns that hold JSON text. In memory they are plain strings; in the Parquet files they carry
+#: the JSON logical type (:func:`gensql.partitions.write_partition`), so DuckDB reads them as JSON and
+#: polars and Spark see the annotation without a cast.
+JSON_COLUMNS: frozenset[str] = frozenset({"meta"})
 
 
 def _column_types() -> dict[str, str]:

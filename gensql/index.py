@@ -26,6 +26,9 @@ import fcntl
 import os
 import re
 import shutil
+import stat
+import struct
+import sys
 import uuid
 import weakref
 from collections.abc import Callable, Iterator
@@ -36,8 +39,9 @@ from pathlib import Path
 
 import orjson
 
-from . import layout
+from . import faults, layout
 from .errors import IndexDirError, IndexLockedError, IndexNotFoundError, IndexWriteError
+from .fsutil import fsync_path
 
 #: Snapshots kept after a refresh (the current one included); older ones are kept only while an open
 #: reader holds a lease on them.
@@ -223,6 +227,7 @@ class SnapshotBuilder:
 
     def part_path(self, table: str, stage: str, bits: int, bucket: int) -> Path:
         """A partition file of a partitioned table (its directory created): docs/index-layout.md."""
+        faults.point("snapshot.part")
         path = self.tmp_path / layout.partition_file(table, stage, bits, bucket)
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
@@ -232,42 +237,89 @@ class SnapshotBuilder:
 
         ``before_swap(final_path)`` runs once the snapshot has its final name but is not current yet.
         """
+        faults.point("snapshot.commit")
         info = {"id": self.id, **info}
         (self.tmp_path / layout.SNAPSHOT_INFO_FILE).write_bytes(orjson.dumps(info, option=orjson.OPT_INDENT_2))
+        seal_tree(self.tmp_path, top=False)  # committed means read-only (the top once the catalog is in)
         _fsync_tree(self.tmp_path, self.durable)  # every file and directory is on disk before any name points at it
         os.rename(self.tmp_path, self.final_path)
-        _fsync_path(self.final_path.parent)  # the rename itself
+        fsync_path(self.final_path.parent)  # the rename itself
         if before_swap is not None:
             written = before_swap(self.final_path)
             if isinstance(written, Path):  # what before_swap wrote (the catalog file)
-                _fsync_path(written)
-                _fsync_path(self.final_path)
+                seal_tree(written)
+                fsync_path(written)
+                fsync_path(self.final_path)
             else:
+                seal_tree(self.final_path, top=False)
                 _fsync_tree(self.final_path)
+        seal_tree(self.final_path, below=False)
         link = self.index_dir / layout.INDEX_CURRENT_LINK
         self.tmp_link = self.index_dir / f"{_LINK_PREFIX}{self.id}"
         os.symlink(os.path.join(layout.INDEX_SNAPSHOTS_DIR, self.id), self.tmp_link)
+        faults.point("snapshot.swap")
         os.replace(self.tmp_link, link)
-        _fsync_path(self.index_dir)  # the swap
+        fsync_path(self.index_dir)  # the swap
+        faults.point("snapshot.current")
         return Snapshot(self.id, self.final_path, info)
 
     def abort(self) -> None:
         """Remove whatever this builder wrote, unless it already became current."""
-        shutil.rmtree(self.tmp_path, ignore_errors=True)
+        remove_tree(self.tmp_path)
         tmp_link = getattr(self, "tmp_link", None)
         if tmp_link is not None and os.path.islink(tmp_link):
             os.unlink(tmp_link)
         current = current_snapshot(self.index_dir)
         if self.final_path.exists() and (current is None or current.id != self.id):
-            shutil.rmtree(self.final_path, ignore_errors=True)
+            remove_tree(self.final_path)
 
 
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+#: Directories of a snapshot that stay writable: tantivy's readers create their lock files in ``search/``.
+_WRITABLE_DIRS = frozenset({"search"})
+#: Files that stay writable: tantivy's lock files, which every reader opens for writing.
+_WRITABLE_FILES = (".tantivy-",)
+
+
+def seal_tree(root: Path, *, top: bool = True, below: bool = True) -> None:
+    """Make a snapshot (or one file of it) read-only before it is committed: files lose every write bit,
+    and so do the snapshot's directories except ``search/`` (tantivy's readers take locks there).
+
+    A snapshot is immutable by design, and its files are hard links shared with later snapshots, so a
+    stray write through any reader would damage every snapshot at once. The write bits are only a
+    guard against accidents and other users (root ignores them): an incremental refresh also checks
+    what it carries forward (:func:`gensql.indexer.refresh`). :func:`remove_tree` gives the bits back
+    to delete a snapshot. ``top=False`` leaves ``root`` itself writable (the catalog is still to come);
+    ``below=False`` seals ``root`` alone.
+    """
+    if not root.is_dir():
+        os.chmod(root, stat.S_IMODE(os.lstat(root).st_mode) & ~0o222)
+        return
+    for dirpath, _dirnames, filenames in os.walk(root, topdown=False) if below else ():
+        writable = os.path.relpath(dirpath, root).split(os.sep)[0] in _WRITABLE_DIRS
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            st = os.lstat(path)
+            if stat.S_ISREG(st.st_mode) and not name.startswith(_WRITABLE_FILES) and st.st_mode & 0o222:
+                os.chmod(path, stat.S_IMODE(st.st_mode) & ~0o222)
+        if not writable and dirpath != str(root):
+            os.chmod(dirpath, stat.S_IMODE(os.lstat(dirpath).st_mode) & ~0o222)
+    if top:
+        os.chmod(root, stat.S_IMODE(os.lstat(root).st_mode) & ~0o222)
+
+
+def remove_tree(root: Path | str) -> None:
+    """Delete a snapshot directory :func:`seal_tree` made read-only (its owner gives the write bits
+    back first; errors are ignored, as a half-deleted snapshot is removed again by the next refresh)."""
+    if not os.path.isdir(root) or os.path.islink(root):
+        return
+    for dirpath, _dirnames, _filenames in os.walk(root):
+        try:
+            mode = stat.S_IMODE(os.lstat(dirpath).st_mode)
+            if not mode & stat.S_IWUSR:
+                os.chmod(dirpath, mode | stat.S_IWUSR)
+        except OSError:
+            pass
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def _fsync_tree(root: Path, skip: set[str] = frozenset()) -> None:
@@ -293,12 +345,12 @@ def _fsync_tree(root: Path, skip: set[str] = frozenset()) -> None:
         dirs.append(dirpath)
     if len(files) > 4:
         with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(lambda path: _fsync_path(Path(path)), files.values()))
+            list(pool.map(lambda path: fsync_path(Path(path)), files.values()))
     else:
         for path in files.values():
-            _fsync_path(Path(path))
+            fsync_path(Path(path))
     for dirpath in dirs:  # deepest first (os.walk bottom-up)
-        _fsync_path(Path(dirpath))
+        fsync_path(Path(dirpath))
 
 
 # --- reader leases -------------------------------------------------------------------------------
@@ -342,7 +394,29 @@ def _in_use(snapshot: Path) -> int | None:
     except BlockingIOError:
         os.close(fd)
         return None
+    if catalog_open_elsewhere(snapshot / layout.INDEX_CATALOG_FILE):
+        os.close(fd)
+        return None
     return fd
+
+
+def catalog_open_elsewhere(catalog: Path) -> bool:
+    """Whether another process has the catalog file open in DuckDB (which holds a POSIX record lock on
+    it while open, shared when read-only): a DuckDB session's lease, so its snapshot is kept like that of
+    a :func:`gensql.connect` connection. Linux only (the ``struct flock`` layout); False elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        fd = os.open(catalog, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        query = struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+        return struct.unpack("hhqqi4x", fcntl.fcntl(fd, fcntl.F_GETLK, query))[0] != fcntl.F_UNLCK
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def collect_garbage(index_dir: Path, keep: int = KEEP) -> None:
@@ -367,7 +441,7 @@ def collect_garbage(index_dir: Path, keep: int = KEEP) -> None:
         if entry.is_symlink() or not entry.is_dir():
             continue
         if entry.name.startswith(_TMP_PREFIX) and _SNAPSHOT_ID.match(entry.name[len(_TMP_PREFIX) :]):
-            shutil.rmtree(entry.path, ignore_errors=True)
+            remove_tree(entry.path)
         elif _SNAPSHOT_ID.match(entry.name):
             finished.append(Path(entry.path))
     finished.sort(key=lambda p: p.name, reverse=True)
@@ -378,7 +452,7 @@ def collect_garbage(index_dir: Path, keep: int = KEEP) -> None:
         if fd is None:
             continue  # an open connection still reads it
         try:
-            shutil.rmtree(old, ignore_errors=True)
+            remove_tree(old)
         finally:
             if fd >= 0:
                 os.close(fd)

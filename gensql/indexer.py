@@ -22,6 +22,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -49,6 +50,7 @@ from .partitions import (
     bucket_array,
     buckets,
     choose_bits,
+    iter_partition_batches,
     read_files,
     read_partition,
     sort_by_gen_id,
@@ -96,6 +98,29 @@ class RefreshResult:
     partitions_written: int = 0  # partitions rewritten (the rest were hard links to the previous snapshot's)
     partitions_linked: int = 0
     listed: bool = True  # False: an event-driven update that listed nothing
+    damaged: int = 0  # files of the previous snapshot that were not as committed (then every partition is rewritten)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as plain JSON values (``gensql refresh --json``): one object a scheduler can read."""
+        return {
+            "snapshot_id": self.snapshot_id,
+            "index_dir": str(self.index_dir),
+            "generations": self.generations,
+            "by_stage": dict(self.by_stage),
+            "new": self.new,
+            "changed": self.changed,
+            "deleted": self.deleted,
+            "unchanged": self.unchanged,
+            "scan_errors": self.scan_errors,
+            "error_kinds": dict(sorted(self.error_kinds.items())),
+            "members": self.members,
+            "full": self.full,
+            "texts": self.texts,
+            "search_documents": self.search.documents if self.search is not None else None,
+            "partitions_written": self.partitions_written,
+            "partitions_linked": self.partitions_linked,
+            "seconds": round(self.seconds, 3),
+        }
 
     def __str__(self) -> str:
         stages = ", ".join(f"{n} {s}" for s, n in self.by_stage.items())
@@ -105,6 +130,8 @@ class RefreshResult:
         search = ""
         if self.search is not None:
             search = f"search: {self.search.documents} texts ({self.search.added} indexed); "
+        if self.damaged:
+            errors += f"; {self.damaged} damaged index file(s) of the previous snapshot: rebuilt in full"
         return (
             f"indexed {self.generations} generations ({stages}): {self.new} new, {self.changed} changed, "
             f"{self.deleted} deleted, {self.unchanged} unchanged; {self.members} cohort members; {search}{errors}; "
@@ -169,9 +196,11 @@ def refresh(
             where, full=full, jobs=jobs, progress=progress, texts=texts, changes=changes, executor=executor
         )
     if strict and result.scan_errors:
-        raise StrictModeError(
+        error = StrictModeError(
             f'{result}\n--strict: {result.scan_errors} file problem(s); see `gensql sql "SELECT * FROM scan_errors"`'
         )
+        error.result = result  # the index was written: what it holds (refresh --json prints it)
+        raise error
     return result
 
 
@@ -198,6 +227,9 @@ def refresh_locked(
     with disk_errors_as_messages(where.index_dir), store_umask(where.data_root):
         collect_garbage(where.index_dir)
         previous = None if full else _usable(current_snapshot(where.index_dir), texts)
+        damaged = _damaged_files(previous) if previous is not None else []
+        if damaged:
+            previous = None  # never carry a damaged file forward: read the store again
         plan = _plan_changes(where, previous, changes) if changes is not None and previous is not None else None
         if plan is None:
             plan = _plan_listing(where, previous, getattr(executor, "list_store", None))
@@ -209,6 +241,7 @@ def refresh_locked(
             raise
         if collect:
             collect_garbage(where.index_dir)
+    result.damaged = len(damaged)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -220,6 +253,40 @@ def _usable(previous: Snapshot | None, texts: bool) -> Snapshot | None:
     if texts and not (previous.info.get("texts") and (previous.path / SEARCH_DIR).is_dir()):
         return None  # the previous snapshot has no texts (--no-texts, or older): read every text once
     return previous
+
+
+def _damaged_files(previous: Snapshot) -> list[str]:
+    """Partition files of ``previous`` that are not what it committed, so must not be linked forward.
+
+    Committed files are read-only, but root, a copy tool or a disk can still change one. Each file's
+    size and mtime are checked against ``file_stats`` (a ``stat``, cheap even at 1,000,000
+    generations); a snapshot written before ``file_stats`` existed has its footers' row counts checked
+    against ``files`` instead.
+    """
+    stats = previous.info.get("file_stats")
+    damaged = []
+    for rel, rows in previous.info.get("files", {}).items():
+        path = f"{previous.path}/{rel}"
+        try:
+            if stats is not None:
+                st = os.stat(path)
+                good = stats.get(rel) == [st.st_size, st.st_mtime_ns]
+            else:
+                good = pq.ParquetFile(path).metadata.num_rows == rows
+        except (OSError, pa.ArrowException):
+            good = False
+        if not good:
+            damaged.append(rel)
+    return damaged
+
+
+def _file_stats(root: Path, files: Iterable[str]) -> dict[str, list[int]]:
+    """``[size, mtime_ns]`` of each partition file, recorded in ``snapshot.json`` for :func:`_damaged_files`."""
+    stats = {}
+    for rel in files:
+        st = os.stat(f"{root}/{rel}")
+        stats[rel] = [st.st_size, st.st_mtime_ns]
+    return stats
 
 
 def _build(
@@ -349,6 +416,7 @@ def _build(
             "partition_bits": {s: p.bits for s, p in plan.stages.items()},
             "views_digest": views,
             "files": dict(sorted(writer.files.items())),
+            "file_stats": _file_stats(builder.tmp_path, sorted(writer.files)),
         },
         before_swap=lambda path: write_catalog(path, same_views),
     )
@@ -409,6 +477,19 @@ def _abandoned_tmp(name: str) -> bool:
         return False
     pid = name.rsplit("-", 1)[-1]
     return not pid.isdigit() or not pid_alive(int(pid))
+
+
+def _hidden_generation(entry: os.DirEntry) -> bool:
+    """A dot-named directory that holds a metadata file: a generation hidden by its name, not a writer's
+    temporary entry (those are ``.tmp-...``), so worth a ``scan_errors`` row rather than silence."""
+    if entry.name.startswith(layout.WRITER_TMP_PREFIX):
+        return False
+    try:
+        if entry.is_symlink() or not entry.is_dir():
+            return False
+        return any(os.path.lexists(os.path.join(entry.path, name)) for name in layout.JSON_FILES)
+    except OSError:
+        return False
 
 
 #: Names listed per chunk before they become Arrow strings: a million Python strings would cost
@@ -472,6 +553,14 @@ def _list_generations(where: layout.StoreLayout) -> tuple[dict[str, pa.Array], l
                             stage,
                             "leftover_tmp",
                             "temporary entry of a writer that is no longer running (a killed write or backfill); not read, safe to delete",
+                        )
+                    elif _hidden_generation(entry):
+                        error(
+                            f"{stage_rel}/{_printable(entry.name)}",
+                            stage,
+                            "unexpected_entry",
+                            "a generation directory whose name starts with '.' (the mark of a writer's temporary "
+                            "entry); not read: rename it without the dot to index it",
                         )
                     continue
                 name = _printable(entry.name)
@@ -705,30 +794,56 @@ def _list_docs(
     errors: list[tuple] = []
     if not root.is_dir():
         return found, errors
-    with os.scandir(root) as entries:
-        for entry in entries:
-            if not entry.name.startswith(".") and (entry.name not in layout.STAGES or not entry.is_dir()):
-                errors.append(
-                    (
-                        f"{layout.DOCS_DIR}/{entry.name}",
-                        None,
-                        None,
-                        None,
-                        "unexpected_entry",
-                        f"not a stage directory (expected {', '.join(layout.STAGES)})",
+    roots = store_roots(where.data_root)
+
+    def inside(entry: os.DirEntry, rel: str, stage: str | None) -> bool:
+        """A directory entry that may be read: not a symlink leading outside the store (the rule of
+        ``gens/``), not a dangling link or a loop. Otherwise a ``scan_errors`` row, and False."""
+        try:
+            if entry.is_symlink():
+                check_inside(entry.path, roots)
+            return True
+        except FileNotFoundError:
+            errors.append((rel, stage, None, None, "unexpected_entry", "a symlink to nothing"))
+        except OSError as exc:
+            errors.append((rel, stage, None, None, getattr(exc, "kind", "unreadable"), f"{exc.strerror or exc}"))
+        return False
+
+    try:
+        with os.scandir(root) as entries:
+            for entry in entries:
+                if not entry.name.startswith(".") and (entry.name not in layout.STAGES or not entry.is_dir()):
+                    errors.append(
+                        (
+                            f"{layout.DOCS_DIR}/{entry.name}",
+                            None,
+                            None,
+                            None,
+                            "unexpected_entry",
+                            f"not a stage directory (expected {', '.join(layout.STAGES)})",
+                        )
                     )
-                )
+    except OSError as exc:
+        errors.append((layout.DOCS_DIR, None, None, None, "unreadable", f"cannot list: {exc.strerror or exc}"))
+        return found, errors
     for stage in layout.STAGES:
         flat: list[tuple[str, str]] = []
         nested: list[tuple[str, str]] = []
+        stage_rel = f"{layout.DOCS_DIR}/{stage}"
         try:
+            if (root / stage).is_symlink():
+                check_inside(root / stage, roots)
             entries = os.scandir(root / stage)
         except (FileNotFoundError, NotADirectoryError):
             continue
+        except OSError as exc:
+            kind = getattr(exc, "kind", "unreadable")
+            errors.append((stage_rel, stage, None, None, kind, f"cannot list: {exc.strerror or exc}"))
+            continue
         with entries:
             for entry in entries:
-                rel = f"{layout.DOCS_DIR}/{stage}/{entry.name}"
-                if entry.name.startswith("."):
+                rel = f"{stage_rel}/{entry.name}"
+                if entry.name.startswith(".") or not inside(entry, rel, stage):
                     continue
                 if not entry.is_dir():
                     errors.append(
@@ -742,7 +857,7 @@ def _list_docs(
                 except OSError:
                     children, bucket = [], False  # the scan records why the directory cannot be read
                 if bucket:
-                    nested.extend((e.name, f"{rel}/{e.name}") for e in children)
+                    nested.extend((e.name, f"{rel}/{e.name}") for e in children if inside(e, f"{rel}/{e.name}", stage))
                 else:
                     flat.append((entry.name, rel))
         gens_ids = set(gens_listed[stage].to_pylist()) if stage in gens_listed else set()
@@ -1002,7 +1117,7 @@ class _PartWriter:
         self.builder.durable.add(rel)
         rows = self.prev_files.get(rel)
         if rows is None:
-            rows = pq.ParquetFile(target).metadata.num_rows
+            rows = pq.ParquetFile(f"{self.builder.tmp_path}/{rel}").metadata.num_rows
         self.files[rel] = rows
         if rel.startswith(layout.TABLE_FILES["_gens_scan"] + "/"):
             stage = rel.split("/")[1].split("=", 1)[1]
@@ -1064,7 +1179,7 @@ def _update_search(
     def fresh() -> Iterator[dict]:
         for source in rewritten:
             if isinstance(source, Path):
-                batches = pq.ParquetFile(source).iter_batches(batch_size=8192, columns=_SEARCH_COLUMNS)
+                batches = iter_partition_batches(source, _SEARCH_COLUMNS)
             else:
                 batches = source.to_batches()
             for batch in batches:

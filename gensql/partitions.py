@@ -4,14 +4,20 @@ A generation's partition is the first ``bits`` bits of the MD5 of its UTF-8 ``ge
 per stage from its size, stored in ``snapshot.json``), so any engine can compute it
 (``('0x' || md5(gen_id)[1:8])::UBIGINT >> (32 - bits)`` in DuckDB) and the partitions of ``bits + 1``
 split those of ``bits`` exactly in two. The contract: docs/index-layout.md.
+
+The files hold every column of a table but ``stage``: the ``stage=<stage>`` directory holds it (hive
+partitioning), as pandas, pyarrow.dataset, polars, Dask and Spark expect; a column that is in the files
+*and* in the path makes their defaults fail (one type from the file, another from the path).
+:func:`write_partition` takes the column out and :func:`read_partition` puts it back, at its place.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -19,6 +25,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import layout
+from .fields import JSON_COLUMNS
+
+#: The column the partition directories hold (``stage=<stage>``) and the files do not.
+HIVE_COLUMN = "stage"
+#: Schema metadata key of a partition file: ``{column: position}`` of the hive column in the table as
+#: gensql declares it, so a reader of one file puts it back where it was.
+HIVE_METADATA_KEY = b"gensql.hive_columns"
 
 #: Rows per partition a new layout aims at: small enough that rewriting a touched partition is cheap,
 #: large enough that a query does not open thousands of tiny files.
@@ -101,13 +114,99 @@ def sources(stage: str, bits: int, value: int, previous_bits: int) -> list[tuple
 
 
 def read_partition(path: Path, columns: list[str] | None = None) -> pa.Table:
-    """One partition file. Single-threaded: for a file of a few thousand rows pyarrow's column
-    threads cost more than they save (3.8 ms against 9 ms for a ``gens`` partition)."""
-    return pq.ParquetFile(path).read(columns=columns, use_threads=False)
+    """One partition file, with its ``stage`` column back from the ``stage=`` directory, and JSON columns as
+    plain strings (the table gensql wrote). Single-threaded: for a file of a few thousand rows pyarrow's
+    column threads cost more than they save (3.8 ms against 9 ms for a ``gens`` partition)."""
+    parquet = pq.ParquetFile(path)
+    stored = parquet.schema_arrow
+    hive = HIVE_COLUMN not in stored.names  # a file of this layout: the directory holds the stage
+    wanted = columns if columns is None or not hive else [c for c in columns if c != HIVE_COLUMN]
+    table = _plain_strings(parquet.read(columns=wanted, use_threads=False))
+    if not hive or (columns is not None and HIVE_COLUMN not in columns):
+        return table
+    if columns is not None:
+        position = columns.index(HIVE_COLUMN)
+    else:
+        position = json.loads((stored.metadata or {}).get(HIVE_METADATA_KEY, b"{}")).get(HIVE_COLUMN, 0)
+    return table.add_column(position, HIVE_COLUMN, pa.repeat(hive_value(path), table.num_rows))
+
+
+def declared_schema(path: Path) -> pa.Schema:
+    """The schema of a partition file's table as gensql declares it: the stored columns (their types as
+    stored, JSON included) with ``stage`` back at its recorded place. For a reader that scans the
+    files with hive partitioning (a pyarrow dataset) and wants gensql's column order."""
+    stored = pq.read_schema(path)
+    if HIVE_COLUMN in stored.names:
+        return stored
+    position = json.loads((stored.metadata or {}).get(HIVE_METADATA_KEY, b"{}")).get(HIVE_COLUMN, 0)
+    return stored.insert(position, pa.field(HIVE_COLUMN, pa.string()))
+
+
+def iter_partition_batches(path: Path, columns: list[str], batch_size: int = 8192) -> Iterator[pa.RecordBatch]:
+    """The rows of one partition file in batches (memory stays flat), ``columns`` in that order
+    (``stage`` included, from the directory: :func:`read_partition`)."""
+    parquet = pq.ParquetFile(path)
+    hive = HIVE_COLUMN in columns and HIVE_COLUMN not in parquet.schema_arrow.names
+    stored = [c for c in columns if not (hive and c == HIVE_COLUMN)]
+    value = hive_value(path) if hive else None
+    for batch in parquet.iter_batches(batch_size=batch_size, columns=stored, use_threads=False):
+        arrays = [_plain(a) for a in batch.columns]
+        if hive:
+            arrays.insert(columns.index(HIVE_COLUMN), pa.repeat(value, batch.num_rows))
+        yield pa.RecordBatch.from_arrays(arrays, names=columns)
+
+
+def hive_value(path: Path) -> str:
+    """The stage of a partition file, from its ``stage=<stage>`` directory."""
+    key, sep, value = Path(path).parent.name.partition("=")
+    if key != HIVE_COLUMN or not sep:
+        raise ValueError(f"{path}: not inside a {HIVE_COLUMN}=<value> directory")
+    return value
+
+
+def _plain(array: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """An extension-typed array (JSON) as its storage (a string array); any other array as it is."""
+    if not isinstance(array.type, pa.BaseExtensionType):
+        return array
+    if isinstance(array, pa.ChunkedArray):
+        return pa.chunked_array([c.storage for c in array.chunks], array.type.storage_type)
+    return array.storage
+
+
+def _plain_strings(table: pa.Table) -> pa.Table:
+    for i, f in enumerate(table.schema):
+        if isinstance(f.type, pa.BaseExtensionType):
+            table = table.set_column(i, f.name, _plain(table.column(i)))
+    return table
+
+
+#: The canonical ``arrow.json`` extension type (pyarrow 19+): written as the Parquet JSON logical type.
+_JSON_TYPE: pa.DataType | None = pa.json_() if hasattr(pa, "json_") else None
+
+
+def file_table(table: pa.Table) -> pa.Table:
+    """``table`` as a partition file stores it: without ``stage`` (its position kept in the schema
+    metadata) and with the JSON columns (:data:`gensql.fields.JSON_COLUMNS`) typed as JSON."""
+    names = table.schema.names
+    if HIVE_COLUMN in names:
+        position = names.index(HIVE_COLUMN)
+        table = table.remove_column(position)
+        metadata = dict(table.schema.metadata or {})
+        metadata[HIVE_METADATA_KEY] = json.dumps({HIVE_COLUMN: position}).encode()
+        table = table.replace_schema_metadata(metadata)
+    if _JSON_TYPE is not None:
+        for i, f in enumerate(table.schema):
+            if f.name in JSON_COLUMNS and pa.types.is_string(f.type):
+                column = table.column(i)
+                chunks = [pa.ExtensionArray.from_storage(_JSON_TYPE, c) for c in column.chunks]
+                table = table.set_column(i, pa.field(f.name, _JSON_TYPE), pa.chunked_array(chunks, _JSON_TYPE))
+    return table
 
 
 def write_partition(table: pa.Table, path: Path) -> None:
-    """Write one partition file (one row group, Snappy, dictionaries only where they pay off)."""
+    """Write one partition file (one row group, Snappy, dictionaries only where they pay off): the
+    rows of ``table`` as :func:`file_table` stores them."""
+    table = file_table(table)
     dictionary = [f.name for f in table.schema if pa.types.is_string(f.type) and f.name not in UNIQUE_COLUMNS]
     pq.write_table(table, path, row_group_size=ROW_GROUP_ROWS, use_dictionary=dictionary)
 

@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from .errors import QueryError, QueryInputError
+from .readonly import LOCKED, NO_FILE_ACCESS, READ_ONLY, snapshot_of
 from .safeio import read_file
 
 QUERIES_DIR_ENV = "GENSQL_QUERIES_DIR"
@@ -28,9 +29,6 @@ _NOT_CODE = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/",
 
 
 _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
-
-#: DuckDB's words when a connection without file access touches a file.
-_NO_FILE_ACCESS = "disabled by configuration"
 
 
 class ShadowedQueryWarning(UserWarning):
@@ -47,8 +45,11 @@ class NamedQuery:
     shadows: str | None = None  # the source of the query this one replaces
 
 
-def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None = None) -> pa.Table:
-    """Run one SQL statement (parameters bound) and return its result as an Arrow table."""
+def check_sql(sql: str, params: dict | list | None = None, how: str = "--param {}=VALUE") -> None:
+    """Raise :class:`QueryInputError` for SQL that is empty or has a ``$name`` with no value in ``params``.
+
+    ``how`` says how to give a value (``{}`` is the name): ``--param {}=VALUE`` on the command line.
+    """
     if not _COMMENTS.sub(" ", sql).strip(" \t\r\n;"):
         raise QueryInputError("the SQL is empty (nothing but whitespace, comments or semicolons): give a statement")
     if not isinstance(params, (list, tuple)):
@@ -56,8 +57,13 @@ def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None
         if unbound:
             raise QueryInputError(
                 f"no value for parameter {', '.join('$' + p for p in unbound)}: bind it with "
-                + " ".join(f"--param {p}=VALUE" for p in unbound)
+                + " ".join(how.format(p) for p in unbound)
             )
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None = None) -> pa.Table:
+    """Run one SQL statement (parameters bound) and return its result as an Arrow table."""
+    check_sql(sql, params)
     try:
         relation = con.sql(sql, params=params) if params else con.sql(sql)
         if relation is None:
@@ -72,7 +78,10 @@ def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None
                 f"the index snapshot this connection reads ({gone}) was removed (by a later refresh or by hand): "
                 "reconnect (gensql.connect(), or run the command again) to read the current index"
             ) from None
-        raise QueryError(_explain(exc)) from None
+        message = _explain(exc)
+        if any(words in message for words in (NO_FILE_ACCESS, READ_ONLY, LOCKED)) and snapshot_of(con) is not None:
+            message += READ_ONLY_HINT
+        raise QueryError(message) from None
 
 
 def _explain(exc: duckdb.Error) -> str:
@@ -84,11 +93,20 @@ def _explain(exc: duckdb.Error) -> str:
     return text
 
 
+#: Added to DuckDB's words when SQL on a read-only connection (gensql.readonly) tried to change something.
+READ_ONLY_HINT = (
+    " (this SQL runs read-only: it reads the index and nothing else, CREATE TEMP TABLE/VIEW work;"
+    " --allow-file-access gives a connection that can read and write files)"
+)
+
 _VIEW_PATH = re.compile(r"read_parquet\('((?:[^']|'')*)'\)")
 
 
 def _snapshot_gone(con: duckdb.DuckDBPyConnection) -> str | None:
     """The snapshot directory a gensql connection reads, when it no longer exists; else None."""
+    readonly = snapshot_of(con)  # a read-only connection says which snapshot it reads
+    if readonly is not None:
+        return None if Path(readonly).is_dir() else readonly
     try:
         # _membership reads one file in the snapshot directory (_gens a partitioned folder: docs/index-layout.md)
         rows = con.sql("SELECT sql FROM duckdb_views() WHERE view_name = '_membership'").fetchall()
@@ -178,8 +196,6 @@ def run_named(
     try:
         return run_sql(con, query.sql, {p: params[p] for p in query.params} or None)
     except QueryError as exc:
-        if _NO_FILE_ACCESS in str(exc):
-            raise QueryError(
-                f"{exc} (named queries run without file access: pass --allow-file-access to let {query.source} read or write files)"
-            ) from None
+        if READ_ONLY_HINT in str(exc):
+            raise QueryError(f"named query {query.source}: {exc}") from None
         raise

@@ -420,7 +420,7 @@ def render_text(
 # --- machine formats -------------------------------------------------------------------------------
 
 
-def mark_json_columns(table: pa.Table, types: Sequence[str]) -> pa.Table:
+def mark_json_columns(table: pa.Table, types: Sequence[object]) -> pa.Table:
     """Mark the columns DuckDB typed ``JSON`` (``types``: ``relation.types`` as strings), which Arrow
     receives as plain strings, so json/jsonl nest them instead of writing escaped strings."""
     if not any(str(t) == "JSON" for t in types):

@@ -17,6 +17,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+pytestmark = pytest.mark.slow  # a Dask cluster and an S3 server per module, ~10 s per store test
 pytest.importorskip("distributed", reason="the distributed extra: pip install -e '.[test]'")
 pytest.importorskip("moto.server", reason="moto[server] (test extra)")
 

@@ -12,7 +12,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from budget import examples
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gensql
@@ -78,7 +79,7 @@ generation = st.fixed_dictionaries(
 stores = st.lists(st.tuples(st.sampled_from(["draft", "essay", "evaluation"]), generation), min_size=1, max_size=4)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(0.4))
 @given(stores)
 def test_refresh_always_completes_with_one_row_per_generation_directory(gens):
     base = Path(tempfile.mkdtemp(prefix="gensql-fuzz-"))

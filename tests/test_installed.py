@@ -15,7 +15,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hand_store import HandStore
+
+pytestmark = pytest.mark.slow  # a fresh virtual environment and a pip install: ~20 s
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = {

@@ -166,9 +166,11 @@ def test_table_shows_at_most_1000_rows(store):
     assert len(sql(store, "SELECT range AS i FROM range(1500)", "--format", "csv").stdout.splitlines()) == 1501
 
 
-def test_statements_run_on_a_private_in_memory_connection(store):
-    r = sql(store, "CREATE TABLE t AS SELECT 1 AS a; SELECT a + 1 AS b FROM t", "--format", "csv")
+def test_statements_run_on_a_private_read_only_connection(store):
+    r = sql(store, "CREATE TEMP TABLE t AS SELECT 1 AS a; SELECT a + 1 AS b FROM t", "--format", "csv")
     assert r.exit_code == 0 and r.stdout == "b\n2\n"
+    r = sql(store, "CREATE TABLE t AS SELECT 1 AS a")
+    assert r.exit_code == 1 and "read-only" in r.stderr and "CREATE TEMP TABLE" in r.stderr
     assert (
         sql(
             store, "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 't'", "--format", "csv"

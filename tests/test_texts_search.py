@@ -18,8 +18,9 @@ import time
 from pathlib import Path
 
 import pytest
+from budget import examples
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gensql
@@ -350,7 +351,7 @@ def test_search_never_returns_what_the_snapshot_does_not_have(tmp_path, monkeypa
         gensql.search(tmp_path, "zebra", limit=0)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(2))
 @given(
     data=st.one_of(st.binary(max_size=64), st.text(alphabet="aé€😀\n\r", max_size=40).map(str.encode)),
     chunk=st.integers(min_value=1, max_value=9),

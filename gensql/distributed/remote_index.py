@@ -81,7 +81,8 @@ def pull_index(index_url: str, local_index: str | os.PathLike, storage_options: 
     ``gensql.connect(index_dir=local_index)`` then reads it like any local index.
     """
     from ..catalog import write_catalog
-    from ..index import _LINK_PREFIX, _TMP_PREFIX, _fsync_path
+    from ..fsutil import fsync_path
+    from ..index import _LINK_PREFIX, _TMP_PREFIX
 
     local_index = Path(local_index)
     newest = newest_snapshot(index_url, storage_options)
@@ -115,7 +116,7 @@ def pull_index(index_url: str, local_index: str | os.PathLike, storage_options: 
         os.unlink(tmp_link)
     os.symlink(os.path.join(layout.INDEX_SNAPSHOTS_DIR, info["id"]), tmp_link)
     os.replace(tmp_link, link)
-    _fsync_path(local_index)
+    fsync_path(local_index)
     return current_snapshot(local_index)
 
 

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..fsutil import link_or_copy
 from ..safeio import store_roots
 from ..texts import SEARCH_MAX_CHARS, TEXT_KINDS, read_text_prefix
 
@@ -69,11 +70,8 @@ def _seed_from(previous: Path | None, target: Path) -> None:
         src, dst = Path(entry.path), target / entry.name
         if entry.name in _COPIED:
             shutil.copy2(src, dst)
-            continue
-        try:
-            os.link(src, dst)
-        except OSError:
-            shutil.copy2(src, dst)
+        else:
+            link_or_copy(src, dst)
 
 
 def update_search_index(

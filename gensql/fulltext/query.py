@@ -178,7 +178,7 @@ def _facts_of(con, snap, frame: pl.DataFrame) -> pl.DataFrame:
     from its gen_id (docs/index-layout.md); a search then opens a handful of small files instead of
     every partition of the index (tens of ms at 100k generations).
     """
-    bits = snap.info.get("partition_bits") if snap.info.get("layout") == 2 else None
+    bits = snap.info.get("partition_bits") if snap.info.get("layout", 1) >= 2 else None
     params = {"ids": frame["gen_id"].unique().to_list()}
     if not bits:
         return con.sql(f"SELECT {_FACT_COLUMNS} FROM _gens WHERE gen_id IN (SELECT unnest($ids))", params=params).pl()
@@ -191,7 +191,8 @@ def _facts_of(con, snap, frame: pl.DataFrame) -> pl.DataFrame:
     )
     params["files"] = files
     return con.sql(
-        f"SELECT {_FACT_COLUMNS} FROM read_parquet($files) WHERE gen_id IN (SELECT unnest($ids))", params=params
+        f"SELECT {_FACT_COLUMNS} FROM read_parquet($files, hive_partitioning = true) WHERE gen_id IN (SELECT unnest($ids))",
+        params=params,
     ).pl()
 
 

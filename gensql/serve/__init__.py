@@ -33,12 +33,17 @@ def _require() -> None:
         )
 
 
-def create_app(data_root: str | os.PathLike | None = None, index_dir: str | os.PathLike | None = None):
-    """The workbench as an ASGI (Starlette) application over the store at ``data_root``."""
+def create_app(
+    data_root: str | os.PathLike | None = None,
+    index_dir: str | os.PathLike | None = None,
+    bound: tuple[str, int] | None = None,
+):
+    """The workbench as an ASGI (Starlette) application over the store at ``data_root``; with ``bound``
+    (host, port) it answers only requests addressed to that host and port (DNS rebinding)."""
     _require()
     from .app import create_app as _create
 
-    return _create(data_root, index_dir)
+    return _create(data_root, index_dir, bound=bound)
 
 
 def is_loopback(host: str) -> bool:
@@ -99,7 +104,7 @@ def serve(
     warning = bind_warning(host)
     if warning:
         say(warning)
-    app = create_app(where.data_root, where.index_dir)
+    app = create_app(where.data_root, where.index_dir, bound=(host, port))
     shown_host = f"[{host}]" if ":" in host else host
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)

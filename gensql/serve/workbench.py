@@ -15,16 +15,47 @@ from .. import layout
 from ..catalog import define_views, describe_views, lock_file_access
 from ..errors import IndexNotFoundError, InvalidIdError, QueryError
 from ..index import acquire_lease, current_snapshot, hold_lease
+from ..query import check_sql
+from ..readonly import LOCKED, NO_FILE_ACCESS, READ_ONLY, Limits, ReadOnlyIndex, physical_memory
+from ..render import mark_json_columns
 from ..safeio import read_file, store_roots
 
-#: Rows the SQL console returns at most (the page says when a result was cut).
-CONSOLE_ROW_CAP = 5000
+#: Rows of a console result fetched at most: the page shows the first CONSOLE_SHOW_ROWS, downloads all of them.
+CONSOLE_ROW_CAP = 100_000
+#: Bytes (Arrow) of a console result fetched at most; a bigger result is cut, and its downloads refused.
+CONSOLE_BYTE_CAP = 64 * 1024 * 1024
+#: Rows of a console result rendered on the page.
+CONSOLE_SHOW_ROWS = 500
 #: Seconds a console query may run before it is interrupted.
 CONSOLE_TIME_LIMIT = 5.0
-#: Characters of one text shown on a page (the rest is behind the file's size).
+#: Console queries running at once; more wait (up to the time limit) for a turn.
+CONSOLE_CONCURRENCY = 2
+#: Environment variables that change the console's memory cap (DuckDB size, e.g. ``2GB``) and threads.
+CONSOLE_MEMORY_ENV = "GENSQL_CONSOLE_MEMORY_LIMIT"
+CONSOLE_THREADS_ENV = "GENSQL_CONSOLE_THREADS"
+#: Characters of a text shown on a page (the rest is behind the file's size).
 TEXT_SHOW_CHARS = 200_000
-#: Statement types the console runs: reading only.
-_READ_ONLY_STATEMENTS = {"SELECT", "EXPLAIN"}
+
+
+def console_limits() -> Limits:
+    """The console's caps: a quarter of the machine's RAM (at least 256 MB) and half its cores (1 to 4),
+    unless ``$GENSQL_CONSOLE_MEMORY_LIMIT`` / ``$GENSQL_CONSOLE_THREADS`` say otherwise. It never spills to disk."""
+    memory = os.environ.get(CONSOLE_MEMORY_ENV) or f"{max(256, physical_memory() // 4 // 2**20)}MB"
+    threads = os.environ.get(CONSOLE_THREADS_ENV)
+    return Limits(
+        memory_limit=memory,
+        threads=int(threads) if threads and threads.isdigit() else max(1, min(4, (os.cpu_count() or 2) // 2)),
+        spill=False,
+    )
+
+
+@dataclass
+class ConsoleResult:
+    """What one console query gave: its rows (up to the caps), whether they were cut, and its time."""
+
+    table: pa.Table
+    cut: bool  # more rows (or bytes) than the caps: ``table`` has the first ones
+    elapsed: float
 
 
 class NoIndexError(IndexNotFoundError):
@@ -38,7 +69,7 @@ class _Open:
     info: dict
     link: str  # where index/current pointed when this snapshot was opened
     con: duckdb.DuckDBPyConnection  # pages: every view, file access locked to the snapshot's tables
-    console: duckdb.DuckDBPyConnection | None = None  # the SQL console: a database of its own, same views, same lock
+    console: ReadOnlyIndex | None = None  # the SQL console's read-only database (gensql.readonly)
     schema: pa.Table | None = None
     cache: dict = field(default_factory=dict)
 
@@ -51,8 +82,17 @@ class Workbench:
     read with :mod:`gensql.safeio`'s rules from inside the store.
     """
 
-    def __init__(self, data_root: str | os.PathLike | None = None, index_dir: str | os.PathLike | None = None):
+    def __init__(
+        self,
+        data_root: str | os.PathLike | None = None,
+        index_dir: str | os.PathLike | None = None,
+        limits: Limits | None = None,
+    ):
         where = layout.resolve(data_root, index_dir)
+        self.limits = limits or console_limits()
+        self._console_turns = threading.BoundedSemaphore(CONSOLE_CONCURRENCY)
+        #: Console queries running now (their cursors): close() and interrupt_console() stop them.
+        self.console_running: set[duckdb.DuckDBPyConnection] = set()
         self.data_root = where.data_root
         self.index_dir = where.index_dir
         self._lock = threading.Lock()
@@ -131,20 +171,29 @@ class Workbench:
         hold_lease(opened, lease)  # refresh keeps this snapshot while it is open here
         return opened
 
-    def console_connection(self, opened: _Open) -> duckdb.DuckDBPyConnection:
-        """The SQL console's database for ``opened`` (made on first use: a database of its own, same views, same lock)."""
+    def console_connection(self, opened: _Open) -> ReadOnlyIndex:
+        """The SQL console's read-only database for ``opened`` (made on first use; :mod:`gensql.readonly`)."""
         if opened.console is None:
             with self._lock:
                 if opened.console is None:
                     try:
-                        opened.console = _open_locked(opened.snapshot_path)
-                    except duckdb.Error as exc:
+                        opened.console = ReadOnlyIndex(opened.snapshot_path, self.limits)
+                    except (duckdb.Error, OSError) as exc:
                         raise QueryError(f"the index snapshot cannot be read ({exc})") from None
         return opened.console
+
+    def interrupt_console(self) -> None:
+        """Stop every console query running now (each answers that it was interrupted)."""
+        for cur in list(self.console_running):
+            try:
+                cur.interrupt()
+            except duckdb.Error:
+                pass
 
     def close(self) -> None:
         """Stop the background warm-up (interrupting its query) and close every connection."""
         self._stopping = True
+        self.interrupt_console()
         thread, cursor = self._warm_thread, self._warm_cursor
         if thread is not None and thread.is_alive():
             if cursor is not None:
@@ -208,46 +257,60 @@ class Workbench:
         return opened.schema
 
     def console(
-        self, sql: str, cap: int = CONSOLE_ROW_CAP, time_limit: float = CONSOLE_TIME_LIMIT
-    ) -> tuple[pa.Table, bool, float]:
-        """Run one read-only statement in the console: (rows up to ``cap``, whether cut, seconds).
+        self,
+        sql: str,
+        params: dict | None = None,
+        max_rows: int = CONSOLE_ROW_CAP,
+        max_bytes: int = CONSOLE_BYTE_CAP,
+        time_limit: float = CONSOLE_TIME_LIMIT,
+    ) -> ConsoleResult:
+        """Run SQL typed into the console, with ``params`` bound, on a connection that cannot write.
 
-        Only a single SELECT (or EXPLAIN) runs; anything else, a syntax error, a file outside the
-        snapshot or a query running past ``time_limit`` is a :class:`QueryError` with DuckDB's words.
+        Safety does not come from looking at the statement: each call gets its own connection on the
+        snapshot's read-only database (:class:`~gensql.readonly.ReadOnlyIndex`: no file access, read-only
+        catalog, locked settings, memory and thread caps shared by every console query). The query is
+        interrupted after ``time_limit`` seconds, and at most ``max_rows`` rows / ``max_bytes`` bytes are
+        fetched. Any failure is a :class:`QueryError` with DuckDB's words.
         """
-        if not sql.strip():
-            raise QueryError("empty query")
-        try:
-            statements = duckdb.extract_statements(sql)
-        except duckdb.Error as exc:
-            raise QueryError(str(exc)) from None
-        if len(statements) != 1:
-            raise QueryError(f"one statement at a time, not {len(statements)}")
-        kind = statements[0].type.name
-        if kind not in _READ_ONLY_STATEMENTS:
+        check_sql(sql, params, how="p.{}=VALUE in the URL")
+        if not self._console_turns.acquire(timeout=time_limit):
             raise QueryError(
-                f"the console is read-only: {kind} statements are not run (SELECT, WITH ... SELECT, EXPLAIN)"
+                f"the console is busy: {CONSOLE_CONCURRENCY} queries are running; try again when one finishes"
             )
-        opened = self.current()
-        cur = self.console_connection(opened).cursor()
-        timer = threading.Timer(time_limit, cur.interrupt)
-        started = time.perf_counter()
-        timer.start()
         try:
-            relation = cur.sql(statements[0].query)
-            table = relation.limit(cap + 1).to_arrow_table() if relation is not None else pa.table({})
-        except duckdb.InterruptException:
-            raise QueryError(f"the query ran longer than {time_limit:g} s and was stopped") from None
-        except duckdb.Error as exc:
-            if "INTERRUPT" in str(exc).upper():
-                raise QueryError(f"the query ran longer than {time_limit:g} s and was stopped") from None
-            raise QueryError(str(exc)) from None
+            opened = self.current()
+            cur = self.console_connection(opened).cursor()
+            stopped = threading.Event()
+
+            def stop() -> None:
+                stopped.set()
+                cur.interrupt()
+
+            timer = threading.Timer(time_limit, stop)
+            started = time.perf_counter()
+            timer.start()
+            self.console_running.add(cur)
+            try:
+                table, cut = _fetch(cur, sql, params, max_rows, max_bytes)
+            except duckdb.Error as exc:
+                if isinstance(exc, duckdb.InterruptException) and not stopped.is_set():
+                    raise QueryError("the query was interrupted (the server is stopping)") from None
+                if stopped.is_set():
+                    raise QueryError(
+                        f"the query was stopped after {time_limit:g} s (the console's time limit): "
+                        "narrow it, or run it with `gensql sql`"
+                    ) from None
+                message = str(exc)
+                if any(words in message for words in (NO_FILE_ACCESS, READ_ONLY, LOCKED)):
+                    message += " (the console is read-only: it reads the index and nothing else)"
+                raise QueryError(message) from None
+            finally:
+                self.console_running.discard(cur)
+                timer.cancel()
+                cur.close()
+            return ConsoleResult(table, cut, time.perf_counter() - started)
         finally:
-            timer.cancel()
-            cur.close()
-        elapsed = time.perf_counter() - started
-        cut = table.num_rows > cap
-        return (table.slice(0, cap) if cut else table), cut, elapsed
+            self._console_turns.release()
 
     # -- texts -------------------------------------------------------------------------------------
 
@@ -275,6 +338,29 @@ class Workbench:
         return text[:TEXT_SHOW_CHARS], st.st_size, None
 
 
+def _fetch(
+    cur: duckdb.DuckDBPyConnection, sql: str, params: dict | None, max_rows: int, max_bytes: int
+) -> tuple[pa.Table, bool]:
+    """The result of ``sql`` as Arrow, fetched in batches until ``max_rows`` rows or ``max_bytes`` bytes."""
+    relation = cur.sql(sql, params=params) if params else cur.sql(sql)
+    if relation is None:
+        return pa.table({}), False
+    types = relation.types
+    reader = relation.to_arrow_reader(1024)
+    batches, rows, size, cut = [], 0, 0, False
+    for batch in reader:
+        batches.append(batch)
+        rows += batch.num_rows
+        size += batch.nbytes
+        if rows > max_rows or size > max_bytes:
+            cut = True
+            break
+    table = pa.Table.from_batches(batches, schema=reader.schema)
+    if rows > max_rows:
+        table = table.slice(0, max_rows)
+    return mark_json_columns(table, types), cut
+
+
 def _open_locked(snapshot_path: Path) -> duckdb.DuckDBPyConnection:
     """An in-memory database with every view over the snapshot, then locked to its tables (nothing else readable)."""
     con = duckdb.connect()
@@ -289,13 +375,21 @@ def _open_locked(snapshot_path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def _close(opened: _Open) -> None:
-    for con in (opened.con, opened.console):
-        if con is None:
-            continue
-        try:
-            con.close()
-        except duckdb.Error:
-            pass
+    try:
+        opened.con.close()
+    except duckdb.Error:
+        pass
+    if opened.console is not None:
+        opened.console.close()
 
 
-__all__ = ["CONSOLE_ROW_CAP", "CONSOLE_TIME_LIMIT", "NoIndexError", "Workbench"]
+__all__ = [
+    "CONSOLE_BYTE_CAP",
+    "CONSOLE_ROW_CAP",
+    "CONSOLE_SHOW_ROWS",
+    "CONSOLE_TIME_LIMIT",
+    "ConsoleResult",
+    "NoIndexError",
+    "Workbench",
+    "console_limits",
+]
