@@ -199,7 +199,7 @@ HEADLINES = {
     "report cohort": ["stage", "expected", "on_disk", "missing", "completion_tokens", "cost_total_est"],
     "report compare": ["mean_diff", "ci_low", "ci_high", "wins", "ties", "losses", "p_value"],
     "report agreement": ["evaluation_template_id", "judge_a", "judge_b", "spearman"],
-    "report judges": ["evaluation_template_id", "judge", "offset", "offset_ci_low", "offset_ci_high", "spearman"],
+    "report judges": ["evaluation_template_id", "judge", "offset", "loa_low", "loa_high"],
     "search": ["rank", "gen_id", "bm25", "snippet"],
     "cohort list": ["cohort_id", "members", "on_disk", "missing"],
 }
