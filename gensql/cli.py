@@ -1390,10 +1390,11 @@ def labels() -> None:
 @INDEX_DIR
 @handle_errors
 def labels_import(csv_file, name, data_root, index_dir):
-    """Import FILE.csv (essay_gen_id or evaluation_gen_id, criterion, score, rater), checked against the index."""
+    """Import FILE.csv (essay_gen_id or evaluation_gen_id, criterion, score, rater), checked against the index; prints the file written."""
     from .labels import import_labels
 
     done = import_labels(csv_file, data_root, name, index_dir=index_dir)
+    click.echo(str(done.path))  # the data: the file written
     click.echo(f"gensql: imported {done.describe()}", err=True)
 
 

@@ -35,6 +35,11 @@ REPORTS: dict[str, ColumnSet] = {
         ("evaluation_template_id", "judge_a", "judge_b", "spearman", "alpha", "essays"),
         frozenset({"judge_a", "judge_b"}),
     ),
+    # which judge reads high or low (offset and its limits of agreement), and how well it tracks the others
+    "judges": ColumnSet(
+        ("evaluation_template_id", "judge", "offset", "loa_low", "loa_high"),
+        frozenset({"judge"}),
+    ),
 }
 #: ``gensql search``: where the words are, and how well they match.
 SEARCH = ColumnSet(("rank", "gen_id", "bm25", "snippet"))

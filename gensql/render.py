@@ -560,8 +560,8 @@ def neutralise_formulas(table: pa.Table) -> pa.Table:
 def render_bytes(
     table: pa.Table, fmt: str, width: int | None = None, columns: ColumnSet | None = None, all_columns: bool = False
 ) -> bytes:
-    """The whole output for ``fmt`` as bytes (text formats are UTF-8); ``columns``: what ``table`` shows.
-    CSV has its formulas neutralised unless inside :func:`raw_csv`."""
+    """The whole output for ``fmt`` as bytes (text formats are UTF-8); ``columns``: what ``table`` shows; CSV
+    with formulas neutralised unless inside :func:`raw_csv`."""
     if fmt == "table":
         return render_table(table, width, columns=columns, all_columns=all_columns).encode()
     if fmt == "vertical":
