@@ -32,6 +32,7 @@ import sys
 import uuid
 import weakref
 from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -352,7 +353,7 @@ def remove_tree(root: Path | str) -> None:
     shutil.rmtree(root, ignore_errors=True)
 
 
-def _fsync_tree(root: Path, skip: set[str] = frozenset()) -> None:
+def _fsync_tree(root: Path, skip: AbstractSet[str] = frozenset()) -> None:
     """fsync every file and directory under ``root`` (directories after their files), except the
     files whose path relative to ``root`` is in ``skip``.
 

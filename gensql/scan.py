@@ -175,10 +175,10 @@ def scan_generation(
         stats[name] = st
         if is_json:
             obj, problem = parse_json_object(name, data)
-            if problem:
-                problems.append(problem)
-            else:
+            if obj is not None:
                 docs.append((name, obj))
+            elif problem is not None:
+                problems.append(problem)
         elif read:
             parsed_text = data.decode("utf-8", errors="replace")
         if texts and not is_json:
@@ -215,9 +215,9 @@ def scan_generation(
     row["gen_dir"] = rel_dir
     row["store_root"] = rel_dir.split("/", 1)[0]
     for name, column in ((layout.PROMPT_FILE, "prompt"), (layout.RAW_FILE, "raw"), (layout.PARSED_FILE, "parsed")):
-        st = stats.get(name)
-        row[f"has_{column}"] = st is not None
-        row[f"{column}_bytes"] = st.st_size if st is not None else None
+        text_stat = stats.get(name)
+        row[f"has_{column}"] = text_stat is not None
+        row[f"{column}_bytes"] = text_stat.st_size if text_stat is not None else None
         row[f"{column}_chars"] = None
     for kind, facts in text_rows:
         if facts is not None:

@@ -79,10 +79,10 @@ def _load(gen_dir: Path, roots: tuple[str, ...], stage: str, gen_id: str, rel_di
         if data is None:
             continue
         obj, problem = parse_json_object(name, data)
-        if problem:
-            problems.append(problem)
-        else:
+        if obj is not None:
             docs.append(obj)
+        elif problem is not None:
+            problems.append(problem)
     texts = {
         key: _text(gen_dir / name, roots, problems)
         for key, name in (

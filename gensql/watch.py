@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from . import layout, stopping
 from .errors import IndexWriteError, WatchError
@@ -124,7 +125,7 @@ class WatchSet:
         self.max_active = max_active
         self.max_watches = max_watches
         self.active: dict[tuple[str, str], float] = {}  # (stage, name) -> monotonic time of its last event
-        self._notify = None
+        self._notify: Any = None  # watchfiles' RustNotify (untyped)
         self._paths: list[str] = []
         self._carried: set = set()
         names, recent = self._survey(max_watches)

@@ -113,6 +113,7 @@ def _parse(table: str) -> tuple[list[str], list[str]]:
     return body, hidden.group(1).split(", ") if hidden else []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_commands_table_fits_and_keeps_ids_and_nulls(commands, width):
     checked_nulls = checked_ids = 0

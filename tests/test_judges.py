@@ -278,6 +278,7 @@ def test_agreement_reveals_the_planted_judges(sample):
     assert abs(weighted) < 0.35
 
 
+@pytest.mark.slow
 def test_compare_numbers_follow_from_the_truth(sample, counted):
     data, truth = sample
     effect = truth.judges.essay_template_effect
@@ -397,6 +398,7 @@ def _invoke(*args):
     return CliRunner().invoke(cli, [str(a) for a in args])
 
 
+@pytest.mark.slow
 def test_cli_reports_with_provenance(sample, tmp_path):
     data, _ = sample
     out = tmp_path / "agreement.parquet"
@@ -477,6 +479,7 @@ def test_cli_bad_input_is_exit_2(sample):
     assert res.exit_code == 0 and "'novelty-v2' matches no generation" in res.stderr and "novelty-v1" in res.stderr
 
 
+@pytest.mark.slow
 def test_missing_scipy_is_a_clear_message(sample):
     data, _ = sample
     block = "import sys\nsys.modules['scipy'] = None\nsys.modules['scipy.stats'] = None"

@@ -73,6 +73,7 @@ def one(con, sql, params=None):
     return con.sql(sql, params=params).fetchall()[0]
 
 
+@pytest.mark.slow
 def test_overview_counts_are_the_index_counts(client, con):
     r = client.get("/")
     assert r.status_code == 200
@@ -320,6 +321,7 @@ def test_server_never_writes_to_store_or_index(store, client):
     assert listing() == before
 
 
+@pytest.mark.slow
 def test_no_index_then_follows_each_new_snapshot(tmp_path):
     data = _copy_sample(tmp_path / "data")
     app = create_app(data)
@@ -391,6 +393,7 @@ def test_cli_serve_starts_and_answers(store, tmp_path):
         wide.wait(10)
 
 
+@pytest.mark.slow
 def test_lookup_tables_give_the_same_pages(store, con):
     """The in-memory lookup tables the server builds in the background change speed, not answers."""
     from gensql.serve import pages

@@ -131,6 +131,7 @@ def test_load_generation_missing_directory(store):
         load_generation(store / "gens", "essay", "e_404")
 
 
+@pytest.mark.slow
 def test_show_prints_fields_and_texts(store):
     proc = run_cli("show", "v_1", "--data-root", str(store))
     assert proc.returncode == 0, proc.stderr
@@ -157,6 +158,7 @@ def test_show_prints_fields_and_texts(store):
     )
 
 
+@pytest.mark.slow
 def test_show_errors_are_clear(store):
     missing_raw = run_cli("show", "e_1", "--raw", "--data-root", str(store))
     assert (missing_raw.returncode, missing_raw.stderr) == (1, "gensql: error: gens/essay/e_1 has no raw.txt\n")
@@ -181,6 +183,7 @@ def test_lineage_tree_from_the_middle(store):
     assert scores == {"v_1": 7.0, "v_2": None}
 
 
+@pytest.mark.slow
 def test_lineage_cli_shows_dangling_links(store):
     proc = run_cli("lineage", "v_lost", "--data-root", str(store))
     assert proc.returncode == 0, proc.stderr
@@ -195,6 +198,7 @@ def test_lineage_cli_shows_dangling_links(store):
     assert data["missing"] is True and data["gen_id"] == "e_gone" and data["children"][0]["gen_id"] == "v_lost"
 
 
+@pytest.mark.slow
 def test_show_reads_seed_000_docs_store_documents(tmp_path):
     """`gensql show` finds a document of seed 000's docs store in either nesting, as refresh indexes it."""
     (tmp_path / "gens").mkdir()

@@ -107,6 +107,7 @@ def generation_facts(draw):
     return facts
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(0.12))
 @given(st.lists(generation_facts(), min_size=1, max_size=6))
 def test_a_written_generation_reads_back_as_written(tmp_path_factory, drafts):
@@ -371,6 +372,7 @@ def _complete(gen_dir: Path) -> bool:
     )
 
 
+@pytest.mark.slow
 def test_a_killed_writer_leaves_no_half_written_generation(tmp_path):
     """The writer is killed where gensql.faults stops it: after a random number of files, or with a
     generation's directory complete but not yet renamed into place; never at a guessed moment."""
@@ -403,6 +405,7 @@ def test_a_killed_writer_leaves_no_half_written_generation(tmp_path):
         assert [r[0] for r in reported] == leftovers
 
 
+@pytest.mark.slow
 def test_two_writers_at_once(tmp_path):
     procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), str(s), "40"]) for s in (0, 1000)]
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
@@ -410,6 +413,7 @@ def test_two_writers_at_once(tmp_path):
     assert len(dirs) == 80 and all(_complete(p) for p in dirs)
 
 
+@pytest.mark.slow
 def test_racing_writers_of_one_id_one_wins(tmp_path):
     code = textwrap.dedent("""
         import sys
