@@ -35,7 +35,7 @@ REPORTS: dict[str, ColumnSet] = {
         ("evaluation_template_id", "judge_a", "judge_b", "spearman", "alpha", "essays"),
         frozenset({"judge_a", "judge_b"}),
     ),
-    # which judge reads high or low (offset and its limits of agreement), and how well it tracks the others
+    # which judge reads high or low: its offset against the reference and the limits of agreement
     "judges": ColumnSet(
         ("evaluation_template_id", "judge", "offset", "loa_low", "loa_high"),
         frozenset({"judge"}),

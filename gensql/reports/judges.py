@@ -119,7 +119,7 @@ def judges_report(
     seed: int = DEFAULT_SEED,
     min_essays: int = MIN_ESSAYS,
     index_dir: str | os.PathLike | None = None,
-    data_root: str | os.PathLike | None = None,
+    prompts_root: str | os.PathLike | None = None,
     with_notes: bool = False,
 ) -> pl.DataFrame:
     """Per evaluation template x judge: bias and calibration against ``reference``, score distribution,
@@ -132,7 +132,7 @@ def judges_report(
     ``prices``: the price table for the cost columns (as ``tokens_report``). Intervals resample drafts
     ``resamples`` times from ``seed``. Position effects: a sample of the evaluation prompts is read to
     see whether any presents several items in an order (:func:`order_note`; with a connection, pass
-    ``data_root`` for it). Needs numpy and scipy (the ``stats`` extra).
+    the data root as ``prompts_root`` for it). Needs numpy and scipy (the ``stats`` extra).
     """
     rep = build_judges(
         data_root,
@@ -147,7 +147,7 @@ def judges_report(
         seed=seed,
         min_essays=min_essays,
         index_dir=index_dir,
-        data_root=data_root,
+        prompts_root=prompts_root,
     )
     return frame_with_notes(rep, with_notes)
 
@@ -189,7 +189,7 @@ def build_judges(
     seed: int = DEFAULT_SEED,
     min_essays: int = MIN_ESSAYS,
     index_dir=None,
-    data_root=None,
+    prompts_root=None,
 ) -> Report:
     np, _ = require_scipy()
     if resamples < 1:
@@ -240,7 +240,7 @@ def build_judges(
     for column in ("length_p", "self_p"):  # one test per judge and criterion: a family, adjusted as one
         for row, p in zip(rows, holm([r[column] for r in rows])):
             row[column] = p
-    notes.append(order_note(con, con_or_root if data_root is None else data_root, index_dir))
+    notes.append(order_note(con, data_root if prompts_root is None else prompts_root, index_dir))
     if reference == REFERENCE_OTHERS:
         notes.append(
             "reference = the mean of the other judges (leave one out): an offset is relative to their "

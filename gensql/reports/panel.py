@@ -49,7 +49,7 @@ def judge_panel(
     resamples: int = 1000,
     seed: int = 0,
     index_dir: str | os.PathLike | None = None,
-    data_root: str | os.PathLike | None = None,
+    prompts_root: str | os.PathLike | None = None,
 ) -> JudgePanel:
     """Agreement, per-judge bias, intervals per essay template (raw and judge-adjusted), the best vs
     the worst essay template as a paired comparison, and the per-essay points behind the charts, for
@@ -73,8 +73,8 @@ def judge_panel(
     agreement = build_agreement(
         con, template, **opts, reference=REFERENCE_HUMANS if humans is not None else None, labels=humans
     )
-    root = data_root if data_root is not None else con_or_root  # where the prompts are (position effects)
-    judges = build_judges(con, template, reference=reference, labels=humans, data_root=root, **opts)
+    root = prompts_root if prompts_root is not None else data_root  # where the prompts are (position effects)
+    judges = build_judges(con, template, reference=reference, labels=humans, prompts_root=root, **opts)
     by = ("evaluation-template", "essay-template")
     intervals = _only(build_score_ci(con, by, resamples=2000, seed=seed), template)
     adjusted = _only(build_score_ci(con, by, resamples=2000, seed=seed, adjust="judge"), template)

@@ -37,7 +37,7 @@ def judges_page(wb: Workbench, args: dict[str, list[str]]) -> Page:
     def compute():
         cur = wb.cursor()
         try:
-            return judge_panel(cur, template, reference=reference, labels=labels, data_root=wb.data_root)
+            return judge_panel(cur, template, reference=reference, labels=labels, prompts_root=wb.data_root)
         except ReportError as exc:  # an unknown criterion or reference: the request's fault
             raise InvalidIdError(str(exc)) from None
         finally:
