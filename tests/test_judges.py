@@ -372,7 +372,10 @@ def test_score_intervals_follow_from_the_truth(sample, counted):
         else:
             assert row["ci_low"] is None
     # the default grouping, and a group's interval does not depend on which other groups are shown
-    default = build_scores(data, ci=True, resamples=800, seed=1).df
+    default_rep = build_scores(data, ci=True, resamples=800, seed=1)
+    default = default_rep.df
+    few = default.filter((pl.col("drafts") >= 2) & (pl.col("drafts") < 5)).height
+    assert few > 0 and any(f"{few:,} groups from fewer than 5 drafts" in n for n in default_rep.notes)
     assert default.columns[:2] == ["evaluation_model_id", "evaluation_template_id"]
     one = build_scores(data, ci=True, model="sonnet-4", resamples=800, seed=1).df
     assert one.to_dicts() == default.filter(pl.col("evaluation_model_id") == "sonnet-4").to_dicts()
@@ -490,10 +493,9 @@ def test_missing_scipy_is_a_clear_message(sample):
 
 def test_python_api(sample):
     data, _ = sample
-    df, notes = gensql.agreement_report(data, template="novelty-v1", with_notes=True)
+    report = build_agreement(data, template="novelty-v1")  # the notes as data; agreement_report warns them
+    df, notes = report.df, report.notes
     assert set(df["evaluation_template_id"].to_list()) == {"novelty-v1"} and isinstance(notes, list)
-    one = gensql.compare_report(
-        data, "template", "creative-synthesis-essay-v3", "essay-refine-v2", resamples=100, with_notes=True
-    )[0]
+    one = gensql.compare_report(data, "template", "creative-synthesis-essay-v3", "essay-refine-v2", resamples=100)
     assert one["judge"][0] == "all judges" and one["by"][0] == "template"
     assert one.height == 1 + len(set(one["judge"][1:].to_list()))

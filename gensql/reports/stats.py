@@ -270,7 +270,8 @@ def calibration(judge, reference) -> dict[str, float | None]:
     if x.size == 0:
         return out
     d = y - x
-    offset = out["offset"] = float(d.mean())
+    offset = float(d.mean())
+    out["offset"] = offset
     if x.size >= 2:
         sd = float(d.std(ddof=1))
         out["loa_low"], out["loa_high"] = offset - 1.96 * sd, offset + 1.96 * sd
