@@ -90,7 +90,8 @@ def handle_errors(func: Callable) -> Callable:
 _FORMAT_HELP = (
     "Output format [default: from the -o FILE extension (.csv .json .jsonl .md .parquet .xlsx .txt), else table]. "
     "table/vertical/markdown are for reading (NULL shown as NULL; table and vertical show the first 1,000 rows); "
-    "csv/json/jsonl/parquet/xlsx are exact."
+    "json/jsonl/parquet/xlsx are exact; csv too, except a ' before text a spreadsheet would run as a formula "
+    "(--raw-csv: none)."
 )
 
 
@@ -117,8 +118,11 @@ def output_options(formats: tuple[str, ...] = FORMATS, columns: bool = False) ->
 
     def decorate(func: Callable) -> Callable:
         @wraps(func)
-        def wrapper(*args, fmt=None, vertical=False, output=None, **kwargs):
-            return func(*args, fmt=resolve_format(fmt, vertical, output, formats), output=output, **kwargs)
+        def wrapper(*args, fmt=None, vertical=False, output=None, raw_csv=False, **kwargs):
+            from .render import raw_csv as keep_formulas
+
+            with keep_formulas(raw_csv):
+                return func(*args, fmt=resolve_format(fmt, vertical, output, formats), output=output, **kwargs)
 
         wrapper.__dict__.pop("__click_params__", None)
         wrapper.__click_params__ = list(getattr(func, "__click_params__", []))
@@ -145,6 +149,15 @@ def output_options(formats: tuple[str, ...] = FORMATS, columns: bool = False) ->
             )(wrapper)
         else:
             wrapper = click.option("--vertical", hidden=True, is_flag=True)(wrapper)
+        if "csv" in formats:
+            wrapper = click.option(
+                "--raw-csv",
+                is_flag=True,
+                help="CSV: keep text starting with = + - @ as it is (by default a ' is put before it, so a "
+                "spreadsheet does not run it as a formula).",
+            )(wrapper)
+        else:
+            wrapper = click.option("--raw-csv", hidden=True, is_flag=True)(wrapper)
         wrapper = click.option("--format", "fmt", type=click.Choice(formats), default=None, help=_FORMAT_HELP)(wrapper)
         return wrapper
 
@@ -1018,7 +1031,7 @@ def export() -> None:
     "--db",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Database file [default: <data-root>/db/documents.sqlite].",
+    help="Database file [default: <index-dir>/exports/documents.sqlite]; an existing file is replaced only if gensql exported it.",
 )
 @DATA_ROOT
 @INDEX_DIR
@@ -1028,6 +1041,8 @@ def export_sqlite_cmd(db, data_root, index_dir):
     from .write import export_sqlite
 
     result = export_sqlite(data_root, db, index_dir=index_dir)
+    if result.removed:
+        click.echo(f"gensql: removed {len(result.removed)} temporary file(s) of killed exports", err=True)
     click.echo(
         f"gensql: exported {result.documents} documents of snapshot {result.snapshot_id} to {result.path}", err=True
     )
@@ -1375,10 +1390,11 @@ def labels() -> None:
 @INDEX_DIR
 @handle_errors
 def labels_import(csv_file, name, data_root, index_dir):
-    """Import FILE.csv (essay_gen_id or evaluation_gen_id, criterion, score, rater), checked against the index."""
+    """Import FILE.csv (essay_gen_id or evaluation_gen_id, criterion, score, rater), checked against the index; prints the file written."""
     from .labels import import_labels
 
     done = import_labels(csv_file, data_root, name, index_dir=index_dir)
+    click.echo(str(done.path))  # the data: the file written
     click.echo(f"gensql: imported {done.describe()}", err=True)
 
 

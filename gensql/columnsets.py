@@ -35,9 +35,9 @@ REPORTS: dict[str, ColumnSet] = {
         ("evaluation_template_id", "judge_a", "judge_b", "spearman", "alpha", "essays"),
         frozenset({"judge_a", "judge_b"}),
     ),
-    # which judge is biased (offset, its interval) and which is noise (spearman), on how many essays
+    # which judge reads high or low: its offset against the reference and the limits of agreement
     "judges": ColumnSet(
-        ("evaluation_template_id", "judge", "offset", "offset_ci_low", "offset_ci_high", "spearman", "essays"),
+        ("evaluation_template_id", "judge", "offset", "loa_low", "loa_high"),
         frozenset({"judge"}),
     ),
 }

@@ -589,6 +589,15 @@ def _list_generations(where: layout.StoreLayout) -> tuple[dict[str, pa.Array], l
                     error(rel, stage, "unexpected_entry", "a file where a generation directory was expected")
         chunks.append(pa.array(names, pa.string()))
         listed[stage] = _sorted_names(chunks)
+        odd = listed[stage].filter(pc.invert(pc.match_substring_regex(listed[stage], layout.SAFE_NAME_PATTERN)))
+        for name in odd.to_pylist():  # indexed all the same: the row is a warning, not a refusal
+            error(
+                f"{stage_rel}/{name}",
+                stage,
+                "unsafe_name",
+                "generation id with characters other than letters, digits, '.', '_' and '-': indexed, but "
+                "`gensql show`, the write path and the web pages refuse such an id; rename the directory",
+            )
     return listed, errors
 
 

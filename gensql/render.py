@@ -16,6 +16,12 @@ as ``gens.meta`` and ``membership.extras``) are nested values in json/jsonl and 
 xlsx; other nested values (lists, structs, maps) are JSON text in csv and xlsx. In json/jsonl,
 integer decimals (DuckDB's HUGEINT sums) are JSON integers and other decimals JSON numbers.
 
+CSV is meant to be opened in a spreadsheet, and model outputs are untrusted text: a text cell (or
+header) that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'`` so
+a spreadsheet shows it instead of running it as a formula (OWASP's CSV injection rule,
+:func:`neutralise_formulas`); numbers are never touched. ``--raw-csv`` (:func:`raw_csv`) keeps the
+exact text; JSON, JSONL and Parquet are always exact.
+
 The renderer is hand-written rather than DuckDB's box renderer (it prints a relation, not an Arrow
 table, and cuts any column, ids included) or polars' (no NULL/empty distinction in cut strings, no
 protected columns): neither keeps ids whole.
@@ -28,7 +34,9 @@ import math
 import os
 import shutil
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -516,10 +524,44 @@ def _json_records(table: pa.Table) -> list[bytes]:
     ]
 
 
+#: What starts a spreadsheet formula (OWASP: CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_RAW_CSV: ContextVar[bool] = ContextVar("gensql_raw_csv", default=False)
+
+
+@contextmanager
+def raw_csv(on: bool = True) -> Iterator[None]:
+    """CSV written inside the block keeps formula-leading text as it is (the CLI's ``--raw-csv``)."""
+    token = _RAW_CSV.set(on)
+    try:
+        yield
+    finally:
+        _RAW_CSV.reset(token)
+
+
+def neutralise_formulas(table: pa.Table) -> pa.Table:
+    """``table`` with a ``'`` before every text value and column name that a spreadsheet would run as a
+    formula (starting with one of :data:`FORMULA_STARTS`); other columns, numbers included, unchanged."""
+    import pyarrow.compute as pc
+
+    pattern = r"^[=+\-@\t\r]"  # FORMULA_STARTS as a regular expression
+    names = ["'" + n if n.startswith(FORMULA_STARTS) else n for n in table.column_names]
+    columns = []
+    for column in table.columns:
+        if getattr(pa.types, "is_string_view", lambda t: False)(column.type):
+            column = column.cast(pa.large_string())  # polars' strings: the compute kernels below take these
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            quoted = pc.binary_join_element_wise(pa.scalar("'", column.type), column, pa.scalar("", column.type))
+            column = pc.if_else(pc.match_substring_regex(column, pattern), quoted, column)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=names)
+
+
 def render_bytes(
     table: pa.Table, fmt: str, width: int | None = None, columns: ColumnSet | None = None, all_columns: bool = False
 ) -> bytes:
-    """The whole output for ``fmt`` as bytes (text formats are UTF-8); ``columns``: what ``table`` shows."""
+    """The whole output for ``fmt`` as bytes (text formats are UTF-8); ``columns``: what ``table`` shows; CSV
+    with formulas neutralised unless inside :func:`raw_csv`."""
     if fmt == "table":
         return render_table(table, width, columns=columns, all_columns=all_columns).encode()
     if fmt == "vertical":
@@ -538,6 +580,8 @@ def render_bytes(
     if fmt not in ("csv", "json", "jsonl", "xlsx"):
         raise ValueError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
     machine = _machine_table(table, fmt)
+    if fmt == "csv" and not _RAW_CSV.get():
+        machine = neutralise_formulas(machine)
     if fmt == "json":
         records = _json_records(machine)
         return b"[\n" + b",\n".join(records) + b"\n]\n" if records else b"[]\n"

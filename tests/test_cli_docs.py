@@ -14,6 +14,8 @@ from click.testing import CliRunner
 
 from gensql.cli import cli
 
+pytestmark = pytest.mark.slow  # every documented example run through the CLI
+
 REPO = Path(__file__).resolve().parents[1]
 DOCS = (REPO / "docs" / "cli.md",)
 

@@ -113,6 +113,7 @@ def _parse(table: str) -> tuple[list[str], list[str]]:
     return body, hidden.group(1).split(", ") if hidden else []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_commands_table_fits_and_keeps_ids_and_nulls(commands, width):
     checked_nulls = checked_ids = 0
@@ -198,6 +199,7 @@ HEADLINES = {
     "report cohort": ["stage", "expected", "on_disk", "missing", "completion_tokens", "cost_total_est"],
     "report compare": ["mean_diff", "ci_low", "ci_high", "wins", "ties", "losses", "p_value"],
     "report agreement": ["evaluation_template_id", "judge_a", "judge_b", "spearman"],
+    "report judges": ["evaluation_template_id", "judge", "offset", "loa_low", "loa_high"],
     "search": ["rank", "gen_id", "bm25", "snippet"],
     "cohort list": ["cohort_id", "members", "on_disk", "missing"],
 }
@@ -219,6 +221,7 @@ def headline_commands(data, commands):
     found = {name: args for name, (args, _) in commands.items() if name in HEADLINES}
     found["report compare"] = ["report", "compare", a, b, *root]
     found["report agreement"] = ["report", "agreement", *root]
+    found["report judges"] = ["report", "judges", *root]
     return {name: (args, json.loads(run([*args, "--format", "json"]))) for name, args in found.items()}
 
 
@@ -232,12 +235,12 @@ def test_default_columns_answer_the_question(headline_commands, name, width):
     assert all(len(line) <= width for line in out.splitlines()), (name, width)
     shown = _shown(out)
     assert [c for c in HEADLINES[name] if c in rows[0]] == [c for c in shown if c in HEADLINES[name]], (name, shown)
-    if width >= 80 and name in ("report tokens", "report compare", "search", "cohort list"):
+    if width >= 80 and name in ("report tokens", "report compare", "report judges", "search", "cohort list"):
         assert not out.startswith("-[ RECORD"), f"{name} fits across 80 columns"
     for row in rows[:TABLE_MAX_ROWS]:
         for column in shown:
             value = row.get(column)
-            if isinstance(value, str) and (is_id_column(column) or column in ("judge_a", "judge_b")):
+            if isinstance(value, str) and (is_id_column(column) or column in ("judge_a", "judge_b", "judge")):
                 assert value in out, f"{name} at {width}: id {column}={value!r} cut"
 
 

@@ -225,6 +225,7 @@ def test_search_cli(sample):
     assert empty.exit_code == 2 and "empty search query" in empty.stderr
 
 
+@pytest.mark.slow
 def test_no_texts(tmp_path):
     make_store(tmp_path, n=40, seed=3)
     result = run("refresh", "--no-texts", "--data-root", str(tmp_path))
@@ -285,6 +286,7 @@ def _mutate(root: Path, rng: random.Random, step: int) -> None:
                 shutil.copytree(d, new)
 
 
+@pytest.mark.slow
 def test_incremental_equals_full_for_texts_and_search(tmp_path, monkeypatch):
     monkeypatch.setenv("GENSQL_RACY_WINDOW", "0")  # exercise the incremental path, not the racy re-read
     root = tmp_path / "store"
@@ -307,6 +309,7 @@ gensql.refresh(sys.argv[1], full=True, jobs=1)
 """
 
 
+@pytest.mark.slow
 def test_a_killed_refresh_leaves_the_previous_search_whole(tmp_path):
     root = tmp_path / "store"
     make_store(root, n=400, seed=2)

@@ -80,7 +80,7 @@ def update_search_index(
     previous: Path | None,
     remove: Iterable[str],
     add: Iterable[dict],
-    read_text: Callable[[Path], str | None] | None = None,
+    read_text: Callable[[str], str | None] | None = None,
 ) -> SearchIndexStats:
     """Make ``target`` the search index of a new snapshot, starting from the index at ``previous``.
 
@@ -142,5 +142,5 @@ def update_search_index(
 _FILE_NAMES: dict[str, str] = dict(TEXT_KINDS)
 
 
-def _read_text(path: Path, roots: tuple[str, ...] | None = None) -> str | None:
+def _read_text(path: str, roots: tuple[str, ...] | None = None) -> str | None:
     return read_text_prefix(path, roots)
