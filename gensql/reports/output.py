@@ -60,8 +60,7 @@ def report_cells(report: Report, max_rows: int | None = None) -> Cells:
             first = header.index(report.group_columns[0]) if report.group_columns else 0
             cells[first] = TOTAL_LABEL  # label it in the first group column (or the first column)
             footer.append(cells)
-    cells = Cells(header, rows, numeric, df.height, footer)
-    return with_columns(cells, REPORTS.get(report.name), report.group_columns)
+    return with_columns(Cells(header, rows, numeric, df.height, footer), REPORTS.get(report.name), report.group_columns)
 
 
 def render_text(report: Report, fmt: str, width: int | None = None, all_columns: bool = False) -> str:
