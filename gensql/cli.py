@@ -202,6 +202,8 @@ class _Progress:
 class _Group(click.Group):
     """A group whose command list gives each command's whole first sentence, wrapped, not cut at "..."."""
 
+    group_class = type  # its subgroups (report, cohort, export, prices) are _Groups too
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = []
         for name in self.list_commands(ctx):
@@ -211,9 +213,6 @@ class _Group(click.Group):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
-
-
-click.Group.group_class = _Group  # every subgroup (report, cohort, export, prices) lists the same way
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
