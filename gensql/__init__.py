@@ -18,8 +18,8 @@ from ._lazy import lazy_getattr
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "refresh": "gensql.indexer",
-    "RefreshResult": "gensql.indexer",
+    "refresh": "gensql.refresh",
+    "RefreshResult": "gensql.refresh",
     "connect": "gensql.catalog",
     "load_generation": "gensql.store",
     "GensqlError": "gensql.errors",
@@ -40,4 +40,12 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 
-__getattr__ = lazy_getattr(__name__, _EXPORTS, globals())
+_lazy = lazy_getattr(__name__, _EXPORTS, globals())
+
+
+def __getattr__(name: str):
+    if name == "refresh":  # the package gensql.refresh, callable as its function: one object, whoever imports first
+        from importlib import import_module
+
+        return import_module("gensql.refresh")
+    return _lazy(name)

@@ -243,7 +243,7 @@ def refresh(
             on_update=None if quiet else (lambda update: click.echo(str(update), err=True)),
         )
         return
-    from .indexer import refresh as run_refresh
+    from .refresh.index import refresh as run_refresh
 
     progress = _Progress("scanning", not quiet)
     executor = None

@@ -43,8 +43,10 @@ from .errors import IndexDirError, IndexLockedError, IndexNotFoundError, IndexWr
 #: Snapshots kept after a refresh (the current one included); older ones are kept only while an open
 #: reader holds a lease on them.
 KEEP = 3
-_TMP_PREFIX = ".tmp-"
-_LINK_PREFIX = f"{_TMP_PREFIX}link-"
+#: Name prefix of a snapshot directory being written (``snapshots/.tmp-<id>``): garbage once its writer is gone.
+TMP_PREFIX = ".tmp-"
+#: Name prefix of the new ``current`` symlink before it is renamed over the old one.
+LINK_PREFIX = f"{TMP_PREFIX}link-"
 #: The names :func:`new_snapshot_id` produces: the only snapshot directories gensql ever deletes.
 _SNAPSHOT_ID = re.compile(r"^\d{8}T\d{12}Z-[0-9a-f]{6}$")
 #: What an index directory from before the marker file may hold (then it is adopted).
@@ -121,7 +123,7 @@ def prepare_index_dir(index_dir: Path, data_root: Path | None = None) -> None:
 
 def _is_old_index(index_dir: Path, names: set[str]) -> bool:
     """An index written by a gensql from before the marker file: only gensql's own names, ``current`` a link."""
-    if not names <= _OLD_INDEX_NAMES | {n for n in names if n.startswith(_LINK_PREFIX)}:
+    if not names <= _OLD_INDEX_NAMES | {n for n in names if n.startswith(LINK_PREFIX)}:
         return False
     current = index_dir / layout.INDEX_CURRENT_LINK
     return not os.path.lexists(current) or os.path.islink(current)
@@ -212,7 +214,7 @@ class SnapshotBuilder:
         self.id = new_snapshot_id()
         root = _snapshots_dir(index_dir)
         root.mkdir(parents=True, exist_ok=True)
-        self.tmp_path = root / f"{_TMP_PREFIX}{self.id}"
+        self.tmp_path = root / f"{TMP_PREFIX}{self.id}"
         self.tmp_path.mkdir()
         self.final_path = root / self.id
         #: Paths (inside the snapshot) that are hard links to files of an earlier, committed snapshot:
@@ -238,22 +240,22 @@ class SnapshotBuilder:
         seal_tree(self.tmp_path, top=False)  # committed means read-only (the top once the catalog is in)
         _fsync_tree(self.tmp_path, self.durable)  # every file and directory is on disk before any name points at it
         os.rename(self.tmp_path, self.final_path)
-        _fsync_path(self.final_path.parent)  # the rename itself
+        fsync_path(self.final_path.parent)  # the rename itself
         if before_swap is not None:
             written = before_swap(self.final_path)
             if isinstance(written, Path):  # what before_swap wrote (the catalog file)
                 seal_tree(written)
-                _fsync_path(written)
-                _fsync_path(self.final_path)
+                fsync_path(written)
+                fsync_path(self.final_path)
             else:
                 seal_tree(self.final_path, top=False)
                 _fsync_tree(self.final_path)
         seal_tree(self.final_path, below=False)
         link = self.index_dir / layout.INDEX_CURRENT_LINK
-        self.tmp_link = self.index_dir / f"{_LINK_PREFIX}{self.id}"
+        self.tmp_link = self.index_dir / f"{LINK_PREFIX}{self.id}"
         os.symlink(os.path.join(layout.INDEX_SNAPSHOTS_DIR, self.id), self.tmp_link)
         os.replace(self.tmp_link, link)
-        _fsync_path(self.index_dir)  # the swap
+        fsync_path(self.index_dir)  # the swap
         return Snapshot(self.id, self.final_path, info)
 
     def abort(self) -> None:
@@ -280,7 +282,7 @@ def seal_tree(root: Path, *, top: bool = True, below: bool = True) -> None:
     A snapshot is immutable by design, and its files are hard links shared with later snapshots, so a
     stray write through any reader would damage every snapshot at once. The write bits are only a
     guard against accidents and other users (root ignores them): an incremental refresh also checks
-    what it carries forward (:func:`gensql.indexer.refresh`). :func:`remove_tree` gives the bits back
+    what it carries forward (:func:`gensql.refresh.index.refresh`). :func:`remove_tree` gives the bits back
     to delete a snapshot. ``top=False`` leaves ``root`` itself writable (the catalog is still to come);
     ``below=False`` seals ``root`` alone.
     """
@@ -315,7 +317,8 @@ def remove_tree(root: Path | str) -> None:
     shutil.rmtree(root, ignore_errors=True)
 
 
-def _fsync_path(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Make a file's or a directory's contents (a directory: its entries, e.g. a rename) durable."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -346,12 +349,12 @@ def _fsync_tree(root: Path, skip: set[str] = frozenset()) -> None:
         dirs.append(dirpath)
     if len(files) > 4:
         with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(lambda path: _fsync_path(Path(path)), files.values()))
+            list(pool.map(lambda path: fsync_path(Path(path)), files.values()))
     else:
         for path in files.values():
-            _fsync_path(Path(path))
+            fsync_path(Path(path))
     for dirpath in dirs:  # deepest first (os.walk bottom-up)
-        _fsync_path(Path(dirpath))
+        fsync_path(Path(dirpath))
 
 
 # --- reader leases -------------------------------------------------------------------------------
@@ -407,8 +410,8 @@ def collect_garbage(index_dir: Path, keep: int = KEEP) -> None:
     current = current_snapshot(index_dir)
     for entry in os.scandir(index_dir):
         if (
-            entry.name.startswith(_LINK_PREFIX)
-            and _SNAPSHOT_ID.match(entry.name[len(_LINK_PREFIX) :])
+            entry.name.startswith(LINK_PREFIX)
+            and _SNAPSHOT_ID.match(entry.name[len(LINK_PREFIX) :])
             and entry.is_symlink()
         ):
             os.unlink(entry.path)
@@ -419,7 +422,7 @@ def collect_garbage(index_dir: Path, keep: int = KEEP) -> None:
     for entry in os.scandir(root):
         if entry.is_symlink() or not entry.is_dir():
             continue
-        if entry.name.startswith(_TMP_PREFIX) and _SNAPSHOT_ID.match(entry.name[len(_TMP_PREFIX) :]):
+        if entry.name.startswith(TMP_PREFIX) and _SNAPSHOT_ID.match(entry.name[len(TMP_PREFIX) :]):
             remove_tree(entry.path)
         elif _SNAPSHOT_ID.match(entry.name):
             finished.append(Path(entry.path))
