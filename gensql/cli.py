@@ -6,7 +6,7 @@ Data goes to stdout (or ``-o FILE``); progress, warnings and summaries go to std
 
 from __future__ import annotations
 
-import signal
+import json
 import sys
 import warnings
 from collections.abc import Callable
@@ -14,8 +14,8 @@ from functools import wraps
 
 import click
 
-from . import __version__
-from .errors import GensqlError, Terminated
+from . import __version__, stopping
+from .errors import GensqlError, StrictModeError
 
 DATA_ROOT = click.option(
     "--data-root",
@@ -76,10 +76,9 @@ def handle_errors(func: Callable) -> Callable:
             return func(*args, **kwargs)
         except GensqlError as exc:
             _fail(str(exc), exc.exit_code)
-        except Terminated:
-            _fail("terminated", Terminated.exit_code)
-        except KeyboardInterrupt:
-            _fail("interrupted", 130)
+        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM (Terminated): asked for, so not an error
+            stopping.say_stopped(stopping.word(exc))
+            sys.exit(stopping.exit_code(exc))
         except BrokenPipeError:
             sys.exit(0)
 
@@ -188,6 +187,12 @@ def cli() -> None:
 @click.option("--strict", is_flag=True, help="Exit 4 when any file could not be read (the index is still written).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
 @click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print what the refresh did as one JSON object on stdout (with --watch: one line per update); docs/cli.md.",
+)
+@click.option(
     "--no-texts", is_flag=True, help="Metadata only: no texts table (hashes, characters) and no search index."
 )
 @click.option(
@@ -217,7 +222,18 @@ def cli() -> None:
 )
 @handle_errors
 def refresh(
-    data_root, index_dir, full, jobs, strict, quiet, no_texts, watch, sweep_interval, max_watches, dask_scheduler
+    data_root,
+    index_dir,
+    full,
+    jobs,
+    strict,
+    quiet,
+    as_json,
+    no_texts,
+    watch,
+    sweep_interval,
+    max_watches,
+    dask_scheduler,
 ):
     """Scan the gens store and write the Parquet index (incremental unless --full).
 
@@ -233,6 +249,12 @@ def refresh(
             raise click.UsageError("--watch cannot be combined with --full, --strict or --dask")
         from .watch import watch as run_watch
 
+        def on_update(update) -> None:
+            if as_json:
+                _echo_json({"reason": update.reason, **update.result.to_dict()})
+            if not quiet:
+                click.echo(str(update), err=True)
+
         run_watch(
             data_root,
             index_dir,
@@ -240,7 +262,7 @@ def refresh(
             jobs=jobs,
             texts=not no_texts,
             max_watches=max_watches,
-            on_update=None if quiet else (lambda update: click.echo(str(update), err=True)),
+            on_update=on_update,
         )
         return
     from .refresh.index import refresh as run_refresh
@@ -262,12 +284,24 @@ def refresh(
             texts=not no_texts,
             executor=executor,
         )
+    except StrictModeError as exc:
+        if as_json and exc.result is not None:  # the index was written: say what it holds, then exit 4
+            _echo_json(exc.result.to_dict())
+        raise
     finally:
         progress.close()
         if executor is not None:
             executor.close()
+    if as_json:
+        _echo_json(result.to_dict())
     if not quiet:
         click.echo(str(result), err=True)
+
+
+def _echo_json(obj: dict) -> None:
+    """One JSON object on one line of stdout, flushed (a scheduler reads it as the command's result)."""
+    click.echo(json.dumps(obj, ensure_ascii=False))
+    sys.stdout.flush()
 
 
 @cli.command()
@@ -723,15 +757,23 @@ def report_tokens(by, cohort, stages, models, since, until, prices_file, price_a
     metavar="N",
     help="With --ci: random seed, so the report is reproducible [default: 0].",
 )
+@click.option(
+    "--adjust",
+    type=click.Choice(["judge"]),
+    default=None,
+    help="With --ci: judge-adjusted means (a judge fixed effect), for groups that different judges scored.",
+)
 @_time_filters
 @_report_source
 @handle_errors
-def report_scores(long_, cohort, models, ci, ci_by, resamples, seed, since, until, data_root, index_dir, fmt, output):
+def report_scores(
+    long_, cohort, models, ci, ci_by, resamples, seed, adjust, since, until, data_root, index_dir, fmt, output
+):
     """Scores per evaluated essay: mean/min/max/n per evaluation model x template (newest scored attempt per replicate)."""
     from .reports import build_scores
 
-    if not ci and (ci_by or resamples is not None or seed is not None):
-        raise click.UsageError("--by, --resamples and --seed go with --ci")
+    if not ci and (ci_by or resamples is not None or seed is not None or adjust):
+        raise click.UsageError("--by, --resamples, --seed and --adjust go with --ci")
     by = tuple(n.strip() for v in ci_by for n in v.split(",") if n.strip())
     rep = build_scores(
         data_root,
@@ -745,6 +787,7 @@ def report_scores(long_, cohort, models, ci, ci_by, resamples, seed, since, unti
         by=by or None,
         resamples=2000 if resamples is None else resamples,
         seed=seed or 0,
+        adjust=adjust,
     )
     _emit_report(rep, fmt, output)
 
@@ -847,7 +890,7 @@ def cohort_create(cohort_id, sql, params, overwrite, data_root, index_dir):
 @output_options()
 @handle_errors
 def cohort_list(data_root, fmt, output):
-    """Every cohort with its member count and how many members exist on disk (read from the files)."""
+    """Every cohort with its member count and how many members exist on disk (read from the index)."""
     import pyarrow as pa
 
     from .write import list_cohorts
@@ -1087,10 +1130,6 @@ def completion_cmd(shell):
     click.echo(comp.source())
 
 
-def _terminate(signum, frame) -> None:
-    raise Terminated()
-
-
 @report.command("agreement")
 @click.option(
     "--template", "templates", multiple=True, metavar="ID", help="Only this evaluation template (repeatable)."
@@ -1103,15 +1142,57 @@ def _terminate(signum, frame) -> None:
     show_default=True,
     help="Fewer essays than this: a note instead of a correlation or alpha.",
 )
+@click.option(
+    "--reference",
+    type=click.Choice(["humans"]),
+    default=None,
+    help="Add the human raters (gensql labels import) as a judge named humans.",
+)
+@click.option(
+    "--labels", "labels_name", default=None, metavar="NAME", help="With --reference humans: only this import."
+)
+@click.option(
+    "--resamples",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    metavar="N",
+    help="Bootstrap resamples of the drafts.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, metavar="N", help="Random seed of the bootstrap.")
 @_time_filters
 @_report_source
 @handle_errors
-def report_agreement(templates, cohort, min_essays, since, until, data_root, index_dir, fmt, output):
-    """Do the judges agree? Per evaluation template: judge pairs, alpha across judges, each judge vs its replicates."""
+def report_agreement(
+    templates,
+    cohort,
+    min_essays,
+    reference,
+    labels_name,
+    resamples,
+    seed,
+    since,
+    until,
+    data_root,
+    index_dir,
+    fmt,
+    output,
+):
+    """Do the judges agree? Per evaluation template: judge pairs, alpha across judges and without each, each judge vs its replicates, with intervals."""
     from .reports import build_agreement
 
     rep = build_agreement(
-        data_root, templates, cohort, _day(since), _day(until), min_essays=min_essays, index_dir=index_dir
+        data_root,
+        templates,
+        cohort,
+        _day(since),
+        _day(until),
+        min_essays=min_essays,
+        resamples=resamples,
+        seed=seed,
+        reference=reference,
+        labels=labels_name,
+        index_dir=index_dir,
     )
     _emit_report(rep, fmt, output)
 
@@ -1169,6 +1250,89 @@ def report_compare(
     _emit_report(rep, fmt, output)
 
 
+@report.command("judges")
+@click.option(
+    "--template", "templates", multiple=True, metavar="ID", help="Only this evaluation template (repeatable)."
+)
+@click.option(
+    "--reference",
+    default="others",
+    show_default=True,
+    metavar="WHO",
+    help="Hold each judge against: others (the mean of the other judges), a judge id, or humans (gensql labels import).",
+)
+@click.option(
+    "--labels", "labels_name", default=None, metavar="NAME", help="With --reference humans: only this import."
+)
+@click.option("--cohort", default=None, metavar="ID", help="Only evaluations that are members of cohort ID.")
+@click.option(
+    "--resamples",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    metavar="N",
+    help="Bootstrap resamples of the drafts.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, metavar="N", help="Random seed of the bootstrap.")
+@_prices_options
+@_time_filters
+@_report_source
+@handle_errors
+def report_judges(
+    templates,
+    reference,
+    labels_name,
+    cohort,
+    resamples,
+    seed,
+    prices_file,
+    price_at,
+    since,
+    until,
+    data_root,
+    index_dir,
+    fmt,
+    output,
+):
+    """Which judge is biased, which is noise: offset, limits of agreement, slope, alpha without it, length and self bias, failures, cost per score."""
+    from .reports import build_judges
+
+    rep = build_judges(
+        data_root,
+        templates,
+        cohort,
+        _day(since),
+        _day(until),
+        reference=reference,
+        labels=labels_name,
+        prices=prices_file,
+        resamples=resamples,
+        seed=seed,
+        index_dir=index_dir,
+    )
+    _emit_report(rep, fmt, output)
+
+
+@cli.group()
+def labels() -> None:
+    """Human ratings beside the store (<data-root>/labels/NAME.parquet, never inside gens/): the reference
+    `gensql report judges --reference humans` holds the judges to."""
+
+
+@labels.command("import")
+@click.argument("csv_file", metavar="FILE.csv", type=click.Path(dir_okay=False))
+@click.option("--name", default=None, metavar="NAME", help="Store as labels/NAME.parquet [default: the file's stem].")
+@DATA_ROOT
+@INDEX_DIR
+@handle_errors
+def labels_import(csv_file, name, data_root, index_dir):
+    """Import FILE.csv (essay_gen_id or evaluation_gen_id, criterion, score, rater), checked against the index."""
+    from .labels import import_labels
+
+    done = import_labels(csv_file, data_root, name, index_dir=index_dir)
+    click.echo(f"gensql: imported {done.describe()}", err=True)
+
+
 @cli.command("serve")
 @click.option(
     "--host",
@@ -1202,14 +1366,13 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 def main() -> None:
     warnings.showwarning = _show_warning  # library warnings (a shadowed named query) as one line on stderr
     # SIGTERM stops a command like Ctrl-C does: cleanups run (a refresh removes its partial snapshot and
-    # its workers), then exit 143; SIGINT exits 130.
-    signal.signal(signal.SIGTERM, _terminate)
+    # its workers), then exit 143; SIGINT exits 130; a stuck cleanup cannot hold the exit (gensql.stopping).
+    stopping.install()
     try:
         cli(prog_name="gensql")
-    except Terminated:
-        sys.exit(Terminated.exit_code)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        stopping.say_stopped(stopping.word(exc))
+        sys.exit(stopping.exit_code(exc))
 
 
 if __name__ == "__main__":

@@ -79,6 +79,7 @@ def is_model_call(v: dict[str, Any]) -> bool:
 
 def logical_key(stage: str, v: dict[str, Any]) -> str:
     """The logical product (store-formats.md): what was asked for, independent of the attempt."""
+    parts: tuple[Any, ...]
     if stage == "draft":
         parts = (v.get("combo_id"), v.get("template_id"), v.get("model_id"), v.get("replicate"))
     elif stage == "essay":

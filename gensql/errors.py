@@ -6,6 +6,8 @@ the CLI turns any :class:`GensqlError` into that message and the exit code below
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class GensqlError(Exception):
     """Base class: a problem the user can act on. ``exit_code`` is what the CLI exits with."""
@@ -48,9 +50,11 @@ class IndexLockedError(GensqlError):
 
 
 class StrictModeError(GensqlError):
-    """``--strict`` was given and some files could not be read (the index was still written)."""
+    """``--strict`` was given and some files could not be read (the index was still written: ``result``
+    is the :class:`~gensql.refresh.RefreshResult` of that refresh when there is one)."""
 
     exit_code = 4
+    result: Any = None
 
 
 class QueryError(GensqlError):

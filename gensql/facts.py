@@ -221,7 +221,9 @@ def apply(pairs: list[tuple[Path, Path]], facts: Facts, group: int = 32) -> None
 def _apply_group(con: duckdb.DuckDBPyConnection, pairs: list[tuple[Path, Path]], q_sql: str) -> None:
     files = "[" + ", ".join(_literal(str(scan)) for scan, _ in pairs) + "]"
     joined, value, used_m, used_q, used_t = _filled_sql(
-        f"read_parquet({files}, filename = true, hive_partitioning = true, hive_types = {{'stage': VARCHAR}})", "SELECT * FROM _m", q_sql
+        f"read_parquet({files}, filename = true, hive_partitioning = true, hive_types = {{'stage': VARCHAR}})",
+        "SELECT * FROM _m",
+        q_sql,
     )
     changed = " OR ".join(
         f"(s.stage = '{stage}' AND ({' OR '.join(f'({value[c]}) IS DISTINCT FROM s.{c}' for c in parts)}))"

@@ -27,6 +27,8 @@ import os
 import re
 import shutil
 import stat
+import struct
+import sys
 import uuid
 import weakref
 from collections.abc import Callable, Iterator
@@ -37,8 +39,9 @@ from pathlib import Path
 
 import orjson
 
-from . import layout
+from . import faults, layout
 from .errors import IndexDirError, IndexLockedError, IndexNotFoundError, IndexWriteError
+from .fsutil import fsync_path
 
 #: Snapshots kept after a refresh (the current one included); older ones are kept only while an open
 #: reader holds a lease on them.
@@ -226,6 +229,7 @@ class SnapshotBuilder:
 
     def part_path(self, table: str, stage: str, bits: int, bucket: int) -> Path:
         """A partition file of a partitioned table (its directory created): docs/index-layout.md."""
+        faults.point("snapshot.part")
         path = self.tmp_path / layout.partition_file(table, stage, bits, bucket)
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
@@ -235,6 +239,7 @@ class SnapshotBuilder:
 
         ``before_swap(final_path)`` runs once the snapshot has its final name but is not current yet.
         """
+        faults.point("snapshot.commit")
         info = {"id": self.id, **info}
         (self.tmp_path / layout.SNAPSHOT_INFO_FILE).write_bytes(orjson.dumps(info, option=orjson.OPT_INDENT_2))
         seal_tree(self.tmp_path, top=False)  # committed means read-only (the top once the catalog is in)
@@ -254,8 +259,10 @@ class SnapshotBuilder:
         link = self.index_dir / layout.INDEX_CURRENT_LINK
         self.tmp_link = self.index_dir / f"{LINK_PREFIX}{self.id}"
         os.symlink(os.path.join(layout.INDEX_SNAPSHOTS_DIR, self.id), self.tmp_link)
+        faults.point("snapshot.swap")
         os.replace(self.tmp_link, link)
         fsync_path(self.index_dir)  # the swap
+        faults.point("snapshot.current")
         return Snapshot(self.id, self.final_path, info)
 
     def abort(self) -> None:
@@ -315,15 +322,6 @@ def remove_tree(root: Path | str) -> None:
         except OSError:
             pass
     shutil.rmtree(root, ignore_errors=True)
-
-
-def fsync_path(path: Path) -> None:
-    """Make a file's or a directory's contents (a directory: its entries, e.g. a rename) durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _fsync_tree(root: Path, skip: set[str] = frozenset()) -> None:
@@ -398,7 +396,29 @@ def _in_use(snapshot: Path) -> int | None:
     except BlockingIOError:
         os.close(fd)
         return None
+    if catalog_open_elsewhere(snapshot / layout.INDEX_CATALOG_FILE):
+        os.close(fd)
+        return None
     return fd
+
+
+def catalog_open_elsewhere(catalog: Path) -> bool:
+    """Whether another process has the catalog file open in DuckDB (which holds a POSIX record lock on
+    it while open, shared when read-only): a DuckDB session's lease, so its snapshot is kept like that of
+    a :func:`gensql.connect` connection. Linux only (the ``struct flock`` layout); False elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        fd = os.open(catalog, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        query = struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+        return struct.unpack("hhqqi4x", fcntl.fcntl(fd, fcntl.F_GETLK, query))[0] != fcntl.F_UNLCK
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def collect_garbage(index_dir: Path, keep: int = KEEP) -> None:

@@ -31,6 +31,8 @@ ESSAY_TEMPLATES_FILE = "1_raw/essay_templates.csv"
 #: Values of ``gens.store_root``: which root directory a row's generation directory sits in.
 STORE_ROOTS: tuple[str, ...] = (GENS_DIR, DOCS_DIR)
 INDEX_DIR = "index"
+#: Human ratings imported by ``gensql labels import`` (gensql/labels.py): <data-root>/labels/<name>.parquet.
+LABELS_DIR = "labels"
 MEMBERSHIP_FILE = "membership.csv"
 
 #: Pipeline stages in lineage order: an essay's parent is a draft, an evaluation's parent an essay.
@@ -107,7 +109,7 @@ STAGE_ID_PREFIX: dict[str, str] = {"draft": "d_", "essay": "e_", "evaluation": "
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
 
 
-def check_name(value: str, what: str) -> str:
+def check_name(value: object, what: str) -> str:
     """Return ``value`` if it is a single safe path component, else raise :class:`InvalidIdError`.
 
     Ids come from users and from files; one that contains a separator or ``..`` could make gensql
@@ -118,8 +120,9 @@ def check_name(value: str, what: str) -> str:
     return value
 
 
-def check_stage(stage: str) -> str:
-    if stage not in STAGES:
+def check_stage(stage: object) -> str:
+    """Return ``stage`` if it is one of :data:`STAGES`, else raise :class:`InvalidIdError`."""
+    if not isinstance(stage, str) or stage not in STAGES:
         raise InvalidIdError(f"unknown stage {stage!r}: expected one of {', '.join(STAGES)}")
     return stage
 
@@ -138,6 +141,10 @@ class StoreLayout:
     @property
     def cohorts_root(self) -> Path:
         return self.data_root / COHORTS_DIR
+
+    @property
+    def labels_root(self) -> Path:
+        return self.data_root / LABELS_DIR
 
     def stage_dir(self, stage: str) -> Path:
         return self.gens_root / check_stage(stage)

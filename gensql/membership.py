@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 import orjson
@@ -31,13 +32,16 @@ MEMBERSHIP_SCHEMA = pa.schema(
 )
 
 
-def read_memberships(data_root: Path) -> tuple[pa.Table, list[tuple]]:
-    """All membership rows and the ``scan_errors`` tuples of files or rows that could not be used."""
+def read_memberships(data_root: Path, cohorts: Collection[str] | None = None) -> tuple[pa.Table, list[tuple]]:
+    """All membership rows and the ``scan_errors`` tuples of files or rows that could not be used.
+
+    ``cohorts`` limits the reading to those cohort ids (the ones changed since a snapshot).
+    """
     rows: dict[str, list] = {name: [] for name in MEMBERSHIP_SCHEMA.names}
     fast_tables: list[pa.Table] = []  # current-form files, kept as Arrow (no Python object per row)
     errors: list[tuple] = []
     roots = store_roots(data_root)
-    paths = _membership_paths(data_root, roots, errors)
+    paths = _membership_paths(data_root, roots, errors, cohorts)
     for path in paths:
         cohort_id = path.parent.name
         rel = f"{layout.COHORTS_DIR}/{cohort_id}/{layout.MEMBERSHIP_FILE}"
@@ -57,13 +61,17 @@ def read_memberships(data_root: Path) -> tuple[pa.Table, list[tuple]]:
         if fast is not None:
             fast_tables.append(fast)
             continue
-        reader = csv.DictReader(io.StringIO(text))
-        fields = [f.strip() for f in (reader.fieldnames or [])]
+        reader = csv.DictReader(io.StringIO(text), strict=True)
+        try:
+            fields = [f.strip() for f in (reader.fieldnames or [])]
+        except csv.Error as exc:
+            error("bad_membership", f"header: {exc}; the file is not read")
+            continue
         if "stage" not in fields or "gen_id" not in fields:
             error("bad_membership", f"header {','.join(fields) or '(empty)'} lacks the required columns stage,gen_id")
             continue
         reader.fieldnames = fields
-        for record in reader:
+        for record in _records(reader, error):
             line = reader.line_num
             stage = (record.get("stage") or "").strip()
             gen_id = (record.get("gen_id") or "").strip()
@@ -83,7 +91,24 @@ def read_memberships(data_root: Path) -> tuple[pa.Table, list[tuple]]:
     return table.sort_by([("cohort_id", "ascending"), ("line", "ascending")]), errors
 
 
-def _membership_paths(data_root: Path, roots: tuple[str, ...], errors: list[tuple]) -> list[Path]:
+def _records(reader: csv.DictReader, error) -> Iterator[dict]:
+    """The rows of ``reader`` up to the first one the CSV module cannot parse (a quoted field over its
+    128 KiB limit, a quote never closed): that one is a ``bad_membership`` error naming its line, and
+    the rows after it are not read, since a broken quote leaves no trustworthy line boundary."""
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            error("bad_membership", f"after line {reader.line_num}: {exc}; the rest of the file is not read")
+            return
+        yield record
+
+
+def _membership_paths(
+    data_root: Path, roots: tuple[str, ...], errors: list[tuple], cohorts: Collection[str] | None = None
+) -> list[Path]:
     """``membership.csv`` of every cohort directory, in cohort order, by :mod:`gensql.safeio`'s rules.
 
     ``cohorts/`` or a cohort directory that cannot be read, or a cohort symlink leading outside the
@@ -100,7 +125,7 @@ def _membership_paths(data_root: Path, roots: tuple[str, ...], errors: list[tupl
         return []
     paths = []
     for entry in entries:
-        if entry.name.startswith("."):
+        if entry.name.startswith(".") or (cohorts is not None and entry.name not in cohorts):
             continue
         rel = f"{layout.COHORTS_DIR}/{os.fsencode(entry.name).decode('utf-8', 'backslashreplace')}"
         try:

@@ -31,6 +31,7 @@ class FileProblem(NamedTuple):
 
 
 def is_null(value: Any) -> bool:
+    """None, a null-like string (``NULL_LIKE``, any case, surrounding blanks ignored) or NaN."""
     if value is None:
         return True
     if isinstance(value, str):
@@ -71,11 +72,7 @@ def merge(docs: list[dict]) -> dict:
     merged = dict(docs[0])
     for doc in docs[1:]:
         for key, value in doc.items():
-            if key in merged and (
-                value is None
-                or (value.__class__ is str and value.strip().lower() in NULL_LIKE)
-                or (value.__class__ is float and value != value)
-            ):
+            if key in merged and is_null(value):
                 continue
             merged[key] = value
     return merged
@@ -212,7 +209,7 @@ def extract(merged: dict) -> tuple[dict[str, Any], list[tuple[str, str, Any, str
     bad: list[tuple[str, str, Any, str]] = []
     not_objects: set[str] = set()
     for name, typ, convert, limits, sources in _PLAN:
-        result = None
+        result: Any = None
         native = _NATIVE[typ]
         for top, nested, key, factor in sources:
             raw = merged.get(top)

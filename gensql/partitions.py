@@ -131,6 +131,17 @@ def read_partition(path: Path, columns: list[str] | None = None) -> pa.Table:
     return table.add_column(position, HIVE_COLUMN, pa.repeat(hive_value(path), table.num_rows))
 
 
+def declared_schema(path: Path) -> pa.Schema:
+    """The schema of a partition file's table as gensql declares it: the stored columns (their types as
+    stored, JSON included) with ``stage`` back at its recorded place. For a reader that scans the
+    files with hive partitioning (a pyarrow dataset) and wants gensql's column order."""
+    stored = pq.read_schema(path)
+    if HIVE_COLUMN in stored.names:
+        return stored
+    position = json.loads((stored.metadata or {}).get(HIVE_METADATA_KEY, b"{}")).get(HIVE_COLUMN, 0)
+    return stored.insert(position, pa.field(HIVE_COLUMN, pa.string()))
+
+
 def iter_partition_batches(path: Path, columns: list[str], batch_size: int = 8192) -> Iterator[pa.RecordBatch]:
     """The rows of one partition file in batches (memory stays flat), ``columns`` in that order
     (``stage`` included, from the directory: :func:`read_partition`)."""

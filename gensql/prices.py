@@ -50,6 +50,7 @@ from __future__ import annotations
 import csv
 import fnmatch
 import hashlib
+import importlib
 import os
 import re
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from .errors import PriceTableError
 from .safeio import read_file
@@ -173,7 +175,8 @@ def _parse_price(value: str, column: str, source: str, line: int) -> Decimal:
         raise _fail(
             source, line, f"{column} {value!r} is more than {MAX_PRICE:,} per million tokens, not a plausible price"
         )
-    if -price.as_tuple().exponent > PRICE_SCALE:
+    exponent = price.as_tuple().exponent  # an int for a finite number ('n', 'N', 'F' are NaN and infinities)
+    if isinstance(exponent, int) and -exponent > PRICE_SCALE:
         raise _fail(source, line, f"{column} {value!r} has more than {PRICE_SCALE} decimal places")
     return price
 
@@ -196,8 +199,7 @@ def parse_prices(data: bytes | str, source: str = "<prices>") -> PriceTable:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise _fail(source, line, "not UTF-8 text") from None
+        raise _fail(source, raw[: exc.start].count(b"\n") + 1, "not UTF-8 text") from None
 
     header: list[str] | None = None
     rules: list[PriceRule] = []
@@ -279,6 +281,19 @@ def parse_prices(data: bytes | str, source: str = "<prices>") -> PriceTable:
     return PriceTable(tuple(rules), source, sha, currency[0] if currency else None)
 
 
+def _re_internals() -> tuple[Any, Any] | None:
+    """CPython's own regex parser and its constants (``re._parser``, ``re._constants``, 3.11+), or None.
+
+    They are private, with no public equivalent (``sre_parse`` is the deprecated old name of the same
+    module), so they are looked up here, in one place, and their absence (another implementation, a
+    later CPython) makes :func:`regex_risk` refuse every regex rather than fail or guess.
+    """
+    try:
+        return importlib.import_module("re._parser"), importlib.import_module("re._constants")
+    except ImportError:
+        return None
+
+
 def regex_risk(pattern: str) -> str | None:
     """Why ``pattern`` could take exponential (or high polynomial) time to match, or None.
 
@@ -287,9 +302,10 @@ def regex_risk(pattern: str) -> str | None:
     alternation (``(a+)+``, ``(a|a)*``), a backreference, or more than :data:`MAX_UNBOUNDED_REPEATS`
     unbounded repeats.
     """
-    from re import _constants as c
-    from re import _parser
-
+    internals = _re_internals()
+    if internals is None:
+        return "this Python has no regex parser gensql can inspect, so no regex can be checked"
+    _parser, c = internals
     repeats = (c.MAX_REPEAT, c.MIN_REPEAT)
     unbounded = 0
 

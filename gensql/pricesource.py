@@ -20,6 +20,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pyarrow as pa
 
@@ -175,11 +176,12 @@ def check_prices(con, table: PriceTable) -> pa.Table:
     """One row per problem of ``table`` against the store: ``unpriced_model`` (a model with calls on
     days no rule prices: how many calls, first and last such day) and ``unused_rule`` (a rule that
     matches no model id with model calls). Empty when every call is priced and every rule is used."""
-    kinds, subjects, calls, firsts, lasts, details = [], [], [], [], [], []
+    columns: tuple[list[Any], ...] = ([], [], [], [], [], [])
+    kinds, subjects, calls, firsts, lasts, details = columns
 
     def add(kind, subject, n, first, last, detail):
-        kinds.append(kind), subjects.append(subject), calls.append(n)
-        firsts.append(first), lasts.append(last), details.append(detail)
+        for column, value in zip(columns, (kind, subject, n, first, last, detail)):
+            column.append(value)
 
     days = model_days(con)
     for model, per_day in days.items():

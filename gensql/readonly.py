@@ -69,17 +69,26 @@ def _datasets(snapshot_path: Path) -> dict:
     from .startup import pandas_blocked
 
     with pandas_blocked():
+        import pyarrow as pa
         import pyarrow.dataset as ds
+
+    from .partitions import HIVE_COLUMN, declared_schema
 
     out = {}
     for table in BASE_TABLES:
         path = snapshot_path / layout.TABLE_FILES[table]
         if table in layout.PARTITIONED_TABLES:
-            # every part file of every stage=<stage>/ folder (the files hold `stage` themselves)
+            # every part file of every stage=<stage>/ folder; `stage` comes from the folder names
             files = sorted(str(p) for p in path.glob("stage=*/*.parquet"))
             if not files:
                 raise duckdb.IOException(f"no Parquet file under {path}")
-            out[table] = ds.dataset(files, format="parquet")
+            out[table] = ds.dataset(
+                files,
+                format="parquet",
+                schema=declared_schema(Path(files[0])),
+                partitioning=ds.partitioning(pa.schema([(HIVE_COLUMN, pa.string())]), flavor="hive"),
+                partition_base_dir=str(path),
+            )
         else:
             out[table] = ds.dataset(str(path), format="parquet")
     return out

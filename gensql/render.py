@@ -351,7 +351,7 @@ def render_text(cells_of: Callable[[int | None], Cells], fmt: str, width: int | 
 # --- machine formats -------------------------------------------------------------------------------
 
 
-def mark_json_columns(table: pa.Table, types: Sequence[str]) -> pa.Table:
+def mark_json_columns(table: pa.Table, types: Sequence[object]) -> pa.Table:
     """Mark the columns DuckDB typed ``JSON`` (``types``: ``relation.types`` as strings), which Arrow
     receives as plain strings, so json/jsonl nest them instead of writing escaped strings."""
     if not any(str(t) == "JSON" for t in types):

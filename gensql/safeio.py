@@ -44,10 +44,11 @@ class UnsafeFileError(OSError):
     def __init__(self, kind: str, message: str):
         super().__init__(message)
         self.kind = kind
+        self.message = message
         self.strerror = message
 
     def __str__(self) -> str:
-        return self.strerror
+        return self.message
 
 
 def max_file_bytes() -> int:

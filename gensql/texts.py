@@ -43,7 +43,7 @@ class _Facts:
     def __init__(self) -> None:
         self.sha = hashlib.sha256()
         self.strict = codecs.getincrementaldecoder("utf-8")("strict")
-        self.lenient = None
+        self.lenient: codecs.IncrementalDecoder | None = None  # set on the first invalid byte
         self.size = self.chars = self.newlines = 0
         self.last = b""
 

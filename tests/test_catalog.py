@@ -139,3 +139,130 @@ def test_a_catalog_carried_over_from_the_previous_snapshot_reads_only_its_own(tm
     assert describe_views(carried).to_pylist() == describe_views(fresh).to_pylist()
     carried.close()
     fresh.close()
+
+
+# --- the catalog in the DuckDB 1.x CLI, copied, moved, read-only (issue 23) ------------------------
+
+
+def duckdb_1x_cli() -> str:
+    """The ``duckdb`` CLI of the test extra's ``duckdb-cli`` (1.x): the one people install from PyPI."""
+    import shutil
+
+    found = Path(sys.executable).parent / "duckdb"
+    cli = str(found) if found.exists() else shutil.which("duckdb")
+    if cli is None:
+        pytest.skip("no duckdb CLI (pip install 'duckdb-cli<2': it is in the test extra)")
+    version = subprocess.run([cli, "--version"], capture_output=True, text=True, timeout=60).stdout
+    if not version.startswith("v1."):
+        pytest.skip(f"the duckdb CLI is {version.strip()}, not 1.x")
+    return cli
+
+
+CLI_SQL = (
+    "SELECT 'gens', count(*) FROM gens UNION ALL SELECT 'lineage', count(*) FROM lineage "
+    "UNION ALL SELECT 'ancestors', count(*) FROM ancestors('v1') "
+    "UNION ALL SELECT 'meta', count(*) FROM gens WHERE meta->>'gen_id' = gen_id"
+)
+
+
+def cli(catalog: Path, cwd: Path, search_path: str | None = None) -> subprocess.CompletedProcess:
+    args = [duckdb_1x_cli(), "-readonly", "-csv", "-noheader"]
+    if search_path is not None:
+        args += ["-cmd", f"SET file_search_path = '{search_path}'"]
+    return subprocess.run(args + [str(catalog), "-c", CLI_SQL], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def cli_counts(p: subprocess.CompletedProcess) -> dict[str, int]:
+    assert p.returncode == 0, p.stderr + p.stdout
+    return {name: int(n) for name, n in (line.split(",") for line in p.stdout.split())}
+
+
+def test_duckdb_1x_cli_reads_a_refreshed_copied_and_moved_store(tmp_path):
+    import shutil
+
+    s = small_store(tmp_path / "store")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    mem = gensql.connect(s.data)
+    want = {
+        "gens": rows(mem, "SELECT count(*) FROM gens")[0][0],
+        "lineage": rows(mem, "SELECT count(*) FROM lineage")[0][0],
+        "ancestors": 3,
+        "meta": rows(mem, "SELECT count(*) FROM gens")[0][0],
+    }
+    assert cli_counts(cli(catalog_path(s.data), elsewhere)) == want  # any working directory
+    assert oct(catalog_path(s.data).resolve().stat().st_mode & 0o777) == "0o444"
+
+    copy = tmp_path / "copy"
+    shutil.copytree(s.data, copy, symlinks=True)
+    p = cli(catalog_path(copy), elsewhere)  # would read the original's files: refused, in one line
+    assert p.returncode != 0 and "gensql refresh" in p.stderr and len(p.stderr.strip().splitlines()) <= 3
+    assert cli_counts(cli(catalog_path(copy), elsewhere, str(catalog_path(copy).parent))) == want
+    snap_dir = catalog_path(copy).resolve().parent
+    assert cli_counts(cli(catalog_path(copy), snap_dir, ".")) == want
+
+    moved = tmp_path / "moved"
+    shutil.copytree(s.data, tmp_path / "before-move", symlinks=True)
+    (tmp_path / "before-move").rename(moved)
+    assert cli_counts(cli(catalog_path(moved), elsewhere, str(catalog_path(moved).parent))) == want
+    shutil.rmtree(s.data)  # the original gone: a refresh in the new place makes it plain again
+    assert cli(catalog_path(moved), elsewhere).returncode != 0
+    gensql.refresh(moved)
+    assert cli_counts(cli(catalog_path(moved), elsewhere)) == want
+
+
+def test_objects_a_client_creates_in_the_catalog_are_not_carried_over(tmp_path):
+    s = small_store(tmp_path / "store")
+    first = catalog_path(s.data).resolve()
+    assert first.stat().st_mode & 0o222 == 0  # nobody writes into it
+    first.chmod(0o644)  # a client that makes it writable anyway (root needs no write bit)
+    first.parent.chmod(0o755)
+    con = duckdb.connect(str(first))
+    con.execute("CREATE TABLE notes AS SELECT 1 AS x")
+    con.execute("CREATE SCHEMA mine")
+    con.execute("CREATE VIEW mine.v AS SELECT 2 AS y")
+    con.execute("CREATE MACRO twice(a) AS a * 2")
+    con.close()
+    s.draft("d2", at=60)
+    s.refresh()
+    second = catalog_path(s.data).resolve()
+    assert second != first and second.stat().st_mode & 0o777 == 0o444
+    cat = duckdb.connect(str(second), read_only=True)
+    assert rows(cat, "SELECT count(*) FROM duckdb_tables()") == [(0,)]
+    assert rows(cat, "SELECT count(*) FROM duckdb_schemas() WHERE schema_name = 'mine'") == [(0,)]
+    assert rows(cat, "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'twice'") == [(0,)]
+    assert rows(cat, "SELECT count(*) FROM gens") == [(5,)]
+    assert describe_views(cat).to_pylist() == describe_views(gensql.connect(s.data)).to_pylist()
+    cat.close()
+
+
+def test_a_duckdb_session_holding_the_catalog_keeps_its_snapshot_across_refreshes(tmp_path):
+    """DuckDB locks a database file while it is open: refresh keeps that snapshot as it keeps a
+    gensql.connect() lease, however many refreshes run; it goes once the session closes."""
+    s = small_store(tmp_path / "store")
+    held = catalog_path(s.data).resolve()
+    code = (
+        "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); q = 'SELECT count(*) FROM gens'\n"
+        "for line in sys.stdin:\n"
+        "    print(con.sql(q).fetchall()[0][0], flush=True)\n"
+    )
+    session = subprocess.Popen(
+        [sys.executable, "-c", code, str(held)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        session.stdin.write("\n")
+        session.stdin.flush()
+        assert session.stdout.readline().strip() == "4"
+        for i in range(4):  # more refreshes than the three snapshots kept
+            s.draft(f"d{10 + i}", at=100 + i)
+            s.refresh()
+        assert held.exists()
+        session.stdin.write("\n")
+        session.stdin.flush()
+        assert session.stdout.readline().strip() == "4"  # still its own snapshot, not "No files found"
+    finally:
+        session.stdin.close()
+        session.wait(timeout=60)
+    s.draft("d20", at=200)
+    s.refresh()
+    assert not held.parent.exists()  # closed: collected at the next refresh

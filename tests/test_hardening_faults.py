@@ -201,3 +201,157 @@ def test_an_unprivileged_owner_still_deletes_superseded_read_only_snapshots(shar
     full = gensql_process("refresh", "--full", "--data-root", str(root), user=NOBODY)
     assert full.returncode == 0, full.stderr
     assert len(list((root / "index" / "snapshots").iterdir())) == 3
+
+
+# --- 21.7: the docs/ store follows the symlink rule of gens/ ------------------------------------------
+
+
+def write_doc(root: Path, rel: str, text: str) -> Path:
+    """A document of seed 000's docs store at ``docs/<rel>/``."""
+    path = root / "docs" / rel
+    path.mkdir(parents=True)
+    (path / "metadata.json").write_text('{"task_id": "t1", "model_id": "m1"}')
+    (path / "raw.txt").write_text(text)
+    (path / "parsed.txt").write_text(text)
+    return path
+
+
+def scan_errors(root: Path) -> list[tuple[str, str]]:
+    con = gensql.connect(root)
+    try:
+        return con.execute("SELECT path, kind FROM scan_errors ORDER BY path").fetchall()
+    finally:
+        con.close()
+
+
+def gen_dirs(root: Path) -> list[str]:
+    con = gensql.connect(root)
+    try:
+        return [r[0] for r in con.execute("SELECT gen_dir FROM gens ORDER BY gen_dir").fetchall()]
+    finally:
+        con.close()
+
+
+def test_a_docs_symlink_leading_outside_the_store_is_recorded_not_indexed(tmp_path):
+    root = tmp_path / "data"
+    write_doc(root, "essay/ess0000000000001", "an ordinary essay")
+    outside = tmp_path / "secret" / "ess0000000000002"
+    outside.mkdir(parents=True)
+    (outside / "metadata.json").write_text('{"task_id": "t2", "model_id": "m1"}')
+    (outside / "raw.txt").write_text("TOPSECRET plans")
+    (root / "docs" / "essay" / "ess0000000000002").symlink_to(outside)
+    (root / "docs" / "essay" / "lk0000000000001").mkdir()  # a nested bucket whose document links outside
+    (root / "docs" / "essay" / "lk0000000000001" / "ess0000000000003").symlink_to(outside)
+    (root / "docs" / "draft").symlink_to("/")
+    write_doc(root, "evaluation/inside00000000001", "evaluation text")
+    (root / "docs" / "evaluation" / "inside00000000002").symlink_to(root / "docs" / "evaluation" / "inside00000000001")
+    gensql.refresh(root)
+    assert gen_dirs(root) == [
+        "docs/essay/ess0000000000001",
+        "docs/evaluation/inside00000000001",
+        "docs/evaluation/inside00000000002",  # a link inside the store is followed, as in gens/
+    ]
+    errors = scan_errors(root)
+    assert ("docs/draft", "outside_store") in errors
+    assert ("docs/essay/ess0000000000002", "outside_store") in errors
+    assert ("docs/essay/lk0000000000001/ess0000000000003", "outside_store") in errors
+    found = gensql_process("search", "TOPSECRET", "--data-root", str(root))
+    assert found.returncode in (0, 1) and "TOPSECRET" not in found.stdout and "ess0000000000002" not in found.stdout
+
+
+@pytest.mark.skipif(not can_drop_privileges(), reason="needs root and setpriv to run as an unprivileged user")
+def test_an_unlistable_docs_stage_is_a_scan_error_for_an_unprivileged_user(shared_dir):
+    root = shared_dir / "data"
+    write_doc(root, "essay/ess0000000000001", "an essay")
+    write_doc(root, "draft/dra0000000000001", "a draft")
+    for path in [root, *root.rglob("*")]:
+        os.chown(path, 65534, 65534)
+    (root / "docs" / "draft").chmod(0o000)
+    done = gensql_process("refresh", "--data-root", str(root), user=NOBODY)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    (root / "docs" / "draft").chmod(0o755)
+    assert gen_dirs(root) == ["docs/essay/ess0000000000001"]
+    assert ("docs/draft", "unreadable") in scan_errors(root)
+
+
+# --- 21.10: every bad file is recorded somewhere -------------------------------------------------------
+
+
+def test_a_dot_named_generation_directory_with_metadata_is_recorded(tmp_path):
+    root = essay_store(tmp_path / "data", n=1)
+    write_gen(root, "draft", ".d_hidden", {"metadata.json": {"model_id": "m"}, "raw.txt": "r"})
+    write_gen(root, "essay", ".e_parsed_only", {"parsed_metadata.json": {"x": 1}})
+    (root / "gens" / "draft" / ".cache").mkdir()  # no metadata: not a generation, nothing to say
+    write_gen(root, "draft", f".tmp-d_new-{os.getpid()}", {"metadata.json": {"model_id": "m"}})  # a live writer's
+    gensql.refresh(root)
+    errors = [e for e in scan_errors(root) if "/." in e[0]]
+    assert errors == [("gens/draft/.d_hidden", "unexpected_entry"), ("gens/essay/.e_parsed_only", "unexpected_entry")]
+    assert gen_dirs(root) == ["gens/draft/d_0", "gens/essay/e_0"]
+
+
+# --- 21.8 / 21.11: cohort files that cannot be parsed; cohort list from the index ----------------------
+
+
+def write_cohorts(root: Path) -> None:
+    cohorts = root / "cohorts"
+    for name, text in {
+        "good": "stage,gen_id\ndraft,d_0\nessay,e_0\nessay,e_missing\n",
+        "wide": "stage,gen_id,note\ndraft,d_1,a\ndraft,d_1,again\n",
+        "big": 'stage,gen_id,note\ndraft,d_2,ok\ndraft,d_3,"' + "x" * 200_000 + '"\ndraft,d_4,never read\n',
+        "open": 'stage,gen_id,note\ndraft,d_5,ok\ndraft,d_6,"unterminated\ndraft,d_7,x\n',
+        "empty": "stage,gen_id\n",
+    }.items():
+        (cohorts / name).mkdir(parents=True)
+        (cohorts / name / "membership.csv").write_text(text)
+
+
+def cohort_rows(root: Path) -> list[list[str]]:
+    done = gensql_process("cohort", "list", "--data-root", str(root), "--format", "csv")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    return [line.split(",") for line in done.stdout.splitlines()]
+
+
+def test_an_unparsable_cohort_file_is_a_scan_error_and_everything_else_goes_on(tmp_path):
+    root = essay_store(tmp_path / "data", n=8)
+    write_cohorts(root)
+    result = gensql.refresh(root)
+    assert result.members == 3 + 2 + 1 + 1
+    errors = {path: kind for path, kind in scan_errors(root) if path.startswith("cohorts/")}
+    assert errors == {"cohorts/big/membership.csv": "bad_membership", "cohorts/open/membership.csv": "bad_membership"}
+    assert cohort_rows(root) == [
+        ["cohort_id", "members", "on_disk", "missing"],
+        ["big", "1", "1", "0"],
+        ["empty", "0", "0", "0"],
+        ["good", "3", "2", "1"],
+        ["open", "1", "1", "0"],
+        ["wide", "2", "2", "0"],
+    ]
+
+
+def test_cohort_list_reads_the_index_and_agrees_with_the_files(tmp_path, monkeypatch):
+    from gensql import membership
+    from gensql.write import cohorts
+    from gensql.write.cohorts import list_cohorts
+
+    root = essay_store(tmp_path / "data", n=8)
+    write_cohorts(root)
+    from_files = list_cohorts(root)  # no index yet: the files are parsed
+    gensql.refresh(root)
+    parsed: list[object] = []
+
+    def counting(data_root, only=None):
+        parsed.append(only)
+        return membership.read_memberships(data_root, only)
+
+    monkeypatch.setattr(cohorts, "read_memberships", counting)
+    assert list_cohorts(root) == from_files
+    assert parsed == []  # the index answered: no membership file was parsed
+    # A cohort written after the refresh: only its file is parsed, and the reader says the index is stale.
+    (root / "cohorts" / "late").mkdir()
+    (root / "cohorts" / "late" / "membership.csv").write_text("stage,gen_id\ndraft,d_0\nessay,e_nope\n")
+    with pytest.warns(UserWarning, match="refresh"):
+        counts = {c.cohort_id: (c.members, c.on_disk) for c in list_cohorts(root)}
+    assert parsed == [{"late"}]
+    assert counts["late"] == (2, 1) and counts["good"] == (3, 2)

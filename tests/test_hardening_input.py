@@ -385,6 +385,16 @@ def test_a_regex_that_can_backtrack_catastrophically_is_rejected(pattern):
         parse_prices(HEADER + f'"{pattern}",regex,1,2,USD\n', "p.csv")
 
 
+def test_without_cpythons_regex_parser_every_regex_rule_is_refused_with_the_glob_alternative(monkeypatch):
+    """The backtracking check reads re's private parser; on a Python without it, refuse, never guess."""
+    import gensql.prices
+
+    monkeypatch.setattr(gensql.prices, "_re_internals", lambda: None)
+    with pytest.raises(PriceTableError, match=r"line 2: .*no regex parser.*use a glob rule"):
+        parse_prices(HEADER + "openai/gpt-4o(-mini)?,regex,1,2,USD\n", "p.csv")
+    assert parse_prices(HEADER + "openai/gpt-4o*,glob,1,2,USD\n").lookup("openai/gpt-4o-mini", None).line == 2
+
+
 def test_ordinary_regex_rules_still_work():
     table = parse_prices(
         HEADER

@@ -283,7 +283,8 @@ def test_compare_numbers_follow_from_the_truth(sample, counted):
     effect = truth.judges.essay_template_effect
     a, b = max(effect, key=effect.get), min(effect, key=effect.get)
     rep = build_compare(data, "template", a, b, resamples=1000, seed=5)
-    (row,) = rep.df.to_dicts()
+    row = rep.df.row(0, named=True)
+    assert row["judge"] == "all judges"
     cells = defaultdict(list)
     for r in counted:
         if r["draft"] is not None and r["essay_template"] in (a, b):
@@ -304,6 +305,28 @@ def test_compare_numbers_follow_from_the_truth(sample, counted):
     assert row["p_value"] == pytest.approx(st.wilcoxon(diffs).pvalue, abs=1e-12)
     assert row["ci_low"] < row["mean_diff"] < row["ci_high"]
     assert row["mean_diff"] > 0  # the planted template effect shows
+    assert row["dz"] == pytest.approx(diffs.mean() / diffs.std(ddof=1), abs=1e-12)
+    # one row per judge: its cells only (the dilution by a random judge: tests/test_judges_bias.py)
+    per = rep.df.filter(pl.col("judge") != "all judges")
+    assert set(per["judge"].to_list()) == {k[1] for k in cells if k[3] == a and (k[0], k[1], k[2], b) in cells}
+    for jrow in per.to_dicts():
+        jd = defaultdict(list)
+        for (draft, judge, criterion, side), scores in cells.items():
+            if judge == jrow["judge"] and side == a and (draft, judge, criterion, b) in cells:
+                jd[draft].append(np.mean(scores) - np.mean(cells[(draft, judge, criterion, b)]))
+        dj = np.array([np.mean(v) for _, v in sorted(jd.items())])
+        assert jrow["pairs"] == len(dj)
+        assert jrow["mean_diff"] == pytest.approx(dj.mean(), abs=1e-12)
+        if len(dj) - (dj == 0).sum() > 0:
+            assert jrow["p_value"] == pytest.approx(st.wilcoxon(dj).pvalue, abs=1e-12)
+    # Holm over the rows: the k-th smallest of m p-values times (m - k + 1), monotone, capped at 1
+    ps = rep.df["p_value"].to_list()
+    order = sorted(range(len(ps)), key=lambda i: ps[i])
+    expected, running = {}, 0.0
+    for k, i in enumerate(order):
+        running = max(running, min(1.0, (len(ps) - k) * ps[i]))
+        expected[i] = running
+    assert rep.df["p_holm"].to_list() == pytest.approx([expected[i] for i in range(len(ps))], abs=1e-12)
     assert any("left out" in n for n in rep.notes)
     again = build_compare(data, "template", a, b, resamples=1000, seed=5).df
     assert again.equals(rep.df)
@@ -469,4 +492,5 @@ def test_python_api(sample):
     one = gensql.compare_report(
         data, "template", "creative-synthesis-essay-v3", "essay-refine-v2", resamples=100, with_notes=True
     )[0]
-    assert one.height == 1 and one["by"][0] == "template"
+    assert one["judge"][0] == "all judges" and one["by"][0] == "template"
+    assert one.height == 1 + len(set(one["judge"][1:].to_list()))

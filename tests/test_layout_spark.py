@@ -54,6 +54,9 @@ def test_spark_reads_the_index_and_agrees_with_duckdb(tmp_path, monkeypatch):
         small_gen(root, "draft", i, model="m2")
     gensql.refresh(root)
     snap = (root / "index" / "current").resolve()
+    shutil.copytree(root, tmp_path / "copy", symlinks=True)  # a copied store, and a moved one
+    shutil.copytree(root, tmp_path / "before-move", symlinks=True)
+    (tmp_path / "before-move").rename(tmp_path / "moved")
 
     from pyspark.sql import SparkSession
 
@@ -72,6 +75,13 @@ def test_spark_reads_the_index_and_agrees_with_duckdb(tmp_path, monkeypatch):
         spark_rows = [tuple(r) for r in spark.sql(GROUP_BY).collect()]
         spark_texts = [tuple(r) for r in spark.sql(TEXTS_BY).collect()]
         types = {f.name: f.dataType.simpleString() for f in spark.table("gens").schema.fields}
+        meta_keys = spark.sql(  # meta is JSON text: Spark's JSON functions read it without a cast
+            "SELECT count(*) FROM gens WHERE get_json_object(meta, '$.gen_id') = gen_id"
+        ).collect()[0][0]
+        elsewhere = {}
+        for place in ("copy", "moved"):  # the same rows from the copy and the moved store (relative symlink)
+            frame = spark.read.parquet(str(tmp_path / place / "index" / "current" / "gens"))
+            elsewhere[place] = sorted(tuple(r) for r in frame.groupBy("stage").count().collect())
         bits = orjson.loads((snap / "snapshot.json").read_bytes())["partition_bits"]
         assert set(bits.values()) != {0}
         spark.createDataFrame(list(bits.items()), "stage string, b int").createOrReplaceTempView("bits")
@@ -95,6 +105,9 @@ def test_spark_reads_the_index_and_agrees_with_duckdb(tmp_path, monkeypatch):
     assert spark_texts == con.execute(TEXTS_BY).fetchall()
     assert gensql.connect(root).execute(GROUP_BY).fetchall() == duck_rows  # the views read the same rows
     assert sum(r[3] for r in duck_rows) == 105
+    assert meta_keys == 105
+    by_stage = sorted(con.execute("SELECT stage, count(*) FROM gens GROUP BY 1").fetchall())
+    assert elsewhere == {"copy": by_stage, "moved": by_stage}
     assert {"draft", "essay", "evaluation"} == {r[0] for r in duck_rows}
     # stable column types, as docs/index-layout.md lists them
     assert (types["stage"], types["gen_id"], types["completion_tokens"], types["created_at"], types["truncated"]) == (

@@ -1,6 +1,8 @@
 """`gensql serve` in a real browser (Debian's Chromium through Selenium) on a copy of the sample store:
 every page opens and shows its data, generation -> lineage -> compare by clicking, a search and an SQL
-query through their forms, a CSV download, and a `<script>` in raw.txt that never runs."""
+query through their forms, a CSV download, a `<script>` in raw.txt that never runs; every page kind fits
+an 800 and a 1400 px window, heat cells keep their text readable, search pages, and an open page notices
+a new snapshot. A browser is slow to drive: every test here is marked `slow`."""
 
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 import gensql  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
 XSS = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
 
 
@@ -63,7 +66,7 @@ def site(tmp_path_factory):
     downloads.mkdir()
     with background_server(data) as base, chromium(download_dir=str(downloads)) as driver:
         driver.set_page_load_timeout(20)
-        yield {"base": base, "driver": driver, "downloads": downloads, **facts}
+        yield {"base": base, "driver": driver, "downloads": downloads, "data": data, **facts}
 
 
 def _open(site, path: str):
@@ -117,7 +120,7 @@ def test_every_page_opens_and_shows_its_data(site):
         d = _open(site, path)
         assert words in d.find_element(By.TAG_NAME, "main").text, path
         assert not _errors(d), path
-    assert _open(site, "/reports").find_elements(By.CSS_SELECTOR, "#heatmap td")
+    assert _open(site, "/reports?part=scores").find_elements(By.CSS_SELECTOR, "#heatmap td")
 
 
 def test_generation_lineage_compare_by_clicking(site):
@@ -190,3 +193,103 @@ def test_script_in_a_text_never_runs(site):
     )  # shown as text
     assert d.execute_script("return window.__pwned === undefined")
     assert not d.find_elements(By.CSS_SELECTOR, "#text-raw img")
+
+
+WIDTHS = (800, 1400)
+
+
+def _page_kinds(site) -> dict[str, str]:
+    return {
+        "overview": "/",
+        "generations": "/generations?col=gen_id&col=parent_gen_id&col=stage&col=template_id&col=model_id&col=status"
+        "&col=completion_tokens&col=score&col=created_at&col=gen_dir",
+        "generation": f"/gen/essay/{site['essay']}",
+        "draft": f"/gen/draft/{site['draft']}",
+        "compare": f"/compare/draft/{site['draft']}",
+        "tokens": "/reports?by=model",
+        "scores": "/reports?part=scores",
+        "cohorts": "/reports?part=cohorts",
+        "problems": "/problems",
+        "scan-errors": "/scan-errors",
+        "search": "/search?q=network",
+        "sql": "/sql?q=SELECT+*+FROM+gens+LIMIT+20",
+        "not-found": "/gen/essay/no_such_generation",
+    }
+
+
+def test_every_page_kind_fits_800_and_1400_px(site):
+    d = site["driver"]
+    over = []
+    try:
+        for width in WIDTHS:
+            d.set_window_size(width, 900)
+            for name, path in _page_kinds(site).items():
+                d.get(site["base"] + path)
+                scroll, inner = d.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+                if scroll > inner:
+                    over.append((width, name, scroll, inner))
+            d.get(site["base"] + "/generations")  # narrow: the facets sit above the table, not beside it
+            facets = d.find_element(By.CSS_SELECTOR, "aside.facets").rect
+            table = d.find_element(By.ID, "gens-table").rect
+            assert (facets["y"] + facets["height"] <= table["y"]) == (width < 1000), width
+    finally:
+        d.set_window_size(1400, 1000)
+    assert over == []
+
+
+def _rgb(css: str) -> tuple[int, int, int]:
+    r, g, b = (int(float(x)) for x in css[css.index("(") + 1 : css.index(")")].split(",")[:3])
+    return r, g, b
+
+
+def test_heat_cells_text_contrast(site):
+    from gensql.serve.charts import contrast
+
+    checked = 0
+    for path in ("/reports?part=scores", f"/compare/draft/{site['draft']}"):
+        d = _open(site, path)
+        assert d.find_elements(By.CSS_SELECTOR, ".legend .swatch")  # a legend of the scale
+        cells = d.execute_script(
+            "return Array.from(document.querySelectorAll('td.heat')).flatMap(function (td) {"
+            "  var bg = getComputedStyle(td).backgroundColor;"
+            "  var texts = Array.from(td.querySelectorAll('a, .n')).concat([td]);"
+            "  return texts.filter(function (e) { return e.textContent.trim(); })"
+            "    .map(function (e) { return [bg, getComputedStyle(e).color, e.textContent]; }); })"
+        )
+        for bg, fg, text in cells:
+            assert contrast(_rgb(bg), _rgb(fg)) >= 4.5, (path, text, bg, fg)
+            checked += 1
+    assert checked > 20
+
+
+def test_search_counts_and_pages(site):
+    d = _open(site, "/search?q=the")
+    total = int(d.find_element(By.CSS_SELECTOR, "#search-count strong").text.replace(",", ""))
+    assert total > 100 and len(d.find_elements(By.CSS_SELECTOR, "#hits li.hit")) == 50
+    first = {a.get_attribute("href") for a in d.find_elements(By.CSS_SELECTOR, "#hits a.id")}
+    _follow(d, d.find_element(By.CSS_SELECTOR, "a.next-page"), "start=51")
+    assert d.find_element(By.CSS_SELECTOR, ".page-range").text == f"51-100 of {total:,}"
+    second = {a.get_attribute("href") for a in d.find_elements(By.CSS_SELECTOR, "#hits a.id")}
+    assert len(second) == 50 and not first & second
+    _follow(d, d.find_element(By.CSS_SELECTOR, "a.last-page"), "start=")
+    assert d.find_element(By.CSS_SELECTOR, ".page-range").text.endswith(f"-{total:,} of {total:,}")
+    d.find_element(By.CSS_SELECTOR, "#hits a.id").click()
+    WebDriverWait(d, 10).until(lambda d: "/gen/" in d.current_url)
+    assert d.find_elements(By.CSS_SELECTOR, ".text-panel mark")  # the page a hit opens marks the words
+
+
+def test_an_open_page_notices_a_new_snapshot(site):
+    """Runs last: it adds a generation to the store copy and refreshes it."""
+    d = _open(site, "/generations")
+    notice = d.find_element(By.ID, "live-notice")
+    assert not notice.is_displayed()
+    drafts = site["data"] / "gens" / "draft"
+    source = next(p for p in sorted(drafts.iterdir()) if (p / "metadata.json").is_file())
+    shutil.copytree(source, drafts / "d_livecopy0000001")
+    gensql.refresh(site["data"])
+    d.execute_script("window.dispatchEvent(new Event('focus'))")  # a user coming back to the tab: checks at once
+    WebDriverWait(d, 30).until(lambda d: d.find_element(By.ID, "live-notice").is_displayed())
+    assert d.find_element(By.ID, "live-notice").text == "1 new generation: reload"
+    new_snapshot = d.find_element(By.ID, "live-notice").get_attribute("data-snapshot")
+    _follow(d, d.find_element(By.ID, "live-reload"), "/generations")
+    assert d.find_element(By.TAG_NAME, "body").get_attribute("data-snapshot") == new_snapshot

@@ -29,6 +29,7 @@ with warnings.catch_warnings():
 import gensql  # noqa: E402
 from gensql.errors import QueryError  # noqa: E402
 from gensql.serve import bind_warning, create_app  # noqa: E402
+from gensql.serve import pages as web  # noqa: E402
 from gensql.serve.workbench import Workbench  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -202,12 +203,11 @@ def test_compare_draft_shows_its_essays_and_scores(client, con):
 
 def test_reports_problems_scan_errors(client, con):
     r = client.get("/reports?by=model")
-    assert (
-        r.status_code == 200
-        and "Tokens and cost by model" in r.text
-        and "heatmap" in r.text
-        and "Cohort coverage" in r.text
-    )
+    assert r.status_code == 200 and "Tokens and cost by model" in r.text
+    tabs = {part: client.get(f"/reports?part={part}").text for part in ("scores", "cohorts")}
+    assert 'id="heatmap"' in tabs["scores"] and "Cohort coverage" not in tabs["scores"]
+    assert "Cohort coverage" in tabs["cohorts"] and 'id="heatmap"' not in tabs["cohorts"]  # each tab its own page
+    assert "Tokens and cost" not in tabs["scores"] + tabs["cohorts"]
     rows = list(csv.DictReader(io.StringIO(client.get("/reports?by=model&part=tokens&format=csv").text)))
     calls = one(con, "SELECT count(*) FROM gens WHERE is_model_call")[0]
     assert sum(int(row["model_calls"]) for row in rows) == calls
@@ -260,6 +260,8 @@ def test_sql_console_read_only_with_cap(client):
 
 
 def test_console_time_limit(store):
+    """A query past the limit is interrupted: this one would run for hours, so returning at all (with the
+    limit's message) is the proof; no wall-clock bound that a loaded machine could miss."""
     wb = Workbench(store["data"])
     try:
         with pytest.raises(QueryError, match="stopped after 0.3 s"):
@@ -450,3 +452,223 @@ def test_lookup_tables_give_the_same_pages(store, con):
         assert any(kind == "compare" and rows for kind, rows, _ in slow)
     finally:
         wb.close()
+
+
+# -- issue 24: lists and search you can page, no dead links, one builder, formats -------------------
+
+
+def _range(text: str, marker: str = 'id="page-range">') -> str:
+    return text.split(marker, 1)[1].split("<", 1)[0]
+
+
+def _rows(text: str) -> list[str]:
+    body = text.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return [tr.split('class="id" href="', 1)[1].split('"', 1)[0] for tr in body.split("<tr>")[1:] if 'class="id"' in tr]
+
+
+def _link(text: str, element_id: str) -> str | None:
+    marker = f'id="{element_id}" href="'
+    return text.split(marker, 1)[1].split('"', 1)[0].replace("&amp;", "&") if marker in text else None
+
+
+def test_generations_pager_previous_last_and_position(client, con):
+    total = one(con, "SELECT count(*) FROM gens WHERE stage = 'evaluation'")[0]
+    first = client.get("/generations?stage=evaluation&sort=completion_tokens&dir=asc").text
+    assert _range(first) == f"1-50 of {total:,}" and _link(first, "prev-page") is None
+    forward, url = [], "/generations?stage=evaluation&sort=completion_tokens&dir=asc"
+    while url:
+        page = client.get(url).text
+        forward.append(_rows(page))
+        url = _link(page, "next-page")
+    assert _range(client.get(_link(first, "next-page")).text) == f"51-100 of {total:,}"
+    last = client.get(_link(first, "last-page")).text
+    assert _range(last) == f"{total - 49:,}-{total:,} of {total:,}" and _link(last, "next-page") is None
+    backward, page = [_rows(last)], last
+    while _link(page, "prev-page"):  # previous, previous ... back to the first row
+        page = client.get(_link(page, "prev-page")).text
+        backward.append(_rows(page))
+    assert _range(page).startswith("1-")
+    flat = [g for rows in forward for g in rows]
+    assert [g for rows in reversed(backward) for g in rows] == flat and len(flat) == total == len(set(flat))
+
+
+def test_download_has_the_table_columns_order_and_time_format(client):
+    page = client.get("/generations?stage=draft").text
+    shown = [
+        h.split(">")[-1].split(" ")[0] for h in page.split("<thead>", 1)[1].split("</thead>")[0].split("</a>")[:-1]
+    ]
+    assert "Download all " in page and " matching rows" in page
+    rows = list(csv.DictReader(io.StringIO(client.get("/generations?stage=draft&format=csv").text)))
+    assert list(rows[0]) == shown  # same columns, same order as the table
+    times = [r["created_at"] for r in rows if r["created_at"]]
+    assert times and all(len(t) == 19 and t[10] == " " and "+" not in t for t in times)  # to the second, one format
+    assert all(t in page for t in times[:5])  # exactly as the page shows them
+
+
+def test_search_counts_every_hit_one_row_per_generation_and_pages(client, store):
+    distinct = {
+        (h["stage"], h["gen_id"])
+        for h in gensql.search(store["data"], "the", limit=100_000, snippets=False).iter_rows(named=True)
+    }
+    first = client.get("/search?q=the").text
+    assert f"<strong>{len(distinct):,}</strong> generations match" in first
+    assert "1-50 of" in first and "stopped at" not in first
+    seen, url = [], "/search?q=the"
+    while url:
+        page = client.get(url).text
+        seen += [li.split('class="id" href="/gen/', 1)[1].split("?", 1)[0] for li in page.split('<li class="hit">')[1:]]
+        marker = 'class="next-page" href="'
+        url = page.split(marker, 1)[1].split('"', 1)[0].replace("&amp;", "&") if marker in page else None
+    assert len(seen) == len(set(seen)) == len(distinct)  # one row per generation, none lost after 500
+    stage_facet = first.split('data-facet="stage"', 1)[1].split("</ul>", 1)[0]
+    counts = [int(n.split("<", 1)[0].replace(",", "")) for n in stage_facet.split('<span class="muted">')[1:]]
+    assert sum(counts) == len(distinct)  # facets count every hit, not the 50 shown
+    hit = first.split('<li class="hit">', 1)[1].split('class="id" href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    assert "hl=the" in hit and "<mark>the</mark>" in client.get(hit).text.lower()  # the page a hit opens marks it
+    rows = client.get("/search?q=the&format=json").json()
+    assert len(rows) == len(distinct)
+
+
+def test_no_dead_ends_on_a_generation_page(client, con):
+    essay, parent = one(con, "SELECT gen_id, parent_gen_id FROM gens WHERE parent_gen_id LIKE 'combo_v1_%' LIMIT 1")
+    page = client.get(f"/gen/essay/{essay}").text
+    assert f'href="/gen/{parent}"' not in page and f'href="/gen/draft/{parent}"' not in page
+    assert "missing" in page and 'href="/problems?kind=parent_missing"' in page
+    assert client.get("/problems?kind=parent_missing").status_code == 200
+    essay, mean, n = one(
+        con,
+        "SELECT e.gen_id, avg(v.score), count(v.score) FROM gens e JOIN gens v ON v.parent_gen_id = e.gen_id "
+        "AND v.stage = 'evaluation' WHERE e.stage = 'essay' AND e.score IS NULL GROUP BY 1 HAVING count(v.score) > 1 LIMIT 1",
+    )
+    assert f"mean {mean:.2f} of {n} scored evaluations" in client.get(f"/gen/essay/{essay}").text
+    for stage, gen_id in con.sql("SELECT stage, gen_id FROM gens ORDER BY random() LIMIT 40").fetchall():
+        text = client.get(f"/gen/{stage}/{gen_id}").text
+        assert (
+            "- · -" not in text and "· - s" not in text and "None" not in text.split("<main", 1)[1].split("<details")[0]
+        )
+
+
+def test_raw_view_is_a_link_that_works_without_javascript(client, store):
+    page = client.get(f"/gen/draft/{store['xss_draft']}?view=raw").text
+    assert '<pre class="raw text-body">' in page and '<div class="rendered text-body" hidden>' in page
+    assert 'href="/gen/draft/' in page.split('data-view="raw"', 1)[1][:80] or "view=raw" in page
+
+
+def test_favicon_and_snapshot_state(client, con):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    state = client.get("/api/snapshot").json()
+    assert state["generations"] == one(con, "SELECT count(*) FROM gens")[0]
+    page = client.get("/").text
+    assert f'data-snapshot="{state["snapshot_id"]}"' in page and 'rel="icon"' in page
+
+
+def test_one_lineage_builder_for_the_cli_and_the_web(store, con):
+    from gensql.lineage import lineage_tree
+
+    picks = con.sql(  # drafts with children, essays, and every generation whose link is broken
+        "(SELECT stage, gen_id FROM gens WHERE stage = 'draft' AND gen_id IN (SELECT parent_gen_id FROM gens) LIMIT 15) "
+        "UNION (SELECT stage, gen_id FROM gens WHERE stage = 'essay' ORDER BY gen_id LIMIT 15) "
+        "UNION (SELECT stage, gen_id FROM problems WHERE kind LIKE 'parent%' AND gen_id IN (SELECT gen_id FROM gens)) "
+        "UNION (SELECT stage, gen_id FROM gens WHERE stage = 'evaluation' ORDER BY gen_id LIMIT 10)"
+    ).fetchall()
+    wb = Workbench(store["data"])
+    try:
+        web.build_lookups(wb)
+        differ = [
+            (stage, gen_id)
+            for stage, gen_id in picks
+            if web.generation(wb, stage, gen_id).context["tree"] != lineage_tree(con, gen_id, stage)
+        ]
+    finally:
+        wb.close()
+    assert len(picks) > 40 and differ == []
+    broken = lineage_tree(con, one(con, "SELECT gen_id FROM gens WHERE parent_gen_id LIKE 'combo_v1_%' LIMIT 1")[0])
+    assert broken["missing"] and broken["link_status"] == "parent_missing" and broken["children"][0]["focus"]
+
+
+def test_formats_and_contrast():
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from gensql.serve import charts
+
+    when = datetime(2025, 3, 5, 14, 3, 11, 123456, tzinfo=timezone(timedelta(hours=2)))
+    assert web.format_time(when) == "2025-03-05 12:03:11"
+    assert web.format_time(when.astimezone(UTC).replace(tzinfo=None)) == "2025-03-05 12:03:11"
+    assert [web.format_score(v) for v in (6, 5.9, 6.2857)] == ["6.00", "5.90", "6.29"]
+    for i in range(101):  # every shade of the heat scale keeps its text readable (WCAG AA, 4.5:1)
+        bg = tuple(int(c) for c in charts.heat_colour(i, 0, 100)[4:-1].split(","))
+        fg = (0, 0, 0) if charts.heat_text(i, 0, 100) == "#000" else (255, 255, 255)
+        assert charts.contrast(bg, fg) >= 4.5, i
+
+
+@pytest.mark.slow
+def test_crawl_finds_no_dead_link(client):
+    """Every link on the overview, the first page of each list, every generation and comparison page
+    answers (the generation pages are reached through the lists and each other's lineage)."""
+    from html.parser import HTMLParser
+    from urllib.parse import urljoin, urlsplit
+
+    class Links(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.found = []
+
+        def handle_starttag(self, tag, attrs):
+            for name, value in attrs:
+                if name in ("href", "src") and value and tag in ("a", "link", "script", "img"):
+                    self.found.append(value)
+
+    def expand(url: str) -> bool:
+        parts = urlsplit(url)
+        if parts.path.startswith(("/gen/", "/compare/")):
+            return "diff=" not in parts.query and "view=" not in parts.query
+        return parts.path in ("/", "/generations", "/reports", "/problems", "/scan-errors") and not parts.query
+
+    todo, seen, bad = ["/", "/search?q=network"], set(), []
+    while todo:
+        url = todo.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        r = client.get(url, follow_redirects=True)
+        if r.status_code == 404 or r.status_code >= 500 or (r.status_code != 200 and not url.startswith("/sql")):
+            bad.append((url, r.status_code))
+            continue
+        if not (expand(url) or url == "/search?q=network") or "text/html" not in r.headers["content-type"]:
+            continue
+        parser = Links()
+        parser.feed(r.text)
+        for href in parser.found:
+            target = urljoin(url, href.replace("&amp;", "&")).split("#", 1)[0]
+            if target.startswith("/") and "format=" not in target and target not in seen:
+                todo.append(target)
+    assert bad == [] and len(seen) > 800
+
+
+def test_an_essay_dir_named_like_markup_does_not_break_its_drafts_compare(tmp_path):
+    from storebuilder import write_gen
+
+    data = tmp_path / "data"
+    write_gen(
+        data, "draft", "d_1", {"metadata.json": {"template_id": "links-v4", "mode": "llm"}, "parsed.txt": "a draft"}
+    )
+    for essay, score in (("e_ok", "7"), ("<svg onload=alert(4)>", "5")):
+        meta = {"template_id": "copy-v1", "parent_gen_id": "d_1", "mode": "copy"}
+        write_gen(data, "essay", essay, {"metadata.json": meta, "parsed.txt": "an essay"})
+        v = f"v_{score}"
+        write_gen(
+            data,
+            "evaluation",
+            v,
+            {"metadata.json": {"template_id": "rigor", "parent_gen_id": essay}, "parsed.txt": score},
+        )
+    gensql.refresh(data)
+    app = create_app(data)
+    try:
+        with TestClient(app) as c:
+            r = c.get("/compare/draft/d_1")
+    finally:
+        app.state.workbench.close()
+    assert r.status_code == 200 and "<svg onload" not in r.text
+    assert "&lt;svg onload=alert(4)&gt;" in r.text and 'href="/gen/essay/%3Csvg%20onload%3Dalert%284%29%3E"' in r.text

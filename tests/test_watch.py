@@ -1,25 +1,32 @@
-"""`gensql refresh --watch` through the real entry point: a pipeline's writes become visible within 2 s,
-a randomized writer ends in the same index as `--full`, kills leave a whole snapshot, one watcher per
-index, Ctrl-C stops it cleanly."""
+"""`gensql refresh --watch` through the real entry point: a pipeline's writes become visible through
+events alone, a randomized writer ends in the same index as `--full`, kills leave a whole snapshot, one
+watcher per index, Ctrl-C stops it cleanly.
+
+The tests wait for the watcher's own lines (one per update), never for a stretch of wall-clock time; the
+write-to-visible latency is measured by bench/bench_watch.py, not asserted here."""
 
 from __future__ import annotations
 
 import os
 import queue
 import random
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
 import pytest
+from pause import kill_at
 from test_refresh import make_small_store, small_gen, snapshot_tables
 
 import gensql
+from gensql.index import KEEP
 from gensql.partitions import table_files
 
 pytest.importorskip("watchfiles")
@@ -39,6 +46,7 @@ class Watcher:
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
+        self.markers = 0  # marker drafts written by caught_up()
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -59,6 +67,20 @@ class Watcher:
                 return line
         raise AssertionError(f"no {word!r} line from the watcher; saw {self.seen}")
 
+    def converges_to(self, root: Path, expected: dict) -> None:
+        """Return once the index equals ``expected``, checking after each update line the watcher says
+        (a line said before the first check is still queued, so no update is missed)."""
+        while snapshot_tables(root / "index") != expected:
+            self.wait_for("partitions written")
+
+    def caught_up(self, root: Path) -> None:
+        """Return once the watcher has handled every event so far: a marker draft written now is in the
+        index (events reach it in order, and a directory seen is watched before the update reads)."""
+        self.markers += 1
+        gen_id = write_draft(root, 5000 + self.markers)
+        while not visible(root, "draft", gen_id):
+            self.wait_for("partitions written")
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
@@ -75,6 +97,26 @@ def store(tmp_path, monkeypatch):
     return make_small_store(tmp_path / "store", n=5)
 
 
+def write_draft(root: Path, i: int) -> str:
+    """A complete draft, renamed into place in one step (gensql.write_generation): its gen_id."""
+    ref = gensql.write_generation(
+        root,
+        "draft",
+        template_id="t1",
+        model_id="m1",
+        combo_id=f"c{i}",
+        run_id=f"run{i}",
+        prompt="a prompt\n",
+        raw=f"draft {i}\n",
+        parsed=f"draft {i}\n",
+        usage={"completion_tokens": 10},
+        finish_reason="stop",
+        parser_name="identity",
+        parse_success=True,
+    )
+    return ref.gen_id
+
+
 def visible(root: Path, stage: str, gen_id: str) -> bool:
     con = gensql.connect(root)
     try:
@@ -85,41 +127,24 @@ def visible(root: Path, stage: str, gen_id: str) -> bool:
         con.close()
 
 
-def test_a_written_generation_is_visible_within_two_seconds(store):
+def test_a_written_generation_becomes_visible_by_its_events(store):
+    """Each generation written becomes visible in an update the watcher makes from file-system events
+    (the sweep interval is an hour), and superseded snapshots are collected after each update."""
     watcher = Watcher(store)
     try:
         watcher.wait_for("start:")
-        latencies = []
         rng = random.Random(7)
+        updates = []
         for i in range(6):
-            ref = gensql.write_generation(
-                store,
-                "draft",
-                template_id="t1",
-                model_id="m1",
-                combo_id=f"c{i}",
-                run_id=f"run{i}",
-                prompt="a prompt\n",
-                raw=f"draft {i}\n",
-                parsed=f"draft {i}\n",
-                usage={"completion_tokens": 10},
-                finish_reason="stop",
-                parser_name="identity",
-                parse_success=True,
-            )
-            written = time.monotonic()  # the generation's last file write (the rename into place)
-            while not visible(store, "draft", ref.gen_id):
-                assert time.monotonic() - written < 10, f"{ref.gen_id} never became visible: {watcher.seen}"
-                time.sleep(0.02)
-            latencies.append(time.monotonic() - written)
-            time.sleep(rng.uniform(0, 0.3))
-        print("write -> visible (s):", " ".join(f"{x:.2f}" for x in latencies))
-        assert max(latencies) < 2.0, latencies
-        line = watcher.wait_for("event paths")
-        assert "new" in line and "partitions written" in line
-        time.sleep(0.5)  # the last update's clean-up runs after its line
+            gen_id = write_draft(store, i)
+            while not visible(store, "draft", gen_id):
+                updates.append(watcher.wait_for("event paths"))  # fails if no update comes at all
+            time.sleep(rng.uniform(0, 0.3))  # writes alone or several in one debounce window
+        assert any(re.search(r": [1-9][0-9]* new, .* partitions written", line) for line in updates), updates
+        # Each update collects what the one before it superseded before it waits for the next event, so
+        # whatever the moment, at most the kept snapshots and the newest update's are there.
         kept = [p.name for p in (store / "index" / "snapshots").iterdir()]
-        assert 1 <= len(kept) <= 3, kept  # superseded snapshots are deleted after each update
+        assert 1 <= len(kept) <= KEEP + 1, kept
     finally:
         watcher.stop()
 
@@ -128,12 +153,12 @@ WRITER_KINDS = ("add", "rewrite", "delete", "rename", "partial", "finish", "coho
 
 
 def random_writer(
-    root: Path, seed: int, steps: int, kinds: tuple[str, ...] = WRITER_KINDS, settle: float = 0.0
+    root: Path, seed: int, steps: int, kinds: tuple[str, ...] = WRITER_KINDS, settle: Callable[[], None] = lambda: None
 ) -> None:
     """Adds, in-place rewrites, deletes, renames and partial writes finished later, at random pauses.
 
-    ``settle``: seconds between creating a directory (a partial generation, a cohort) and the first
-    write into it, so that a watcher of active directories has seen the directory appear first.
+    ``settle``: called between creating a directory (a partial generation, a cohort) and the first
+    write into it, to wait until a watcher of active directories has seen the directory appear.
     """
     rng = random.Random(seed)
     unfinished: list[Path] = []
@@ -155,7 +180,7 @@ def random_writer(
         elif kind == "partial":
             gen = root / "gens" / stage / f"{stage[0]}_p{step:04d}"
             gen.mkdir()
-            time.sleep(settle)
+            settle()
             (gen / "metadata.json").write_text(
                 orjson.dumps(
                     {"stage": stage, "gen_id": gen.name, "mode": "llm", "template_id": "t1", "llm_model_id": "m1"}
@@ -169,7 +194,7 @@ def random_writer(
                 (gen / "parsed.txt").write_text("7.0\n")
         elif kind == "cohort":
             (root / "cohorts" / f"w{step}").mkdir(parents=True)
-            time.sleep(settle)
+            settle()
             (root / "cohorts" / f"w{step}" / "membership.csv").write_text(f"stage,gen_id\n{stage},{stage[0]}_0001\n")
         time.sleep(rng.choice([0, 0, 0.01, 0.05, 0.2]))
 
@@ -181,15 +206,12 @@ def test_randomized_writer_ends_equal_to_a_full_refresh(store, tmp_path):
         random_writer(store, seed=11, steps=60)
         full_index = tmp_path / "full-index"
         gensql.refresh(store, full_index, full=True)
-        expected = snapshot_tables(full_index)
-        deadline = time.monotonic() + 15  # the sweep interval is an hour: only events can get it there
-        while snapshot_tables(store / "index") != expected:
-            assert time.monotonic() < deadline, f"the watcher missed a change; updates: {watcher.seen}"
-            time.sleep(0.1)
+        watcher.converges_to(store, snapshot_tables(full_index))  # the sweep interval is an hour: events only
     finally:
         watcher.stop()
 
 
+@pytest.mark.slow  # 40 writes, each directory waited for
 def test_a_store_past_max_watches_is_watched_at_its_active_directories(store, tmp_path):
     """Past --max-watches only stage, cohort and active directories are watched: new, renamed and
     deleted generations and a pipeline's later writes into new ones still arrive by events alone."""
@@ -198,14 +220,16 @@ def test_a_store_past_max_watches_is_watched_at_its_active_directories(store, tm
         line = watcher.wait_for("start:")
         assert "active generation directories" in line and "--max-watches 0" in line
         # everything but in-place rewrites of quiet directories, which only a sweep sees in this mode
-        random_writer(store, seed=5, steps=40, kinds=tuple(k for k in WRITER_KINDS if k != "rewrite"), settle=0.6)
+        random_writer(
+            store,
+            seed=5,
+            steps=40,
+            kinds=tuple(k for k in WRITER_KINDS if k != "rewrite"),
+            settle=lambda: watcher.caught_up(store),
+        )
         full_index = tmp_path / "full-index"
         gensql.refresh(store, full_index, full=True)
-        expected = snapshot_tables(full_index)
-        deadline = time.monotonic() + 15
-        while snapshot_tables(store / "index") != expected:
-            assert time.monotonic() < deadline, f"the watcher missed a change; updates: {watcher.seen}"
-            time.sleep(0.1)
+        watcher.converges_to(store, snapshot_tables(full_index))
     finally:
         watcher.stop()
 
@@ -223,7 +247,10 @@ def whole(root: Path) -> None:
     con.close()
 
 
-def test_killing_the_watcher_at_random_moments_leaves_a_whole_snapshot(store):
+@pytest.mark.slow  # four watchers started and killed
+def test_killing_the_watcher_mid_update_leaves_a_whole_snapshot(store):
+    """A writer keeps adding generations while the watcher is killed at each step of writing a snapshot
+    (where gensql.faults stops it): during its first refresh and during event-driven updates."""
     rng = random.Random(3)
     stop = threading.Event()
 
@@ -234,15 +261,14 @@ def test_killing_the_watcher_at_random_moments_leaves_a_whole_snapshot(store):
             step += 1
             time.sleep(0.01)
 
+    gensql.refresh(store)  # the snapshot a kill during the watcher's first refresh must leave current
     thread = threading.Thread(target=writer)
     thread.start()
+    args = ["-m", "gensql", "refresh", "--watch", "--data-root", str(store)]
     try:
-        for _ in range(4):
-            watcher = Watcher(store)
-            watcher.wait_for("start:")
-            time.sleep(rng.uniform(0.05, 1.0))
-            watcher.proc.send_signal(signal.SIGKILL)
-            watcher.proc.wait()
+        # the n-th commit of a watcher: 1 is its first refresh, 2 and 3 updates made from events
+        for point, nth in (("snapshot.part", 1), ("snapshot.commit", 2), ("snapshot.swap", 2), ("snapshot.current", 3)):
+            assert kill_at(point, nth, args) == f"{point} {nth}"
             whole(store)
     finally:
         stop.set()
@@ -276,9 +302,7 @@ def test_ctrl_c_stops_the_watcher_cleanly(store):
     watcher.wait_for("start:")
     small_gen(store, "draft", 77)
     watcher.wait_for("event paths")
-    started = time.monotonic()
     watcher.proc.send_signal(signal.SIGINT)
-    assert watcher.proc.wait(10) == 130
-    assert time.monotonic() - started < 6
+    assert watcher.proc.wait(60) == 130  # a generous bound against a hang, not a speed requirement
     whole(store)
     assert [p.name for p in (store / "index" / "snapshots").iterdir() if p.name.startswith(".tmp")] == []

@@ -11,7 +11,6 @@ import io
 import json
 import os
 import random
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from budget import examples
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pause import kill_at
 
 import gensql
 from gensql.cli import cli
@@ -352,9 +352,9 @@ def test_prompt_first_then_response(tmp_path):
 WRITER = textwrap.dedent("""
     import sys
     from gensql.write import write_generation
-    root, start = sys.argv[1], int(sys.argv[2])
-    big = "x" * 200_000
-    for i in range(start, start + 10_000):
+    root, start, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    big = "x" * 1000
+    for i in range(start, start + count):
         write_generation(root, "draft", gen_id=f"d_{i:05d}", template_id="t", model_id="m", combo_id=f"c{i}",
                          prompt=big, raw=big + str(i), parsed=str(i), usage={"completion_tokens": i},
                          parser_name="p", parse_success=True)
@@ -372,37 +372,39 @@ def _complete(gen_dir: Path) -> bool:
 
 
 def test_a_killed_writer_leaves_no_half_written_generation(tmp_path):
+    """The writer is killed where gensql.faults stops it: after a random number of files, or with a
+    generation's directory complete but not yet renamed into place; never at a guessed moment."""
     rng = random.Random(7)
-    interrupted = 0  # trials whose kill landed inside a write (a temporary directory was left behind)
-    for trial in range(10):
+    kills = (
+        [("write.file", 1)]
+        + [("write.file", rng.randint(2, 8 * len(FILES))) for _ in range(3)]
+        + [
+            ("write.rename", 1),
+            ("write.rename", 5),
+        ]
+    )
+    for trial, (point, nth) in enumerate(kills):
         root = tmp_path / f"t{trial}"
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(root), "0"])
-        time.sleep(0.6 + rng.random() * 0.4)  # start-up, then a random point in the write loop
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        assert kill_at(point, nth, ["-c", WRITER, str(root), "0", "10"]) == f"{point} {nth}"
         stage = root / "gens" / "draft"
-        visible = [p for p in stage.iterdir() if not p.name.startswith(".")] if stage.exists() else []
-        interrupted += stage.exists() and any(p.name.startswith(".tmp-") for p in stage.iterdir())
+        leftovers = sorted(f"gens/draft/{p.name}" for p in stage.iterdir() if p.name.startswith(".tmp-"))
+        assert len(leftovers) == 1, (trial, leftovers)  # the kill landed inside a write
+        visible = [p for p in stage.iterdir() if not p.name.startswith(".")]
+        done_before = (nth - 1) // len(FILES) if point == "write.file" else nth - 1  # whole generations
+        assert len(visible) == done_before
         assert all(_complete(p) for p in visible), trial
-        rows = gens_rows(root) if stage.exists() else {}
+        rows = gens_rows(root)
         assert set(rows) == {p.name for p in visible}
         assert all(r["status"] == "ok" for r in rows.values())
-        if stage.exists():  # what the killed writer left behind is reported, never read as a generation
-            leftovers = sorted(f"gens/draft/{p.name}" for p in stage.iterdir() if p.name.startswith(".tmp-"))
-            reported = (
-                gensql.connect(root)
-                .execute("SELECT path FROM scan_errors WHERE kind = 'leftover_tmp' ORDER BY path")
-                .fetchall()
-            )
-            assert [r[0] for r in reported] == leftovers
-    assert interrupted >= 3  # the kills did land mid-write, so the trials tested something
+        # what the killed writer left behind is reported, never read as a generation
+        con = gensql.connect(root)
+        reported = con.execute("SELECT path FROM scan_errors WHERE kind = 'leftover_tmp' ORDER BY path").fetchall()
+        con.close()
+        assert [r[0] for r in reported] == leftovers
 
 
 def test_two_writers_at_once(tmp_path):
-    code = WRITER.replace("range(start, start + 10_000)", "range(start, start + 40)").replace(
-        '"x" * 200_000', '"x" * 1000'
-    )
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path), str(s)]) for s in (0, 1000)]
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), str(s), "40"]) for s in (0, 1000)]
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     dirs = sorted((tmp_path / "gens" / "draft").iterdir())
     assert len(dirs) == 80 and all(_complete(p) for p in dirs)

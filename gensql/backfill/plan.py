@@ -412,13 +412,13 @@ class _Planner:
                 plan.ignored.append((s.rel, "prompt without any response: no generation to attach it to"))
 
         for stage in STAGES:
-            raw, parsed, prompts = folders[stage]["raw"], folders[stage]["parsed"], folders[stage]["prompts"]
-            for task_id in sorted(set(raw) | set(parsed)):
-                for raw_src, parsed_src in _pair(raw.get(task_id, {}), parsed.get(task_id, {})):
+            raws, parseds, prompts = folders[stage]["raw"], folders[stage]["parsed"], folders[stage]["prompts"]
+            for task_id in sorted(set(raws) | set(parseds)):
+                for raw_src, parsed_src in _pair(raws.get(task_id, {}), parseds.get(task_id, {})):
                     anchor = raw_src or parsed_src
                     assert anchor is not None
                     when = max(s.mtime_ns for s in (raw_src, parsed_src) if s)
-                    files: dict[str, str] = {}
+                    files = {}
                     prompt = _prompt_for(prompts.get(task_id), when)
                     if prompt:
                         files[PROMPT_FILE] = prompt.rel
@@ -429,7 +429,7 @@ class _Planner:
                     kind = KIND_RAW if raw_src else KIND_PARSED
                     self.add(stage, task_id, kind, anchor.version, files, (when, anchor.version))
             for task_id in sorted(
-                set(prompts) - set(raw) - set(parsed) - (set(links_prompts) if stage == "draft" else set())
+                set(prompts) - set(raws) - set(parseds) - (set(links_prompts) if stage == "draft" else set())
             ):
                 if stage == "draft" and task_id in links:
                     continue
@@ -478,7 +478,7 @@ class _Planner:
             return
         for stage in STAGES:
             for p in self.by_stage[stage]:
-                for rel in {p.files.get(PARSED_FILE), p.files.get(RAW_FILE)} - {None}:
+                for rel in {r for r in (p.files.get(PARSED_FILE), p.files.get(RAW_FILE)) if r is not None}:
                     folder, _, name = rel.rpartition("/")
                     gen_id = index.get((stage, folder.rsplit("/", 1)[-1], name))
                     if gen_id:

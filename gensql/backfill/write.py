@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from ..errors import LegacyStoreNotFoundError
+from ..fsutil import link_or_copy
 from ..layout import (
     LEGACY_DIRS,
     LEGACY_LINKS_DIR,
@@ -253,11 +254,7 @@ def _transfer(src: Path, dst: Path, link: bool) -> bool:
     before anything is opened, so a backfill never hangs or copies forever."""
     safe_stat(src)
     if link:
-        try:
-            os.link(src, dst)
-            return True
-        except OSError:  # cross-device, permissions, link count, unsupported: copy instead
-            pass
+        return link_or_copy(src, dst)
     shutil.copy2(src, dst)
     return False
 

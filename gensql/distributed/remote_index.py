@@ -81,7 +81,8 @@ def pull_index(index_url: str, local_index: str | os.PathLike, storage_options: 
     ``gensql.connect(index_dir=local_index)`` then reads it like any local index.
     """
     from ..catalog import write_catalog
-    from ..index import LINK_PREFIX, TMP_PREFIX, fsync_path
+    from ..fsutil import fsync_path
+    from ..index import LINK_PREFIX, TMP_PREFIX
 
     local_index = Path(local_index)
     newest = newest_snapshot(index_url, storage_options)

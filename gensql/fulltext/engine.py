@@ -38,6 +38,7 @@ from typing import Any
 
 import orjson
 
+from ..fsutil import link_or_copy
 from ..safeio import store_roots
 from ..texts import SEARCH_MAX_CHARS, TEXT_KINDS, read_text_prefix
 
@@ -207,13 +208,6 @@ def _read_meta(directory: Path) -> dict:
     return orjson.loads((directory / _META).read_bytes())
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
-
-
 def _write_index(
     target: Path, base: dict, segments: Sequence[_Segment], opstamp: int, keep: Path | None = None
 ) -> None:
@@ -230,9 +224,9 @@ def _write_index(
                 try:
                     os.rename(source, target / name)
                 except OSError:
-                    _link_or_copy(source, target / name)
+                    link_or_copy(source, target / name)
             else:
-                _link_or_copy(source, target / name)
+                link_or_copy(source, target / name)
             managed.append(name)
     meta = dict(base)
     meta["segments"] = [s.meta for s in segments]

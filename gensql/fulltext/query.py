@@ -191,7 +191,8 @@ def _facts_of(con, snap, frame: pl.DataFrame) -> pl.DataFrame:
     )
     params["files"] = files
     return con.sql(
-        f"SELECT {_FACT_COLUMNS} FROM read_parquet($files, hive_partitioning = true) WHERE gen_id IN (SELECT unnest($ids))", params=params
+        f"SELECT {_FACT_COLUMNS} FROM read_parquet($files, hive_partitioning = true) WHERE gen_id IN (SELECT unnest($ids))",
+        params=params,
     ).pl()
 
 

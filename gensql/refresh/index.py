@@ -25,6 +25,7 @@ from ..catalog import views_digest, write_catalog
 from ..docs_index import read_documents
 from ..errors import StrictModeError
 from ..facts import gather as gather_facts
+from ..fsutil import link_or_copy
 from ..fulltext.engine import SearchIndexStats, SearchPart
 from ..index import (
     Snapshot,
@@ -39,7 +40,7 @@ from ..membership import MEMBERSHIP_SCHEMA, read_memberships
 from ..scan import ERRORS_SCHEMA, racy_window_ns
 from .carry import carried_errors, errors_batch
 from .executor import Executor, Task, Unit
-from .partitions import Output, SnapshotFiles, link_or_copy
+from .partitions import Output, SnapshotFiles
 from .planning import Changes, Plan, plan_changes, plan_listing, units, usable
 from .search import parts_dir, update_search
 from .workers import LocalPool
@@ -156,7 +157,7 @@ def refresh(
         error = StrictModeError(
             f'{result}\n--strict: {result.scan_errors} file problem(s); see `gensql sql "SELECT * FROM scan_errors"`'
         )
-        error.result = result  # type: ignore[attr-defined]  # the index was written: what it holds (refresh --json prints it)
+        error.result = result  # the index was written: what it holds (refresh --json prints it)
         raise error
     return result
 

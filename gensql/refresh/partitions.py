@@ -17,7 +17,6 @@ rewritten (all of them when the facts changed).
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -31,6 +30,7 @@ import pyarrow.parquet as pq
 
 from .. import layout
 from ..fields import GENS_SCHEMA
+from ..fsutil import link_or_copy
 from ..index import Snapshot, SnapshotBuilder
 from ..partitions import buckets, read_partition, sort_by_gen_id, sources, splice, write_partition
 from ..scan import MANIFEST_SCHEMA, TEXTS_SCHEMA, BatchResult
@@ -311,11 +311,3 @@ def _write(data: pa.Table, path: str) -> None:
 
 def _tmp_name(path: str) -> str:
     return f"{path}.{os.getpid()}-{threading.get_ident()}.tmp"
-
-
-def link_or_copy(source: str | Path, target: str | Path) -> None:
-    """A hard link of ``source`` at ``target``; a copy where the file system cannot link."""
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)

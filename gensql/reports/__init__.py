@@ -13,7 +13,12 @@ The library functions, each taking a DuckDB connection from :func:`gensql.connec
 * :func:`compare_report` (:mod:`.compare`): a paired comparison of two essay templates, essay models or
   draft templates (mean difference with a bootstrap interval, wins/ties/losses, Wilcoxon p-value);
   ``scores_report(ci=True)`` (:mod:`.bootstrap`): score means with intervals resampling drafts.
-  These three need numpy and scipy (the ``stats`` extra; :mod:`.stats`).
+* :func:`judges_report` (:mod:`.judges`): each judge against the others, a named judge or human labels
+  (offset with its interval, Bland-Altman limits, slope, alpha without it, length and self bias,
+  parse failures, truncation, cost per usable score).
+* :func:`judge_panel` (:mod:`.panel`): all of these for one criterion at once, with the per-essay
+  points of the charts (notebook 04 and ``gensql serve``'s judges page).
+  These need numpy and scipy (the ``stats`` extra; :mod:`.stats`).
 
 Each has a ``build_*`` twin returning a :class:`Report` (rows, totals row, notes, provenance), which
 the CLI renders. Shared pieces: :mod:`.filters` (cohort/stage/model/date filters as bound SQL),
@@ -33,6 +38,7 @@ from .agreement import AGREEMENT_COLUMNS, agreement_report, build_agreement
 from .cohort import COHORT_COLUMNS, STAGE_ORDER, build_cohort, cohort_report
 from .compare import COMPARE_BY, COMPARE_COLUMNS, build_compare, compare_report
 from .connection import snapshot_id
+from .judges import JUDGES_COLUMNS, JUDGES_SPEC, build_judges, judges_report
 from .output import (
     PROVENANCE_KEY,
     REPORT_FORMATS,
@@ -43,6 +49,7 @@ from .output import (
     render_report,
     render_text,
 )
+from .panel import JudgePanel, judge_panel, judge_points
 from .report import COST_COLUMNS, Report, ReportError, ReportNote
 from .scores import NONE_LABEL, SCORE_KEY_COLUMNS, SCORE_STATS, build_scores, scores_report
 from .stats import MissingStatsError
@@ -56,6 +63,13 @@ __all__ = [
     "agreement_report",
     "build_agreement",
     "build_compare",
+    "JUDGES_COLUMNS",
+    "JUDGES_SPEC",
+    "build_judges",
+    "judges_report",
+    "JudgePanel",
+    "judge_panel",
+    "judge_points",
     "compare_report",
     "BINARY_FORMATS",
     "BY_COLUMNS",

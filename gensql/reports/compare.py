@@ -12,7 +12,17 @@ from .connection import connection, snapshot_id
 from .filters import as_list, make_filters, unmatched_notes
 from .judged import counted_scores, unreachable_note
 from .report import Report, ReportError, frame_with_notes
-from .stats import cluster_bootstrap_ci, group_rng, require_scipy, wilcoxon_p
+from .stats import (
+    cluster_bootstrap_ci,
+    cohen_dz,
+    exact_mean_diff,
+    group_rng,
+    holm,
+    require_scipy,
+    scaled_ints,
+    score_decimals,
+    wilcoxon_p,
+)
 
 #: --by -> (the column that tells the sides apart, the unit both sides are paired on, what a unit is).
 COMPARE_BY: dict[str, tuple[str, str, str]] = {
@@ -22,10 +32,15 @@ COMPARE_BY: dict[str, tuple[str, str, str]] = {
 }
 DEFAULT_RESAMPLES = 2000
 DEFAULT_SEED = 0
+#: The ``judge`` of the row that pools every judge.
+ALL_JUDGES = "all judges"
+#: Fewer paired units than this: a strong note (an interval from 2 drafts is just the two differences).
+FEW_UNITS = 5
 COMPARE_COLUMNS: tuple[str, ...] = (
     "by",
     "a",
     "b",
+    "judge",
     "unit",
     "units_a",
     "units_b",
@@ -40,15 +55,17 @@ COMPARE_COLUMNS: tuple[str, ...] = (
     "mean_diff",
     "ci_low",
     "ci_high",
+    "dz",
     "wins",
     "ties",
     "losses",
     "wilcoxon_stat",
     "p_value",
+    "p_holm",
     "note",
 )
-_TEXT = frozenset({"by", "a", "b", "unit", "note"})
-_FLOAT = frozenset({"mean_a", "mean_b", "mean_diff", "ci_low", "ci_high", "wilcoxon_stat", "p_value"})
+_TEXT = frozenset({"by", "a", "b", "judge", "unit", "note"})
+_FLOAT = frozenset({"mean_a", "mean_b", "mean_diff", "ci_low", "ci_high", "dz", "wilcoxon_stat", "p_value", "p_holm"})
 _SCHEMA = {c: pl.String if c in _TEXT else pl.Float64 if c in _FLOAT else pl.Int64 for c in COMPARE_COLUMNS}
 
 
@@ -77,11 +94,17 @@ def compare_report(
     template: drafts of the same combo). Within a unit, each side's value per judge x criterion is the
     mean of its scores there, and only the judge x criterion cells both sides have count (so a judge
     that scored one side only cannot tilt the result); the unit's difference is the mean over its cells
-    of A - B. Reported: units with A, with B, usable ``pairs`` and what was left out (``only_a``,
-    ``only_b``), ``cells`` and the scores behind each side, the sides' means over the pairs,
-    ``mean_diff`` with its bootstrap interval (resampling units, ``resamples`` times, ``seed``), wins /
-    ties / losses of A, and the two-sided Wilcoxon signed-rank p-value (scipy; zero differences
-    dropped). Needs numpy and scipy (the ``stats`` extra).
+    of A - B, computed exactly at the scores' own precision (the decimals they are written with), so
+    a difference that is zero on the scale is a tie, never 8.9e-16. Reported: units with A, with B,
+    usable ``pairs`` and what was left out (``only_a``, ``only_b``), ``cells`` and the scores behind
+    each side, the sides' means over the pairs, ``mean_diff`` with its bootstrap interval (resampling
+    units, ``resamples`` times, ``seed``), Cohen's ``dz`` (mean difference / its standard deviation),
+    wins / ties / losses of A, the two-sided Wilcoxon signed-rank p-value (scipy; zero differences
+    dropped) and ``p_holm``, Holm-adjusted over the rows of the report.
+
+    The first row (``judge`` = ``all judges``) pools every judge; when more than one judge scored
+    both sides, one row per judge follows (its cells only), so a judge that dilutes or carries the
+    difference is visible. Needs numpy and scipy (the ``stats`` extra).
     """
     rep = build_compare(
         con_or_root,
@@ -144,13 +167,18 @@ def build_compare(
         notes.append(
             f"{no_unit:,} score{'s' if no_unit != 1 else ''} left out: no {unit_name} to pair on (broken lineage)"
         )
+    # Scores are compared at their own precision: as integers at the scale's decimals (8.8 -> 88), so
+    # the averages of replicates (8.8, 4.6) and (4.8, 8.6) are equal, not 8.9e-16 apart.
+    decimals = score_decimals(sides["score"].to_numpy()) if sides.height else 0
     sides = sides.filter(pl.col(unit_col).is_not_null()).with_columns(
-        pl.col("evaluation_model_id").fill_null("(none)"), pl.col("evaluation_template_id").fill_null("(none)")
+        pl.col("evaluation_model_id").fill_null("(none)"),
+        pl.col("evaluation_template_id").fill_null("(none)"),
+        pl.Series("iscore", scaled_ints(sides.filter(pl.col(unit_col).is_not_null())["score"].to_numpy(), decimals)),
     )
     # maintain_order and sorted joins everywhere: the same floating-point sums in the same order on every run
     cells = sides.group_by(
         unit_col, "evaluation_model_id", "evaluation_template_id", side_col, maintain_order=True
-    ).agg(pl.col("score").mean().alias("value"), pl.len().alias("k"))
+    ).agg(pl.col("score").mean().alias("value"), pl.col("iscore").sum().alias("s"), pl.len().alias("k"))
     units_a = set(cells.filter(pl.col(side_col) == a)[unit_col].to_list())
     units_b = set(cells.filter(pl.col(side_col) == b)[unit_col].to_list())
     key = [unit_col, "evaluation_model_id", "evaluation_template_id"]
@@ -158,79 +186,41 @@ def build_compare(
         cells.filter(pl.col(side_col) == a)
         .drop(side_col)
         .join(cells.filter(pl.col(side_col) == b).drop(side_col), on=key, suffix="_b")
+        .sort(key)
     )
-    per_unit = (
-        paired.sort(key)
-        .group_by(unit_col, maintain_order=True)
-        .agg(
-            (pl.col("value") - pl.col("value_b")).mean().alias("diff"),
-            pl.col("value").mean().alias("va"),
-            pl.col("value_b").mean().alias("vb"),
-            pl.len().alias("cells"),
-            pl.col("k").sum().alias("ka"),
-            pl.col("k_b").sum().alias("kb"),
-        )
-        .sort(unit_col)
-    )
-    pairs = per_unit.height
     both = units_a & units_b
-    unpaired_both = len(both) - pairs  # both sides there, but never by the same judge on the same criterion
-    row = {
-        "by": by,
-        "a": a,
-        "b": b,
-        "unit": unit_name,
-        "units_a": len(units_a),
-        "units_b": len(units_b),
-        "pairs": pairs,
-        "only_a": len(units_a - units_b),
-        "only_b": len(units_b - units_a),
-        "cells": int(per_unit["cells"].sum()) if pairs else 0,
-        "scores_a": int(per_unit["ka"].sum()) if pairs else 0,
-        "scores_b": int(per_unit["kb"].sum()) if pairs else 0,
-        "mean_a": None,
-        "mean_b": None,
-        "mean_diff": None,
-        "ci_low": None,
-        "ci_high": None,
-        "wins": 0,
-        "ties": 0,
-        "losses": 0,
-        "wilcoxon_stat": None,
-        "p_value": None,
-        "note": None,
-    }
+    n_paired_units = paired[unit_col].n_unique()
+    unpaired_both = len(both) - n_paired_units  # both sides there, but never by the same judge on the same criterion
     if unpaired_both:
         notes.append(
             f"{unpaired_both:,} {unit_name}{'s' if unpaired_both != 1 else ''} with both sides left out: "
             "no judge scored both on the same criterion"
         )
-    if row["only_a"] or row["only_b"]:
-        notes.append(f"left out: {row['only_a']:,} {unit_name}s with only {a}, {row['only_b']:,} with only {b}")
-    if pairs:
-        d = per_unit["diff"].to_numpy()
-        row.update(
-            mean_a=float(per_unit["va"].mean()),
-            mean_b=float(per_unit["vb"].mean()),
-            mean_diff=float(d.mean()),
-            wins=int((d > 0).sum()),
-            ties=int((d == 0).sum()),
-            losses=int((d < 0).sum()),
+    only_a, only_b = len(units_a - units_b), len(units_b - units_a)
+    if only_a or only_b:
+        notes.append(f"left out: {only_a:,} {unit_name}s with only {a}, {only_b:,} with only {b}")
+    base = {"by": by, "a": a, "b": b, "unit": unit_name, "units_a": len(units_a), "units_b": len(units_b)}
+    base |= {"only_a": only_a, "only_b": only_b}
+    rows = [_compare_row(np, base, ALL_JUDGES, paired, unit_col, unit_name, decimals, resamples, seed)]
+    judges = sorted(paired["evaluation_model_id"].unique().to_list())
+    if len(judges) > 1:  # which judge carries the difference, and which one dilutes it
+        for j in judges:
+            part = paired.filter(pl.col("evaluation_model_id") == j)
+            rows.append(_compare_row(np, base, j, part, unit_col, unit_name, decimals, resamples, seed))
+    for row, p in zip(rows, holm([r["p_value"] for r in rows])):
+        row["p_holm"] = p
+    few = [r for r in rows if 0 < r["pairs"] < FEW_UNITS]
+    if few:
+        notes.append(
+            f"{len(few)} row{'s' if len(few) != 1 else ''} from fewer than {FEW_UNITS} {unit_name}s: an interval "
+            f"from so few {unit_name}s is little more than their differences themselves; do not read it as a "
+            "finding"
         )
-        lo, hi = cluster_bootstrap_ci(d, np.ones_like(d), resamples, group_rng(seed, (by, a, b)))
-        row.update(ci_low=lo, ci_high=hi)
-        row["wilcoxon_stat"], row["p_value"] = wilcoxon_p(d)
-        why = []
-        if pairs < 2:
-            why.append(f"one {unit_name}: no interval")
-        if row["p_value"] is None:
-            why.append("every difference is zero: no test")
-        elif pairs - row["ties"] < 6:
-            why.append(f"only {pairs - row['ties']} non-zero differences: the test cannot reach p < 0.05")
-        row["note"] = "; ".join(why) or None
-    else:
-        row["note"] = f"no {unit_name} has scores of both {a} and {b} by the same judge on the same criterion"
-    out = pl.DataFrame([row], schema=_SCHEMA)
+    if len(rows) > 1:
+        notes.append(
+            f"p_holm: Holm-adjusted over the {len(rows)} tests of this report (all judges and each judge alone)"
+        )
+    out = pl.DataFrame(rows, schema=_SCHEMA)
     params = {
         "by": by,
         "a": a,
@@ -240,5 +230,59 @@ def build_compare(
         "filters": filters.describe(),
         "resamples": resamples,
         "seed": seed,
+        "decimals": decimals,
     }
     return Report("compare", out, (), None, notes, params, snapshot_id(con), None)
+
+
+def _compare_row(np, base: dict, judge: str, paired: pl.DataFrame, unit_col, unit_name, decimals, resamples, seed):
+    """One row of the comparison over the paired cells given (every judge's, or one judge's)."""
+    per_unit = []
+    for (unit,), part in paired.group_by(unit_col, maintain_order=True):
+        cells = list(zip(part["s"].to_list(), part["k"].to_list(), part["s_b"].to_list(), part["k_b"].to_list()))
+        per_unit.append(
+            (
+                unit,
+                exact_mean_diff(cells, decimals),
+                float(part["value"].mean()),
+                float(part["value_b"].mean()),
+                part.height,
+                int(part["k"].sum()),
+                int(part["k_b"].sum()),
+            )
+        )
+    per_unit.sort(key=lambda r: r[0])
+    pairs = len(per_unit)
+    row = {c: None for c in COMPARE_COLUMNS} | base
+    row |= {"judge": judge, "pairs": pairs, "wins": 0, "ties": 0, "losses": 0}
+    row |= {"cells": sum(r[4] for r in per_unit), "scores_a": sum(r[5] for r in per_unit)}
+    row["scores_b"] = sum(r[6] for r in per_unit)
+    if not pairs:
+        a, b = base["a"], base["b"]
+        row["note"] = f"no {unit_name} has scores of both {a} and {b} by the same judge on the same criterion"
+        return row
+    d = np.array([r[1] for r in per_unit])
+    row.update(
+        mean_a=float(np.mean([r[2] for r in per_unit])),
+        mean_b=float(np.mean([r[3] for r in per_unit])),
+        mean_diff=float(d.mean()),
+        dz=cohen_dz(d),
+        wins=int((d > 0).sum()),
+        ties=int((d == 0).sum()),
+        losses=int((d < 0).sum()),
+    )
+    key = (base["by"], base["a"], base["b"]) if judge == ALL_JUDGES else (base["by"], base["a"], base["b"], judge)
+    lo, hi = cluster_bootstrap_ci(d, np.ones_like(d), resamples, group_rng(seed, key))
+    row.update(ci_low=lo, ci_high=hi)
+    row["wilcoxon_stat"], row["p_value"] = wilcoxon_p(d)
+    why = []
+    if pairs < 2:
+        why.append(f"one {unit_name}: no interval")
+    elif pairs < FEW_UNITS:
+        why.append(f"only {pairs} {unit_name}s: the interval is little more than the differences themselves")
+    if row["p_value"] is None:
+        why.append("every difference is zero: no test")
+    elif pairs - row["ties"] < 6:
+        why.append(f"only {pairs - row['ties']} non-zero differences: the test cannot reach p < 0.05")
+    row["note"] = "; ".join(why) or None
+    return row

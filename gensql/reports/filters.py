@@ -63,7 +63,8 @@ class Filters:
         ``stage``: the SQL expression of the stage when ``table`` has no stage column.
         """
         stage = stage or f"{table}.stage"
-        where, params = ["true"], {}
+        where: list[str] = ["true"]
+        params: dict[str, object] = {}
         if self.cohort is not None:
             where.append(
                 f"EXISTS (SELECT 1 FROM _membership AS fm WHERE fm.cohort_id = $cohort "

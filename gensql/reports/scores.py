@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from datetime import date
+from typing import cast
 
 import polars as pl
 
@@ -62,6 +63,7 @@ def scores_report(
     by: str | Iterable[str] | None = None,
     resamples: int = 2000,
     seed: int = 0,
+    adjust: str | None = None,
 ) -> pl.DataFrame | tuple[pl.DataFrame, list[str]]:
     """Scores per evaluated essay: mean, min, max and count per evaluation model x evaluation template.
 
@@ -86,7 +88,9 @@ def scores_report(
     ``ci=True``: instead, one row per group of ``by`` (default evaluation model x evaluation template;
     also ``essay-template``, ``essay-model``, ``draft-template``) with ``n, essays, drafts, mean, ci_low,
     ci_high``: a 95% bootstrap interval that resamples drafts (``resamples`` times from ``seed``; see
-    :func:`gensql.reports.bootstrap.build_score_ci`). Needs numpy and scipy (the ``stats`` extra).
+    :func:`gensql.reports.bootstrap.build_score_ci`). When judges are unbalanced across the groups a
+    note says so; ``adjust="judge"`` gives judge-adjusted means (a judge fixed effect) with ``mean_raw``
+    beside them. Needs numpy and scipy (the ``stats`` extra).
     """
     rep = build_scores(
         con_or_root,
@@ -100,6 +104,7 @@ def scores_report(
         by=by,
         resamples=resamples,
         seed=seed,
+        adjust=adjust,
     )
     return frame_with_notes(rep, with_notes)
 
@@ -117,7 +122,10 @@ def build_scores(
     by=None,
     resamples=2000,
     seed=0,
+    adjust=None,
 ) -> Report:
+    if adjust is not None and not ci:
+        raise ReportError("--adjust goes with --ci (judge-adjusted means with their intervals)")
     if ci:  # means with bootstrap intervals (gensql/reports/bootstrap.py)
         if long:
             raise ReportError("--ci gives one row per group with its interval: it does not combine with --long")
@@ -132,12 +140,14 @@ def build_scores(
             until,
             resamples=resamples,
             seed=seed,
+            adjust=adjust,
             index_dir=index_dir,
         )
     con = connection(con_or_root, index_dir)
     filters = make_filters(con, cohort, None, None, since, until)
     models = tuple(as_list(model))
-    where, params = "true", {"cohort": filters.cohort, "since": filters.since, "until": filters.until}
+    where = "true"
+    params: dict[str, object] = {"cohort": filters.cohort, "since": filters.since, "until": filters.until}
     if models:
         where += " AND list_contains($models, s.evaluation_model_id)"
         params["models"] = list(models)
@@ -206,7 +216,7 @@ def _wide_scores(long_df: pl.DataFrame) -> pl.DataFrame:
             + pl.struct(keys).rle_id().cast(pl.Int64)
         ).alias("cell")
     )["cell"]
-    assert int(cell.max()) < n * len(pairs), "scores long form not grouped by essay"
+    assert cast(int, cell.max()) < n * len(pairs), "scores long form not grouped by essay"
     grids = {}
     for stat in SCORE_STATS:
         dtype = pl.Int64 if stat == "n" else pl.Float64

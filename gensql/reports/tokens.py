@@ -325,11 +325,11 @@ def tokens_frames(
     con.register(PRICES_REL, ranges)
     try:
         cells_sql = calls_sql + _CELLS_SQL.format(prices=PRICES_REL, price_join=PRICE_JOIN, select=select, join=join)
-        cells = pl.from_arrow(con.sql(cells_sql, params=params or None).to_arrow_table())
+        cells = pl.DataFrame(con.sql(cells_sql, params=params or None).to_arrow_table())
         if join:
             # many-to-many: a generation in two cohorts is in two cells, so the totals are a query of their own
             total_sql = calls_sql + _CELLS_SQL.format(prices=PRICES_REL, price_join=PRICE_JOIN, select="", join="")
-            total_cells = pl.from_arrow(con.sql(total_sql, params=params or None).to_arrow_table())
+            total_cells = pl.DataFrame(con.sql(total_sql, params=params or None).to_arrow_table())
         else:
             total_cells = cells
     finally:

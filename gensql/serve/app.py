@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -19,12 +19,14 @@ from .. import __version__
 from ..errors import GenerationNotFoundError, GensqlError, InvalidIdError, QueryError, SearchQueryError
 from ..render import render_bytes
 from . import charts, console, pages
-from .markup import render_text
+from .markup import highlight, render_text
 from .workbench import NoIndexError, Workbench
 
 HERE = Path(__file__).parent
 #: Download formats every page offers for its rows.
 DOWNLOADS = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+#: Query parameters of a page position (dropped when a filter changes, or for a download of every row).
+PAGING = ("after", "before", "last", "start", "offset")
 _HEADERS = {
     # everything the pages need is served from here: no inline script, no other origin
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'",
@@ -57,7 +59,7 @@ def _toggle(request: Request, key: str, value: str) -> str:
     """The current URL with ``value`` added to or removed from the repeated parameter ``key`` (page reset)."""
     current = request.query_params.getlist(key)
     values = [v for v in current if v != value] if value in current else [*current, value]
-    return _url_with(request, drop=("after",), **{key: values or None})
+    return _url_with(request, drop=PAGING, **{key: values or None})
 
 
 def create_app(
@@ -77,12 +79,16 @@ def create_app(
     env.globals.update(
         charts=charts,
         render_text=render_text,
+        highlight=highlight,
+        format_score=pages.format_score,
         snippet_parts=pages.snippet_parts,
         version=__version__,
         facets=pages.FACETS,
         console_url=console.console_url,
     )
     env.filters["num"] = _num
+    env.filters["when"] = pages.format_time
+    env.filters["score"] = pages.format_score
 
     def render(request: Request, page: pages.Page, started: float) -> Response:
         fmt = request.query_params.get("format")
@@ -104,17 +110,29 @@ def create_app(
             request=request,
             url_with=lambda **kw: _url_with(request, **kw),
             toggle=lambda k, v: _toggle(request, k, v),
-            downloads={f: _url_with(request, drop=("after",), format=f) for f in DOWNLOADS}
+            downloads={f: _url_with(request, drop=PAGING, format=f) for f in DOWNLOADS}
             if page.table is not None
             else {},
-            **{"snapshot_id": snap.snapshot_id, "data_root": str(wb.data_root), **page.context},
+            live=pages.snapshot_state(wb),
+            **{
+                "snapshot_id": snap.snapshot_id,
+                "data_root": str(wb.data_root),
+                "download_total": page.table.num_rows if page.table is not None else None,
+                **page.context,
+            },
         )
         now = time.perf_counter()
         timing = f"app;dur={(now - started) * 1000:.1f}, data;dur={(built - started) * 1000:.1f}, render;dur={(now - built) * 1000:.1f}"
         return HTMLResponse(html, status_code=page.status_code, headers={**_HEADERS, "Server-Timing": timing})
 
     def error_page(request: Request, status: int, message: str, title: str | None = None) -> Response:
+        try:  # an error page too learns of a newer snapshot (the 503 page: of the first one)
+            live = pages.snapshot_state(wb)
+        except GensqlError:
+            live = None
         html = env.get_template("error.html").render(
+            snapshot_id=live["snapshot_id"] if live else None,
+            live=live,
             request=request,
             status=status,
             message=message,
@@ -170,6 +188,11 @@ def create_app(
         q = request.query_params
         return pages.reports(wb, q.get("by") or "model", q.get("part") or "tokens")
 
+    def judges(request):
+        from .judges import judges_page  # gensql/serve/judges.py: agreement, bias, intervals, paired comparison
+
+        return judges_page(wb, _args(request))
+
     def problems(request):
         return pages.problems(wb, request.query_params.get("kind") or None, "problems")
 
@@ -189,6 +212,17 @@ def create_app(
             return Response(body, media_type=media, headers={**_HEADERS, "Content-Disposition": disposition})
         return console.sql_page(wb, q, params)
 
+    def snapshot_api(request: Request) -> Response:
+        """What an open page polls to learn that a newer snapshot exists (app.js: the reload notice)."""
+        try:
+            state = pages.snapshot_state(wb)
+        except NoIndexError:
+            state = {"snapshot_id": None, "generations": None}
+        return JSONResponse(state, headers={**_HEADERS, "Cache-Control": "no-store"})
+
+    def favicon(request: Request) -> Response:
+        return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml", headers=_HEADERS)
+
     async def not_found(request: Request, exc: HTTPException) -> Response:
         if exc.status_code == 405:
             return error_page(request, 405, "read-only: this server answers GET requests only", "Method not allowed")
@@ -203,10 +237,13 @@ def create_app(
         Route("/gen/{gen_id}", view(generation_any), methods=["GET"]),
         Route("/compare/{stage}/{gen_id}", view(compare), methods=["GET"]),
         Route("/reports", view(reports), methods=["GET"]),
+        Route("/judges", view(judges), methods=["GET"]),
         Route("/problems", view(problems), methods=["GET"]),
         Route("/scan-errors", view(scan_errors), methods=["GET"]),
         Route("/search", view(search), methods=["GET"]),
         Route("/sql", view(sql), methods=["GET"]),
+        Route("/api/snapshot", snapshot_api, methods=["GET"]),
+        Route("/favicon.ico", favicon, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     middleware = [Middleware(HostCheck, bound=bound)] if bound else []

@@ -52,19 +52,64 @@ def bar_chart(
     return Markup("".join(out))
 
 
-def heat_colour(value: float | None, low: float, high: float) -> str:
-    """A background colour from pale (low) to deep blue (high); grey for no value."""
+#: The heat scale's two ends (pale for the lowest value, deep blue for the highest) and the no-value grey.
+_PALE = (239, 243, 255)
+_DEEP = (33, 102, 172)
+_NONE = (238, 238, 238)
+
+
+def _heat_rgb(value: float | None, low: float, high: float) -> tuple[int, int, int]:
     if value is None:
-        return "#eeeeee"
+        return _NONE
     t = 0.5 if high <= low else (value - low) / (high - low)
     t = min(1.0, max(0.0, t))
-    r = round(239 - t * (239 - 33))
-    g = round(243 - t * (243 - 102))
-    b = round(255 - t * (255 - 172))
+    return (
+        round(_PALE[0] - t * (_PALE[0] - _DEEP[0])),
+        round(_PALE[1] - t * (_PALE[1] - _DEEP[1])),
+        round(_PALE[2] - t * (_PALE[2] - _DEEP[2])),
+    )
+
+
+def heat_colour(value: float | None, low: float, high: float) -> str:
+    """A background colour from pale (low) to deep blue (high); grey for no value."""
+    r, g, b = _heat_rgb(value, low, high)
     return f"rgb({r},{g},{b})"
 
 
+def luminance(rgb: tuple[int, int, int]) -> float:
+    """WCAG 2 relative luminance of an sRGB colour (0 black .. 1 white)."""
+
+    def channel(c: int) -> float:
+        x = c / 255
+        return x / 12.92 if x <= 0.04045 else ((x + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    """WCAG 2 contrast ratio of two colours (1 .. 21; body text needs 4.5)."""
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
 def heat_text(value: float | None, low: float, high: float) -> str:
-    if value is None or high <= low:
-        return "#000"
-    return "#fff" if (value - low) / (high - low) > 0.55 else "#000"
+    """Black or white, whichever contrasts more with the cell's background (its luminance decides)."""
+    bg = _heat_rgb(value, low, high)
+    return "#000" if contrast(bg, (0, 0, 0)) >= contrast(bg, (255, 255, 255)) else "#fff"
+
+
+def heat_legend(low: float | None, high: float | None, fmt=None, steps: int = 5) -> Markup:
+    """The heat scale as a row of swatches from ``low`` to ``high`` (with the no-value grey): the key a reader
+    needs to read a cell's colour."""
+    if low is None or high is None:
+        return Markup("")
+    fmt = fmt or (lambda v: f"{v:.2f}")
+    values = [low] if high <= low else [low + (high - low) * i / (steps - 1) for i in range(steps)]
+    cells = "".join(
+        f'<span class="swatch" style="background: {heat_colour(v, low, high)}; color: {heat_text(v, low, high)}">'
+        f"{escape(fmt(v))}</span>"
+        for v in values
+    )
+    none = f'<span class="swatch" style="background: {heat_colour(None, low, high)}">no score</span>'
+    return Markup(f'<div class="legend" aria-label="colour scale"><span>mean score:</span>{cells}{none}</div>')

@@ -73,9 +73,10 @@ def _shown(table_rows: list[dict]) -> tuple[list[dict], bool]:
     for row in table_rows:
         shown = {}
         for key, value in row.items():
-            if isinstance(value, (str, bytes)) and len(value) > CELL_SHOW_CHARS:
-                value = value[:CELL_SHOW_CHARS] + ("…" if isinstance(value, str) else b"...")
-                clipped = True
+            if isinstance(value, str) and len(value) > CELL_SHOW_CHARS:
+                value, clipped = value[:CELL_SHOW_CHARS] + "…", True
+            elif isinstance(value, bytes) and len(value) > CELL_SHOW_CHARS:
+                value, clipped = value[:CELL_SHOW_CHARS] + b"...", True
             shown[key] = value
             total += len(value) if isinstance(value, (str, bytes)) else 8
         out.append(shown)

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from .. import layout
 from ..errors import GensqlError, InvalidIdError, SearchQueryError
+from ..lineage import NODE_COLUMNS, build_tree, sibling_order
 from .workbench import Workbench
 
 #: Rows per page of the generations table.
@@ -76,6 +77,41 @@ class Page:
 
 def rows(table: pa.Table) -> list[dict]:
     return table.to_pylist()
+
+
+def format_time(value: Any) -> str:
+    """The one way a page shows a timestamp: UTC, to the second (``2025-09-20 14:03:11``), no offset.
+
+    Microseconds and ``+00:00`` only make a column wider; a day stays a day. Anything else passes as text.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+#: Decimals of every score and mean score a page shows (the matrix, the heatmap, a generation's facts).
+SCORE_DECIMALS = 2
+
+
+def format_score(value: Any) -> str:
+    """The one number format of scores: ``SCORE_DECIMALS`` decimals, so 6 and 6.29 line up as 6.00 and 6.29."""
+    if value is None:
+        return ""
+    return f"{float(value):.{SCORE_DECIMALS}f}"
+
+
+def snapshot_state(wb: Workbench) -> dict[str, Any]:
+    """The current snapshot's id and generation count: what an open page compares with its own to say
+    "N new generations: reload" (served at /api/snapshot; counted once per snapshot)."""
+    opened = wb.current()
+    counts = wb.cached("counts", lambda: rows(wb.query(_COUNTS_SQL))[0])
+    return {"snapshot_id": opened.snapshot_id, "generations": counts["generations"]}
 
 
 # -- overview -------------------------------------------------------------------------------------
@@ -212,7 +248,44 @@ def _filters(
     return clauses, params
 
 
+def _keyset(sort: str, sql_type: str, desc: bool, cursor: list, before: bool) -> tuple[str, dict]:
+    """The WHERE clause of the rows after (or before) ``cursor`` in the order ``sort`` (desc or asc)
+    NULLS LAST, stage, gen_id; and its parameters. Keyset paging: a deep page costs what the first does."""
+    value, stage, gen_id = cursor
+    params: dict[str, Any] = {"c_stage": stage, "c_gen": gen_id}
+    if not before:
+        tie = "(stage > $c_stage OR (stage = $c_stage AND gen_id > $c_gen))"
+        if value is None:
+            return f"({sort} IS NULL AND {tie})", params
+        params["c_value"] = value
+        cmp = "<" if desc else ">"
+        return (
+            f"({sort} IS NULL OR {sort} {cmp} CAST($c_value AS {sql_type}) "
+            f"OR ({sort} = CAST($c_value AS {sql_type}) AND {tie}))",
+            params,
+        )
+    tie = "(stage < $c_stage OR (stage = $c_stage AND gen_id < $c_gen))"
+    if value is None:
+        return f"({sort} IS NOT NULL OR {tie})", params
+    params["c_value"] = value
+    cmp = ">" if desc else "<"
+    return (
+        f"({sort} IS NOT NULL AND ({sort} {cmp} CAST($c_value AS {sql_type}) "
+        f"OR ({sort} = CAST($c_value AS {sql_type}) AND {tie})))",
+        params,
+    )
+
+
+def _start(args: dict[str, list[str]]) -> int:
+    try:
+        return max(1, int((args.get("start") or ["1"])[0]))
+    except ValueError:
+        raise InvalidIdError("start: expected a row number") from None
+
+
 def generations(wb: Workbench, args: dict[str, list[str]], download: bool = False) -> Page:
+    """A page of generations (keyset paging: ``after`` / ``before`` a cursor, or ``last``), its facets
+    and count; a download is every matching row with the table's columns in the table's order."""
     columns = gens_columns(wb)
     chosen = [c for c in args.get("col", []) if c in columns] or list(DEFAULT_COLUMNS)
     sort = (args.get("sort") or ["created_at"])[0]
@@ -225,34 +298,38 @@ def generations(wb: Workbench, args: dict[str, list[str]], download: bool = Fals
     clauses, params = _filters(args, columns, members)
     where_filters = list(clauses)
     after = "" if download else (args.get("after") or [""])[0]  # a download is every matching row
-    if after:
-        value, stage, gen_id = _decode_cursor(after)
-        params.update({"c_stage": stage, "c_gen": gen_id})
-        tie = "(stage > $c_stage OR (stage = $c_stage AND gen_id > $c_gen))"
-        if value is None:
-            clauses.append(f"({sort} IS NULL AND {tie})")
-        else:
-            params["c_value"] = value
-            cmp = "<" if desc else ">"
-            clauses.append(
-                f"({sort} IS NULL OR {sort} {cmp} CAST($c_value AS {columns[sort]}) "
-                f"OR ({sort} = CAST($c_value AS {columns[sort]}) AND {tie}))"
-            )
+    before = "" if download or after else (args.get("before") or [""])[0]
+    last = not (download or after or before) and bool((args.get("last") or [""])[0])
+    reverse = bool(before) or last  # read backwards from the end (or from a cursor), then flip
+    if after or before:
+        clause, cursor_params = _keyset(
+            sort, columns[sort], desc, list(_decode_cursor(after or before)), before=bool(before)
+        )
+        clauses.append(clause)
+        params.update(cursor_params)
     where = ("WHERE " + "\n  AND ".join(clauses)) if clauses else ""
     select = ", ".join(dict.fromkeys(["stage", "gen_id", sort, *chosen]))
     limit = 100_000 if download else PAGE_SIZE + 1
-    sql = (
-        f"SELECT {select}\nFROM {source}\n{where}\nORDER BY {sort} {'DESC' if desc else 'ASC'} NULLS LAST, stage, gen_id\n"
-        f"LIMIT {limit}"
-    )
+    if not reverse:
+        order = f"{sort} {'DESC' if desc else 'ASC'} NULLS LAST, stage, gen_id"
+    else:
+        order = f"{sort} {'ASC' if desc else 'DESC'} NULLS FIRST, stage DESC, gen_id DESC"
+    sql = f"SELECT {select}\nFROM {source}\n{where}\nORDER BY {order}\nLIMIT {limit}"
     table = wb.query(sql, params)
-    more = not download and table.num_rows > PAGE_SIZE
+    more = not download and table.num_rows > PAGE_SIZE  # rows beyond this page in the reading direction
     if more:
         table = table.slice(0, PAGE_SIZE)
-    next_cursor = None
-    if more:
-        last = table.slice(table.num_rows - 1).to_pylist()[0]
-        next_cursor = _encode_cursor([_json_value(last[sort]), last["stage"], last["gen_id"]])
+    if reverse:
+        table = table.take(list(range(table.num_rows - 1, -1, -1)))
+    has_next = bool(before) or (not reverse and more)
+    has_prev = bool(after) or (reverse and more)
+    next_cursor = prev_cursor = None
+    if table.num_rows:
+        first_row, last_row = table.slice(0, 1).to_pylist()[0], table.slice(table.num_rows - 1).to_pylist()[0]
+        if has_next:
+            next_cursor = _encode_cursor([_json_value(last_row[sort]), last_row["stage"], last_row["gen_id"]])
+        if has_prev:
+            prev_cursor = _encode_cursor([_json_value(first_row[sort]), first_row["stage"], first_row["gen_id"]])
     base = {k: v for k, v in params.items() if not k.startswith("c_")}
     ctx: dict[str, Any] = {
         "columns": list(columns),
@@ -260,7 +337,9 @@ def generations(wb: Workbench, args: dict[str, list[str]], download: bool = Fals
         "sort": sort,
         "desc": desc,
         "next_cursor": next_cursor,
-        "first_page": not after,
+        "prev_cursor": prev_cursor,
+        "first_page": not (after or (reverse and more)),
+        "last_page": not has_next,
         "page_size": PAGE_SIZE,
     }
     if not download:
@@ -273,12 +352,45 @@ def generations(wb: Workbench, args: dict[str, list[str]], download: bool = Fals
                 lambda: wb.query(f"SELECT count(*) AS n FROM {source} {where_f}", fparams).column(0)[0].as_py(),
             )
         ctx["total"] = total
-    table = table.select(
-        [c for c in chosen if c in table.column_names] if not download else [c for c in table.column_names]
-    )
+        ctx["download_total"] = total
+        if last:
+            start = max(1, total - table.num_rows + 1)
+        elif ctx["first_page"]:
+            start = 1
+        else:
+            start = _start(args)
+        ctx["start"] = start
+        ctx["end"] = start + table.num_rows - 1
+        parents = (
+            sorted({r for r in table.column("parent_gen_id").to_pylist() if r}) if "parent_gen_id" in chosen else []
+        )
+        ctx["known_parents"] = _existing(wb, parents)
+    table = table.select([c for c in chosen if c in table.column_names])
+    if download:
+        table = times_as_text(table)
     return Page(
         "generations.html", "Generations", _shown(sql), {k: _json_value(v) for k, v in params.items()}, table, ctx
     )
+
+
+def times_as_text(table: pa.Table) -> pa.Table:
+    """Timestamp columns as :func:`format_time` shows them, so a download reads like the page it came from."""
+    for i, f in enumerate(table.schema):
+        if pa.types.is_timestamp(f.type) or pa.types.is_date(f.type):
+            texts = pa.array(
+                [format_time(v) if v is not None else None for v in table.column(i).to_pylist()], pa.string()
+            )
+            table = table.set_column(i, f.name, texts)
+    return table
+
+
+def _existing(wb: Workbench, ids: list[str]) -> set[str]:
+    """Which of ``ids`` are generations of the snapshot (a link to any other would be a 404)."""
+    if not ids:
+        return set()
+    source = _gens_source(wb, {"gen_id"})
+    found = wb.query(f"SELECT DISTINCT gen_id FROM {source} WHERE gen_id IN (SELECT unnest($ids))", {"ids": ids})
+    return set(found.column(0).to_pylist())
 
 
 def _facet_counts(
@@ -392,6 +504,14 @@ def generation(wb: Workbench, stage: str, gen_id: str, diff_with: str | None = N
         },
     )
     tree = lineage(wb, row, nearby)
+    parent_id = row.get("parent_gen_id")
+    parent = next((r for r in nearby if parent_id and r["gen_id"] == parent_id), None)
+    scored = [
+        r["score"]
+        for r in nearby
+        if r["parent_gen_id"] == gen_id and r["stage"] == "evaluation" and r["score"] is not None
+    ]
+    evaluations = {"mean": sum(scored) / len(scored) if scored else None, "n": len(scored)}
     attempts = sorted(
         (
             r
@@ -434,6 +554,9 @@ def generation(wb: Workbench, stage: str, gen_id: str, diff_with: str | None = N
             "texts": texts,
             "problems": problems,
             "tree": tree,
+            "parent": parent,
+            "evaluations": evaluations,
+            "known": {r["gen_id"] for r in nearby} | {gen_id},
             "attempts": attempts,
             "own_problems": own_problems,
             "diff": diff,
@@ -443,7 +566,8 @@ def generation(wb: Workbench, stage: str, gen_id: str, diff_with: str | None = N
 
 
 _NODE_SQL = """SELECT stage, gen_id, parent_gen_id, template_id, model_id, status, score
-FROM gens WHERE {where} ORDER BY array_position(['draft', 'essay', 'evaluation'], stage), template_id, model_id, gen_id"""
+FROM gens WHERE {where} ORDER BY array_position(['draft', 'essay', 'evaluation'], stage), template_id NULLS LAST,
+         model_id NULLS LAST, gen_id"""
 
 
 #: In-memory lookup tables the server builds per snapshot in the background (never written to disk):
@@ -532,7 +656,8 @@ def _children(wb: Workbench, ids: list[str]) -> list[dict]:
         return rows(
             wb.query(
                 "SELECT * FROM _serve_children WHERE parent_gen_id IN (SELECT unnest($ids)) "
-                "ORDER BY array_position(['draft', 'essay', 'evaluation'], stage), template_id, model_id, gen_id",
+                "ORDER BY array_position(['draft', 'essay', 'evaluation'], stage), template_id NULLS LAST, "
+                "model_id NULLS LAST, gen_id",
                 {"ids": ids},
             )
         )
@@ -541,89 +666,25 @@ def _children(wb: Workbench, ids: list[str]) -> list[dict]:
     )
 
 
-def _node(r: dict, **extra) -> dict:
-    return {
-        "stage": r["stage"],
-        "gen_id": r["gen_id"],
-        "template_id": r["template_id"],
-        "model_id": r["model_id"],
-        "status": r["status"],
-        "score": r["score"],
-        "link_status": None,
-        "children": [],
-        **extra,
-    }
-
-
 def lineage(wb: Workbench, row: dict, nearby: list[dict] | None = None) -> dict:
-    """The lineage around a generation, as :func:`gensql.lineage.lineage_tree` shapes it (its ancestors up
-    to the draft, the generation, every descendant), walked with one narrow lookup per level: the stages
-    are at most three deep, and the recursive view macros cost a scan of the whole index per step.
-    ``nearby`` (rows of ``_NEARBY_SQL``) already holds the parent and the children: no lookup for those.
+    """The lineage around a generation, built by :func:`gensql.lineage.build_tree` (the one builder the CLI
+    uses too) from the server's narrow lookups. ``nearby`` (rows of ``_NEARBY_SQL``) already holds the
+    parent and the children: no lookup for those.
     """
-    focus = _node(row, focus=True)
-    top, child, current = focus, focus, row
-    for _ in layout.STAGES:  # up: parent, grandparent
-        parent_id = current.get("parent_gen_id")
-        want = layout.PARENT_STAGE.get(current["stage"])
-        if want is None:
-            break
-        if not parent_id:
-            child["link_status"] = "no_parent"
-            top = {"stage": None, "gen_id": None, "missing": True, "link_status": "no_parent", "children": [top]}
-            break
-        if nearby is not None and current is row:
-            found = [r for r in nearby if r["gen_id"] == parent_id]
-        else:
-            source = _gens_source(
-                wb, {"stage", "gen_id", "parent_gen_id", "template_id", "model_id", "status", "score"}
-            )
-            found = rows(
-                wb.query(_NODE_SQL.replace("FROM gens", f"FROM {source}").format(where="gen_id = $g"), {"g": parent_id})
-            )
-        if not found:
-            child["link_status"] = "parent_missing"
-            top = {
-                "stage": None,
-                "gen_id": parent_id,
-                "missing": True,
-                "link_status": "parent_missing",
-                "children": [top],
-            }
-            break
-        parent = next((r for r in found if r["stage"] == want), found[0])
-        if parent["stage"] != want:
-            child["link_status"] = "parent_wrong_stage"
-        node = _node(parent)
-        node["children"].append(top)
-        top, child, current = node, node, parent
-    has_children = {parent for parent in layout.PARENT_STAGE.values() if parent}
-    level = [focus]  # down: children, grandchildren
-    for _ in layout.STAGES:
-        ids = [n["gen_id"] for n in level if n["stage"] in has_children]
-        if not ids:
-            break
-        if nearby is not None and level == [focus]:
+    source = _gens_source(wb, set(NODE_COLUMNS))
+
+    def parents(parent_id: str) -> list[dict]:
+        if nearby is not None and parent_id == row.get("parent_gen_id"):
+            return [r for r in nearby if r["gen_id"] == parent_id]
+        return rows(wb.query(f"SELECT {', '.join(NODE_COLUMNS)} FROM {source} WHERE gen_id = $g", {"g": parent_id}))
+
+    def children(of: list[dict]) -> list[dict]:
+        if nearby is not None and [r["gen_id"] for r in of] == [row["gen_id"]]:
             found = [r for r in nearby if r["parent_gen_id"] == row["gen_id"] and r["stage"] != "draft"]
-            found.sort(
-                key=lambda r: (
-                    layout.STAGES.index(r["stage"]) if r["stage"] in layout.STAGES else 9,
-                    r["template_id"] or "\uffff",
-                    r["model_id"] or "\uffff",
-                    r["gen_id"],
-                )
-            )
-        else:
-            found = _children(wb, ids)
-        by_id = {n["gen_id"]: n for n in level}
-        level = []
-        for r in found:
-            parent = by_id.get(r["parent_gen_id"])
-            if parent is not None and (r["stage"], r["gen_id"]) != (parent["stage"], parent["gen_id"]):
-                node = _node(r)
-                parent["children"].append(node)
-                level.append(node)
-    return top
+            return sorted(found, key=sibling_order)
+        return _children(wb, [r["gen_id"] for r in of])
+
+    return build_tree(row, parents, children)
 
 
 def text_diff(old: str, new: str, old_name: str, new_name: str) -> list[tuple[str, str]]:
@@ -724,7 +785,10 @@ def compare(wb: Workbench, stage: str, gen_id: str) -> Page:
     for e in essays.values():
         scores = [v["score"] for v in e["evals"] if v["score"] is not None]
         e["mean"] = sum(scores) / len(scores) if scores else None
-        text = wb.read_text(e["gen_dir"], layout.PARSED_FILE)[0] if e["gen_dir"] else None
+        try:
+            text = wb.read_text(e["gen_dir"], layout.PARSED_FILE)[0] if e["gen_dir"] else None
+        except InvalidIdError as exc:  # a directory name no page reads from (`<svg onload=...>`): say so, go on
+            text, e["unreadable"] = None, str(exc)
         e["text"] = text[:COMPARE_TEXT_CHARS] if text else text
         e["cut"] = bool(text and len(text) > COMPARE_TEXT_CHARS)
         cells: dict[tuple, list] = {}
@@ -892,22 +956,47 @@ def problems(wb: Workbench, kind: str | None, which: str = "problems") -> Page:
 # -- search ---------------------------------------------------------------------------------------
 
 SEARCH_FILTERS = ("file", "stage", "model", "template", "status", "cohort")
+#: Texts a search reads at most (its count says so when it reached this: never a silent stop).
+SEARCH_HIT_CAP = 10_000
+#: Generations per page of search results.
+SEARCH_PAGE_SIZE = 50
+#: Columns of a search page's rows and downloads, in the order a hit shows them.
+SEARCH_ROW_COLUMNS = ("rank", "stage", "gen_id", "files", "model_id", "template_id", "status", "score", "bm25")
+_SEARCH_FACETS = (
+    ("file", "files"),
+    ("stage", "stage"),
+    ("model", "model_id"),
+    ("template", "template_id"),
+    ("status", "status"),
+)
+
+
+def merge_hits(hits: list[dict]) -> list[dict]:
+    """One row per generation from hits ranked per text: the best text's rank and facts, every matching
+    file listed (a generation whose raw and parsed texts both match is one result, not two)."""
+    merged: dict[tuple[str, str], dict] = {}
+    for h in hits:
+        key = (h["stage"], h["gen_id"])
+        row = merged.get(key)
+        if row is None:
+            merged[key] = {**h, "files": [h["file"]], "rank": len(merged) + 1, "text_rank": h["rank"]}
+        elif h["file"] not in row["files"]:
+            row["files"].append(h["file"])
+    return list(merged.values())
 
 
 def search_page(wb: Workbench, args: dict[str, list[str]]) -> Page:
+    """Search results, one row per generation, best first, paged; facets and counts over every hit
+    (up to :data:`SEARCH_HIT_CAP` texts), snippets for the page shown."""
     from ..fulltext import search
 
     q = (args.get("q") or [""])[0]
     ctx: dict[str, Any] = {"q": q, "hits": [], "error": None, "no_index": None, "facets": {}, "args": args}
     filters = {k: [v for v in args.get(k, []) if v] or None for k in SEARCH_FILTERS}
-    try:
-        limit = int((args.get("limit") or ["50"])[0])
-    except ValueError:
-        raise InvalidIdError("limit: expected a number") from None
-    limit = max(1, min(limit, 500))
+    start = _start(args)
     table = None
     code = (
-        f"gensql.search(data_root, {q!r}, limit={limit}"
+        f"gensql.search(data_root, {q!r}, limit={SEARCH_HIT_CAP}"
         + "".join(f", {k}={v!r}" for k, v in filters.items() if v)
         + ")"
     )
@@ -917,26 +1006,53 @@ def search_page(wb: Workbench, args: dict[str, list[str]]) -> Page:
             f"the index snapshot {opened.snapshot_id} has no search index (refreshed with --no-texts?): run `gensql refresh` without it"
         )
     elif q.strip():
+        found = None
         try:
-            frame = search(wb.data_root, q, limit=limit, index_dir=wb.index_dir, **filters)
+            found = wb.cached(
+                ("search", q, orjson.dumps(filters)),
+                lambda: search(
+                    wb.data_root, q, limit=SEARCH_HIT_CAP, snippets=False, index_dir=wb.index_dir, **filters
+                ).to_dicts(),
+            )
         except SearchQueryError as exc:
             ctx["error"] = str(exc)
-            frame = None
-        if frame is not None:
-            table = frame.to_arrow()
-            hits = frame.to_dicts()
-            ctx["hits"] = hits
-            for key, column in (
-                ("file", "file"),
-                ("stage", "stage"),
-                ("model", "model_id"),
-                ("template", "template_id"),
-                ("status", "status"),
-            ):
+        if found is not None:
+            merged = merge_hits(found)
+            total = len(merged)
+            if start > total:  # past the end (the hits changed): the last page
+                start = max(1, total - SEARCH_PAGE_SIZE + 1)
+            shown = merged[start - 1 : start - 1 + SEARCH_PAGE_SIZE]
+            if shown:  # snippets of the page's texts only: reading files costs, counting does not
+                deepest = max(r["text_rank"] for r in shown)
+                with_snippets = search(
+                    wb.data_root, q, limit=deepest, snippets=True, index_dir=wb.index_dir, **filters
+                ).to_dicts()
+                snippet = {(h["stage"], h["gen_id"], h["file"]): h["snippet"] for h in with_snippets}
+                for r in shown:
+                    r["snippet"] = snippet.get((r["stage"], r["gen_id"], r["file"]))
+            ctx.update(
+                hits=shown,
+                total=total,
+                texts=len(found),
+                capped=len(found) >= SEARCH_HIT_CAP,
+                start=start,
+                end=start + len(shown) - 1,
+                page_size=SEARCH_PAGE_SIZE,
+                last_start=max(1, total - SEARCH_PAGE_SIZE + 1),
+                download_total=total,
+            )
+            for key, column in _SEARCH_FACETS:
                 counts: dict[str, int] = {}
-                for h in hits:
-                    counts[h[column] or "(none)"] = counts.get(h[column] or "(none)", 0) + 1
-                ctx["facets"][key] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+                for h in merged:
+                    for value in h[column] if column == "files" else [h[column]]:
+                        counts[value or "(none)"] = counts.get(value or "(none)", 0) + 1
+                ctx["facets"][key] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_VALUES]
+            table = pa.Table.from_pylist(
+                [{c: (",".join(h[c]) if c == "files" else h[c]) for c in SEARCH_ROW_COLUMNS} for h in merged]
+                or [dict.fromkeys(SEARCH_ROW_COLUMNS)]
+            )
+            if not merged:
+                table = table.slice(0, 0)
     return Page("search.html", "Search", None, None, table, {**ctx, "code": code})
 
 

@@ -91,6 +91,8 @@ class Workbench:
         where = layout.resolve(data_root, index_dir)
         self.limits = limits or console_limits()
         self._console_turns = threading.BoundedSemaphore(CONSOLE_CONCURRENCY)
+        #: Console queries running now (their cursors): close() and interrupt_console() stop them.
+        self.console_running: set[duckdb.DuckDBPyConnection] = set()
         self.data_root = where.data_root
         self.index_dir = where.index_dir
         self._lock = threading.Lock()
@@ -180,9 +182,18 @@ class Workbench:
                         raise QueryError(f"the index snapshot cannot be read ({exc})") from None
         return opened.console
 
+    def interrupt_console(self) -> None:
+        """Stop every console query running now (each answers that it was interrupted)."""
+        for cur in list(self.console_running):
+            try:
+                cur.interrupt()
+            except duckdb.Error:
+                pass
+
     def close(self) -> None:
         """Stop the background warm-up (interrupting its query) and close every connection."""
         self._stopping = True
+        self.interrupt_console()
         thread, cursor = self._warm_thread, self._warm_cursor
         if thread is not None and thread.is_alive():
             if cursor is not None:
@@ -278,9 +289,12 @@ class Workbench:
             timer = threading.Timer(time_limit, stop)
             started = time.perf_counter()
             timer.start()
+            self.console_running.add(cur)
             try:
                 table, cut = _fetch(cur, sql, params, max_rows, max_bytes)
             except duckdb.Error as exc:
+                if isinstance(exc, duckdb.InterruptException) and not stopped.is_set():
+                    raise QueryError("the query was interrupted (the server is stopping)") from None
                 if stopped.is_set():
                     raise QueryError(
                         f"the query was stopped after {time_limit:g} s (the console's time limit): "
@@ -291,6 +305,7 @@ class Workbench:
                     message += " (the console is read-only: it reads the index and nothing else)"
                 raise QueryError(message) from None
             finally:
+                self.console_running.discard(cur)
                 timer.cancel()
                 cur.close()
             return ConsoleResult(table, cut, time.perf_counter() - started)

@@ -225,7 +225,8 @@ class Planner:
         window = window or era
         if isinstance(parent, GenDir):
             parent_text = parent.text.get(PARSED_FILE)
-            parent_task = parent.row.get("task_id")
+            task_id = parent.row.get("task_id")
+            parent_task = task_id if isinstance(task_id, str) else None
             parent_id: str | None = parent.gen_id
             t_parent = parent.mtime.get(PARSED_FILE) or parent.dir_mtime
         else:
@@ -409,6 +410,7 @@ class Planner:
 
 def group_of(p: Plan) -> str:
     """The generator's name of the logical product ``p`` is an attempt of."""
+    parts: tuple[str | int | None, ...]
     if p.stage == "draft":
         parts = (p.combo, p.template, p.model, p.replicate)
     elif p.stage == "essay":

@@ -6,8 +6,10 @@ JSON file, which files exist, which were corrupted) by the scanner's rules, neve
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from ..layout import (
     DOCS_DIR,
@@ -129,7 +131,8 @@ class StoreTruth:
 _MISSING = object()
 
 
-def _first(*values: object) -> object:
+def _first(*values: Any) -> Any:
+    """The first value that is not None (JSON values: their type is whatever the file held)."""
     for v in values:
         if v is not None:
             return v
@@ -271,15 +274,31 @@ def _expect(g: GenDir) -> dict[str, object]:
     }
 
 
+class DocumentFacts(Protocol):
+    """What refresh borrows from a db/documents.sqlite row (era_docs.DocRow has these and more)."""
+
+    @property
+    def run_id(self) -> str | None: ...
+    @property
+    def task_id(self) -> str | None: ...
+    @property
+    def template_id(self) -> str | None: ...
+    @property
+    def model_id(self) -> str | None: ...
+    @property
+    def parent_doc_id(self) -> str | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
 @dataclass(frozen=True)
 class Borrowed:
     """The facts refresh borrows from outside the directories (docs/eras.md, D1/D2)."""
 
     #: wide membership lines: (cohort_id, line, stage, gen_id, {column: cell text}) in file order
     membership: list[tuple[str, int, str, str, dict[str, str]]]
-    #: db/documents.sqlite rows by (stage, doc_id): objects with run_id, task_id, template_id,
-    #: model_id, parent_doc_id, created_at
-    documents: dict[tuple[str, str], object]
+    #: db/documents.sqlite rows by (stage, doc_id)
+    documents: Mapping[tuple[str, str], DocumentFacts]
     #: essay templates whose generator is copy in 1_raw/essay_templates.csv
     copy_templates: frozenset[str]
 
@@ -308,7 +327,7 @@ def _member_facts(borrowed: Borrowed) -> dict[tuple[str, str], dict[str, object]
         for column, keys in _MEMBERSHIP_FACTS.items():
             if facts.get(column) is not None:
                 continue
-            value = next((c for c in (_cell(cells.get(k)) for k in keys) if c is not None), None)
+            value: str | int | None = next((c for c in (_cell(cells.get(k)) for k in keys) if c is not None), None)
             if column == "replicate" and value is not None:
                 try:
                     value = int(float(value))
@@ -378,9 +397,9 @@ def finish_truth(truth: StoreTruth, gens: list[GenDir], borrowed: Borrowed | Non
                 errors.extend(ExpectedError(g.stage, g.gen_id, name, "bad_value", g.rel(name)) for _ in j.bad)
         if METADATA_FILE not in g.json:
             errors.append(ExpectedError(g.stage, g.gen_id, METADATA_FILE, "missing_metadata", g.rel(METADATA_FILE)))
-    per_gen: dict[tuple[str, str], int] = {}
+    per_gen: dict[tuple[str | None, str | None], int] = {}
     for e in errors:
-        per_gen[(e.stage, e.gen_id)] = per_gen.get((e.stage, e.gen_id), 0) + 1  # type: ignore[index]
+        per_gen[(e.stage, e.gen_id)] = per_gen.get((e.stage, e.gen_id), 0) + 1
     for g in gens:
         v = _expect(g)
         _borrow(g, v, members.get((g.stage, g.gen_id)), borrowed)

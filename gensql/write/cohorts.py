@@ -11,8 +11,8 @@ from pathlib import Path
 
 from .. import layout
 from ..errors import InvalidIdError, WriteError
+from ..fsutil import replace_file
 from ..membership import read_memberships
-from ._fs import replace_file
 
 
 @dataclass(frozen=True)
@@ -83,19 +83,51 @@ def write_membership(
     return CohortRef(cohort_id=cohort_id, path=target, members=len(members))
 
 
-def list_cohorts(data_root: str | os.PathLike | None) -> list[CohortInfo]:
-    """Every cohort with a membership file, read from the files (not the index), sorted by id."""
-    where = layout.resolve(data_root)
-    table, _errors = read_memberships(where.data_root)
+def list_cohorts(
+    data_root: str | os.PathLike | None, *, index_dir: str | os.PathLike | None = None
+) -> list[CohortInfo]:
+    """Every cohort with a membership file, sorted by id, its counts read from the index
+    (:func:`gensql.reports.cohort.cohort_counts`).
+
+    Only the membership files written after the index snapshot (a cohort just created) are parsed,
+    so the list is right at once however large the other cohorts are; the reader still warns that the
+    index is stale. A store without an index yet is read from its files. A cohort whose file has no
+    valid member line is listed with zero members (its problems are ``scan_errors`` rows).
+    """
+    from ..index import current_snapshot
+    from ..reports.cohort import cohort_counts
+    from ..staleness import check_staleness
+
+    where = layout.resolve(data_root, index_dir)
+    snapshot = current_snapshot(where.index_dir)
+    if snapshot is None:
+        counts = _counts_from_files(where)
+    else:
+        counts = {c: list(v) for c, v in cohort_counts(where.data_root, index_dir=where.index_dir).items()}
+        stale = check_staleness(where.data_root, snapshot.id, snapshot.info)
+        prefix, suffix = f"{layout.COHORTS_DIR}/", f"/{layout.MEMBERSHIP_FILE}"
+        changed = {p[len(prefix) : -len(suffix)] for p in (stale.changed if stale else ()) if p.endswith(suffix)}
+        if changed:
+            for cohort_id in changed:
+                counts.pop(cohort_id, None)
+            counts.update(_counts_from_files(where, changed))
+    present = {p.parent.name for p in where.cohorts_root.glob(f"*/{layout.MEMBERSHIP_FILE}")}
+    listed = []
+    for cohort_id in sorted(present):
+        members, on_disk = counts.get(cohort_id, (0, 0))
+        listed.append(CohortInfo(cohort_id, members, on_disk, members - on_disk))
+    return listed
+
+
+def _counts_from_files(where: layout.StoreLayout, cohorts: set[str] | None = None) -> dict[str, list[int]]:
+    """``{cohort_id: [members, on_disk]}`` parsed from the membership files (all, or ``cohorts``)."""
+    table, _errors = read_memberships(where.data_root, cohorts)
     counts: dict[str, list[int]] = {}
     for cohort_id, stage, gen_id in zip(*(table.column(c).to_pylist() for c in ("cohort_id", "stage", "gen_id"))):
         entry = counts.setdefault(cohort_id, [0, 0])
         entry[0] += 1
         entry[1] += (where.gens_root / stage / gen_id).is_dir()
-    if where.cohorts_root.is_dir():
-        for path in where.cohorts_root.glob(f"*/{layout.MEMBERSHIP_FILE}"):
-            counts.setdefault(path.parent.name, [0, 0])
-    return [CohortInfo(c, m, d, m - d) for c, (m, d) in sorted(counts.items())]
+    return counts
 
 
 def create_cohort_from_query(

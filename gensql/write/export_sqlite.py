@@ -18,8 +18,8 @@ import duckdb
 from .. import __version__, layout
 from ..catalog import define_views
 from ..docs_index import EXPORT_TABLE
+from ..fsutil import fsync_path, tmp_name
 from ..index import require_snapshot
-from ._fs import fsync_dir, tmp_name
 
 #: Seed 000_4b878bc531465b49's DDL, verbatim (plan step 2), and its two indexes.
 DOCUMENTS_DDL = (
@@ -134,7 +134,7 @@ def export_sqlite(
             os.fsync(fh.fileno())
         _checkpoint_old(target)
         os.replace(tmp, target)
-        fsync_dir(target.parent)
+        fsync_path(target.parent)
     except BaseException:
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{tmp}{suffix}").unlink(missing_ok=True)

@@ -19,8 +19,8 @@ from typing import Any
 from .. import layout
 from ..derive import logical_key
 from ..errors import GenerationExistsError, GenerationNotFoundError, WriteError
+from ..fsutil import publish_dir, replace_file
 from ..ids import new_gen_id
-from ._fs import publish_dir, replace_file
 
 MODES = ("llm", "copy")
 #: Keys gensql itself writes into metadata.json; ``extra`` may not shadow them.
@@ -243,7 +243,7 @@ def _identity(
 
 def _require_parent(where: layout.StoreLayout, stage: str, parent_gen_id: str | None) -> None:
     parent_stage = layout.PARENT_STAGE[stage]
-    if parent_stage is None:
+    if parent_stage is None or parent_gen_id is None:  # _identity() already refused a missing parent
         return
     if not (where.gens_root / parent_stage / parent_gen_id).is_dir():
         raise WriteError(

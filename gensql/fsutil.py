@@ -1,4 +1,7 @@
-"""Crash-safe file-system primitives of the write path: write-then-rename, fsync, no overwrite.
+"""Crash-safe file-system primitives: fsync by path, hard-link-or-copy, write-then-rename, no overwrite.
+
+One home for them: the write path (gensql.write), the index (snapshots, search index) and backfill all
+use these, so a fix to one (an fsync missed, a cross-device link) is a fix to all.
 
 A file or directory is built under a hidden temporary name (``.tmp-...``, which refresh never reads
 as a generation) beside its final place, fsynced, renamed into place, and the parent directory is
@@ -13,7 +16,7 @@ import secrets
 import shutil
 from pathlib import Path
 
-from .. import layout
+from . import faults, layout
 
 
 def tmp_name(final_name: str) -> str:
@@ -22,12 +25,28 @@ def tmp_name(final_name: str) -> str:
     return f"{layout.WRITER_TMP_PREFIX}{final_name}.{secrets.token_hex(4)}-{os.getpid()}"
 
 
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+def fsync_path(path: str | os.PathLike) -> None:
+    """fsync the file or directory at ``path`` (a directory: the names in it, after a create or rename)."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def link_or_copy(source: str | os.PathLike, target: str | os.PathLike) -> bool:
+    """Place ``source`` at ``target``: a hard link where the file system allows one (True), else a
+    copy with the source's modification time (False).
+
+    Linking shares an immutable file between snapshots (or between a legacy folder and the store) at no
+    cost; a copy is the fallback across devices, where links are not permitted, or past a link limit.
+    """
+    try:
+        os.link(source, target)
+        return True
+    except OSError:
+        shutil.copy2(source, target)
+        return False
 
 
 def write_new_file(path: Path, data: bytes) -> None:
@@ -51,7 +70,7 @@ def replace_file(path: Path, data: bytes) -> None:
     except BaseException:
         _unlink_quietly(tmp)
         raise
-    fsync_dir(path.parent)
+    fsync_path(path.parent)
 
 
 def publish_dir(files: dict[str, bytes], target: Path) -> bool:
@@ -66,7 +85,9 @@ def publish_dir(files: dict[str, bytes], target: Path) -> bool:
     try:
         for name, data in files.items():
             write_new_file(tmp / name, data)
-        fsync_dir(tmp)
+            faults.point("write.file")
+        fsync_path(tmp)
+        faults.point("write.rename")
         if os.path.lexists(target):
             shutil.rmtree(tmp, ignore_errors=True)
             return False
@@ -80,7 +101,7 @@ def publish_dir(files: dict[str, bytes], target: Path) -> bool:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    fsync_dir(target.parent)
+    fsync_path(target.parent)
     return True
 
 
