@@ -32,13 +32,13 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from ..fsutil import link_or_copy
+from ..fsutil import fsync_path, link_or_copy
 from ..safeio import store_roots
 from ..texts import SEARCH_MAX_CHARS, TEXT_KINDS, read_text_prefix
 
@@ -81,6 +81,9 @@ class SearchIndexStats:
     documents: int = 0
     size_bytes: int = 0
     segments: int = 0
+    #: files of the new index that are on disk already (synced by the worker that built them, or
+    #: linked from the previous index): the commit does not sync them again
+    durable: list[str] = field(default_factory=list, repr=False)
 
 
 @dataclass
@@ -104,6 +107,7 @@ class SearchPart:
         where.mkdir(parents=True, exist_ok=True)
         for name, data in self.files.items():
             (where / name).write_bytes(data)
+            fsync_path(where / name)
         return where
 
 
@@ -153,6 +157,8 @@ class PartBuilder:
         for name in _NOT_SHARED:
             Path(self._dir, name).unlink(missing_ok=True)
         if self.path is not None:
+            for entry in os.scandir(self._dir):  # synced here, in parallel on every worker, not at the commit
+                fsync_path(entry.path)
             return SearchPart(self.added, self.capped, path=self._dir)
         try:
             files = {e.name: Path(e.path).read_bytes() for e in os.scandir(self._dir) if e.is_file()}
@@ -336,6 +342,8 @@ def assemble(
         small_ids = {id(s) for s in small}
         segments = [s for s in segments if id(s) not in small_ids] + merged
     segments = [s for s in segments if s.meta["max_doc"] > 0]
+    synced = {id(s) for s in fresh} | {id(s) for s in kept if s.home == previous}
+    stats.durable = [name for s in segments if id(s) in synced for name in s.files()]
     _write_index(target, base, segments, opstamp, keep=previous or scratch)
     shutil.rmtree(scratch, ignore_errors=True)
     stats.documents = sum(s.docs for s in segments)

@@ -28,9 +28,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .. import layout
+from .. import faults, layout
 from ..fields import GENS_SCHEMA
-from ..fsutil import link_or_copy
+from ..fsutil import fsync_path, link_or_copy
 from ..index import Snapshot, SnapshotBuilder
 from ..partitions import buckets, read_partition, sort_by_gen_id, sources, splice, write_partition
 from ..scan import MANIFEST_SCHEMA, TEXTS_SCHEMA, BatchResult
@@ -156,6 +156,7 @@ def _rewrite_part(
     prev_bits = out.prev_bits.get(stage) if out.previous is not None else None
     fresh = {"_gens_scan": gens, "_manifest": manifest, "texts": texts}
     for table, schema in TABLES:
+        faults.point("snapshot.part")
         rel = layout.partition_file(table, stage, bits, b)
         path = f"{out.snapshot}/{rel}"
         if table == "texts" and not out.texts:
@@ -211,6 +212,7 @@ class SnapshotFiles:
         self._pending: deque[Future] = deque()
         if not out.texts:
             write_partition(TEXTS_SCHEMA.empty_table(), builder.tmp_path / EMPTY_TEXTS)
+            fsync_path(builder.tmp_path / EMPTY_TEXTS)  # every texts partition links to it
 
     def __enter__(self) -> SnapshotFiles:
         return self
@@ -236,8 +238,8 @@ class SnapshotFiles:
         """Take note of partitions a unit wrote, and make their ``gens`` partitions."""
         for part in written:
             for rel, rows in part.rows.items():
+                self.builder.durable.add(rel)  # linked from the previous snapshot, or written and fsynced
                 if rows is None:  # linked: the count is the previous snapshot's
-                    self.builder.durable.add(rel)
                     rows = self.prev_files.get(rel)
                     if rows is None:
                         rows = pq.ParquetFile(f"{self.builder.tmp_path}/{rel}").metadata.num_rows
@@ -303,9 +305,11 @@ def link_into(source: str, target: str) -> None:
 def _write(data: pa.Table, path: str) -> None:
     """:func:`gensql.partitions.write_partition` under a temporary name renamed over ``path``: the
     name may already be a hard link to a file of the previous snapshot (a retried unit linked it),
-    whose bytes must never change."""
+    whose bytes must never change. The file is fsynced here, where it was written (in parallel, on
+    every worker), so the commit only has directories left to sync."""
     tmp = _tmp_name(path)
     write_partition(data, Path(tmp))
+    fsync_path(tmp)
     os.replace(tmp, path)
 
 

@@ -9,7 +9,6 @@ exactly as one index built in one writer: tantivy takes its statistics over all 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 
 from ..fulltext.engine import SEARCH_DIR, SearchIndexStats, SearchPart, assemble
@@ -32,9 +31,7 @@ def update_search(
     previous_dir = previous.path / SEARCH_DIR if previous is not None else None
     remove = sorted(changed) if previous_dir is not None else []
     stats = assemble(target, previous_dir, remove, parts, builder.tmp_path / PARTS_DIR)
-    if previous_dir is not None:  # segments shared with the previous snapshot are on disk already
-        for entry in os.scandir(target):
-            old = previous_dir / entry.name
-            if entry.is_file(follow_symlinks=False) and old.exists() and os.path.samefile(entry.path, old):
-                builder.durable.add(f"{SEARCH_DIR}/{entry.name}")
+    # Segments linked from the previous snapshot, and the parts' (synced by the workers that built
+    # them), are on disk already: the commit syncs the rest (meta.json, rewritten segments).
+    builder.durable.update(f"{SEARCH_DIR}/{name}" for name in stats.durable)
     return stats
