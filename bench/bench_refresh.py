@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -135,7 +136,7 @@ def floor_commands(root: Path, procs: int) -> tuple[str, str]:
 
 def sweep(root: Path, out: Path, jobs_list: list[int], routes: list[str], repeat: int) -> None:
     """The ``--jobs`` sweep: each route beside its floor at the same parallelism, best of ``repeat``."""
-    index = out / "index-sweep"
+    index = out / f"index-sweep-{root.name}-{os.getpid()}"
 
     def best(label: str, cmd, shell: bool = False):
         runs = [run(label, cmd, shell=shell) for _ in range(repeat)]
@@ -177,6 +178,7 @@ def sweep(root: Path, out: Path, jobs_list: list[int], routes: list[str], repeat
         lines.append("| " + " | ".join(cells) + " |")
         print(lines[-1], file=sys.stderr, flush=True)
     load = os.getloadavg()[0]
+    shutil.rmtree(index, ignore_errors=True)
     print(f"\n{root.name}: {os.cpu_count()} CPUs, warm page cache, load average {load:.1f}, best of {repeat}\n")
     print("\n".join(lines))
     print(
