@@ -6,13 +6,23 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test test-fast bench notebook clean
 
+TEST_STAMP := $(VENV)/.installed-test
+
+# The demo needs only the runtime (`pip install -e .`); the test extra (pyspark, moto, selenium,
+# scipy...) is installed by `make test` alone.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e .
 	touch $(STAMP)
 
+$(TEST_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(TEST_STAMP)
+
+# git resets file mtimes, which are the sample's generation times: put them back first (data/mtimes.tsv).
 demo: $(STAMP)
+	$(BIN)/python -m gensql.synth restore-mtimes data
 	$(BIN)/gensql refresh --data-root data
 	$(BIN)/gensql summary --data-root data
 
@@ -23,7 +33,7 @@ demo: $(STAMP)
 PY ?=
 ifeq ($(PY),)
 PY := $(BIN)/python
-DEPS := $(STAMP)
+DEPS := $(TEST_STAMP)
 endif
 # --dist loadfile: a file's tests share one worker, so module fixtures (stores, servers) are built once.
 XDIST := -n auto --dist loadfile
@@ -40,7 +50,7 @@ test-fast: $(DEPS)
 # Benchmarks (not tests): refresh vs DuckDB read_json / a Python loop / the cat floor at 100k
 # generations, then `gensql sql` and `gensql report tokens` on a 1,000,000-row index, texts and
 # search vs SQLite FTS5 and grep, and `gensql serve` pages on a 1,000,000-row index.
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(BIN)/python bench/bench_refresh.py
 	$(BIN)/python bench/bench_sql.py
 	$(BIN)/python bench/bench_report.py

@@ -16,6 +16,7 @@ import click
 
 from . import __version__, stopping
 from .errors import GensqlError, StrictModeError
+from .formats import FORMATS
 
 DATA_ROOT = click.option(
     "--data-root",
@@ -85,12 +86,12 @@ def handle_errors(func: Callable) -> Callable:
     return wrapper
 
 
-#: Every table-producing command writes all of these (gensql/render.py documents each).
-FORMATS = ("table", "vertical", "csv", "json", "jsonl", "markdown", "parquet", "xlsx")
+# Every table-producing command writes all of gensql.formats.FORMATS (gensql/render.py documents each).
 _FORMAT_HELP = (
     "Output format [default: from the -o FILE extension (.csv .json .jsonl .md .parquet .xlsx .txt), else table]. "
     "table/vertical/markdown are for reading (NULL shown as NULL; table and vertical show the first 1,000 rows); "
-    "csv/json/jsonl/parquet/xlsx are exact."
+    "json/jsonl/parquet/xlsx are exact; csv too, except a ' before text a spreadsheet would run as a formula "
+    "(--raw-csv: none)."
 )
 
 
@@ -108,16 +109,29 @@ def resolve_format(fmt: str | None, vertical: bool, output: str | None, formats:
         raise click.UsageError(str(exc)) from None
 
 
-def output_options(formats: tuple[str, ...] = FORMATS) -> Callable:
-    """--format, -x/--vertical and -o FILE; the command receives the resolved ``fmt`` and ``output``."""
+def output_options(formats: tuple[str, ...] = FORMATS, columns: bool = False) -> Callable:
+    """--format, -x/--vertical and -o FILE; the command receives the resolved ``fmt`` and ``output``.
+
+    ``columns``: the command's table shows a default column set (gensql.columnsets); --all-columns
+    shows every column, and the command receives ``all_columns``.
+    """
 
     def decorate(func: Callable) -> Callable:
         @wraps(func)
-        def wrapper(*args, fmt=None, vertical=False, output=None, **kwargs):
-            return func(*args, fmt=resolve_format(fmt, vertical, output, formats), output=output, **kwargs)
+        def wrapper(*args, fmt=None, vertical=False, output=None, raw_csv=False, **kwargs):
+            from .render import raw_csv as keep_formulas
+
+            with keep_formulas(raw_csv):
+                return func(*args, fmt=resolve_format(fmt, vertical, output, formats), output=output, **kwargs)
 
         wrapper.__dict__.pop("__click_params__", None)
         wrapper.__click_params__ = list(getattr(func, "__click_params__", []))
+        if columns:
+            wrapper = click.option(
+                "--all-columns",
+                is_flag=True,
+                help="Table: every column, not only the ones this command leads with (csv/json always have all).",
+            )(wrapper)
         wrapper = click.option(
             "-o",
             "--output",
@@ -135,6 +149,15 @@ def output_options(formats: tuple[str, ...] = FORMATS) -> Callable:
             )(wrapper)
         else:
             wrapper = click.option("--vertical", hidden=True, is_flag=True)(wrapper)
+        if "csv" in formats:
+            wrapper = click.option(
+                "--raw-csv",
+                is_flag=True,
+                help="CSV: keep text starting with = + - @ as it is (by default a ' is put before it, so a "
+                "spreadsheet does not run it as a formula).",
+            )(wrapper)
+        else:
+            wrapper = click.option("--raw-csv", hidden=True, is_flag=True)(wrapper)
         wrapper = click.option("--format", "fmt", type=click.Choice(formats), default=None, help=_FORMAT_HELP)(wrapper)
         return wrapper
 
@@ -146,11 +169,12 @@ def _check_binary(fmt: str, output: str | None) -> None:
         raise click.UsageError(f"--format {fmt} is binary: use -o FILE or redirect stdout")
 
 
-def emit(table, fmt: str, output: str | None) -> None:
+def emit(table, fmt: str, output: str | None, columns=None, all_columns: bool = False) -> None:
+    """Write ``table`` in ``fmt``; ``columns`` (a gensql.columnsets.ColumnSet): what ``table`` shows."""
     from .render import render_bytes, write_output
 
     _check_binary(fmt, output)
-    write_output(render_bytes(table, fmt), fmt, output, sys.stdout.buffer)
+    write_output(render_bytes(table, fmt, columns=columns, all_columns=all_columns), fmt, output, sys.stdout.buffer)
 
 
 class _Progress:
@@ -173,7 +197,24 @@ class _Progress:
             self.bar.close()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """A group whose command list gives each command's whole first sentence, wrapped, not cut at "..."."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+click.Group.group_class = _Group  # every subgroup (report, cohort, export, prices) lists the same way
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gensql")
 def cli() -> None:
     """Query the on-disk store of an LLM generation pipeline with SQL."""
@@ -603,7 +644,6 @@ def show(gen_id, stage, prompt, raw, parsed, as_json, data_root):
 
 # --- gensql report: tokens and cost, scores, cohort coverage (gensql/reports.py) -----------------
 
-REPORT_FORMATS = FORMATS
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
@@ -624,7 +664,7 @@ def _day(value):
 def _report_source(func: Callable) -> Callable:
     """--data-root, --index-dir and the output options every report takes (-o also writes FILE.meta.json:
     version, snapshot, price table hash, options, time)."""
-    return DATA_ROOT(INDEX_DIR(output_options(REPORT_FORMATS)(func)))
+    return DATA_ROOT(INDEX_DIR(output_options(FORMATS, columns=True)(func)))
 
 
 def _prices_options(func: Callable) -> Callable:
@@ -660,7 +700,7 @@ def _time_filters(func: Callable) -> Callable:
     return func
 
 
-def _emit_report(rep, fmt: str, output: str | None) -> None:
+def _emit_report(rep, fmt: str, output: str | None, all_columns: bool = False) -> None:
     from .reports import export, render_report
 
     if output:
@@ -668,7 +708,7 @@ def _emit_report(rep, fmt: str, output: str | None) -> None:
         click.echo(f"gensql: wrote {output} ({rep.df.height:,} rows) and {sidecar}", err=True)
     else:
         _check_binary(fmt, output)
-        sys.stdout.buffer.write(render_report(rep, fmt))
+        sys.stdout.buffer.write(render_report(rep, fmt, all_columns))
         sys.stdout.flush()
     for note in rep.notes:
         click.echo(f"gensql: note: {note}", err=True)
@@ -706,7 +746,9 @@ def report() -> None:
 @_prices_options
 @_report_source
 @handle_errors
-def report_tokens(by, cohort, stages, models, since, until, prices_file, price_at, data_root, index_dir, fmt, output):
+def report_tokens(
+    by, cohort, stages, models, since, until, prices_file, price_at, data_root, index_dir, fmt, output, all_columns
+):
     """Tokens, truncation, duration and cost of model calls, grouped --by one or more columns."""
     from .reports import build_tokens
 
@@ -722,7 +764,7 @@ def report_tokens(by, cohort, stages, models, since, until, prices_file, price_a
         _day(price_at),
         index_dir=index_dir,
     )
-    _emit_report(rep, fmt, output)
+    _emit_report(rep, fmt, output, all_columns)
 
 
 @report.command("scores")
@@ -767,7 +809,21 @@ def report_tokens(by, cohort, stages, models, since, until, prices_file, price_a
 @_report_source
 @handle_errors
 def report_scores(
-    long_, cohort, models, ci, ci_by, resamples, seed, adjust, since, until, data_root, index_dir, fmt, output
+    long_,
+    cohort,
+    models,
+    ci,
+    ci_by,
+    resamples,
+    seed,
+    adjust,
+    since,
+    until,
+    data_root,
+    index_dir,
+    fmt,
+    output,
+    all_columns,
 ):
     """Scores per evaluated essay: mean/min/max/n per evaluation model x template (newest scored attempt per replicate)."""
     from .reports import build_scores
@@ -789,7 +845,7 @@ def report_scores(
         seed=seed or 0,
         adjust=adjust,
     )
-    _emit_report(rep, fmt, output)
+    _emit_report(rep, fmt, output, all_columns)
 
 
 @report.command("cohort")
@@ -798,12 +854,12 @@ def report_scores(
 @_prices_options
 @_report_source
 @handle_errors
-def report_cohort(cohort_id, missing, prices_file, price_at, data_root, index_dir, fmt, output):
+def report_cohort(cohort_id, missing, prices_file, price_at, data_root, index_dir, fmt, output, all_columns):
     """Coverage of cohort COHORT_ID per stage (expected, on disk, missing, ok) with its tokens and cost."""
     from .reports import build_cohort
 
     rep = build_cohort(data_root, cohort_id, missing, prices_file, _day(price_at), index_dir=index_dir)
-    _emit_report(rep, fmt, output)
+    _emit_report(rep, fmt, output, all_columns)
 
 
 @cli.command()
@@ -975,7 +1031,7 @@ def export() -> None:
     "--db",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Database file [default: <data-root>/db/documents.sqlite].",
+    help="Database file [default: <index-dir>/exports/documents.sqlite]; an existing file is replaced only if gensql exported it.",
 )
 @DATA_ROOT
 @INDEX_DIR
@@ -985,6 +1041,8 @@ def export_sqlite_cmd(db, data_root, index_dir):
     from .write import export_sqlite
 
     result = export_sqlite(data_root, db, index_dir=index_dir)
+    if result.removed:
+        click.echo(f"gensql: removed {len(result.removed)} temporary file(s) of killed exports", err=True)
     click.echo(
         f"gensql: exported {result.documents} documents of snapshot {result.snapshot_id} to {result.path}", err=True
     )
@@ -1018,9 +1076,11 @@ def export_sqlite_cmd(db, data_root, index_dir):
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=20, show_default=True, help="Number of hits.")
 @DATA_ROOT
 @INDEX_DIR
-@output_options()
+@output_options(columns=True)
 @handle_errors
-def search_cmd(query, files, stages, models, templates, statuses, cohorts, limit, data_root, index_dir, fmt, output):
+def search_cmd(
+    query, files, stages, models, templates, statuses, cohorts, limit, data_root, index_dir, fmt, output, all_columns
+):
     """Ranked full-text search (BM25) over prompts, raw and parsed texts.
 
     QUERY: words (ranked by BM25), "a phrase", AND / OR, -excluded, +required, prefix*.
@@ -1039,8 +1099,10 @@ def search_cmd(query, files, stages, models, templates, statuses, cohorts, limit
         limit=limit,
         index_dir=index_dir,
     )
+    from .columnsets import SEARCH
+
     table = hits.to_arrow()
-    emit(table, fmt, output)
+    emit(table, fmt, output, SEARCH, all_columns)
     if table.num_rows == 0:
         from .reports.filters import filter_notes
 
@@ -1177,6 +1239,7 @@ def report_agreement(
     index_dir,
     fmt,
     output,
+    all_columns,
 ):
     """Do the judges agree? Per evaluation template: judge pairs, alpha across judges and without each, each judge vs its replicates, with intervals."""
     from .reports import build_agreement
@@ -1194,7 +1257,7 @@ def report_agreement(
         labels=labels_name,
         index_dir=index_dir,
     )
-    _emit_report(rep, fmt, output)
+    _emit_report(rep, fmt, output, all_columns)
 
 
 @report.command("compare")
@@ -1228,7 +1291,7 @@ def report_agreement(
 @_report_source
 @handle_errors
 def report_compare(
-    a, b, by, judges, criteria, cohort, resamples, seed, since, until, data_root, index_dir, fmt, output
+    a, b, by, judges, criteria, cohort, resamples, seed, since, until, data_root, index_dir, fmt, output, all_columns
 ):
     """Is A scored higher than B? Paired mean difference with its interval, wins/ties/losses, Wilcoxon p-value."""
     from .reports import build_compare
@@ -1247,7 +1310,7 @@ def report_compare(
         seed=seed,
         index_dir=index_dir,
     )
-    _emit_report(rep, fmt, output)
+    _emit_report(rep, fmt, output, all_columns)
 
 
 @report.command("judges")
@@ -1293,6 +1356,7 @@ def report_judges(
     index_dir,
     fmt,
     output,
+    all_columns,
 ):
     """Which judge is biased, which is noise: offset, limits of agreement, slope, alpha without it, length and self bias, failures, cost per score."""
     from .reports import build_judges
@@ -1310,7 +1374,7 @@ def report_judges(
         seed=seed,
         index_dir=index_dir,
     )
-    _emit_report(rep, fmt, output)
+    _emit_report(rep, fmt, output, all_columns)
 
 
 @cli.group()
@@ -1326,10 +1390,11 @@ def labels() -> None:
 @INDEX_DIR
 @handle_errors
 def labels_import(csv_file, name, data_root, index_dir):
-    """Import FILE.csv (essay_gen_id or evaluation_gen_id, criterion, score, rater), checked against the index."""
+    """Import FILE.csv (essay_gen_id or evaluation_gen_id, criterion, score, rater), checked against the index; prints the file written."""
     from .labels import import_labels
 
     done = import_labels(csv_file, data_root, name, index_dir=index_dir)
+    click.echo(str(done.path))  # the data: the file written
     click.echo(f"gensql: imported {done.describe()}", err=True)
 
 
@@ -1349,14 +1414,18 @@ def serve_cmd(host, port, open_browser, data_root, index_dir):
     """A local, read-only web workbench over the index: browse, read, compare, search, chart, SQL."""
     from .serve import serve
 
-    serve(
-        data_root,
-        index_dir,
-        host=host,
-        port=port,
-        open_browser=open_browser,
-        say=lambda m: click.echo(f"gensql: {m}", err=True),
-    )
+    try:
+        serve(
+            data_root,
+            index_dir,
+            host=host,
+            port=port,
+            open_browser=open_browser,
+            say=lambda m: click.echo(f"gensql: {m}", err=True),
+        )
+    except KeyboardInterrupt as exc:  # how a server is meant to end: a plain "stopped", 130 (143 for SIGTERM)
+        stopping.say_stopped("stopped")
+        sys.exit(stopping.exit_code(exc))
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from . import layout
 from .fields import SQLITE_FACTS
+from .safeio import UnsafeFileError, safe_stat, store_roots
 
 #: What :func:`read_documents` returns: one row per ``documents`` row with a usable stage and doc_id.
 DOCUMENTS_SCHEMA = pa.schema(
@@ -78,11 +79,15 @@ def read_documents(data_root: Path) -> tuple[pa.Table | None, list[tuple]]:
     Returns ``(None, [])`` when there is no database; ``(None, [error])`` when it cannot be read.
     """
     path = data_root / layout.DOCS_DB_FILE
-    if not path.is_file():
+    if not os.path.lexists(path):
         return None, []
     wal = Path(f"{path}-wal")
+    roots = store_roots(data_root)
     try:
-        if wal.is_file() and wal.stat().st_size > 0:
+        # A FIFO, a device (a link to /dev/zero), a directory or a link out of the store is a scan_errors
+        # row, never opened: SQLite would block on a FIFO or read /dev/zero forever.
+        safe_stat(path, roots)
+        if os.path.lexists(wal) and safe_stat(wal, roots).st_size > 0:
             with tempfile.TemporaryDirectory(prefix="gensql-sqlite-") as tmp:
                 copy = Path(tmp) / path.name
                 shutil.copyfile(path, copy)
@@ -91,6 +96,8 @@ def read_documents(data_root: Path) -> tuple[pa.Table | None, list[tuple]]:
                 rows = _query(copy, immutable=False)  # the copy is ours: SQLite may replay its WAL
         else:
             rows = _query(path, immutable=True)
+    except UnsafeFileError as exc:
+        return None, [(layout.DOCS_DB_FILE, None, None, path.name, exc.kind, f"cannot read the documents index: {exc}")]
     except (sqlite3.Error, OSError) as exc:
         return None, [
             (layout.DOCS_DB_FILE, None, None, path.name, "bad_sqlite", f"cannot read the documents index: {exc}")

@@ -81,6 +81,12 @@ class WriteError(GensqlError, ValueError):
     exit_code = 2
 
 
+class OutputError(GensqlError):
+    """A command's output file (``-o FILE``, ``--db FILE``) cannot be written: no such folder, no permission."""
+
+    exit_code = 2
+
+
 class GenerationExistsError(WriteError):
     """A generation with that id already exists; gensql never overwrites one."""
 

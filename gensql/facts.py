@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from . import layout
 from .derive import logical_key
 from .fields import FACT_SOURCES, GENS_COLUMN_ORDER, GENS_SCHEMA, MEMBERSHIP_FACTS, SQLITE_FACTS
 from .partitions import write_partition
+from .safeio import read_file, store_roots
 
 _NULL_LIKE_SQL = "('', 'nan', 'none', 'null')"
 _KEY_PARTS = ("combo_id", "template_id", "model_id", "parent_gen_id", "replicate")
@@ -106,10 +108,10 @@ def _bad_replicates(wide: pa.Table) -> list[tuple]:
 
 def _copy_templates(data_root: Path) -> tuple[list[str], list[tuple]]:
     path = data_root / layout.ESSAY_TEMPLATES_FILE
-    if not path.is_file():
+    if not os.path.lexists(path):
         return [], []
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = read_file(path, store_roots(data_root))[0].decode("utf-8-sig")  # a FIFO or device: refused, recorded
         reader = csv.DictReader(io.StringIO(text))
         if not reader.fieldnames or "template_id" not in reader.fieldnames or "generator" not in reader.fieldnames:
             return [], []  # an older list without a generator column says nothing about copy mode
@@ -122,7 +124,8 @@ def _copy_templates(data_root: Path) -> tuple[list[str], list[tuple]]:
             - {""}
         )
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        return [], [(layout.ESSAY_TEMPLATES_FILE, None, None, path.name, "unreadable", f"cannot read: {exc}")]
+        kind = getattr(exc, "kind", "unreadable")
+        return [], [(layout.ESSAY_TEMPLATES_FILE, None, None, path.name, kind, f"cannot read: {exc}")]
     return ids, []
 
 

@@ -18,7 +18,8 @@ Points: ``write.file`` (a generation's file written into its hidden temporary di
 ``write.rename`` (the directory complete, not yet renamed into place), ``snapshot.part`` (an index
 partition about to be written), ``snapshot.commit`` (all partitions written, nothing durable yet),
 ``snapshot.swap`` (the snapshot renamed into place, ``current`` not yet switched) and
-``snapshot.current`` (``current`` switched, superseded snapshots not yet collected).
+``snapshot.current`` (``current`` switched, superseded snapshots not yet collected) and
+``export.commit`` (an SQLite export fully written under its temporary name, not yet committed).
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ import sys
 import uuid
 import weakref
 from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,7 +41,7 @@ from pathlib import Path
 import orjson
 
 from . import faults, layout
-from .errors import IndexDirError, IndexLockedError, IndexNotFoundError, IndexWriteError
+from .errors import GensqlError, IndexDirError, IndexLockedError, IndexNotFoundError, IndexWriteError
 from .fsutil import fsync_path
 
 #: Snapshots kept after a refresh (the current one included); older ones are kept only while an open
@@ -86,8 +87,24 @@ def current_snapshot(index_dir: Path) -> Snapshot | None:
 def require_snapshot(index_dir: Path) -> Snapshot:
     snap = current_snapshot(index_dir)
     if snap is None:
+        _raise_if_unreadable(index_dir)
         raise IndexNotFoundError(f"no index at {index_dir}: run `gensql refresh` first (see --data-root / --index-dir)")
     return snap
+
+
+def _raise_if_unreadable(index_dir: Path) -> None:
+    """An index that exists but this user may not read is not "no index": say so (exit 2)."""
+    try:
+        target = index_dir / os.readlink(index_dir / layout.INDEX_CURRENT_LINK)
+        with open(target / layout.SNAPSHOT_INFO_FILE, "rb"):
+            pass
+    except PermissionError as exc:
+        raise IndexNotFoundError(
+            f"cannot read the index at {index_dir}: permission denied ({exc.filename}); ask its owner for read "
+            "access, or refresh an index of your own with --index-dir"
+        ) from None
+    except OSError:
+        pass
 
 
 def prepare_index_dir(index_dir: Path, data_root: Path | None = None) -> None:
@@ -149,10 +166,17 @@ def store_umask(data_root: Path) -> Iterator[None]:
         os.umask(old)
 
 
-def disk_error(exc: BaseException, index_dir: Path) -> IndexWriteError | None:
-    """The one-line :class:`IndexWriteError` for a full disk or quota while writing the index, else None."""
+def disk_error(exc: BaseException, index_dir: Path) -> GensqlError | None:
+    """The one-line error for a full disk or quota while writing the index (:class:`IndexWriteError`, exit
+    5), or for a user who may not write the index directory (:class:`IndexDirError`, exit 2), else None."""
     text = str(exc)
     code = getattr(exc, "errno", None)
+    if code in (errno.EACCES, errno.EPERM, errno.EROFS) and _inside(getattr(exc, "filename", None), index_dir):
+        why = "read-only file system" if code == errno.EROFS else "permission denied"
+        return IndexDirError(
+            f"cannot write the index at {index_dir} ({why}: {exc.filename}); the previous index is unchanged: "
+            "run gensql refresh as the index's owner, or pass an --index-dir you can write"
+        )
     if code == errno.ENOSPC or "No space left on device" in text:
         what = "disk full"
     elif code == errno.EDQUOT or "Disk quota exceeded" in text:
@@ -164,6 +188,13 @@ def disk_error(exc: BaseException, index_dir: Path) -> IndexWriteError | None:
         f"{what} while writing the index at {index_dir} ({detail}); the previous index is still current and "
         "nothing was left behind: free some space and run `gensql refresh` again"
     )
+
+
+def _inside(path: object, index_dir: Path) -> bool:
+    if not isinstance(path, (str, os.PathLike)):
+        return False
+    path, index = os.path.abspath(os.fspath(path)), os.path.abspath(index_dir)
+    return path == index or path.startswith(index.rstrip("/") + "/")
 
 
 @contextmanager
@@ -324,7 +355,7 @@ def remove_tree(root: Path | str) -> None:
     shutil.rmtree(root, ignore_errors=True)
 
 
-def _fsync_tree(root: Path, skip: set[str] = frozenset()) -> None:
+def _fsync_tree(root: Path, skip: AbstractSet[str] = frozenset()) -> None:
     """fsync every file and directory under ``root`` (directories after their files), except the
     files whose path relative to ``root`` is in ``skip``.
 
@@ -370,6 +401,9 @@ def acquire_lease(index_dir: Path, attempts: int = 5) -> tuple[Snapshot, int]:
             fd = os.open(snap.path / layout.SNAPSHOT_INFO_FILE, os.O_RDONLY)
         except FileNotFoundError:
             continue
+        except PermissionError:
+            _raise_if_unreadable(index_dir)
+            raise
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
             if os.fstat(fd).st_nlink > 0:

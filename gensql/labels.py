@@ -26,6 +26,7 @@ import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -41,7 +42,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "score": ("score",),
     "rater": ("rater",),
 }
-_SCHEMA = {"essay_gen_id": pl.String, "criterion": pl.String, "score": pl.Float64, "rater": pl.String}
+_SCHEMA: dict[str, Any] = {"essay_gen_id": pl.String, "criterion": pl.String, "score": pl.Float64, "rater": pl.String}
 
 
 class LabelsError(GensqlError):
@@ -81,7 +82,7 @@ def import_labels(
 ) -> LabelImport:
     """Check ``csv_path`` against the index and store it as ``<data-root>/labels/<name>.parquet``."""
     from .catalog import connect
-    from .write._fs import replace_file
+    from .fsutil import replace_file
 
     src = Path(csv_path)
     name = layout.check_name(name or src.stem, "labels name")
@@ -197,6 +198,7 @@ def read_labels(data_root: str | os.PathLike | None = None, name: str | None = N
             frames.append(pl.read_parquet(path).select(LABEL_COLUMNS).with_columns(labels=pl.lit(path.stem)))
         except Exception as exc:  # a damaged file is the user's to fix: say which
             raise LabelsError(f"cannot read labels file {path}: {exc}; import it again") from None
+    schema = pl.Schema(_SCHEMA | {"labels": pl.String})
     if not frames:
-        return pl.DataFrame(schema=_SCHEMA | {"labels": pl.String})
-    return pl.concat(frames).cast(_SCHEMA | {"labels": pl.String})
+        return pl.DataFrame(schema=schema)
+    return pl.concat(frames).cast(schema)

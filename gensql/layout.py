@@ -106,7 +106,9 @@ WRITER_TMP_PREFIX = ".tmp-"
 #: Prefix of the ids the write path gives new generations, as the current pipeline does.
 STAGE_ID_PREFIX: dict[str, str] = {"draft": "d_", "essay": "e_", "evaluation": "v_"}
 
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
+#: A plain path component: what :func:`check_name` accepts (refresh flags other generation ids).
+SAFE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]*$"
+_SAFE_NAME = re.compile(SAFE_NAME_PATTERN)
 
 
 def check_name(value: object, what: str) -> str:

@@ -1,4 +1,4 @@
-"""SQL cells in IPython and Jupyter: ``%load_ext gensql.magic``, then ``%%gsql``.
+"""SQL cells in IPython and Jupyter: ``%load_ext gensql.magic``, then ``%%gsql`` or ``%gsql``.
 
 ::
 
@@ -6,6 +6,9 @@
     %gsql -c con                  # run on the notebook's `con` (e.g. con = gensql.connect(root)),
                                   # looked up at each cell, so a new `con` is used at once
     %gsql ../data                 # or open one on a data root (gensql.connect)
+                                  # neither: $GENSQL_DATA_ROOT, when set, as the CLI reads it
+
+    n = %gsql SELECT count(*) FROM gens       # one line of SQL: its result is the value
 
     %%gsql by_model
     SELECT model_id, sum(completion_tokens) AS completion_tokens
@@ -13,8 +16,10 @@
     WHERE day >= $since           -- $since is the notebook variable `since`, bound, never pasted in
     GROUP BY ALL ORDER BY 2 DESC
 
-The cell's SQL runs on the connection and its result is displayed as a table; a name on the magic
-line (``%%gsql by_model`` or ``-o by_model``) also stores it in the notebook as a polars DataFrame.
+The cell's SQL runs on the connection and its result is displayed as a table and is the cell's value
+(``_`` and ``Out[n]`` hold the polars DataFrame, as after any expression); a name on the magic line
+(``%%gsql by_model`` or ``-o by_model``) also stores it in the notebook. ``%gsql SQL`` (a line that
+parses as SQL) returns the result, so ``x = %gsql SELECT 42`` works and a bare one displays it.
 
 Options of ``%%gsql``: ``[NAME] [-o NAME] [-c CONNECTION] [-n ROWS] [-q]``: ``-c`` runs this cell on
 another connection variable, ``-n`` sets how many rows the table shows (default 50; ``-1``: all),
@@ -38,7 +43,9 @@ import shlex
 
 import duckdb
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
+
+from .layout import DATA_ROOT_ENV
 
 __all__ = ["GsqlError", "GsqlMagics", "load_ipython_extension", "run_sql", "unload_ipython_extension"]
 
@@ -182,37 +189,56 @@ class GsqlMagics(Magics):
     def _current(self) -> duckdb.DuckDBPyConnection:
         if self.variable is not None:
             return self._connection_variable(self.variable)
+        if self.connection is None and os.environ.get(DATA_ROOT_ENV):
+            self._open(None)  # the store the CLI would read
         if self.connection is not None:
             return self.connection
         raise UsageError(
             "%%gsql: no connection yet: run `%gsql -c con` with con = gensql.connect(root), or `%gsql DATA_ROOT`"
+            f" (or set ${DATA_ROOT_ENV})"
         )
 
+    def _open(self, data_root: str | None) -> None:
+        """Make ``gensql.connect(data_root)`` the connection (None: ``$GENSQL_DATA_ROOT``, as the CLI)."""
+        from . import catalog
+        from .errors import GensqlError
+
+        try:
+            con = catalog.connect(os.path.expanduser(data_root) if data_root is not None else None)
+        except GensqlError as exc:
+            raise GsqlError(one_line(str(exc))) from None
+        if self.connection is not None:
+            self.connection.close()
+        self.variable, self.connection = None, con
+        self.described = (
+            f"gensql.connect({data_root!r})" if data_root is not None else f"gensql.connect() (${DATA_ROOT_ENV})"
+        )
+
+    @no_var_expand  # $name in SQL is a bound parameter: IPython must not paste the value into the line
     @line_magic
     def gsql(self, line: str = ""):
-        """``%gsql -c VAR``: run %%gsql cells on the connection VAR; ``%gsql DATA_ROOT``: open one."""
-        args = _parse(_connect_parser(), line)
+        """``%gsql SQL``: run one line of SQL and return its result (``x = %gsql SELECT 42``);
+        ``%gsql -c VAR``: run %%gsql cells on the connection VAR; ``%gsql DATA_ROOT``: open one."""
+        if _is_sql(line):
+            return run_sql(self._current(), line, self.shell.user_ns)
+        args = _parse(_connect_parser(), self.shell.var_expand(line))  # a path may be `{root}`, as before
         if args.con and args.data_root:
             raise UsageError("%gsql: give a data root or -c VARIABLE, not both")
         if args.con:
             self._connection_variable(args.con)  # check it now, use whatever it holds at each cell
             self.variable, self.described = args.con, f"the notebook variable {args.con}"
         elif args.data_root:
-            from . import catalog
-            from .errors import GensqlError
-
-            try:
-                con = catalog.connect(os.path.expanduser(args.data_root))
-            except GensqlError as exc:
-                raise GsqlError(one_line(str(exc))) from None
-            if self.connection is not None:
-                self.connection.close()
-            self.variable, self.connection = None, con
-            self.described = f"gensql.connect({args.data_root!r})"
+            self._open(args.data_root)
+        elif not self.described and os.environ.get(DATA_ROOT_ENV):
+            self._open(None)
         if not self.described:
-            print("gsql: no connection yet: `%gsql -c con` (a connection variable) or `%gsql DATA_ROOT`")
+            print(
+                "gsql: no connection yet: `%gsql -c con` (a connection variable) or `%gsql DATA_ROOT`"
+                f" (or set ${DATA_ROOT_ENV})"
+            )
         else:
             print(f"gsql: %%gsql cells run on {self.described}")
+        return None
 
     @cell_magic("gsql")
     def gsql_cell(self, line: str, cell: str):
@@ -231,6 +257,27 @@ class GsqlMagics(Magics):
             self.shell.user_ns[target] = df
         if df is not None and not args.quiet:
             _display(df, args.rows)
+            # the cell's value, as an expression's: `_`, `__` and Out[n] hold it (shown once, above,
+            # with the -n rows: a returned value would be shown again with polars' defaults)
+            self.shell.displayhook.update_user_ns(df)
+
+
+def _is_sql(line: str) -> bool:
+    """Whether a ``%gsql`` line is SQL to run rather than a data root or options: a line that DuckDB
+    parses, or more than one word not starting with an option (a typo in SQL is shown as SQL's error)."""
+    text = line.strip()
+    if not text or text.startswith("-"):
+        return False
+    try:
+        if duckdb.extract_statements(text):
+            return True
+    except duckdb.Error:
+        pass
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        return True
+    return len(words) > 1 and not any(w in ("-c", "--con") for w in words)
 
 
 def _display(df, rows: int) -> None:

@@ -197,6 +197,14 @@ def source_file(docs: list[tuple[str, dict]], top_key: str) -> str | None:
     return found
 
 
+#: Longest string a typed column takes (model and template ids, run ids, parsers...). A longer value
+#: leaves the column NULL with a ``bad_value`` row; the file keeps it (and ``meta`` when that fits).
+MAX_VALUE_CHARS = 1024
+#: Largest ``meta`` (the merged metadata as JSON) a ``gens`` row keeps; beyond it ``meta`` is NULL with
+#: a ``too_large`` row, so a batch of rows in a refresh worker stays small.
+MAX_META_BYTES = 1024 * 1024
+
+
 def extract(merged: dict) -> tuple[dict[str, Any], list[tuple[str, str, Any, str]]]:
     """Typed column values from merged metadata, and the values that could not be coerced.
 
@@ -229,6 +237,11 @@ def extract(merged: dict) -> tuple[dict[str, Any], list[tuple[str, str, Any, str
                 if text.lower() in NULL_LIKE:
                     continue
                 if typ == "string":
+                    if len(text) > MAX_VALUE_CHARS:  # an id, a name: never a 100,000,000-character one
+                        bad.append(
+                            (name, key, text[:64] + "...", f"{len(text)} characters, more than {MAX_VALUE_CHARS}")
+                        )
+                        continue
                     result = text
                     break
             elif cls is native and factor is None and cls is not float:

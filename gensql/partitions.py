@@ -279,6 +279,7 @@ def splice(old: pa.Table, drop: set[str], fresh: pa.Table | None) -> pa.Table:
         if pos > start:
             pieces.append(old.slice(start, pos - start))
         if kind == 0:
+            assert fresh is not None  # insertions come from fresh rows
             pieces.append(fresh.slice(first, end - first))
             start = max(start, pos)
         else:

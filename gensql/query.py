@@ -78,10 +78,19 @@ def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None
                 f"the index snapshot this connection reads ({gone}) was removed (by a later refresh or by hand): "
                 "reconnect (gensql.connect(), or run the command again) to read the current index"
             ) from None
-        message = str(exc)
+        message = _explain(exc)
         if any(words in message for words in (NO_FILE_ACCESS, READ_ONLY, LOCKED)) and snapshot_of(con) is not None:
             message += READ_ONLY_HINT
         raise QueryError(message) from None
+
+
+def _explain(exc: duckdb.Error) -> str:
+    """DuckDB's message, pointing at ``gensql views`` when a name is unknown (not at DuckDB's internals)."""
+    text = str(exc)
+    if isinstance(exc, duckdb.CatalogException) and "does not exist" in text:
+        lines = [line for line in text.splitlines() if "duckdb_" not in line]  # "Did you mean duckdb_views?"
+        return " ".join(lines).rstrip(".! ") + "; `gensql views` lists the views and their columns"
+    return text
 
 
 #: Added to DuckDB's words when SQL on a read-only connection (gensql.readonly) tried to change something.
@@ -142,6 +151,8 @@ def list_queries(queries_dir: str | os.PathLike | None = None) -> list[NamedQuer
         for path in folder.glob("*.sql"):
             query = _parse(path.stem, read_file(path)[0].decode("utf-8", errors="replace"), str(path))
             replaced = found.get(path.stem)
+            if replaced is not None and replaced.sql == query.sql:
+                continue  # the same query (a checkout's queries/ beside an installed gensql): nothing shadowed
             if replaced is not None:
                 query = replace(query, shadows=replaced.shadows or replaced.source)
             found[path.stem] = query

@@ -116,7 +116,7 @@ class ReadOnlyIndex:
         try:
             views = self._folder / "views.duckdb"
             self._build(views)
-            config: dict[str, str | int | bool] = {
+            config: dict[str, str | bool | int | float | list[str]] = {
                 "enable_external_access": False,
                 "autoinstall_known_extensions": False,
                 "autoload_known_extensions": False,

@@ -16,6 +16,12 @@ as ``gens.meta`` and ``membership.extras``) are nested values in json/jsonl and 
 xlsx; other nested values (lists, structs, maps) are JSON text in csv and xlsx. In json/jsonl,
 integer decimals (DuckDB's HUGEINT sums) are JSON integers and other decimals JSON numbers.
 
+CSV is meant to be opened in a spreadsheet, and model outputs are untrusted text: a text cell (or
+header) that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'`` so
+a spreadsheet shows it instead of running it as a formula (OWASP's CSV injection rule,
+:func:`neutralise_formulas`); numbers are never touched. ``--raw-csv`` (:func:`raw_csv`) keeps the
+exact text; JSON, JSONL and Parquet are always exact.
+
 The renderer is hand-written rather than DuckDB's box renderer (it prints a relation, not an Arrow
 table, and cuts any column, ids included) or polars' (no NULL/empty distinction in cut strings, no
 protected columns): neither keeps ids whole.
@@ -28,7 +34,9 @@ import math
 import os
 import shutil
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -37,24 +45,11 @@ from typing import BinaryIO
 
 import pyarrow as pa
 
-#: Every output format, in the order help texts list them.
-FORMATS = ("table", "vertical", "csv", "json", "jsonl", "markdown", "parquet", "xlsx")
-#: Formats for reading: numbers formatted, capped rows (table, vertical).
-READING_FORMATS = frozenset({"table", "vertical", "markdown"})
-BINARY_FORMATS = frozenset({"parquet", "xlsx"})
-#: ``-o FILE`` extension -> the format it implies when ``--format`` is not given.
-EXTENSION_FORMATS = {
-    ".csv": "csv",
-    ".json": "json",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".md": "markdown",
-    ".markdown": "markdown",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".xlsx": "xlsx",
-    ".txt": "table",
-}
+from .columnsets import ColumnSet
+from .errors import OutputError
+from .formats import BINARY_FORMATS as BINARY_FORMATS  # re-exported: gensql.render names every format fact
+from .formats import EXTENSION_FORMATS, FORMATS, READING_FORMATS
+
 #: Rows shown by ``table`` and ``vertical`` (every command); the machine formats write every row.
 TABLE_MAX_ROWS = 1000
 #: How a reading format shows NULL (the empty string shows as an empty cell).
@@ -101,10 +96,19 @@ def is_id_column(name: str) -> bool:
     return name == "id" or name.endswith("_id") or name in ("logical_key", "product")
 
 
-def format_value(value: object, null: str = NULL_TEXT) -> str:
-    """A cell for reading: thousands separators, trimmed floats, ISO times, ``null`` for NULL."""
+#: How :func:`format_value` writes a float of each kind (a report names the kind of each column).
+VALUE_KINDS = ("plain", "cost", "rate", "seconds", "score")
+
+
+def format_value(value: object, null: str = NULL_TEXT, kind: str = "plain") -> str:
+    """A cell for reading: thousands separators, trimmed floats, ISO times, ``null`` for NULL.
+
+    ``kind`` (:data:`VALUE_KINDS`) formats a float the way its column is read: a ``cost`` to four
+    decimals (``<0.0001`` rather than a misleading 0), a ``rate`` as a percentage, ``seconds`` to a
+    tenth, a ``score`` to two decimals.
+    """
     if value is None:
-        return null
+        return null  # a cost too: NULL is "unpriced", never 0
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -113,6 +117,16 @@ def format_value(value: object, null: str = NULL_TEXT) -> str:
         value = float(value)
         if math.isnan(value) or math.isinf(value):
             return str(value)
+        if kind == "cost":
+            if value != 0 and abs(value) < 0.00005:
+                return "<0.0001" if value > 0 else "-<0.0001"
+            return f"{value:,.4f}"
+        if kind == "rate":
+            return f"{value * 100:.1f}%"
+        if kind == "seconds":
+            return f"{value:,.1f}"
+        if kind == "score":
+            return f"{value:.2f}"
         if value != 0 and abs(value) < 0.01:
             return f"{value:.2e}"
         text = f"{value:,.4f}" if abs(value) < 100 else f"{value:,.2f}"
@@ -151,13 +165,26 @@ class Cells:
     footer_rows: list[list[str]]
     row_word: str = "row"
     extra_note: str | None = None
+    #: The columns ``table`` shows by default, in order (:mod:`gensql.columnsets`); None: every column.
+    headline: list[str] | None = None
+    #: More columns whose values are ids (never cut), beyond what :func:`is_id_column` recognises.
+    ids: frozenset[str] = frozenset()
 
 
-def table_cells(table: pa.Table, max_rows: int | None = TABLE_MAX_ROWS) -> Cells:
+def table_cells(table: pa.Table, max_rows: int | None = TABLE_MAX_ROWS, columns: ColumnSet | None = None) -> Cells:
     shown = table if max_rows is None else table.slice(0, max_rows)
-    columns = [[format_value(v) for v in col.to_pylist()] for col in shown.columns]
-    rows = [list(r) for r in zip(*columns)] if columns else []
-    return Cells(list(table.column_names), rows, [_is_numeric(f.type) for f in table.schema], table.num_rows, [])
+    values = [[format_value(v) for v in col.to_pylist()] for col in shown.columns]
+    rows = [list(r) for r in zip(*values)] if values else []
+    cells = Cells(list(table.column_names), rows, [_is_numeric(f.type) for f in table.schema], table.num_rows, [])
+    return with_columns(cells, columns)
+
+
+def with_columns(cells: Cells, columns: ColumnSet | None, lead: Sequence[str] = ()) -> Cells:
+    """``cells`` with the default columns of a command: ``lead`` (a report's group columns), then the set's."""
+    if columns is not None:
+        cells.headline = [*lead, *(c for c in columns.headline if c not in lead)]
+        cells.ids = columns.ids
+    return cells
 
 
 def _cut(text: str, width: int) -> str:
@@ -168,19 +195,25 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
-def _fit(header: list[str], cell_widths: list[int], numeric: list[bool], width: int) -> tuple[list[int], list[int]]:
-    """Columns to show (indexes, in order) and their widths, within ``width`` characters.
+def _fit(
+    header: list[str],
+    cell_widths: list[int],
+    numeric: list[bool],
+    width: int,
+    ids: Sequence[bool],
+    order: list[int] | None = None,
+) -> tuple[list[int], list[int]]:
+    """Columns to show (indexes, in ``order``) and their widths, within ``width`` characters.
 
     Neither ids nor numbers are ever cut (a cut number reads as another number); headers wrap onto
     up to :data:`HEADER_LINES` lines, so a column can be narrower than its name.
     """
-    ids = [is_id_column(h) for h in header]
     natural = [max(len(h), c) for h, c in zip(header, cell_widths)]
     floor = []
     for h, c, i, n in zip(header, cell_widths, ids, numeric):
         head = _header_floor(h)
         floor.append(max(c, head) if i or n else max(min(c, 8), head))
-    shown = list(range(len(header)))
+    shown = list(range(len(header))) if order is None else list(order)
     cost = lambda cols: sum(floor[c] for c in cols) + 3 * len(cols) + 1  # noqa: E731  ("│ " + " " per column)
     while len(shown) > 1 and cost(shown) > width:  # drop trailing columns, keeping at least one
         shown.pop()
@@ -195,7 +228,7 @@ def _fit(header: list[str], cell_widths: list[int], numeric: list[bool], width: 
     return shown, [widths[c] for c in shown]
 
 
-def _footer(cells: Cells, hidden: list[str], width: int, vertical: bool = False) -> str:
+def _footer(cells: Cells, hidden: list[str], width: int, vertical: bool = False, *, chosen: bool = False) -> str:
     notes = [_plural(cells.total_rows, cells.row_word)]
     if cells.footer_rows:
         notes[0] += " + total"
@@ -205,7 +238,7 @@ def _footer(cells: Cells, hidden: list[str], width: int, vertical: bool = False)
         notes.append(f"{_plural(len(hidden), 'more column')} not shown: {', '.join(hidden)}")
     if len(notes) > 1:
         notes.append(
-            "use -x (--format vertical) to see every column"
+            ("--all-columns or -x shows them" if chosen else "use -x (--format vertical) to see every column")
             if hidden and not vertical
             else "use --format csv/json for everything"
         )
@@ -217,20 +250,30 @@ def _footer(cells: Cells, hidden: list[str], width: int, vertical: bool = False)
     return "\n".join(textwrap.wrap(text, max(width, 20), break_on_hyphens=False, break_long_words=False))
 
 
-def draw_table(cells: Cells, width: int | None = None) -> str:
-    """A boxed text table no wider than ``width`` columns (the terminal's by default), ids never cut."""
+def draw_table(cells: Cells, width: int | None = None, all_columns: bool = False) -> str:
+    """A boxed text table no wider than ``width`` columns (the terminal's by default), ids never cut.
+
+    With a ``headline`` (and not ``all_columns``) it shows those columns, and names the others in the
+    footer; when even they do not fit, it shows them one per line (:func:`draw_vertical`) instead
+    of cutting an id or leaving out what the command is for.
+    """
     width = max(width or terminal_width(), 20)
     header = cells.header
     if not header:
         return "(no columns)\n"
+    ids = [is_id_column(h) or h in cells.ids for h in header]
     everything = cells.rows + cells.footer_rows
     cell_widths = [max([0] + [len(r[i]) for r in everything]) for i in range(len(header))]
-    shown, widths = _fit(header, cell_widths, cells.numeric, width)
+    chosen = cells.headline is not None and not all_columns
+    order = [header.index(h) for h in cells.headline or () if h in header] if chosen else None
+    shown, widths = _fit(header, cell_widths, cells.numeric, width, ids, order)
+    if order is not None and len(shown) < len(order):
+        return _draw_expanded(cells, order, width)
 
     def line(row: list[str], align: bool = True) -> str:
         out = []
         for c, w in zip(shown, widths):
-            cell = row[c] if is_id_column(header[c]) or cells.numeric[c] else _cut(row[c], w)
+            cell = row[c] if ids[c] or cells.numeric[c] else _cut(row[c], w)
             out.append(cell.rjust(w) if cells.numeric[c] and align else cell.ljust(w))
         return "│ " + " │ ".join(out) + " │"
 
@@ -248,8 +291,34 @@ def draw_table(cells: Cells, width: int | None = None) -> str:
             parts.append(rule("├", "┼", "┤"))
         parts += [line(r) for r in cells.footer_rows]
     parts.append(rule("└", "┴", "┘"))
-    parts.append(_footer(cells, [header[c] for c in range(len(header)) if c not in shown], width))
+    parts.append(_footer(cells, [header[c] for c in range(len(header)) if c not in shown], width, chosen=chosen))
     return "\n".join(parts) + "\n"
+
+
+def _draw_expanded(cells: Cells, order: list[int], width: int) -> str:
+    """The default columns one per line, when they do not fit across (psql's ``\\x auto``)."""
+    picked = Cells(
+        [cells.header[c] for c in order],
+        [[row[c] for c in order] for row in cells.rows],
+        [cells.numeric[c] for c in order],
+        cells.total_rows,
+        [[row[c] for c in order] for row in cells.footer_rows],
+        cells.row_word,
+        cells.extra_note,
+    )
+    text = draw_vertical(picked, width)
+    hidden = [h for i, h in enumerate(cells.header) if i not in order]
+    if hidden:
+        text += "\n".join(
+            textwrap.wrap(
+                f"{_plural(len(hidden), 'more column')} not shown: {', '.join(hidden)}; --all-columns shows them",
+                max(width, 20),
+                break_on_hyphens=False,
+                break_long_words=False,
+            )
+        )
+        text += "\n"
+    return text
 
 
 def _header_floor(name: str) -> int:
@@ -324,9 +393,15 @@ def draw_markdown(cells: Cells) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_table(table: pa.Table, width: int | None = None, max_rows: int = TABLE_MAX_ROWS) -> str:
+def render_table(
+    table: pa.Table,
+    width: int | None = None,
+    max_rows: int = TABLE_MAX_ROWS,
+    columns: ColumnSet | None = None,
+    all_columns: bool = False,
+) -> str:
     """``table`` format of an Arrow table (see the module docstring)."""
-    return draw_table(table_cells(table, max_rows), width)
+    return draw_table(table_cells(table, max_rows, columns), width, all_columns)
 
 
 def render_vertical(table: pa.Table, width: int | None = None, max_rows: int = TABLE_MAX_ROWS) -> str:
@@ -337,10 +412,12 @@ def render_markdown(table: pa.Table) -> str:
     return draw_markdown(table_cells(table, None))
 
 
-def render_text(cells_of: Callable[[int | None], Cells], fmt: str, width: int | None = None) -> str:
+def render_text(
+    cells_of: Callable[[int | None], Cells], fmt: str, width: int | None = None, all_columns: bool = False
+) -> str:
     """A reading format from a function giving the cells for a row cap (None: every row)."""
     if fmt == "table":
-        return draw_table(cells_of(TABLE_MAX_ROWS), width)
+        return draw_table(cells_of(TABLE_MAX_ROWS), width, all_columns)
     if fmt == "vertical":
         return draw_vertical(cells_of(TABLE_MAX_ROWS), width)
     if fmt == "markdown":
@@ -447,10 +524,46 @@ def _json_records(table: pa.Table) -> list[bytes]:
     ]
 
 
-def render_bytes(table: pa.Table, fmt: str, width: int | None = None) -> bytes:
-    """The whole output for ``fmt`` as bytes (text formats are UTF-8)."""
+#: What starts a spreadsheet formula (OWASP: CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_RAW_CSV: ContextVar[bool] = ContextVar("gensql_raw_csv", default=False)
+
+
+@contextmanager
+def raw_csv(on: bool = True) -> Iterator[None]:
+    """CSV written inside the block keeps formula-leading text as it is (the CLI's ``--raw-csv``)."""
+    token = _RAW_CSV.set(on)
+    try:
+        yield
+    finally:
+        _RAW_CSV.reset(token)
+
+
+def neutralise_formulas(table: pa.Table) -> pa.Table:
+    """``table`` with a ``'`` before every text value and column name that a spreadsheet would run as a
+    formula (starting with one of :data:`FORMULA_STARTS`); other columns, numbers included, unchanged."""
+    import pyarrow.compute as pc
+
+    pattern = r"^[=+\-@\t\r]"  # FORMULA_STARTS as a regular expression
+    names = ["'" + n if n.startswith(FORMULA_STARTS) else n for n in table.column_names]
+    columns = []
+    for column in table.columns:
+        if getattr(pa.types, "is_string_view", lambda t: False)(column.type):
+            column = column.cast(pa.large_string())  # polars' strings: the compute kernels below take these
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            quoted = pc.binary_join_element_wise(pa.scalar("'", column.type), column, pa.scalar("", column.type))
+            column = pc.if_else(pc.match_substring_regex(column, pattern), quoted, column)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=names)
+
+
+def render_bytes(
+    table: pa.Table, fmt: str, width: int | None = None, columns: ColumnSet | None = None, all_columns: bool = False
+) -> bytes:
+    """The whole output for ``fmt`` as bytes (text formats are UTF-8); ``columns``: what ``table`` shows; CSV
+    with formulas neutralised unless inside :func:`raw_csv`."""
     if fmt == "table":
-        return render_table(table, width).encode()
+        return render_table(table, width, columns=columns, all_columns=all_columns).encode()
     if fmt == "vertical":
         return render_vertical(table, width).encode()
     if fmt == "markdown":
@@ -467,6 +580,8 @@ def render_bytes(table: pa.Table, fmt: str, width: int | None = None) -> bytes:
     if fmt not in ("csv", "json", "jsonl", "xlsx"):
         raise ValueError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
     machine = _machine_table(table, fmt)
+    if fmt == "csv" and not _RAW_CSV.get():
+        machine = neutralise_formulas(machine)
     if fmt == "json":
         records = _json_records(machine)
         return b"[\n" + b",\n".join(records) + b"\n]\n" if records else b"[]\n"
@@ -482,11 +597,14 @@ def render_bytes(table: pa.Table, fmt: str, width: int | None = None) -> bytes:
     return buf.getvalue()
 
 
-def write_output(data: bytes, fmt: str, output: str | None, stdout: BinaryIO) -> None:
-    """Write to ``output`` (a path) or to stdout."""
+def write_output(data: bytes, fmt: str, output: str | os.PathLike | None, stdout: BinaryIO) -> None:
+    """Write to ``output`` (a path) or to stdout; a path that cannot be written is an :class:`OutputError`."""
     if output:
-        with open(output, "wb") as f:
-            f.write(data)
+        try:
+            with open(output, "wb") as f:
+                f.write(data)
+        except OSError as exc:
+            raise OutputError(f"cannot write {output}: {exc.strerror or exc}; pick another -o FILE") from None
         return
     stdout.write(data)
     stdout.flush()

@@ -28,6 +28,11 @@ from . import layout
 #: Largest file gensql reads, in bytes, unless ``$GENSQL_MAX_FILE_BYTES`` says otherwise.
 DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
 MAX_FILE_BYTES_ENV = "GENSQL_MAX_FILE_BYTES"
+#: Largest JSON metadata file gensql parses, unless ``$GENSQL_MAX_JSON_BYTES`` says otherwise. Parsing
+#: costs many times a file's size (a 100 MB metadata.json took 2.2 GB), so the cap is far below the
+#: general one: no pipeline writes metadata this large, and a refresh's memory stays bounded.
+DEFAULT_MAX_JSON_BYTES = 16 * 1024 * 1024
+MAX_JSON_BYTES_ENV = "GENSQL_MAX_JSON_BYTES"
 
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
 _KIND_NAMES = {
@@ -53,7 +58,17 @@ class UnsafeFileError(OSError):
 
 def max_file_bytes() -> int:
     """The size cap in bytes: ``$GENSQL_MAX_FILE_BYTES`` when set to a positive integer, else the default."""
-    value = os.environ.get(MAX_FILE_BYTES_ENV)
+    return _env_bytes(MAX_FILE_BYTES_ENV, DEFAULT_MAX_FILE_BYTES)
+
+
+def max_json_bytes() -> int:
+    """The cap for JSON metadata files: ``$GENSQL_MAX_JSON_BYTES`` when set to a positive integer, else
+    the default; never above :func:`max_file_bytes`."""
+    return min(_env_bytes(MAX_JSON_BYTES_ENV, DEFAULT_MAX_JSON_BYTES), max_file_bytes())
+
+
+def _env_bytes(name: str, default: int) -> int:
+    value = os.environ.get(name)
     if value:
         try:
             number = int(value)
@@ -61,7 +76,7 @@ def max_file_bytes() -> int:
                 return number
         except ValueError:
             pass
-    return DEFAULT_MAX_FILE_BYTES
+    return default
 
 
 def store_roots(data_root: str | os.PathLike) -> tuple[str, ...]:
@@ -107,35 +122,46 @@ def safe_stat(path: str | os.PathLike, roots: tuple[str, ...] | None = None) -> 
     """``stat`` of a regular file that may be read (same checks as :func:`read_file`, nothing opened)."""
     st = os.lstat(path)
     if stat.S_ISLNK(st.st_mode):
-        if roots is not None:
-            check_inside(path, roots)
-        st = os.stat(path)
+        st = _follow(path, roots)[1]
     _refuse_mode(st.st_mode)
     return st
 
 
+def _follow(path: str | os.PathLike, roots: tuple[str, ...] | None) -> tuple[str | os.PathLike, os.stat_result]:
+    """The path to open and the ``stat`` of a symlink's target, by the symlink rule. A link to nothing is
+    an ``unreadable`` :class:`UnsafeFileError`, not a ``FileNotFoundError``: the file is there, broken,
+    and must be recorded rather than taken for an absent optional file."""
+    try:
+        if roots is not None:
+            path = check_inside(path, roots)
+        return path, os.stat(path)
+    except FileNotFoundError:
+        raise UnsafeFileError("unreadable", "a dangling symlink (its target does not exist); not read") from None
+
+
 def read_file(
-    path: str | os.PathLike, roots: tuple[str, ...] | None = None, limit: int | None = None
+    path: str | os.PathLike,
+    roots: tuple[str, ...] | None = None,
+    limit: int | None = None,
+    limit_env: str = MAX_FILE_BYTES_ENV,
 ) -> tuple[bytes, os.stat_result]:
     """Read a whole regular file; return its bytes and the ``fstat`` of the open descriptor.
 
     Raises ``FileNotFoundError`` (and other ``OSError``) like ``open``, and :class:`UnsafeFileError`
     for a file that is not regular, larger than ``limit`` (default :func:`max_file_bytes`), or (with
-    ``roots``) outside the store.
+    ``roots``) outside the store. ``limit_env`` names the setting that raises ``limit`` (in the message).
     """
     limit = max_file_bytes() if limit is None else limit
     st = os.lstat(path)
     flags = _OPEN_FLAGS
     if stat.S_ISLNK(st.st_mode):
-        if roots is not None:
-            path = check_inside(path, roots)
-        st = os.stat(path)
+        path, st = _follow(path, roots)
     else:
         flags |= getattr(os, "O_NOFOLLOW", 0)  # it was no symlink when checked: it must not become one
     _refuse_mode(st.st_mode)
     if st.st_size > limit:
         raise UnsafeFileError(
-            "too_large", f"{st.st_size} bytes, more than the {limit}-byte limit ({MAX_FILE_BYTES_ENV}); not read"
+            "too_large", f"{st.st_size} bytes, more than the {limit}-byte limit ({limit_env}); not read"
         )
     fd = os.open(path, flags)
     try:
@@ -149,7 +175,7 @@ def read_file(
             chunks.append(chunk)
             size += len(chunk)
             if size > limit:  # the file grew past the limit while we read it
-                raise UnsafeFileError("too_large", f"more than the {limit}-byte limit ({MAX_FILE_BYTES_ENV}); not read")
+                raise UnsafeFileError("too_large", f"more than the {limit}-byte limit ({limit_env}); not read")
             if len(chunk) < want:
                 break
         return b"".join(chunks) if len(chunks) > 1 else chunks[0], st

@@ -25,8 +25,8 @@ from . import layout
 from .derive import CREATED_AT_SOURCES, fill_derived
 from .fields import GENS_COLUMN_ORDER, GENS_SCHEMA
 from .fulltext.engine import PartBuilder, SearchPart
-from .metadata import FileProblem, extract, merge, parse_json_object, source_file
-from .safeio import max_file_bytes, read_file, safe_stat, store_roots
+from .metadata import MAX_META_BYTES, FileProblem, extract, merge, parse_json_object, source_file
+from .safeio import MAX_JSON_BYTES_ENV, max_file_bytes, max_json_bytes, read_file, safe_stat, store_roots
 from .scores import parse_score
 from .texts import TEXT_KINDS, TextFacts, facts_of_bytes, search_text, text_facts, text_facts_and_prefix
 
@@ -135,6 +135,7 @@ def scan_generation(
     roots: tuple[str, ...] | None = None,
     texts: bool = True,
     limit: int | None = None,
+    json_limit: int | None = None,
     search: bool = False,
 ) -> ScannedGen:
     """Read one generation directory into a ``gens`` row (never raises for bad files).
@@ -143,10 +144,12 @@ def scan_generation(
     (a document of seed 000's docs store); its first component becomes ``store_root``. Files are read
     and stat-ed by :mod:`gensql.safeio`'s rules (``roots``: the store's real paths, computed when None).
     With ``texts``, each text file is also read once, streaming, for its facts (:mod:`gensql.texts`).
-    ``limit`` is the size cap (:func:`gensql.safeio.max_file_bytes`; a batch looks it up once).
+    ``limit`` is the size cap (:func:`gensql.safeio.max_file_bytes`; a batch looks it up once),
+    ``json_limit`` the lower one of the JSON metadata files (:func:`gensql.safeio.max_json_bytes`).
     With ``search`` (and ``texts``) the same read also keeps each text's searchable start, for the
     search index part the worker builds (:mod:`gensql.fulltext.engine`).
     """
+    json_limit = max_json_bytes() if json_limit is None else json_limit
     roots = roots or store_roots(data_root)
     rel_dir = rel_dir or f"{layout.GENS_DIR}/{stage}/{gen_id}"
     gen_dir = f"{data_root}/{rel_dir}"
@@ -163,7 +166,9 @@ def scan_generation(
         is_json = name in _JSON
         read = is_json or (name == layout.PARSED_FILE and stage == "evaluation")  # the score
         try:
-            if read:
+            if is_json:
+                data, st = read_file(path, roots, json_limit, MAX_JSON_BYTES_ENV)
+            elif read:
                 data, st = read_file(path, roots, limit)
             else:
                 st = safe_stat(path, roots)
@@ -177,10 +182,10 @@ def scan_generation(
         stats[name] = st
         if is_json:
             obj, problem = parse_json_object(name, data)
-            if problem:
-                problems.append(problem)
-            else:
+            if obj is not None:
                 docs.append((name, obj))
+            elif problem is not None:
+                problems.append(problem)
         elif read:
             parsed_text = data.decode("utf-8", errors="replace")
         if texts and not is_json:
@@ -214,7 +219,9 @@ def scan_generation(
     values, bad = extract(merged)
     for column, key, value, reason in bad:
         origin = source_file(docs, key.split(".")[0]) or layout.METADATA_FILE
-        problems.append(FileProblem(origin, "bad_value", f"{key}={value!r} ignored for column {column}: {reason}"))
+        shown = repr(value)
+        shown = shown if len(shown) <= 200 else shown[:200] + "..."  # a message, not a copy of the value
+        problems.append(FileProblem(origin, "bad_value", f"{key}={shown} ignored for column {column}: {reason}"))
 
     row = values
     row["gen_id"] = gen_id
@@ -222,9 +229,9 @@ def scan_generation(
     row["gen_dir"] = rel_dir
     row["store_root"] = rel_dir.split("/", 1)[0]
     for name, column in ((layout.PROMPT_FILE, "prompt"), (layout.RAW_FILE, "raw"), (layout.PARSED_FILE, "parsed")):
-        st = stats.get(name)
-        row[f"has_{column}"] = st is not None
-        row[f"{column}_bytes"] = st.st_size if st is not None else None
+        text_stat = stats.get(name)
+        row[f"has_{column}"] = text_stat is not None
+        row[f"{column}_bytes"] = text_stat.st_size if text_stat is not None else None
         row[f"{column}_chars"] = None
     for kind, facts in text_rows:
         if facts is not None:
@@ -246,8 +253,18 @@ def scan_generation(
         row["created_at"], row["created_at_source"] = dir_st.st_mtime_ns // 1000, "dir"
 
     fill_derived(stage, row)
+    meta = orjson.dumps(merged, option=orjson.OPT_SORT_KEYS) if docs else None
+    if meta is not None and len(meta) > MAX_META_BYTES:  # a batch of such rows would hold GBs
+        problems.append(
+            FileProblem(
+                layout.METADATA_FILE,
+                "too_large",
+                f"merged metadata is {len(meta)} bytes, more than {MAX_META_BYTES}: not kept in meta (the files keep it)",
+            )
+        )
+        meta = None
+    row["meta"] = meta.decode() if meta is not None else None
     row["error_count"] = len(problems)
-    row["meta"] = orjson.dumps(merged, option=orjson.OPT_SORT_KEYS).decode() if docs else None
 
     mask = 0
     for name in stats:
@@ -320,6 +337,7 @@ def _scan_batch(
     stage_dir = f"{data_root}/{layout.GENS_DIR}/{stage}"
     roots = store_roots(data_root)
     limit = max_file_bytes()
+    json_limit = max_json_bytes()
     for item in items:
         gen_id, mask, sig = item[0], item[1], item[2]
         rel_dir = item[3] if len(item) > 3 else None
@@ -329,7 +347,7 @@ def _scan_batch(
             continue
         try:
             scanned = scan_generation(
-                data_root, stage, gen_id, racy_after_ns, rel_dir, roots, texts, limit, part is not None
+                data_root, stage, gen_id, racy_after_ns, rel_dir, roots, texts, limit, json_limit, part is not None
             )
         except _ENOENT_ERRORS:
             if mask is not None:

@@ -43,6 +43,12 @@ def on_signal(signum: int, frame: object) -> None:
     raise KeyboardInterrupt()
 
 
+def interruption() -> KeyboardInterrupt:
+    """The exception for a signal that a library swallowed (watchfiles returns ``"signal"`` instead of
+    raising): :class:`~gensql.errors.Terminated` after a SIGTERM, else :class:`KeyboardInterrupt`."""
+    return Terminated() if _first and _first[0] == signal.SIGTERM else KeyboardInterrupt()
+
+
 def say_stopped(word: str) -> None:
     """Write ``gensql: <word>`` on stderr, once per process however many paths report the stop."""
     if _said.is_set():

@@ -51,23 +51,27 @@ def _text(path: Path, roots: tuple[str, ...], problems: list[FileProblem]) -> st
     return None if data is None else data.decode("utf-8", errors="replace")  # bytes: no newline translation
 
 
-def load_generation(gens_root: str | os.PathLike, stage: str, gen_id: str) -> dict[str, Any]:
+def load_generation(data_root: str | os.PathLike[str] | None, stage: str, gen_id: str) -> dict[str, Any]:
     """Read one generation: ``parsed_text``, ``raw_text``, ``prompt_text`` (None when the file is absent)
-    and ``metadata`` (the merged metadata), plus ``problems`` (files that could not be used, as text).
+    and ``metadata`` (the merged metadata), plus ``problems`` (files that could not be used, as text),
+    ``gen_dir`` (the directory relative to the data root, as ``gens.gen_dir`` in the index) and ``path``
+    (the same directory, absolute).
 
-    Raises :class:`~gensql.errors.InvalidIdError` for an unknown stage or an id that would leave the
-    store, :class:`~gensql.errors.GenerationNotFoundError` when the directory does not exist.
-    ``gens_root`` may also be the data root (the folder holding ``gens/``).
+    ``data_root``: the folder holding ``gens/`` (None: ``$GENSQL_DATA_ROOT``, else ``./data``); the
+    ``gens/`` folder itself is accepted too. Raises :class:`~gensql.errors.InvalidIdError` for an
+    unknown stage or an id that would leave the store, :class:`~gensql.errors.GenerationNotFoundError`
+    when the directory does not exist.
     """
-    given = Path(gens_root)
+    given = layout.resolve(data_root).data_root if data_root is None else Path(data_root)
+    gens_root = given
     if not (given / stage).is_dir() and (given / layout.GENS_DIR).is_dir():
-        gens_root = given / layout.GENS_DIR  # the data root was given
-    gen_dir = _gen_dir(Path(gens_root), stage, gen_id)
-    roots = tuple(dict.fromkeys(store_roots(Path(gens_root).absolute().parent) + (os.path.realpath(gens_root),)))
-    return _load(gen_dir, roots, stage, gen_id)
+        gens_root = given / layout.GENS_DIR  # the data root was given (the documented form)
+    gen_dir = _gen_dir(gens_root, stage, gen_id)
+    roots = tuple(dict.fromkeys(store_roots(gens_root.absolute().parent) + (os.path.realpath(gens_root),)))
+    return _load(gen_dir, roots, stage, gen_id, f"{layout.GENS_DIR}/{stage}/{gen_id}")
 
 
-def _load(gen_dir: Path, roots: tuple[str, ...], stage: str, gen_id: str) -> dict[str, Any]:
+def _load(gen_dir: Path, roots: tuple[str, ...], stage: str, gen_id: str, rel_dir: str) -> dict[str, Any]:
     docs: list[dict] = []
     problems: list[FileProblem] = []
     for name in layout.JSON_FILES:
@@ -75,10 +79,10 @@ def _load(gen_dir: Path, roots: tuple[str, ...], stage: str, gen_id: str) -> dic
         if data is None:
             continue
         obj, problem = parse_json_object(name, data)
-        if problem:
-            problems.append(problem)
-        else:
+        if obj is not None:
             docs.append(obj)
+        elif problem is not None:
+            problems.append(problem)
     texts = {
         key: _text(gen_dir / name, roots, problems)
         for key, name in (
@@ -90,7 +94,8 @@ def _load(gen_dir: Path, roots: tuple[str, ...], stage: str, gen_id: str) -> dic
     return {
         "stage": stage,
         "gen_id": gen_id,
-        "gen_dir": str(gen_dir),
+        "gen_dir": rel_dir,
+        "path": str(gen_dir),
         **texts,
         "metadata": merge(docs) if docs else {},
         "problems": [f"{p.file}: {p.kind}: {p.message}" for p in problems],
@@ -154,7 +159,7 @@ def describe_generation(data_root: str | os.PathLike | None, gen_id: str, stage:
         Path(r) == Path(os.path.realpath(gen_dir)) or Path(r) in Path(os.path.realpath(gen_dir)).parents for r in roots
     ):
         raise InvalidIdError(f"{stage}/{gen_id} resolves outside the store ({os.path.realpath(gen_dir)})")
-    generation = _load(gen_dir, roots, stage, gen_id)
+    generation = _load(gen_dir, roots, stage, gen_id, rel_dir)
     scanned = scan_generation(str(where.data_root), stage, gen_id, 0, rel_dir)
     problems = [f"{p.file}: {p.kind}: {p.message}" for p in scanned.problems]
     row = dict(scanned.row)

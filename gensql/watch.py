@@ -27,9 +27,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from . import layout
-from .errors import WatchError
+from . import layout, stopping
+from .errors import IndexWriteError, WatchError
 from .index import collect_garbage, disk_errors_as_messages, store_umask, writer_lock
 from .refresh.index import RefreshResult, refresh_locked
 from .refresh.planning import Changes
@@ -39,6 +40,9 @@ SWEEP_INTERVAL = 3600.0
 #: An update starts when no event came for STEP_MS, or DEBOUNCE_MS after the first one at the latest.
 STEP_MS = 50
 DEBOUNCE_MS = 400
+#: After an update failed for lack of space, the next try (a sweep) comes this many seconds later,
+#: doubling up to the second number while the disk stays full.
+DISK_FULL_RETRY = (1.0, 60.0)
 #: Longest wait in the watcher before it looks at the clock (sweeps, stop requests).
 _WAKE_MS = 5000
 #: Stores with more generation directories than this are watched at their active directories only.
@@ -58,14 +62,17 @@ _SWEEP_ROOTS = frozenset(
 class Update:
     """One update of the watcher: why it ran, what the refresh did, how many paths events named."""
 
-    reason: str  # "start", "events", "sweep"
-    result: RefreshResult
+    reason: str  # "start", "events", "sweep"; "waiting" when the update could not be written
+    result: RefreshResult | None
     event_paths: int = 0
     watching: str = ""  # what the watcher watches (said on the start line)
+    error: str = ""  # why the update was not written (disk full, quota); the watcher retries
 
     def __str__(self) -> str:
         r = self.result
         when = datetime.now().strftime("%H:%M:%S")
+        if r is None:
+            return f"{when} waiting: {self.error}"
         what = f"{r.new} new, {r.changed} changed, {r.deleted} deleted"
         parts = f"{r.partitions_written} partitions written, {r.partitions_linked} linked"
         source = f"{self.event_paths} event paths" if self.reason == "events" else self.reason
@@ -119,7 +126,7 @@ class WatchSet:
         self.max_active = max_active
         self.max_watches = max_watches
         self.active: dict[tuple[str, str], float] = {}  # (stage, name) -> monotonic time of its last event
-        self._notify = None
+        self._notify: Any = None  # watchfiles' RustNotify (untyped)
         self._paths: list[str] = []
         self._carried: set = set()
         names, recent = self._survey(max_watches)
@@ -204,7 +211,7 @@ class WatchSet:
             drained = old.watch(1, 1, 1, None)  # events it caught before the new notifier was ready
             old.close()
             if drained == "signal":
-                raise KeyboardInterrupt
+                raise stopping.interruption()  # watchfiles swallowed which signal it was
             if isinstance(drained, set):
                 self._carried |= drained
 
@@ -271,21 +278,38 @@ def watch(
         watches = WatchSet(
             where, max_watches=MAX_WATCHES if max_watches is None else max_watches
         )  # opened before the first refresh: nothing written meanwhile is missed
+        retry = DISK_FULL_RETRY[0]
+        next_sweep = time.monotonic() + sweep_interval
+
+        def update(reason: str, changes: Changes | None = None, **extra) -> bool:
+            """Run one update and report it; on a full disk report that, and sweep again later."""
+            nonlocal next_sweep, retry
+            try:
+                result = refresh_locked(where, jobs=jobs, texts=texts, changes=changes, collect=changes is None)
+            except IndexWriteError as exc:  # nothing was committed and nothing left behind: wait, then sweep
+                report(Update("waiting", None, error=f"{exc}; the watcher tries again in {retry:.0f}s"))
+                next_sweep = time.monotonic() + retry
+                retry = min(retry * 2, DISK_FULL_RETRY[1])
+                return False
+            report(Update(reason, result, **extra))
+            retry = DISK_FULL_RETRY[0]
+            return True
+
         try:
-            report(Update("start", refresh_locked(where, jobs=jobs, texts=texts), watching=watches.describe()))
-            next_sweep = time.monotonic() + sweep_interval
+            update("start", watching=watches.describe())
             while stop is None or not stop.is_set():
+                if time.monotonic() >= next_sweep:  # due, or a retry after a full disk (even while events flow)
+                    next_sweep = time.monotonic() + sweep_interval
+                    update("sweep")
+                    continue
                 wait = max(1, min(_WAKE_MS, int((next_sweep - time.monotonic()) * 1000)))
                 raw = watches.watch(debounce_ms, step_ms, wait, stop)
                 if raw == "signal":
-                    raise KeyboardInterrupt
+                    raise stopping.interruption()  # watchfiles swallowed which signal it was
                 if raw == "stop":
                     return
                 if raw == "timeout":
                     watches.refresh_paths()
-                    if time.monotonic() >= next_sweep:
-                        report(Update("sweep", refresh_locked(where, jobs=jobs, texts=texts)))
-                        next_sweep = time.monotonic() + sweep_interval
                     continue
                 paths = {path for _change, path in raw}
                 gens, cohorts, sweep = classify(where.data_root, where.index_dir, paths)
@@ -294,17 +318,11 @@ def watch(
                     watches.refresh_paths()  # new stage or cohort directories
                 watches.note(gens)
                 if sweep:
-                    report(Update("sweep", refresh_locked(where, jobs=jobs, texts=texts)))
                     next_sweep = time.monotonic() + sweep_interval
+                    update("sweep")
                 elif gens or cohorts:
-                    changes = Changes(frozenset(gens), cohorts)
-                    report(
-                        Update(
-                            "events",
-                            refresh_locked(where, jobs=jobs, texts=texts, changes=changes, collect=False),
-                            len(gens),
-                        )
-                    )
-                    collect_garbage(where.index_dir)  # after the update is visible and reported
+                    # A failed update leaves the sweep it scheduled: what these events named is read then.
+                    if update("events", Changes(frozenset(gens), cohorts), event_paths=len(gens)):
+                        collect_garbage(where.index_dir)  # after the update is visible and reported
         finally:
             watches.close()

@@ -1,7 +1,7 @@
 -- Generations, model calls and tokens by stage and model, with status counts.
 SELECT
     stage,
-    coalesce(model_id, '(none)')                      AS model_id,
+    model_id,                                         -- NULL (no model: a copied or parsed product), as in reports
     count(*)                                          AS generations,
     count(*) FILTER (WHERE is_model_call)             AS model_calls,
     count(*) FILTER (WHERE status = 'ok')             AS ok,
@@ -10,4 +10,4 @@ SELECT
     sum(prompt_bytes)                                 AS prompt_bytes
 FROM gens
 GROUP BY 1, 2
-ORDER BY array_position(['draft', 'essay', 'evaluation'], stage), model_id;
+ORDER BY array_position(['draft', 'essay', 'evaluation'], stage), model_id NULLS LAST;

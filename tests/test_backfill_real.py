@@ -23,6 +23,8 @@ from realwriter.legacy_d4d2215 import build as build_d4d2215
 import gensql
 from gensql.backfill import backfill
 
+pytestmark = pytest.mark.slow  # the real legacy writer code and a backfill per module
+
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -116,6 +116,7 @@ def test_an_open_catalog_does_not_block_a_refresh(tmp_path):
     new.close()
 
 
+@pytest.mark.slow
 def test_a_catalog_carried_over_from_the_previous_snapshot_reads_only_its_own(tmp_path):
     """Refresh starts each catalog from the previous one (same views) and re-points its base relations:
     after the older snapshots are deleted it still answers, and it answers like a catalog built afresh."""

@@ -13,7 +13,7 @@ from hand_store import HandStore
 
 import gensql
 from gensql.cli import cli
-from gensql.reports import ReportNote, scores_report
+from gensql.reports import ReportNote, build_scores, scores_report
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,8 @@ def test_report_query_and_library_count_the_same_scores(store):
         "ORDER BY gen_id"
     ).fetchall()
     assert counted == [("v1b", 3.0), ("v2", 5.0)]
-    df, notes = scores_report(con, long=True, with_notes=True)
+    report = build_scores(con, long=True)  # the notes as data (scores_report issues them as warnings)
+    df, notes = report.df, report.notes
     assert df["n"].to_list() == [2]
     assert any(n.startswith("1 scored evaluation left out") for n in notes)
 

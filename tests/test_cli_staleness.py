@@ -47,6 +47,7 @@ def test_fresh_index_says_nothing(store):
         gensql.connect(store.data).close()
 
 
+@pytest.mark.slow
 def test_new_generation_is_reported_with_the_snapshot_time(store):
     snapshot = (store.data / "index" / "current").resolve().name
     store.essay("e2", "d1", replicate=2)

@@ -186,6 +186,7 @@ def test_a_snapshot_from_before_file_stats_is_checked_by_row_counts(tmp_path):
     assert result.damaged >= 1 and result.by_stage["essay"] == 12
 
 
+@pytest.mark.slow  # several gensql processes (or 100 MB written): ~5-20 s
 @pytest.mark.skipif(not can_drop_privileges(), reason="needs root and setpriv to run as an unprivileged user")
 def test_an_unprivileged_owner_still_deletes_superseded_read_only_snapshots(shared_dir):
     root = essay_store(shared_dir / "data", n=2)
@@ -355,3 +356,265 @@ def test_cohort_list_reads_the_index_and_agrees_with_the_files(tmp_path, monkeyp
         counts = {c.cohort_id: (c.members, c.on_disk) for c in list_cohorts(root)}
     assert parsed == [{"late"}]
     assert counts["late"] == (2, 1) and counts["good"] == (3, 2)
+
+
+def test_broken_metadata_links_fifos_devices_and_odd_names_are_each_recorded(tmp_path):
+    root = essay_store(tmp_path / "data", n=1)
+    loop = write_gen(root, "draft", "d_loop", {"metadata.json": {"model_id": "m"}, "raw.txt": "r"})
+    (loop / "raw_metadata.json").symlink_to("raw_metadata.json")
+    dangling = write_gen(root, "draft", "d_dangling", {"metadata.json": {"model_id": "m"}, "raw.txt": "r"})
+    (dangling / "parsed_metadata.json").symlink_to("nothing.json")
+    write_gen(root, "essay", "<svg onload=alert(4)>", {"metadata.json": {"model_id": "m", "parent_gen_id": "d_0"}})
+    (root / "db").mkdir()
+    os.mkfifo(root / "db" / "documents.sqlite")
+    (root / "1_raw").mkdir()
+    os.mkfifo(root / "1_raw" / "essay_templates.csv")
+    gensql.refresh(root)  # returns: nothing was opened that could block
+    errors = dict(scan_errors(root))
+    assert errors["gens/draft/d_loop/raw_metadata.json"] == "unreadable"
+    assert errors["gens/draft/d_dangling/parsed_metadata.json"] == "unreadable"
+    assert errors["db/documents.sqlite"] == "unreadable"
+    assert errors["1_raw/essay_templates.csv"] == "unreadable"
+    assert errors["gens/essay/<svg onload=alert(4)>"] == "unsafe_name"
+    assert "gens/essay/<svg onload=alert(4)>" in gen_dirs(root)  # recorded, and still indexed
+
+
+@pytest.mark.parametrize("kind", ["dev_zero", "directory"])
+def test_a_documents_database_that_is_a_device_link_or_a_directory_is_recorded(tmp_path, kind):
+    root = essay_store(tmp_path / "data", n=1)
+    (root / "db").mkdir()
+    if kind == "dev_zero":
+        (root / "db" / "documents.sqlite").symlink_to("/dev/zero")
+    else:
+        (root / "db" / "documents.sqlite").mkdir()
+    gensql.refresh(root)
+    expected = "outside_store" if kind == "dev_zero" else "unreadable"
+    assert dict(scan_errors(root))["db/documents.sqlite"] == expected
+
+
+@pytest.mark.skipif(not can_drop_privileges(), reason="needs root and setpriv to run as an unprivileged user")
+def test_a_user_who_may_not_write_or_read_the_index_gets_one_line(shared_dir):
+    root = essay_store(shared_dir / "data", n=1)
+    gensql.refresh(root)  # root's index: readable by all (0755), writable by root only
+    refresh = gensql_process("refresh", "--data-root", str(root), user=NOBODY)
+    assert refresh.returncode == 2, refresh.stderr
+    assert refresh.stderr.count("\n") == 1 and "cannot write the index" in refresh.stderr
+    read = gensql_process(
+        "sql", "SELECT count(*) AS n FROM gens", "--format", "csv", "--data-root", str(root), user=NOBODY
+    )
+    assert read.returncode == 0 and read.stdout.splitlines() == ["n", "2"]
+    (root / "index").chmod(0o700)
+    read = gensql_process("sql", "SELECT 1", "--data-root", str(root), user=NOBODY)
+    assert read.returncode == 2 and read.stderr.count("\n") == 1
+    assert "cannot read the index" in read.stderr and "permission denied" in read.stderr
+
+
+# --- full disks: tmpfs mounts (tests run as root) -------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 16 MiB tmpfs to fill up; skipped where mounting is not allowed."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mnt)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    """Fill ``disk`` to the last byte with one file; delete it to free the space."""
+    filler = disk / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        for size in (1 << 20, 1 << 12, 1):
+            try:
+                while os.write(fd, b"\0" * size):
+                    pass
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
+    return filler
+
+
+@pytest.mark.slow  # several gensql processes (or 100 MB written): ~5-20 s
+def test_the_watcher_waits_out_a_full_disk_and_then_catches_up(tmp_path, small_disk, monkeypatch):
+    from test_watch import Watcher
+
+    monkeypatch.setenv("GENSQL_INDEX_DIR", str(small_disk / "index"))
+    root = essay_store(tmp_path / "data", n=2)
+    watcher = Watcher(root)
+    try:
+        watcher.wait_for("start")
+        filler = fill(small_disk)
+        write_gen(root, "draft", "d_late", {"metadata.json": {"model_id": "m"}, "raw.txt": "r"})
+        waiting = watcher.wait_for("waiting")
+        assert "disk full" in waiting and "tries again" in waiting
+        assert watcher.proc.poll() is None  # still running
+        filler.unlink()
+        watcher.wait_for("sweep")
+        assert "gens/draft/d_late" in gen_dirs(root), watcher.seen
+    finally:
+        watcher.stop()
+    assert not any("Traceback" in line for line in watcher.seen)
+
+
+# --- 22.2 / 21.8 / 21.10: export sqlite never destroys input --------------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow  # several gensql processes (or 100 MB written): ~5-20 s
+def test_export_on_the_sample_store_leaves_the_pipelines_documents_sqlite_alone(tmp_path):
+    pipeline_db = REPO / "data" / "db" / "documents.sqlite"
+    before = (pipeline_db.read_bytes(), pipeline_db.stat().st_mtime_ns)
+    index = tmp_path / "index"
+    assert gensql_process("refresh", "--data-root", str(REPO / "data"), "--index-dir", str(index)).returncode == 0
+    done = gensql_process("export", "sqlite", "--data-root", str(REPO / "data"), "--index-dir", str(index))
+    assert done.returncode == 0, done.stderr
+    assert str(index / "exports" / "documents.sqlite") in done.stderr
+    # Pointed at the pipeline's own index, the export refuses in one line.
+    refused = gensql_process(
+        "export", "sqlite", "--db", str(pipeline_db), "--data-root", str(REPO / "data"), "--index-dir", str(index)
+    )
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert "was not written by `gensql export sqlite`" in refused.stderr
+    assert (pipeline_db.read_bytes(), pipeline_db.stat().st_mtime_ns) == before
+
+
+@pytest.mark.parametrize("kind", ["text", "fifo", "symlink"])
+def test_export_never_replaces_a_file_it_did_not_write(tmp_path, kind):
+    root = essay_store(tmp_path / "data", n=1)
+    gensql.refresh(root)
+    target = tmp_path / "out.sqlite"
+    if kind == "text":
+        target.write_text("my notes")
+    elif kind == "fifo":
+        os.mkfifo(target)
+    else:
+        target.symlink_to(root / "gens" / "draft" / "d_0" / "raw.txt")
+    done = gensql_process("export", "sqlite", "--db", str(target), "--data-root", str(root))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "refusing to replace it" in done.stderr
+    assert os.path.lexists(target) and (kind != "text" or target.read_text() == "my notes")
+
+
+def test_a_second_export_replaces_the_first_and_a_reader_keeps_the_old_file(tmp_path):
+    import sqlite3
+
+    root = essay_store(tmp_path / "data", n=2)
+    gensql.refresh(root)
+    assert gensql_process("export", "sqlite", "--data-root", str(root)).returncode == 0
+    db = root / "index" / "exports" / "documents.sqlite"
+    reader = sqlite3.connect(db)
+    assert reader.execute("SELECT count(*) FROM documents").fetchone() == (4,)
+    write_gen(root, "draft", "d_more", {"metadata.json": {"model_id": "m"}, "raw.txt": "r"})
+    gensql.refresh(root)
+    assert gensql_process("export", "sqlite", "--data-root", str(root)).returncode == 0
+    assert reader.execute("SELECT count(*) FROM documents").fetchone() == (4,)  # the old file, whole
+    reader.close()
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM documents").fetchone() == (5,)
+    assert sorted(p.name for p in db.parent.iterdir()) == ["documents.sqlite"]  # no -wal, no -shm
+
+
+def test_a_killed_export_leaves_a_temporary_file_the_next_one_removes(tmp_path):
+    root = essay_store(tmp_path / "data", n=2)
+    gensql.refresh(root)
+    read_end, write_end = os.pipe()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(gensql.__file__).parent.parent),
+        "GENSQL_PAUSE_AT": "export.commit",
+        "GENSQL_PAUSE_FD": str(write_end),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gensql", "export", "sqlite", "--data-root", str(root)],
+        env=env,
+        pass_fds=(write_end,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_end)
+    with os.fdopen(read_end) as paused:
+        assert paused.readline().startswith("export.commit")
+    proc.kill()
+    proc.wait()
+    exports = root / "index" / "exports"
+    leftovers = [p.name for p in exports.iterdir()]
+    assert leftovers and all(name.startswith(".tmp-documents.sqlite.") for name in leftovers)
+    done = gensql_process("export", "sqlite", "--data-root", str(root))
+    assert done.returncode == 0 and "removed" in done.stderr and "killed exports" in done.stderr
+    assert [p.name for p in exports.iterdir()] == ["documents.sqlite"]
+
+
+def test_an_export_of_a_private_store_is_private(tmp_path):
+    root = essay_store(tmp_path / "data", n=1)
+    root.chmod(0o700)
+    gensql.refresh(root)
+    db = tmp_path / "elsewhere" / "documents.sqlite"
+    assert gensql_process("export", "sqlite", "--db", str(db), "--data-root", str(root)).returncode == 0
+    assert stat.S_IMODE(db.stat().st_mode) & 0o077 == 0
+
+
+def test_export_on_a_full_disk_is_one_line_and_exit_5(tmp_path, small_disk):
+    root = essay_store(tmp_path / "data", n=2)
+    gensql.refresh(root)
+    db = small_disk / "documents.sqlite"
+    assert gensql_process("export", "sqlite", "--db", str(db), "--data-root", str(root)).returncode == 0
+    previous = db.read_bytes()
+    fill(small_disk)
+    done = gensql_process("export", "sqlite", "--db", str(db), "--data-root", str(root))
+    assert done.returncode == 5, done.stderr
+    assert done.stderr.count("\n") == 1 and "disk full while writing the export" in done.stderr
+    assert db.read_bytes() == previous
+    assert sorted(p.name for p in small_disk.iterdir()) == ["documents.sqlite", "filler"]
+
+
+# --- 21.9: memory bounded by caps on metadata files and values ------------------------------------------
+
+
+@pytest.mark.slow  # several gensql processes (or 100 MB written): ~5-20 s
+def test_a_huge_metadata_file_is_refused_and_a_huge_value_is_capped(tmp_path):
+    root = essay_store(tmp_path / "data", n=1)
+    huge = write_gen(root, "draft", "d_huge", {"raw.txt": "r"})
+    with open(huge / "metadata.json", "w") as fh:  # 100 MB of valid JSON: one 100,000,000-character model id
+        fh.write('{"model_id": "')
+        for _ in range(100):
+            fh.write("m" * 1_000_000)
+        fh.write('"}')
+    write_gen(root, "draft", "d_long", {"metadata.json": {"model_id": "x" * 2000, "template_id": "t"}})
+    probe = (
+        "import resource, subprocess, sys; "
+        f"subprocess.run([sys.executable, '-m', 'gensql', 'refresh', '--jobs', '1', '--data-root', {str(root)!r}], "
+        "check=True, capture_output=True); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(gensql.__file__).parent.parent)}
+    peak_kib = int(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env).stdout)
+    assert peak_kib < 600 * 1024  # was 2.2 GB for this one file
+    con = gensql.connect(root)
+    try:
+        errors = con.execute("SELECT gen_id, kind, message FROM scan_errors WHERE gen_id IN ('d_huge', 'd_long')")
+        by_gen = {gen_id: (kind, message) for gen_id, kind, message in errors.fetchall()}
+        rows = dict(con.execute("SELECT gen_id, model_id FROM gens WHERE gen_id IN ('d_huge', 'd_long')").fetchall())
+        meta = con.execute("SELECT meta->>'template_id' FROM gens WHERE gen_id = 'd_long'").fetchone()[0]
+    finally:
+        con.close()
+    assert by_gen["d_huge"][0] == "too_large" and "GENSQL_MAX_JSON_BYTES" in by_gen["d_huge"][1]
+    assert by_gen["d_long"][0] == "bad_value" and "2000 characters" in by_gen["d_long"][1]
+    assert len(by_gen["d_long"][1]) < 400  # the message quotes the start of the value, not all of it
+    assert rows == {"d_huge": None, "d_long": None}
+    assert meta == "t"  # the rest of the file is used
+
+
+def test_the_json_cap_is_configurable(tmp_path, monkeypatch):
+    root = essay_store(tmp_path / "data", n=1)
+    write_gen(root, "draft", "d_big", {"metadata.json": {"model_id": "m", "notes": "n" * 5000}})
+    monkeypatch.setenv("GENSQL_MAX_JSON_BYTES", "4096")
+    gensql.refresh(root)
+    assert ("gens/draft/d_big/metadata.json", "too_large") in scan_errors(root)
+    monkeypatch.setenv("GENSQL_MAX_JSON_BYTES", "1000000")
+    gensql.refresh(root, full=True)
+    assert not [e for e in scan_errors(root) if e[0].startswith("gens/draft/d_big")]

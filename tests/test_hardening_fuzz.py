@@ -12,12 +12,15 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gensql
 from gensql.fields import FIELDS
+
+pytestmark = pytest.mark.slow  # a refresh per generated store
 
 #: The keys the field table reads (top-level part of each source), plus a few it does not.
 KEYS = sorted(

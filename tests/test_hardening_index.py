@@ -130,6 +130,7 @@ def test_retention_keeps_the_last_three_snapshots(store):
     assert os.readlink(store / "index" / "current").endswith(names[-1])
 
 
+@pytest.mark.slow
 def test_an_open_connection_keeps_its_snapshot(store):
     gensql.refresh(store)
     con = gensql.connect(store)
@@ -247,6 +248,7 @@ def fill(folder: Path) -> Path:
     return filler
 
 
+@pytest.mark.slow
 def test_disk_full_is_one_line_and_leaves_the_previous_index_current(store, small_disk):
     index = small_disk / "index"
     r = gensql_process("refresh", "--data-root", str(store), "--index-dir", str(index), "-q")

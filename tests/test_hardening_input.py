@@ -212,6 +212,7 @@ def shared_store():
     shutil.rmtree(base, ignore_errors=True)
 
 
+@pytest.mark.slow
 def test_unreadable_stage_and_cohort_directories_are_recorded(shared_store):
     root, index, user = shared_store
     if user is None:
@@ -243,6 +244,7 @@ def test_unreadable_stage_and_cohort_directories_are_recorded(shared_store):
     con.close()
 
 
+@pytest.mark.slow
 def test_an_unreadable_gens_root_is_recorded_per_stage(shared_store):
     root, index, user = shared_store
     if user is None:
@@ -258,6 +260,7 @@ def test_an_unreadable_gens_root_is_recorded_per_stage(shared_store):
 # --- 2. nothing hangs ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_fifo_in_place_of_a_json_file_does_not_hang(store):
     names = ["metadata.json", "raw_metadata.json", "parsed_metadata.json"]
     for i, name in enumerate(names):
@@ -277,6 +280,7 @@ def test_a_fifo_in_place_of_a_json_file_does_not_hang(store):
     assert "unreadable" in r.stderr
 
 
+@pytest.mark.slow
 def test_a_fifo_parsed_txt_of_an_evaluation_and_a_fifo_membership(store):
     gen = write_gen(store, "evaluation", "v_fifo", {"metadata.json": {"model_id": "m"}, "raw.txt": "SCORE: 3"})
     os.mkfifo(gen / "parsed.txt")
@@ -302,6 +306,7 @@ def test_a_symlink_to_dev_zero_is_outside_the_store(store):
     assert ("gens/draft/d_zero/parsed_metadata.json", "outside_store") in got
 
 
+@pytest.mark.slow
 def test_a_file_over_the_size_limit_is_recorded_not_read(store):
     draft(store, "d_huge", {"model_id": "m-huge", "padding": "x" * 5000})
     r = gensql_process("refresh", "--data-root", str(store), "-q", env={"GENSQL_MAX_FILE_BYTES": "4096"})
@@ -347,6 +352,7 @@ def test_a_symlink_inside_the_store_is_followed(store):
     assert errors(store) == []
 
 
+@pytest.mark.slow
 def test_show_never_prints_a_file_from_outside_the_store(store, outside):
     gen = draft(store, "d_peek", {"model_id": "m"})
     for name in ("raw.txt", "parsed.txt", "prompt.txt"):

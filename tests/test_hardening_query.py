@@ -29,6 +29,7 @@ def store(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_a_query_that_shadows_a_shipped_one_is_named_on_stderr(store, tmp_path):
     (tmp_path / "queries").mkdir()
     (tmp_path / "queries" / "overview.sql").write_text("-- my overview\nSELECT 42 AS answer\n")

@@ -278,6 +278,7 @@ def test_agreement_reveals_the_planted_judges(sample):
     assert abs(weighted) < 0.35
 
 
+@pytest.mark.slow
 def test_compare_numbers_follow_from_the_truth(sample, counted):
     data, truth = sample
     effect = truth.judges.essay_template_effect
@@ -371,7 +372,10 @@ def test_score_intervals_follow_from_the_truth(sample, counted):
         else:
             assert row["ci_low"] is None
     # the default grouping, and a group's interval does not depend on which other groups are shown
-    default = build_scores(data, ci=True, resamples=800, seed=1).df
+    default_rep = build_scores(data, ci=True, resamples=800, seed=1)
+    default = default_rep.df
+    few = default.filter((pl.col("drafts") >= 2) & (pl.col("drafts") < 5)).height
+    assert few > 0 and any(f"{few:,} groups from fewer than 5 drafts" in n for n in default_rep.notes)
     assert default.columns[:2] == ["evaluation_model_id", "evaluation_template_id"]
     one = build_scores(data, ci=True, model="sonnet-4", resamples=800, seed=1).df
     assert one.to_dicts() == default.filter(pl.col("evaluation_model_id") == "sonnet-4").to_dicts()
@@ -394,6 +398,7 @@ def _invoke(*args):
     return CliRunner().invoke(cli, [str(a) for a in args])
 
 
+@pytest.mark.slow
 def test_cli_reports_with_provenance(sample, tmp_path):
     data, _ = sample
     out = tmp_path / "agreement.parquet"
@@ -474,6 +479,7 @@ def test_cli_bad_input_is_exit_2(sample):
     assert res.exit_code == 0 and "'novelty-v2' matches no generation" in res.stderr and "novelty-v1" in res.stderr
 
 
+@pytest.mark.slow
 def test_missing_scipy_is_a_clear_message(sample):
     data, _ = sample
     block = "import sys\nsys.modules['scipy'] = None\nsys.modules['scipy.stats'] = None"
@@ -487,10 +493,9 @@ def test_missing_scipy_is_a_clear_message(sample):
 
 def test_python_api(sample):
     data, _ = sample
-    df, notes = gensql.agreement_report(data, template="novelty-v1", with_notes=True)
+    report = build_agreement(data, template="novelty-v1")  # the notes as data; agreement_report warns them
+    df, notes = report.df, report.notes
     assert set(df["evaluation_template_id"].to_list()) == {"novelty-v1"} and isinstance(notes, list)
-    one = gensql.compare_report(
-        data, "template", "creative-synthesis-essay-v3", "essay-refine-v2", resamples=100, with_notes=True
-    )[0]
+    one = gensql.compare_report(data, "template", "creative-synthesis-essay-v3", "essay-refine-v2", resamples=100)
     assert one["judge"][0] == "all judges" and one["by"][0] == "template"
     assert one.height == 1 + len(set(one["judge"][1:].to_list()))

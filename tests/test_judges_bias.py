@@ -89,6 +89,27 @@ def test_calibration_figures_equal_numpy_and_scipy_on_the_truth(planted, vs_hone
         assert row["scores"] == len(scores) and row["mean"] == pytest.approx(np.mean(scores), abs=1e-12)
         assert row["score_median"] == pytest.approx(np.median(scores), abs=1e-12)
         assert row["pearson_ci_low"] <= row["pearson"] <= row["pearson_ci_high"]
+        counts = {}
+        for v in scores:
+            counts[round(v)] = counts.get(round(v), 0) + 1
+        assert row["distribution"] == "~" + " ".join(f"{v:g}:{c}" for v, c in sorted(counts.items()))
+    # length_p: Holm over the report's rows, from scipy's linregress p of each judge
+    raw = {}
+    for judge in sorted(means):
+        common = sorted(set(means[judge]) & set(means["honest"]))
+        if judge == "honest":
+            continue
+        d = [means[judge][e] - means["honest"][e] for e in common]
+        raw[judge] = st.linregress([planted.chars[e] / 1000 for e in common], d).pvalue
+    rows = vs_honest.df.filter(pl.col("judge") != "honest").sort("judge")
+    m = len(raw)
+    ordered = sorted(raw, key=raw.get)
+    expected, running = {}, 0.0
+    for k, judge in enumerate(ordered):
+        running = max(running, min(1.0, (m - k) * raw[judge]))
+        expected[judge] = running
+    for row in rows.to_dicts():
+        assert row["length_p"] == pytest.approx(expected[row["judge"]], rel=1e-9)
 
 
 def test_length_and_self_preference_are_found(planted, vs_honest):
@@ -104,6 +125,7 @@ def test_length_and_self_preference_are_found(planted, vs_honest):
     d_own = [means["vain"][e] - means["honest"][e] for e, m in planted.essay_model.items() if m == "vain"]
     d_other = [means["vain"][e] - means["honest"][e] for e, m in planted.essay_model.items() if m != "vain"]
     assert vain["self_offset"] == pytest.approx(np.mean(d_own) - np.mean(d_other), abs=1e-12)
+    # the only judge with essays of its own model: a family of one test, so Holm leaves its p as it is
     assert vain["self_p"] == pytest.approx(st.ttest_ind(d_own, d_other, equal_var=False).pvalue, rel=1e-9)
     assert _row(vs_honest, "biased")["self_essays"] == 0 and _row(vs_honest, "biased")["self_offset"] is None
     # the essay's characters, straight from the files the generator wrote
@@ -195,7 +217,8 @@ def test_cli_labels_import_and_report_judges(planted, tmp_path):
 
     res = gensql("labels", "import", planted.humans_csv, "--name", "cli-panel", "--data-root", planted.data)
     assert res.returncode == 0, res.stderr
-    assert "120 ratings of 60 essays" in res.stderr and res.stdout == ""
+    assert "120 ratings of 60 essays" in res.stderr
+    assert res.stdout.strip() == str(planted.data / "labels" / "cli-panel.parquet")
     res = gensql(
         "report", "judges", "--reference", "humans", "--labels", "cli-panel", "--data-root", planted.data,
         "--resamples", "50", "--format", "csv",
@@ -270,3 +293,22 @@ def test_unbalanced_judges_are_noted_and_adjusted_means_are_the_fixed_effect_fit
     assert not any("unbalanced" in n for n in fair.notes)
     with pytest.raises(Exception, match="drop evaluation-model"):
         build_scores(planted.data, ci=True, by=("evaluation-model",), adjust="judge")
+
+
+def test_position_effects_are_looked_for_in_the_prompts(planted, tmp_path):
+    from hand_store import HandStore
+
+    import gensql
+    from gensql.reports.judges import order_note
+
+    con = gensql.connect(planted.data)
+    assert "none of 200 sampled evaluation prompts presents more than one item" in order_note(con, planted.data)
+    hs = HandStore(tmp_path)
+    hs.draft("d1")
+    hs.essay("e1", "d1")
+    hs.evaluation("v1", "e1", prompt="Compare.\nEssay A: first text\n\nEssay B: second text\nWhich is better?\n")
+    hs.evaluation("v2", "e1", prompt="Rate this essay.\n", model="m4")
+    con = hs.connect()
+    note = order_note(con, hs.data)
+    assert "1 of 2 sampled evaluation prompts present items in an order" in note
+    assert "not checked" in order_note(con, con)  # a connection alone: nowhere to read prompts from

@@ -114,6 +114,7 @@ def test_a_small_change_rewrites_only_its_partitions(tmp_path, small_parts):
     assert rows["essay/e_0003"] == "m7" and rows["evaluation/e_0003"] == "m1" and len(rows) == 60
 
 
+@pytest.mark.slow
 def test_growing_and_shrinking_stages_repartition_and_equal_full(tmp_path, small_parts):
     make_small_store(tmp_path, n=3)
     refresh(tmp_path)
@@ -169,6 +170,7 @@ def event_mutate(root: Path, kind: str, stage: str, i: int) -> set[tuple[str, st
     return {(s, g)}
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(0.06))  # ~2 s each
 @given(
     st.lists(
@@ -193,6 +195,7 @@ def test_event_driven_update_equals_full_refresh(small_parts, mutations):
         assert update.generations == full.generations
 
 
+@pytest.mark.slow
 def test_an_event_driven_update_still_borrows_facts_from_a_wide_membership(tmp_path, small_parts):
     """An update without cohort events skips reading the membership when no row of it lends facts;
     with a wide file it must still fill the rewritten rows from it."""

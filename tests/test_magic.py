@@ -92,7 +92,9 @@ def test_without_a_name_nothing_is_stored(shell):
     before = set(shell.user_ns)
     result, outputs, _ = run(shell, "%%gsql\nSELECT 42 AS answer")
     assert result.success and len(outputs) == 1
-    assert set(shell.user_ns) == before
+    added = set(shell.user_ns) - before  # only IPython's output history: _, __, ___, _<n>
+    assert all(name.strip("_") == "" or name[1:].isdigit() for name in added), added
+    assert shell.user_ns["_"]["answer"].to_list() == [42]  # the cell's value, as after any expression
 
 
 def test_parameters_are_bound_from_the_notebook_not_formatted_in(shell):
@@ -271,3 +273,92 @@ def test_bare_gsql_says_what_cells_run_on(shell):
     use(shell)
     result, _, out = run(shell, "%gsql")
     assert out.strip() == "gsql: %%gsql cells run on the notebook variable con"
+
+
+# --- one line, the cell's value, $GENSQL_DATA_ROOT (issue 23.6) -------------------------------------
+
+
+def test_one_line_sql_returns_its_result(shell):
+    use(shell)
+    result, _, out = run(shell, "x = %gsql SELECT 42 AS answer")
+    assert result.success, out
+    assert shell.user_ns["x"].to_dicts() == [{"answer": 42}]
+    shell.user_ns["wanted"] = "b"
+    result, _, out = run(shell, "%gsql SELECT id FROM t WHERE name = $wanted")
+    assert result.success, out
+    assert result.result.to_dicts() == [{"id": 2}]  # a bare line displays it as its value
+    result, _, out = run(shell, "y = %gsql FROM t SELECT count(*) AS n")
+    assert shell.user_ns["y"]["n"].to_list() == [3]
+    result, _, out = run(shell, "z = %gsql SELEC 1 AS a")  # a typo is SQL's error, not a data root
+    assert not result.success and out.strip().startswith('gsql: Parser Error: syntax error at or near "SELEC"')
+
+
+def test_a_cell_result_is_the_cells_value(shell):
+    use(shell)
+    result, outputs, out = run(shell, "%%gsql\nSELECT 5 AS five")
+    assert result.success and len(outputs) == 1, out  # shown once
+    result, _, _ = run(shell, "seen = _")
+    assert shell.user_ns["seen"]["five"].to_list() == [5]
+
+
+def _store(root):
+    s = HandStore(root)
+    s.draft("d1", at=10)
+    s.essay("e1", "d1", at=20)
+    s.refresh()
+    return s
+
+
+def test_cells_use_the_data_root_of_the_environment_as_the_cli_does(shell, tmp_path, monkeypatch):
+    s = _store(tmp_path / "store")
+    monkeypatch.setenv("GENSQL_DATA_ROOT", str(s.data))
+    result, _, out = run(shell, "n = %gsql SELECT count(*) AS n FROM gens")  # no %gsql DATA_ROOT first
+    assert result.success, out
+    assert shell.user_ns["n"]["n"].to_list() == [2]
+    result, _, out = run(shell, "%gsql")
+    assert out.strip() == "gsql: %%gsql cells run on gensql.connect() ($GENSQL_DATA_ROOT)"
+    use(shell)  # an explicit choice wins over the environment
+    result, _, _ = run(shell, "%%gsql r\nSELECT count(*) AS n FROM t")
+    assert shell.user_ns["r"]["n"].to_list() == [3]
+
+
+@pytest.mark.slow  # a Jupyter kernel starts: several seconds
+def test_the_new_forms_in_a_real_kernel(tmp_path, monkeypatch):
+    """One-line SQL, the cell's value as the execute_result with `_`, and $GENSQL_DATA_ROOT, in ipykernel."""
+    import json
+    import os
+    import sys
+
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    s = _store(tmp_path / "store")
+    home = tmp_path / "jupyter"
+    spec = home / "kernels" / "gensql-magic-tests"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "gensql", "language": "python"}))
+    for name, value in (
+        ("JUPYTER_PATH", home),
+        ("JUPYTER_CONFIG_DIR", home / "config"),
+        ("JUPYTER_RUNTIME_DIR", home / "runtime"),
+        ("JUPYTER_PLATFORM_DIRS", "1"),
+        ("IPYTHONDIR", home / "ipython"),
+    ):
+        monkeypatch.setenv(name, str(value))
+    cells = [
+        "%load_ext gensql.magic",
+        "n = %gsql SELECT count(*) AS n FROM gens\nn['n'][0]",
+        "%gsql SELECT gen_id FROM gens WHERE stage = 'essay'",
+        "%%gsql\nSELECT stage, count(*) AS n FROM gens GROUP BY ALL ORDER BY stage",
+        "_['n'].to_list()",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    client = nbclient.NotebookClient(nb, kernel_name="gensql-magic-tests", timeout=120)
+    client.execute(env={**os.environ, "GENSQL_DATA_ROOT": str(s.data)})
+    results = [[o for o in cell.outputs if o.output_type == "execute_result"] for cell in nb.cells]
+    assert results[1][0].data["text/plain"] == "2"
+    assert "e1" in results[2][0].data["text/plain"]  # a bare one-line query is the cell's value
+    shown = [o for o in nb.cells[3].outputs if o.output_type in ("display_data", "execute_result")]
+    assert len(shown) == 1 and "<table" in shown[0].data["text/html"]
+    assert results[4][0].data["text/plain"] == "[1, 1]"  # `_` is the %%gsql cell's result

@@ -693,6 +693,21 @@ def test_judges(executed, store):
         assert shown["ci_low"] <= shown["mean_diff"] <= shown["ci_high"]
     assert intervals[a]["mean"] > intervals[b]["mean"]  # best against worst
 
+    # per judge, the same comparison: the pooled row first, then one row per judge (issue 26)
+    judged = _polars_table(nb, "compare-judges")
+    assert judged[0]["judge"] == "all judges" and len(judged) >= 3
+    # each judge against sonnet-4: the offset is the mean difference on the essays both scored (truth)
+    for row in _polars_table(nb, "judges-bias"):
+        template, judge = row["evaluation_template_id"], row["judge"]
+        common = [e for (t, e, j) in means if t == template and j == judge and (t, e, "sonnet-4") in means]
+        if judge == "sonnet-4" or not common:
+            continue
+        diffs = [means[(template, e, judge)] - means[(template, e, "sonnet-4")] for e in common]
+        assert row["essays"] == len(common)
+        assert row["offset"] == pytest.approx(float(np.mean(diffs)), abs=1e-4)
+    assert png_size(nb, "chart-bland-altman")[0] >= 600
+    assert {r["essay_template_id"] for r in _polars_table(nb, "fair-means")} == set(groups)
+
 
 # --------------------------------------------------------------------------------------------------
 # How the notebooks are stored

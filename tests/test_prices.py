@@ -288,6 +288,7 @@ def test_price_at_reprices_everything_at_one_date(priced_store):
     assert later["alpha"]["cost_output"] == float(_cost(1000, 20) + _cost(2000, 20))
 
 
+@pytest.mark.slow
 def test_cli_price_options_and_a_bad_price_file(priced_store, tmp_path):
     data, prices = priced_store
     out = tmp_path / "t.csv"

@@ -23,6 +23,8 @@ from storebuilder import tree_digest
 import gensql
 from gensql.ids import logical_key_id
 
+pytestmark = pytest.mark.slow  # the real pipeline's writer code of each era, run per module
+
 STAGES = ("draft", "essay", "evaluation")
 
 

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -122,6 +123,7 @@ def test_cli_missing_gens_is_a_clear_error(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_cli_strict_fails_after_writing_the_index(tmp_path):
     make_small_store(tmp_path)
     (tmp_path / "gens" / "draft" / "d_0001" / "raw_metadata.json").write_text("{oops")
@@ -299,6 +301,7 @@ def mutate_mixed(root: Path, kind: str, stage: str, i: int) -> str | None:
     return f"{doc_stage}/{doc_id}"
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(0.25))
 @given(
     st.lists(st.tuples(st.sampled_from(MUTATIONS), st.sampled_from(STAGES), st.integers(0, 5)), min_size=1, max_size=8)
@@ -321,6 +324,7 @@ def test_incremental_refresh_equals_full_refresh(monkeypatch, mutations):
         assert incremental.new + incremental.changed == len(existing & touched)
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(0.08))
 @given(
     st.lists(
@@ -377,6 +381,7 @@ def test_refresh_never_writes_into_the_store(tmp_path):
     assert tree_digest(tmp_path / "gens", tmp_path / "cohorts") == before
 
 
+@pytest.mark.slow
 def test_second_concurrent_refresh_fails_clearly(tmp_path):
     make_small_store(tmp_path)
     index = tmp_path / "index"
@@ -394,6 +399,7 @@ def test_second_concurrent_refresh_fails_clearly(tmp_path):
     assert run_cli("refresh", "--data-root", str(tmp_path), "-q").returncode == 0
 
 
+@pytest.mark.slow
 def test_two_refreshes_at_once_leave_a_valid_index(tmp_path):
     make_small_store(tmp_path, n=300)
     procs = [
@@ -411,6 +417,7 @@ def test_two_refreshes_at_once_leave_a_valid_index(tmp_path):
     assert read_table(tmp_path / "index" / "current", "gens").num_rows == 900
 
 
+@pytest.mark.slow
 def test_sigkill_mid_refresh_keeps_the_previous_index(tmp_path):
     """A refresh killed at each step of writing its snapshot (where gensql.faults stops it, never at a
     guessed moment) leaves `current` whole: the previous snapshot up to the swap, the new one after."""

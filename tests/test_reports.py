@@ -411,6 +411,7 @@ def _gensql(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "gensql", *args], capture_output=True)
 
 
+@pytest.mark.slow
 def test_cli_entry_point_writes_files_and_talks_on_stderr(store, tmp_path):
     data, _, _ = store
     out = tmp_path / "tokens.xlsx"
@@ -529,6 +530,7 @@ def test_cohort_report_keeps_unknown_tokens_null(unknown_store):
     assert (essay["missing"], essay["model_calls"], essay["completion_tokens"]) == (1, 0, 0)
 
 
+@pytest.mark.slow
 def test_views_and_cli_show_unknown_sums_as_null(unknown_store):
     import gensql
 

@@ -17,6 +17,8 @@ from gensql import refresh
 from gensql.partitions import read_table
 from gensql.synth import ERAS, make_sample_store, make_store
 
+pytestmark = pytest.mark.slow  # sample and larger mixed stores generated and indexed
+
 SKIP = {"era", "score_error_is_null"}
 
 

@@ -166,9 +166,14 @@ def test_search_and_sql_through_their_forms(site):
     assert d.find_element(By.CSS_SELECTOR, "table.data tbody td").text == str(site["models"])
     area = d.find_element(By.ID, "sql-input")
     area.clear()
-    area.send_keys("DELETE FROM gens")
-    _follow(d, d.find_element(By.CSS_SELECTOR, "#sql-form button"), "q=DELETE")
+    area.send_keys("DROP VIEW gens")
+    _follow(d, d.find_element(By.CSS_SELECTOR, "#sql-form button"), "q=DROP")
     assert "read-only" in d.find_element(By.ID, "sql-error").text
+    area = d.find_element(By.ID, "sql-input")
+    area.clear()
+    area.send_keys("SELECT count(DISTINCT model_id) AS models FROM gens")
+    _follow(d, d.find_element(By.CSS_SELECTOR, "#sql-form button"), "q=SELECT")
+    assert d.find_element(By.CSS_SELECTOR, "table.data tbody td").text == str(site["models"])  # nothing dropped
 
 
 def test_csv_download(site):
@@ -213,6 +218,7 @@ def _page_kinds(site) -> dict[str, str]:
         "scan-errors": "/scan-errors",
         "search": "/search?q=network",
         "sql": "/sql?q=SELECT+*+FROM+gens+LIMIT+20",
+        "judges": "/judges",
         "not-found": "/gen/essay/no_such_generation",
     }
 
@@ -228,6 +234,18 @@ def test_every_page_kind_fits_800_and_1400_px(site):
                 scroll, inner = d.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
                 if scroll > inner:
                     over.append((width, name, scroll, inner))
+                if width == WIDTHS[0]:
+                    unlabelled, levels = d.execute_script(
+                        "var fields = Array.from(document.querySelectorAll('input, textarea, select')).filter("
+                        "  function (e) { return !['hidden', 'submit', 'checkbox'].includes(e.type); });"
+                        "var heads = Array.from(document.querySelectorAll('h1, h2, h3, h4, h5, h6')).filter("
+                        "  function (h) { return !h.closest('.text-body'); });"  # a model's own headings are its text
+                        "return [fields.filter(function (e) { return !e.labels.length && !e.getAttribute('aria-label'); })"
+                        "  .map(function (e) { return e.name; }), heads.map(function (h) { return +h.tagName[1]; })];"
+                    )
+                    assert unlabelled == [], (name, unlabelled)
+                    assert levels[0] == 1 and all(b <= a + 1 for a, b in zip(levels, levels[1:])), (name, levels)
+                    assert d.find_element(By.CSS_SELECTOR, "a.skip").get_attribute("href").endswith("#main")
             d.get(site["base"] + "/generations")  # narrow: the facets sit above the table, not beside it
             facets = d.find_element(By.CSS_SELECTOR, "aside.facets").rect
             table = d.find_element(By.ID, "gens-table").rect

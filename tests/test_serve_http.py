@@ -73,6 +73,7 @@ def one(con, sql, params=None):
     return con.sql(sql, params=params).fetchall()[0]
 
 
+@pytest.mark.slow
 def test_overview_counts_are_the_index_counts(client, con):
     r = client.get("/")
     assert r.status_code == 200
@@ -320,6 +321,7 @@ def test_server_never_writes_to_store_or_index(store, client):
     assert listing() == before
 
 
+@pytest.mark.slow
 def test_no_index_then_follows_each_new_snapshot(tmp_path):
     data = _copy_sample(tmp_path / "data")
     app = create_app(data)
@@ -391,6 +393,7 @@ def test_cli_serve_starts_and_answers(store, tmp_path):
         wide.wait(10)
 
 
+@pytest.mark.slow
 def test_lookup_tables_give_the_same_pages(store, con):
     """The in-memory lookup tables the server builds in the background change speed, not answers."""
     from gensql.serve import pages
@@ -668,7 +671,34 @@ def test_an_essay_dir_named_like_markup_does_not_break_its_drafts_compare(tmp_pa
     try:
         with TestClient(app) as c:
             r = c.get("/compare/draft/d_1")
+            draft = c.get("/gen/draft/d_1")
     finally:
         app.state.workbench.close()
+    assert (
+        draft.status_code == 200
+        and "&lt;svg onload=alert(4)&gt;" in draft.text
+        and "/gen/essay/%3Csvg" not in draft.text
+    )
     assert r.status_code == 200 and "<svg onload" not in r.text
-    assert "&lt;svg onload=alert(4)&gt;" in r.text and 'href="/gen/essay/%3Csvg%20onload%3Dalert%284%29%3E"' in r.text
+    assert "&lt;svg onload=alert(4)&gt;" in r.text and 'href="/gen/essay/e_ok"' in r.text
+    assert "/gen/essay/%3Csvg" not in r.text  # shown as text: its address would only answer 400
+
+
+def test_problems_page_through_every_row(client, con, monkeypatch):
+    monkeypatch.setattr(web, "PROBLEMS_PAGE", 7)  # the sample store's problems fit one real page
+    expected = [
+        tuple(r)
+        for r in con.sql("SELECT kind, stage, gen_id, path FROM problems ORDER BY kind, stage, gen_id, path").fetchall()
+    ]
+    seen, url, first = [], "/problems", None
+    while url:
+        page = client.get(url).text
+        first = first or page
+        for tr in page.split("<tbody>", 1)[1].split("</tbody>")[0].split("<tr>")[1:]:
+            cells = [td.split(">", 1)[1].rsplit("</td", 1)[0] for td in tr.split("<td")[1:]]
+            seen.append(cells)
+        marker = 'class="next-page" href="'
+        url = page.split(marker, 1)[1].split('"', 1)[0].replace("&amp;", "&") if marker in page else None
+    assert len(seen) == len(expected) > 7 and _range(first, 'class="page-range">') == f"1-7 of {len(expected)}"
+    last = client.get(f"/problems?start={len(expected) + 50}").text  # past the end: the last page
+    assert _range(last, 'class="page-range">').endswith(f"-{len(expected)} of {len(expected)}")

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from storebuilder import write_gen
@@ -130,6 +131,7 @@ def test_load_generation_missing_directory(store):
         load_generation(store / "gens", "essay", "e_404")
 
 
+@pytest.mark.slow
 def test_show_prints_fields_and_texts(store):
     proc = run_cli("show", "v_1", "--data-root", str(store))
     assert proc.returncode == 0, proc.stderr
@@ -156,6 +158,7 @@ def test_show_prints_fields_and_texts(store):
     )
 
 
+@pytest.mark.slow
 def test_show_errors_are_clear(store):
     missing_raw = run_cli("show", "e_1", "--raw", "--data-root", str(store))
     assert (missing_raw.returncode, missing_raw.stderr) == (1, "gensql: error: gens/essay/e_1 has no raw.txt\n")
@@ -180,6 +183,7 @@ def test_lineage_tree_from_the_middle(store):
     assert scores == {"v_1": 7.0, "v_2": None}
 
 
+@pytest.mark.slow
 def test_lineage_cli_shows_dangling_links(store):
     proc = run_cli("lineage", "v_lost", "--data-root", str(store))
     assert proc.returncode == 0, proc.stderr
@@ -194,6 +198,7 @@ def test_lineage_cli_shows_dangling_links(store):
     assert data["missing"] is True and data["gen_id"] == "e_gone" and data["children"][0]["gen_id"] == "v_lost"
 
 
+@pytest.mark.slow
 def test_show_reads_seed_000_docs_store_documents(tmp_path):
     """`gensql show` finds a document of seed 000's docs store in either nesting, as refresh indexes it."""
     (tmp_path / "gens").mkdir()
@@ -217,3 +222,57 @@ def test_show_reads_seed_000_docs_store_documents(tmp_path):
         assert (shown["gen_dir"], shown["template_id"], shown["store_root"]) == (rel, template, "docs")
         raw = run_cli("show", gen_id, "--raw", "--data-root", str(tmp_path))
         assert raw.stdout == f"text of {gen_id}\n"
+
+
+# --- one convention for the Python API, typed (issue 23.5) -----------------------------------------
+
+
+def test_load_generation_takes_the_data_root_and_says_where_the_index_does(store, monkeypatch):
+    refresh(store)
+    gen = load_generation(store, "draft", "d_1")  # the data root, as every other function takes
+    assert gen == load_generation(store / "gens", "draft", "d_1")  # the gens folder still works
+    row = connect(store).sql("SELECT gen_id, gen_dir FROM gens WHERE gen_id = 'd_1'").fetchall()
+    assert gen["gen_dir"] == row[0][1] == "gens/draft/d_1"  # relative to the data root, like the index
+    assert gen["path"] == str((store / "gens" / "draft" / "d_1").resolve())
+    monkeypatch.setenv("GENSQL_DATA_ROOT", str(store))
+    assert load_generation(None, "draft", "d_1") == gen  # None: what the CLI would read
+
+
+def test_import_gensql_stays_cheap_and_still_lists_its_names():
+    code = (
+        "import sys, gensql; heavy = [m for m in ('duckdb', 'pyarrow', 'polars') if m in sys.modules]; "
+        "print(heavy, sorted(set(gensql.__all__) - set(dir(gensql))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split("\n")[0] == "[] []"  # nothing heavy imported; dir() (help(), completion) lists every name
+    import gensql
+
+    assert gensql.SqliteExport.__name__ == "SqliteExport" and gensql.CohortRef.__name__ == "CohortRef"
+    assert callable(gensql.export_sqlite) and gensql.export_sqlite.__module__ == "gensql.write.export_sqlite"
+    assert all(getattr(gensql, name) is not None for name in gensql.__all__)
+    assert (Path(gensql.__file__).parent / "py.typed").is_file()
+
+
+def test_with_notes_is_deprecated_and_the_build_twin_returns_the_notes(store):
+    from gensql import reports
+
+    refresh(store)
+    rep = reports.build_scores(store, long=True)
+    assert list(rep.df.columns)[:1] == ["essay_gen_id"] and isinstance(rep.notes, list)
+    with pytest.warns(DeprecationWarning, match=r"build_scores"):
+        df, notes = reports.scores_report(store, long=True, with_notes=True)
+    assert df.equals(rep.df) and notes == rep.notes
+
+
+@pytest.mark.slow  # mypy: ~30 s on two cores
+def test_the_public_api_passes_mypy_strict():
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent", "gensql/__init__.py", "gensql/_lazy.py"]
+        + ["tests/typing/public_api.py"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -98,6 +98,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, synth.StoreT
 # --- determinism ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_same_seed_same_tree(tmp_path: Path) -> None:
     a = synth.make_store(tmp_path / "a", n=150, seed=7)
     b = synth.make_store(tmp_path / "b", n=150, seed=7)
@@ -116,6 +117,7 @@ def test_bench_is_deterministic(tmp_path: Path) -> None:
     assert tree(tmp_path / "a", True) == tree(tmp_path / "b", True)
 
 
+@pytest.mark.slow
 def test_committed_sample_is_current(sample: tuple[Path, synth.StoreTruth]) -> None:
     root, _ = sample
     assert (REPO_DATA / GENS_DIR).is_dir(), "run: python -m gensql.synth sample data"
@@ -463,6 +465,7 @@ def test_importer_docs_and_fat_eras(sample: tuple[Path, synth.StoreTruth]) -> No
     assert all(g.values["facts_from"] is None for g in truth.gens.values() if g.era in ("current", "transition"))
 
 
+@pytest.mark.slow
 def test_planted_judges_score_as_planted(tmp_path: Path) -> None:
     """The generator's own scores carry the judges it planted (gensql.synth.judges): the consistent
     pair's scores of one essay stay close, the near-random judge's do not follow the essay at all."""

@@ -224,6 +224,7 @@ def test_search_cli(sample):
     assert empty.exit_code == 2 and "empty search query" in empty.stderr
 
 
+@pytest.mark.slow
 def test_no_texts(tmp_path):
     make_store(tmp_path, n=40, seed=3)
     result = run("refresh", "--no-texts", "--data-root", str(tmp_path))
@@ -302,6 +303,7 @@ def search_parts(request, monkeypatch):
     return 1
 
 
+@pytest.mark.slow
 def test_incremental_equals_full_for_texts_and_search(tmp_path, monkeypatch, search_parts):
     monkeypatch.setenv("GENSQL_RACY_WINDOW", "0")  # exercise the incremental path, not the racy re-read
     root = tmp_path / "store"

@@ -107,6 +107,7 @@ def generation_facts(draw):
     return facts
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(0.12))
 @given(st.lists(generation_facts(), min_size=1, max_size=6))
 def test_a_written_generation_reads_back_as_written(tmp_path_factory, drafts):
@@ -371,6 +372,7 @@ def _complete(gen_dir: Path) -> bool:
     )
 
 
+@pytest.mark.slow
 def test_a_killed_writer_leaves_no_half_written_generation(tmp_path):
     """The writer is killed where gensql.faults stops it: after a random number of files, or with a
     generation's directory complete but not yet renamed into place; never at a guessed moment."""
@@ -403,6 +405,7 @@ def test_a_killed_writer_leaves_no_half_written_generation(tmp_path):
         assert [r[0] for r in reported] == leftovers
 
 
+@pytest.mark.slow
 def test_two_writers_at_once(tmp_path):
     procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), str(s), "40"]) for s in (0, 1000)]
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
@@ -410,6 +413,7 @@ def test_two_writers_at_once(tmp_path):
     assert len(dirs) == 80 and all(_complete(p) for p in dirs)
 
 
+@pytest.mark.slow
 def test_racing_writers_of_one_id_one_wins(tmp_path):
     code = textwrap.dedent("""
         import sys
@@ -541,13 +545,13 @@ def test_sqlite_export_has_seed_000_schema_and_equals_documents(tmp_path):
     gensql.refresh(tmp_path, jobs=1)
     result = run("export", "sqlite", "--data-root", str(tmp_path))
     assert result.exit_code == 0, result.output
-    db = tmp_path / "db" / "documents.sqlite"
+    db = tmp_path / "index" / "exports" / "documents.sqlite"  # never the pipeline's db/documents.sqlite
     assert "exported 3 documents" in result.stderr and str(db) in result.stderr
     out = sqlite3.connect(db)
     schema = dict(out.execute("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'documents'").fetchall())
     assert schema["documents"] + ";" == DOCUMENTS_DDL
     assert {schema["idx_documents_logical"] + ";", schema["idx_documents_stage"] + ";"} == set(DOCUMENTS_INDEXES)
-    assert out.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert out.execute("PRAGMA journal_mode").fetchone() == ("delete",)  # no -wal/-shm beside it, ever
     exported = out.execute(f"SELECT {', '.join(DOCUMENTS_COLUMNS)} FROM documents ORDER BY doc_id").fetchall()
     con = gensql.connect(tmp_path)
     view = con.execute(f"SELECT {', '.join(DOCUMENTS_COLUMNS)} FROM documents ORDER BY doc_id").fetchall()
@@ -565,7 +569,7 @@ def test_sqlite_export_replaces_the_previous_one_atomically(tmp_path):
     db = tmp_path / "exports" / "docs.sqlite"
     first = export_sqlite(tmp_path, db)
     reader = sqlite3.connect(db)  # a reader holding the old export open keeps reading a whole database
-    reader.execute("PRAGMA journal_mode=WAL")
+    assert reader.execute("SELECT count(*) FROM documents").fetchone() == (1,)
     a_draft(tmp_path, new_attempt=True)
     gensql.refresh(tmp_path, jobs=1)
     second = export_sqlite(tmp_path, db)
@@ -573,7 +577,7 @@ def test_sqlite_export_replaces_the_previous_one_atomically(tmp_path):
     assert sqlite3.connect(db).execute("SELECT count(*) FROM documents").fetchone() == (2,)
     assert reader.execute("SELECT count(*) FROM documents").fetchone() == (1,)
     reader.close()
-    assert sorted(p.name for p in db.parent.iterdir() if not p.name.endswith(("-wal", "-shm"))) == ["docs.sqlite"]
+    assert sorted(p.name for p in db.parent.iterdir()) == ["docs.sqlite"]
 
 
 def test_the_export_is_not_read_back_as_facts_of_docs_rows(tmp_path):
@@ -585,7 +589,7 @@ def test_the_export_is_not_read_back_as_facts_of_docs_rows(tmp_path):
     (tmp_path / "gens").mkdir()
     before = gens_rows(tmp_path)["doc0000000000001"]
     assert (before["store_root"], before["created_at_source"], before["facts_from"]) == ("docs", "raw", None)
-    export_sqlite(tmp_path)  # <data-root>/db/documents.sqlite: where seed 000's own index lived
+    export_sqlite(tmp_path, tmp_path / "db" / "documents.sqlite")  # where seed 000's own index lived
     after = gens_rows(tmp_path)["doc0000000000001"]
     assert (after["created_at_source"], after["facts_from"], after["created_at"]) == ("raw", None, before["created_at"])
     assert gensql.connect(tmp_path).execute("SELECT count(*) FROM scan_errors").fetchone() == (0,)

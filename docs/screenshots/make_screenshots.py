@@ -60,6 +60,7 @@ def main() -> None:
             "reports": "/reports?by=model",
             "scores": "/reports?part=scores",
             "problems": "/problems",
+            "judges": "/judges",
             "search": "/search?q=network",
             "sql": "/sql?q="
             + "SELECT+model_id%2C+count(*)+AS+generations%2C+avg(score)+AS+mean_score+FROM+gens+GROUP+BY+1+ORDER+BY+2+DESC",

@@ -107,7 +107,10 @@ def pull_index(index_url: str, local_index: str | os.PathLike, storage_options: 
             Path(t).parent.mkdir(parents=True, exist_ok=True)
         if sources:
             fs.get(sources, targets)
-        (tmp / layout.SNAPSHOT_INFO_FILE).write_bytes(orjson.dumps(info, option=orjson.OPT_INDENT_2))
+        # The copies have this machine's mtimes: the publisher's file_stats would call every file damaged.
+        # Without them the next refresh checks the files' Parquet footers against `files` instead.
+        local_info = {k: v for k, v in info.items() if k != "file_stats"}
+        (tmp / layout.SNAPSHOT_INFO_FILE).write_bytes(orjson.dumps(local_info, option=orjson.OPT_INDENT_2))
         os.rename(tmp, final)
         write_catalog(final)
     link = local_index / layout.INDEX_CURRENT_LINK

@@ -9,7 +9,7 @@ from itertools import combinations
 
 import polars as pl
 
-from .connection import connection, snapshot_id
+from .connection import DataRoot, connection, snapshot_id
 from .filters import as_list, make_filters, unmatched_notes
 from .judged import counted_scores, unreachable_note
 from .judges import human_reference
@@ -75,7 +75,7 @@ _SCHEMA = {c: pl.String if c in _TEXT else pl.Int64 if c in _INT else pl.Float64
 
 
 def agreement_report(
-    con_or_root=None,
+    data_root: DataRoot = None,
     template: str | Iterable[str] | None = None,
     cohort: str | None = None,
     since: date | str | None = None,
@@ -88,7 +88,7 @@ def agreement_report(
     labels=None,
     index_dir: str | os.PathLike | None = None,
     with_notes: bool = False,
-):
+) -> pl.DataFrame:
     """Agreement between judges, per evaluation template, as a polars DataFrame.
 
     Reads one score per logical evaluation (the ``counted_scores`` rule, as ``scores_report``). Per
@@ -121,7 +121,7 @@ def agreement_report(
     (no variation is also a note). Needs numpy and scipy (the ``stats`` extra).
     """
     rep = build_agreement(
-        con_or_root,
+        data_root,
         template,
         cohort,
         since,
@@ -137,7 +137,7 @@ def agreement_report(
 
 
 def build_agreement(
-    con_or_root=None,
+    data_root: DataRoot = None,
     template=None,
     cohort=None,
     since=None,
@@ -157,8 +157,8 @@ def build_agreement(
         raise ReportError(f"resamples must be at least 1 (got {resamples})")
     if reference not in (None, HUMANS):
         raise ReportError(f"reference {reference!r}: the agreement report takes humans (or nothing)")
-    humans = human_reference(con_or_root, labels, index_dir) if reference == HUMANS else None
-    con = connection(con_or_root, index_dir)
+    humans = human_reference(data_root, labels, index_dir) if reference == HUMANS else None
+    con = connection(data_root, index_dir)
     filters = make_filters(con, cohort, None, None, since, until)
     templates = as_list(template)
     df, unreachable = counted_scores(con, filters, criteria=templates)

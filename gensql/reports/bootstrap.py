@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from .connection import snapshot_id
+from .connection import DataRoot, snapshot_id
 from .filters import as_list
 from .judged import judged
 from .report import Report, ReportError
@@ -30,7 +30,7 @@ MIX_WARN = 0.05
 
 
 def build_score_ci(
-    con_or_root=None,
+    data_root: DataRoot = None,
     by=CI_DEFAULT_BY,
     cohort=None,
     model=None,
@@ -71,7 +71,7 @@ def build_score_ci(
     if resamples < 1:
         raise ReportError(f"resamples must be at least 1 (got {resamples})")
     models = as_list(model)
-    j = judged(con_or_root, index_dir, cohort, since, until, judges=models)
+    j = judged(data_root, index_dir, cohort, since, until, judges=models)
     con, filters, df, notes = j.con, j.filters, j.scores, j.notes
     no_draft = df.filter(pl.col("draft_gen_id").is_null())["essay_gen_id"].n_unique()
     if no_draft:

@@ -8,7 +8,7 @@ from datetime import date
 import polars as pl
 
 from ..prices import PriceTable
-from .connection import connection, snapshot_id
+from .connection import DataRoot, connection, snapshot_id
 from .filters import as_date, make_filters
 from .pricing import price_table
 from .report import Report, ReportError
@@ -36,7 +36,7 @@ COHORT_COLUMNS: tuple[str, ...] = (
 
 
 def cohort_report(
-    con_or_root=None,
+    data_root: DataRoot = None,
     cohort_id: str | None = None,
     missing: bool = False,
     prices: PriceTable | str | os.PathLike | None = None,
@@ -53,7 +53,7 @@ def cohort_report(
     :func:`tokens_report`: a token sum is NULL when the stage has calls and none recorded it). ``missing=True``
     returns ``cohort_id, stage, gen_id, line`` of each member whose directory does not exist.
     """
-    return build_cohort(con_or_root, cohort_id, missing, prices, price_at, index_dir=index_dir).df
+    return build_cohort(data_root, cohort_id, missing, prices, price_at, index_dir=index_dir).df
 
 
 def _stage_key(stage: str | None) -> tuple:
@@ -61,11 +61,11 @@ def _stage_key(stage: str | None) -> tuple:
 
 
 def build_cohort(
-    con_or_root=None, cohort_id=None, missing=False, prices=None, price_at=None, *, index_dir=None
+    data_root: DataRoot = None, cohort_id=None, missing=False, prices=None, price_at=None, *, index_dir=None
 ) -> Report:
     if not cohort_id:
         raise ReportError("give a cohort id")
-    con = connection(con_or_root, index_dir)
+    con = connection(data_root, index_dir)
     filters = make_filters(con, cohort_id, None, None, None, None)
     table = price_table(prices)
     at = as_date(price_at, "price_at")
@@ -147,7 +147,9 @@ def _cohort_totals(df: pl.DataFrame, token_totals: pl.DataFrame) -> pl.DataFrame
     return pl.DataFrame(row)
 
 
-def cohort_counts(con_or_root=None, *, index_dir: str | os.PathLike | None = None) -> dict[str, tuple[int, int]]:
+def cohort_counts(
+    data_root: DataRoot = None, *, index_dir: str | os.PathLike | None = None
+) -> dict[str, tuple[int, int]]:
     """``{cohort_id: (members, on_disk)}`` from the index's ``membership`` view: member lines, and those
     whose generation the index holds.
 
@@ -155,12 +157,12 @@ def cohort_counts(con_or_root=None, *, index_dir: str | os.PathLike | None = Non
     1,000,000-line membership the files took 55 s and 607 MB, the index a fraction of a second. Like
     every reader it answers for the current snapshot and warns when the store changed after it.
     """
-    con = connection(con_or_root, index_dir)
+    con = connection(data_root, index_dir)
     try:
         rows = con.sql(
             "SELECT cohort_id, count(*), count(*) FILTER (WHERE exists_on_disk) FROM membership GROUP BY cohort_id"
         ).fetchall()
     finally:
-        if con is not con_or_root:
+        if con is not data_root:
             con.close()
     return {cohort_id: (int(members), int(on_disk)) for cohort_id, members, on_disk in rows}

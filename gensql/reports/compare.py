@@ -8,7 +8,7 @@ from datetime import date
 
 import polars as pl
 
-from .connection import connection, snapshot_id
+from .connection import DataRoot, connection, snapshot_id
 from .filters import as_list, make_filters, unmatched_notes
 from .judged import counted_scores, unreachable_note
 from .report import Report, ReportError, frame_with_notes
@@ -70,7 +70,7 @@ _SCHEMA = {c: pl.String if c in _TEXT else pl.Float64 if c in _FLOAT else pl.Int
 
 
 def compare_report(
-    con_or_root=None,
+    data_root: DataRoot = None,
     by: str = "template",
     a: str | None = None,
     b: str | None = None,
@@ -84,7 +84,7 @@ def compare_report(
     seed: int = DEFAULT_SEED,
     index_dir: str | os.PathLike | None = None,
     with_notes: bool = False,
-):
+) -> pl.DataFrame:
     """A paired comparison of two essay templates (``by="template"``), essay models (``"model"``) or
     draft templates (``"draft-template"``), as a one-row polars DataFrame.
 
@@ -107,7 +107,7 @@ def compare_report(
     difference is visible. Needs numpy and scipy (the ``stats`` extra).
     """
     rep = build_compare(
-        con_or_root,
+        data_root,
         by,
         a,
         b,
@@ -124,7 +124,7 @@ def compare_report(
 
 
 def build_compare(
-    con_or_root=None,
+    data_root: DataRoot = None,
     by="template",
     a=None,
     b=None,
@@ -146,7 +146,7 @@ def build_compare(
     if resamples < 1:
         raise ReportError(f"resamples must be at least 1 (got {resamples})")
     side_col, unit_col, unit_name = COMPARE_BY[by]
-    con = connection(con_or_root, index_dir)
+    con = connection(data_root, index_dir)
     filters = make_filters(con, cohort, None, None, since, until)
     df, unreachable = counted_scores(con, filters, judges=judge, criteria=criterion)
     notes = [
@@ -244,8 +244,8 @@ def _compare_row(np, base: dict, judge: str, paired: pl.DataFrame, unit_col, uni
             (
                 unit,
                 exact_mean_diff(cells, decimals),
-                float(part["value"].mean()),
-                float(part["value_b"].mean()),
+                float(part["value"].to_numpy().mean()),
+                float(part["value_b"].to_numpy().mean()),
                 part.height,
                 int(part["k"].sum()),
                 int(part["k_b"].sum()),

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
+from typing import TypeAlias
 
 import duckdb
 
 from ..layout import INDEX_SNAPSHOTS_DIR
 
+#: What a report reads: a data root (None: ``$GENSQL_DATA_ROOT``, else ``./data``, as the CLI) or a
+#: connection from :func:`gensql.connect` (its snapshot, its views).
+DataRoot: TypeAlias = "str | os.PathLike[str] | duckdb.DuckDBPyConnection | None"
 
-def connection(con_or_root, index_dir) -> duckdb.DuckDBPyConnection:
-    if isinstance(con_or_root, duckdb.DuckDBPyConnection):
-        return con_or_root
+
+def connection(data_root: DataRoot, index_dir: str | os.PathLike[str] | None) -> duckdb.DuckDBPyConnection:
+    """``data_root`` itself when it is a connection, else ``gensql.connect(data_root, index_dir)``."""
+    if isinstance(data_root, duckdb.DuckDBPyConnection):
+        return data_root
     from ..catalog import connect
 
-    con = connect(con_or_root, index_dir)
+    con = connect(data_root, index_dir)
     con.execute("SET enable_progress_bar = false")  # our connection: no progress bar mixed into output
     return con
 

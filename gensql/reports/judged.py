@@ -102,7 +102,7 @@ class Judged:
 
 
 def judged(
-    con_or_root,
+    data_root,
     index_dir,
     cohort=None,
     since=None,
@@ -113,7 +113,7 @@ def judged(
 ) -> Judged:
     """Open the index, resolve the filters and read the counted scores, with the notes every judge
     report gives first, in one order: so the three reports cannot drift apart in what they say."""
-    con = connection(con_or_root, index_dir)
+    con = connection(data_root, index_dir)
     filters = make_filters(con, cohort, None, None, since, until)
     judges, criteria = as_list(judges), as_list(criteria)
     scores, unreachable = counted_scores(con, filters, judges=judges, criteria=criteria)

@@ -18,12 +18,14 @@ Each judge's value on an essay is the mean of its replicates (one score per logi
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 import polars as pl
 
-from .connection import connection, snapshot_id
+from .connection import DataRoot, connection, snapshot_id
 from .filters import as_list, make_filters, unmatched_notes
 from .judged import counted_scores, unreachable_note
 from .report import Report, ReportError, frame_with_notes
@@ -31,6 +33,7 @@ from .stats import (
     bootstrap_weights,
     calibration,
     group_rng,
+    holm,
     is_ordinal_scale,
     krippendorff_alpha,
     percentile_interval,
@@ -70,17 +73,17 @@ JUDGES_SPEC: tuple[tuple[str, type[pl.DataType], str], ...] = (
     ("alpha_without", pl.Float64, "the same alpha with this judge left out (higher: drop it)"),
     ("length_r", pl.Float64, "Pearson correlation of its score with the essay's characters"),
     ("length_slope", pl.Float64, "slope of (judge - reference) per 1,000 characters: length bias"),
-    ("length_p", pl.Float64, "p-value of that slope"),
+    ("length_p", pl.Float64, "p-value of that slope, Holm-adjusted over the report's rows"),
     ("self_essays", pl.Int64, "essays whose essay or draft model is the judge itself"),
     ("self_offset", pl.Float64, "(judge - reference) on its own model's essays minus on the others"),
-    ("self_p", pl.Float64, "Welch t-test p-value of that difference"),
+    ("self_p", pl.Float64, "Welch t-test p-value of that difference, Holm-adjusted over the report's rows"),
     ("scores", pl.Int64, "the judge's counted scores on this criterion"),
     ("mean", pl.Float64, "its mean score"),
     ("sd", pl.Float64, "standard deviation of its scores"),
     ("score_min", pl.Float64, "lowest score"),
     ("score_median", pl.Float64, "median score"),
     ("score_max", pl.Float64, "highest score"),
-    ("distribution", pl.String, "value:count of its scores (discrete scales)"),
+    ("distribution", pl.String, "value:count of its scores (~: rounded to whole points, on a finer scale)"),
     ("calls", pl.Int64, "its model calls on this criterion (every attempt)"),
     ("parse_failure_rate", pl.Float64, "calls without a score / calls"),
     ("truncation_rate", pl.Float64, "truncated calls / calls"),
@@ -103,7 +106,7 @@ GROUP BY ALL
 
 
 def judges_report(
-    con_or_root=None,
+    data_root: DataRoot = None,
     template: str | Iterable[str] | None = None,
     cohort: str | None = None,
     since: date | str | None = None,
@@ -116,8 +119,9 @@ def judges_report(
     seed: int = DEFAULT_SEED,
     min_essays: int = MIN_ESSAYS,
     index_dir: str | os.PathLike | None = None,
+    prompts_root: str | os.PathLike | None = None,
     with_notes: bool = False,
-):
+) -> pl.DataFrame:
     """Per evaluation template x judge: bias and calibration against ``reference``, score distribution,
     alpha with the judge left out, length bias, self-preference, failure rates and cost per usable
     score, as a polars DataFrame (the columns: :data:`JUDGES_SPEC`).
@@ -126,10 +130,12 @@ def judges_report(
     ``gensql labels import``; ``labels``: the name of one import, or a DataFrame with
     ``essay_gen_id, criterion, score, rater``; default every import under ``<data-root>/labels``).
     ``prices``: the price table for the cost columns (as ``tokens_report``). Intervals resample drafts
-    ``resamples`` times from ``seed``. Needs numpy and scipy (the ``stats`` extra).
+    ``resamples`` times from ``seed``. Position effects: a sample of the evaluation prompts is read to
+    see whether any presents several items in an order (:func:`order_note`; with a connection, pass
+    the data root as ``prompts_root`` for it). Needs numpy and scipy (the ``stats`` extra).
     """
     rep = build_judges(
-        con_or_root,
+        data_root,
         template,
         cohort,
         since,
@@ -141,22 +147,23 @@ def judges_report(
         seed=seed,
         min_essays=min_essays,
         index_dir=index_dir,
+        prompts_root=prompts_root,
     )
     return frame_with_notes(rep, with_notes)
 
 
-def human_reference(con_or_root, labels, index_dir=None) -> pl.DataFrame:
+def human_reference(data_root, labels, index_dir=None) -> pl.DataFrame:
     """The humans' labels as a DataFrame (``essay_gen_id, criterion, score, rater``): ``labels`` itself
     when it is a DataFrame, else the imports under the data root (``labels``: one import's name)."""
     if isinstance(labels, pl.DataFrame):
         return labels
     from ..labels import read_labels
 
-    if not isinstance(con_or_root, (str, os.PathLike)) and con_or_root is not None:
+    if not isinstance(data_root, (str, os.PathLike)) and data_root is not None:
         raise ReportError(
             "reference='humans' with a connection needs labels=: a DataFrame of the ratings, or pass the data root"
         )
-    root = con_or_root
+    root = data_root
     if root is None and index_dir is not None:
         raise ReportError("reference='humans' needs the data root (where labels/ lives)")
     df = read_labels(root, labels)
@@ -169,7 +176,7 @@ def human_reference(con_or_root, labels, index_dir=None) -> pl.DataFrame:
 
 
 def build_judges(
-    con_or_root=None,
+    data_root: DataRoot = None,
     template=None,
     cohort=None,
     since=None,
@@ -182,14 +189,15 @@ def build_judges(
     seed: int = DEFAULT_SEED,
     min_essays: int = MIN_ESSAYS,
     index_dir=None,
+    prompts_root=None,
 ) -> Report:
     np, _ = require_scipy()
     if resamples < 1:
         raise ReportError(f"resamples must be at least 1 (got {resamples})")
     if min_essays < 3:
         raise ReportError(f"min_essays {min_essays} is too small: a slope needs at least 3 essays")
-    humans = human_reference(con_or_root, labels, index_dir) if reference == REFERENCE_HUMANS else None
-    con = connection(con_or_root, index_dir)
+    humans = human_reference(data_root, labels, index_dir) if reference == REFERENCE_HUMANS else None
+    con = connection(data_root, index_dir)
     filters = make_filters(con, cohort, None, None, since, until)
     templates = as_list(template)
     df, unreachable = counted_scores(con, filters, criteria=templates, extra=True)
@@ -229,10 +237,10 @@ def build_judges(
                 f"{tpl}: closest to the humans: {best['judge']} (mean |difference| {best['mean_abs_diff']:.2f}, "
                 f"offset {best['offset']:+.2f}, r {best['pearson'] if best['pearson'] is not None else float('nan'):.2f})"
             )
-    notes.append(
-        "position effects: an evaluation here scores one essay, and no prompt records an order of essays, "
-        "so position or order bias cannot be checked"
-    )
+    for column in ("length_p", "self_p"):  # one test per judge and criterion: a family, adjusted as one
+        for row, p in zip(rows, holm([r[column] for r in rows])):
+            row[column] = p
+    notes.append(order_note(con, data_root if prompts_root is None else prompts_root, index_dir))
     if reference == REFERENCE_OTHERS:
         notes.append(
             "reference = the mean of the other judges (leave one out): an offset is relative to their "
@@ -249,6 +257,55 @@ def build_judges(
         "resampled": "drafts",
     }
     return Report("judges", out, (), None, notes, params, snapshot_id(con), None)
+
+
+#: A prompt that presents two or more items in an order: "Essay A ... Essay B", "Response 1 ... Response 2".
+ORDER_MARKERS = re.compile(
+    r"\b(essay|response|answer|text|story|option|candidate|assistant|output)\s*[(\[#]?\s*(?:a|1)\b"
+    r"[\s\S]{0,100000}?\b\1\s*[(\[#]?\s*(?:b|2)\b",
+    re.IGNORECASE,
+)
+#: Evaluation prompts read to look for an order (a deterministic sample).
+ORDER_SAMPLE = 200
+
+
+def order_note(con, data_root, index_dir=None, sample: int = ORDER_SAMPLE) -> str:
+    """Whether the store's evaluation prompts present items in an order, as a note: position bias
+    needs an order to exist. Reads up to ``sample`` prompt.txt files (a fixed sample by id hash)."""
+    from ..layout import resolve
+    from ..safeio import read_file, store_roots
+
+    if data_root is not None and not isinstance(data_root, (str, os.PathLike)):
+        return "position effects: not checked (no data root to read evaluation prompts from)"
+    root = resolve(data_root, index_dir).data_root
+    dirs = [
+        r[0]
+        for r in con.sql(
+            "SELECT gen_dir FROM gens WHERE stage = 'evaluation' AND has_prompt ORDER BY hash(gen_id), gen_id LIMIT $n",
+            params={"n": sample},
+        ).fetchall()
+    ]
+    if not dirs:
+        return "position effects: no evaluation prompt to read, so no order of essays to check"
+    roots, read, ordered = store_roots(root), 0, 0
+    for gen_dir in dirs:
+        try:
+            data, _ = read_file(root / gen_dir / "prompt.txt", roots)
+        except (OSError, ValueError):
+            continue
+        read += 1
+        if ORDER_MARKERS.search(data[:400_000].decode("utf-8", "replace")):
+            ordered += 1
+    if ordered:
+        return (
+            f"position effects: {ordered} of {read} sampled evaluation prompts present items in an order "
+            "('Essay A ... Essay B', 'Response 1 ... 2'): this report does not measure position bias; "
+            "compare scores by position before trusting those evaluations"
+        )
+    return (
+        f"position effects: none of {read} sampled evaluation prompts presents more than one item in an "
+        "order (each scores one essay), so there is no position or order bias to check"
+    )
 
 
 def _calls(con, filters) -> dict[tuple[str, str | None], tuple[int, int, int]]:
@@ -326,7 +383,7 @@ def _template_rows(np, tpl, part, reference, humans, calls, costs, resamples, se
             ref = values[reference] if reference in values else np.full(n, np.nan)
             ref_label = reference
         own = np.array(scores_of.get(judge, []), dtype=float)
-        row = {c: None for c in JUDGES_COLUMNS}
+        row: dict[str, Any] = dict.fromkeys(JUDGES_COLUMNS)
         row.update(evaluation_template_id=tpl, judge=judge, reference=ref_label, scores=int(own.size))
         if own.size:
             row.update(
@@ -336,9 +393,10 @@ def _template_rows(np, tpl, part, reference, humans, calls, costs, resamples, se
                 score_median=float(np.median(own)),
                 score_max=float(own.max()),
             )
-            if is_ordinal_scale(own):
-                vals, counts = np.unique(own, return_counts=True)
-                row["distribution"] = " ".join(f"{v:g}:{c}" for v, c in zip(vals, counts))
+            # value:count on a discrete scale; on a finer one, counts of the scores rounded to whole points
+            fine = not is_ordinal_scale(own)
+            vals, counts = np.unique(np.round(own) if fine else own, return_counts=True)
+            row["distribution"] = ("~" if fine else "") + " ".join(f"{v:g}:{c}" for v, c in zip(vals, counts))
         n_calls, fails, trunc = calls.get((judge, tpl), (0, 0, 0))
         row["calls"] = n_calls
         if n_calls:

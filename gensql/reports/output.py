@@ -6,16 +6,18 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import __version__
-from ..render import BINARY_FORMATS as BINARY_FORMATS  # re-exported by gensql.reports
-from ..render import FORMATS, NULL_TEXT, Cells
+from ..columnsets import REPORTS
+from ..formats import BINARY_FORMATS as BINARY_FORMATS  # re-exported by gensql.reports
+from ..formats import FORMATS
+from ..render import Cells, format_value, with_columns
 from ..render import render_text as _render_reading
 from .report import COST_COLUMNS, Report, ReportError
 
-REPORT_FORMATS: tuple[str, ...] = FORMATS
+REPORT_FORMATS: tuple[str, ...] = FORMATS  # every report writes every format (the name stays for gensql.reports)
 TOTAL_LABEL = "TOTAL"
 PROVENANCE_KEY = "gensql.provenance"
 SIDECAR_SUFFIX = ".meta.json"
@@ -43,30 +45,6 @@ def _kind(column: str) -> str:
     return "plain"
 
 
-def _cell(value, kind: str) -> str:
-    if value is None:
-        return NULL_TEXT  # a cost too: NULL is "unpriced", never 0
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        if kind == "cost":
-            if value != 0 and abs(value) < 0.00005:
-                return "<0.0001" if value > 0 else "-<0.0001"
-            return f"{value:,.4f}"
-        if kind == "rate":
-            return f"{value * 100:.1f}%"
-        if kind == "seconds":
-            return f"{value:,.1f}"
-        if kind == "score":
-            return f"{value:.2f}"
-        return f"{value:,.4g}"
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    return str(value).replace("\n", " ")
-
-
 def report_cells(report: Report, max_rows: int | None = None) -> Cells:
     """The report as display strings (costs, rates, seconds and scores formatted; a labelled TOTAL row)."""
     df = report.df
@@ -74,20 +52,21 @@ def report_cells(report: Report, max_rows: int | None = None) -> Cells:
     numeric = [df.schema[c].is_numeric() for c in header]
     kinds = [_kind(c) for c in header]
     shown = df if max_rows is None else df.head(max_rows)
-    rows = [[_cell(v, k) for v, k in zip(record, kinds)] for record in shown.iter_rows()]
+    rows = [[format_value(v, kind=k) for v, k in zip(record, kinds)] for record in shown.iter_rows()]
     footer = []
     if report.totals is not None:
         for record in report.totals.select(header).iter_rows():
-            cells = [_cell(v, k) for v, k in zip(record, kinds)]
+            cells = [format_value(v, kind=k) for v, k in zip(record, kinds)]
             first = header.index(report.group_columns[0]) if report.group_columns else 0
             cells[first] = TOTAL_LABEL  # label it in the first group column (or the first column)
             footer.append(cells)
-    return Cells(header, rows, numeric, df.height, footer)
+    cells = Cells(header, rows, numeric, df.height, footer)
+    return with_columns(cells, REPORTS.get(report.name), report.group_columns)
 
 
-def render_text(report: Report, fmt: str, width: int | None = None) -> str:
-    """``table`` (fits the terminal, ids never cut), ``vertical`` or ``markdown``, with a totals row."""
-    return _render_reading(lambda cap: report_cells(report, cap), fmt, width)
+def render_text(report: Report, fmt: str, width: int | None = None, all_columns: bool = False) -> str:
+    """``table`` (the report's default columns, ids never cut), ``vertical`` or ``markdown``, with a totals row."""
+    return _render_reading(lambda cap: report_cells(report, cap), fmt, width, all_columns)
 
 
 def provenance(report: Report, fmt: str, *, generated_at: datetime | None = None) -> dict:
@@ -117,10 +96,10 @@ def _json_dumps(doc: dict) -> bytes:
     return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
 
 
-def render_report(report: Report, fmt: str) -> bytes:
+def render_report(report: Report, fmt: str, all_columns: bool = False) -> bytes:
     """The bytes of ``report`` in ``fmt`` (parquet and xlsx carry the provenance inside)."""
     if fmt in ("table", "vertical", "markdown"):
-        return render_text(report, fmt).encode()
+        return render_text(report, fmt, all_columns=all_columns).encode()
     df = report.df
     if fmt in ("csv", "json", "jsonl"):
         from ..render import render_bytes

@@ -14,7 +14,7 @@ import polars as pl
 from .agreement import build_agreement
 from .bootstrap import build_score_ci
 from .compare import build_compare
-from .connection import connection
+from .connection import DataRoot, connection
 from .filters import make_filters
 from .judged import counted_scores
 from .judges import REFERENCE_HUMANS, REFERENCE_OTHERS, build_judges, human_reference
@@ -41,7 +41,7 @@ class JudgePanel:
 
 
 def judge_panel(
-    con_or_root=None,
+    data_root: DataRoot = None,
     template: str | None = None,
     *,
     reference: str = REFERENCE_OTHERS,
@@ -49,14 +49,15 @@ def judge_panel(
     resamples: int = 1000,
     seed: int = 0,
     index_dir: str | os.PathLike | None = None,
+    prompts_root: str | os.PathLike | None = None,
 ) -> JudgePanel:
     """Agreement, per-judge bias, intervals per essay template (raw and judge-adjusted), the best vs
     the worst essay template as a paired comparison, and the per-essay points behind the charts, for
     one evaluation template (``template``; default: the one with the most scores). Every part is
     the report function the CLI runs, with these options, so the numbers are the CLI's.
     """
-    humans = human_reference(con_or_root, labels, index_dir) if reference == REFERENCE_HUMANS else None
-    con = connection(con_or_root, index_dir)
+    humans = human_reference(data_root, labels, index_dir) if reference == REFERENCE_HUMANS else None
+    con = connection(data_root, index_dir)
     counts = con.sql(
         "SELECT evaluation_template_id, count(*) AS n FROM counted_scores() "
         "WHERE score IS NOT NULL AND essay_gen_id IS NOT NULL AND evaluation_template_id IS NOT NULL "
@@ -72,7 +73,8 @@ def judge_panel(
     agreement = build_agreement(
         con, template, **opts, reference=REFERENCE_HUMANS if humans is not None else None, labels=humans
     )
-    judges = build_judges(con, template, reference=reference, labels=humans, **opts)
+    root = prompts_root if prompts_root is not None else data_root  # where the prompts are (position effects)
+    judges = build_judges(con, template, reference=reference, labels=humans, prompts_root=root, **opts)
     by = ("evaluation-template", "essay-template")
     intervals = _only(build_score_ci(con, by, resamples=2000, seed=seed), template)
     adjusted = _only(build_score_ci(con, by, resamples=2000, seed=seed, adjust="judge"), template)
@@ -101,7 +103,7 @@ def _only(rep: Report, template: str) -> Report:
 
 
 def judge_points(
-    con_or_root=None,
+    data_root: DataRoot = None,
     template: str | None = None,
     *,
     reference: str = REFERENCE_OTHERS,
@@ -112,7 +114,7 @@ def judge_points(
     the ``reference`` value the judges report holds it against (the other judges' mean, a named
     judge's value, or the humans' mean), the essay's ``draft_gen_id`` and ``essay_chars``: the points of
     a judge-vs-judge scatter and of a Bland-Altman plot (difference against mean)."""
-    con = connection(con_or_root, index_dir)
+    con = connection(data_root, index_dir)
     filters = make_filters(con, None, None, None, None, None)
     df, _ = counted_scores(con, filters, criteria=template, extra=True)
     per = (
@@ -131,7 +133,7 @@ def judge_points(
             ((pl.col("value").sum().over(keys) - pl.col("value")) / (pl.len().over(keys) - 1)).alias("reference")
         ).with_columns(pl.when(pl.len().over(keys) > 1).then("reference").alias("reference"))
     elif reference == REFERENCE_HUMANS:
-        humans = human_reference(con_or_root, labels, index_dir)
+        humans = human_reference(data_root, labels, index_dir)
         ref = (
             humans.group_by("essay_gen_id", "criterion")
             .agg(pl.col("score").mean().alias("reference"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
@@ -37,10 +38,18 @@ class ReportNote(UserWarning):
     """A report's note (rows left out, unpriced models), issued by the ``*_report`` functions."""
 
 
-def frame_with_notes(report: Report, with_notes: bool):
-    """What a ``*_report`` function returns: ``(df, notes)`` when asked, else ``df`` with each note
-    issued as a :class:`ReportNote` warning, so a note is never silently lost."""
+def frame_with_notes(report: Report, with_notes: bool = False) -> Any:
+    """What a ``*_report`` function returns: the DataFrame, each note issued as a :class:`ReportNote`
+    warning, so a note is never silently lost. The report with its notes as data is the ``build_*``
+    twin's :class:`Report` (``.df``, ``.notes``). ``with_notes=True`` (deprecated: a keyword that
+    changed the return type) still returns ``(df, notes)``, with a ``DeprecationWarning``."""
     if with_notes:
+        warnings.warn(
+            f"{report.name}_report(with_notes=True) is deprecated: gensql.reports.build_{report.name}(...) "
+            "returns the report with .df and .notes",
+            DeprecationWarning,
+            stacklevel=3,
+        )
         return report.df, list(report.notes)
     for note in report.notes:
         warnings.warn(f"{report.name} report: {note}", ReportNote, stacklevel=3)

@@ -9,7 +9,7 @@ from typing import cast
 
 import polars as pl
 
-from .connection import connection, snapshot_id
+from .connection import DataRoot, connection, snapshot_id
 from .filters import as_list, make_filters, unmatched_notes
 from .report import Report, ReportError, frame_with_notes
 
@@ -50,7 +50,7 @@ ORDER BY essay_template_id NULLS LAST, essay_model_id NULLS LAST, essay_gen_id,
 
 
 def scores_report(
-    con_or_root=None,
+    data_root: DataRoot = None,
     long: bool = False,
     cohort: str | None = None,
     model: str | Iterable[str] | None = None,
@@ -64,7 +64,7 @@ def scores_report(
     resamples: int = 2000,
     seed: int = 0,
     adjust: str | None = None,
-) -> pl.DataFrame | tuple[pl.DataFrame, list[str]]:
+) -> pl.DataFrame:
     """Scores per evaluated essay: mean, min, max and count per evaluation model x evaluation template.
 
     One score per logical evaluation (essay, evaluation template, evaluation model, replicate: the
@@ -81,9 +81,9 @@ def scores_report(
 
     Which attempt counts is the ``counted_scores`` macro's rule, the same as ``gensql report scores``,
     the ``score_pivot`` named query and notebook 03. The notes (scored evaluations left out because
-    their essay cannot be reached, logical evaluations without any score) are returned with
-    ``with_notes=True`` as ``(df, notes)``; otherwise each is issued as a
-    :class:`~gensql.reports.report.ReportNote` warning.
+    their essay cannot be reached, logical evaluations without any score) are each issued as a
+    :class:`~gensql.reports.report.ReportNote` warning; :func:`build_scores` returns them as data
+    (``.notes`` of its :class:`~gensql.reports.report.Report`). ``with_notes=True`` is deprecated.
 
     ``ci=True``: instead, one row per group of ``by`` (default evaluation model x evaluation template;
     also ``essay-template``, ``essay-model``, ``draft-template``) with ``n, essays, drafts, mean, ci_low,
@@ -93,7 +93,7 @@ def scores_report(
     beside them. Needs numpy and scipy (the ``stats`` extra).
     """
     rep = build_scores(
-        con_or_root,
+        data_root,
         long,
         cohort,
         model,
@@ -110,7 +110,7 @@ def scores_report(
 
 
 def build_scores(
-    con_or_root=None,
+    data_root: DataRoot = None,
     long=False,
     cohort=None,
     model=None,
@@ -132,7 +132,7 @@ def build_scores(
         from .bootstrap import CI_DEFAULT_BY, build_score_ci
 
         return build_score_ci(
-            con_or_root,
+            data_root,
             by or CI_DEFAULT_BY,
             cohort,
             model,
@@ -143,7 +143,7 @@ def build_scores(
             adjust=adjust,
             index_dir=index_dir,
         )
-    con = connection(con_or_root, index_dir)
+    con = connection(data_root, index_dir)
     filters = make_filters(con, cohort, None, None, since, until)
     models = tuple(as_list(model))
     where = "true"

@@ -270,10 +270,11 @@ def calibration(judge, reference) -> dict[str, float | None]:
     if x.size == 0:
         return out
     d = y - x
-    out["offset"] = float(d.mean())
+    offset = float(d.mean())
+    out["offset"] = offset
     if x.size >= 2:
         sd = float(d.std(ddof=1))
-        out["loa_low"], out["loa_high"] = out["offset"] - 1.96 * sd, out["offset"] + 1.96 * sd
+        out["loa_low"], out["loa_high"] = offset - 1.96 * sd, offset + 1.96 * sd
     if x.size >= 3 and np.ptp(x) > 0:
         sxx = float(((x - x.mean()) ** 2).sum())
         syy = float(((y - y.mean()) ** 2).sum())

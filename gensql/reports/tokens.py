@@ -55,7 +55,7 @@ from decimal import Context, Decimal
 import polars as pl
 
 from ..prices import PriceTable
-from .connection import connection, snapshot_id
+from .connection import DataRoot, connection, snapshot_id
 from .filters import UTC_DAY, Filters, as_date, as_list, make_filters
 from .pricing import PRICE_DTYPE, PRICE_JOIN, PRICES_REL, price_table, resolve_prices, unpriced_note
 from .report import Report, ReportError
@@ -364,7 +364,7 @@ def tokens_frames(
 
 
 def tokens_report(
-    con_or_root=None,
+    data_root: DataRoot = None,
     by: str | Iterable[str] | None = ("model",),
     cohort: str | None = None,
     stage: str | Iterable[str] | None = None,
@@ -384,11 +384,11 @@ def tokens_report(
     ``created_at``, both inclusive). ``prices``: a :class:`~gensql.prices.PriceTable` or a path
     (default: :func:`gensql.prices.default_prices_path`); ``price_at``: price every call at this day.
     """
-    return build_tokens(con_or_root, by, cohort, stage, model, since, until, prices, price_at, index_dir=index_dir).df
+    return build_tokens(data_root, by, cohort, stage, model, since, until, prices, price_at, index_dir=index_dir).df
 
 
 def build_tokens(
-    con_or_root=None,
+    data_root: DataRoot = None,
     by=("model",),
     cohort=None,
     stage=None,
@@ -401,7 +401,7 @@ def build_tokens(
     index_dir=None,
 ) -> Report:
     """:func:`tokens_report` with its totals row, notes and provenance (what the CLI uses)."""
-    con = connection(con_or_root, index_dir)
+    con = connection(data_root, index_dir)
     group = _by_columns(by)
     filters = make_filters(con, cohort, stage, model, since, until)
     table = price_table(prices)

@@ -113,7 +113,11 @@ def serve(
         while not server.started and not server.should_exit:
             threading.Event().wait(0.02)
         if server.started:
-            url = f"http://{shown_host}:{port}/"
+            try:  # the port really bound: --port 0 asks the system for a free one
+                bound = server.servers[0].sockets[0].getsockname()[1]
+            except (AttributeError, IndexError, OSError):
+                bound = port
+            url = f"http://{shown_host}:{bound}/"
             say(f"serving {where.data_root} at {url} (read-only; Ctrl-C stops)")
             if open_browser:
                 import webbrowser

@@ -55,6 +55,11 @@ def _url_with(request: Request, drop: tuple = (), **changes) -> str:
     return request.url.path + ("?" + query if query else "")
 
 
+def _start(request: Request) -> int:
+    """The ``start`` row number of a paged list (1 when absent)."""
+    return pages.start_row(_args(request))
+
+
 def _toggle(request: Request, key: str, value: str) -> str:
     """The current URL with ``value`` added to or removed from the repeated parameter ``key`` (page reset)."""
     current = request.query_params.getlist(key)
@@ -89,6 +94,7 @@ def create_app(
     env.filters["num"] = _num
     env.filters["when"] = pages.format_time
     env.filters["score"] = pages.format_score
+    env.tests["page_id"] = pages.has_page
 
     def render(request: Request, page: pages.Page, started: float) -> Response:
         fmt = request.query_params.get("format")
@@ -194,10 +200,10 @@ def create_app(
         return judges_page(wb, _args(request))
 
     def problems(request):
-        return pages.problems(wb, request.query_params.get("kind") or None, "problems")
+        return pages.problems(wb, request.query_params.get("kind") or None, "problems", _start(request))
 
     def scan_errors(request):
-        return pages.problems(wb, request.query_params.get("kind") or None, "scan_errors")
+        return pages.problems(wb, request.query_params.get("kind") or None, "scan_errors", _start(request))
 
     def search(request):
         return pages.search_page(wb, _args(request))

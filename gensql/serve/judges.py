@@ -26,8 +26,8 @@ def judges_page(wb: Workbench, args: dict[str, list[str]]) -> Page:
     from ..reports import judge_panel
 
     def arg(name: str) -> str | None:
-        values = args.get(name) or [None]
-        return values[0] or None
+        values = args.get(name)
+        return values[0] or None if values else None
 
     template, reference = arg("template"), arg("reference") or "others"
     labels = read_labels(wb.data_root) if reference == "humans" else None
@@ -37,7 +37,7 @@ def judges_page(wb: Workbench, args: dict[str, list[str]]) -> Page:
     def compute():
         cur = wb.cursor()
         try:
-            return judge_panel(cur, template, reference=reference, labels=labels)
+            return judge_panel(cur, template, reference=reference, labels=labels, prompts_root=wb.data_root)
         except ReportError as exc:  # an unknown criterion or reference: the request's fault
             raise InvalidIdError(str(exc)) from None
         finally:
@@ -53,7 +53,8 @@ def judges_page(wb: Workbench, args: dict[str, list[str]]) -> Page:
     a, b = arg("a"), arg("b")
     if not (a in names and b in names and a != b) and with_r:
         a, b = with_r[0]["judge_a"], with_r[0]["judge_b"]
-    biased = [r for r in judges if r["offset"] is not None]
+    # by default the judge furthest from its reference, among those with enough essays to say so
+    biased = [r for r in judges if r["offset"] is not None and r["offset_ci_low"] is not None]
     judge = arg("judge")
     if judge not in names and biased:
         judge = max(biased, key=lambda r: abs(r["offset"]))["judge"]
@@ -222,7 +223,7 @@ def forest(rows: list[dict], adjusted: dict[str, dict], template: str) -> str:
     shown = sorted((r for r in rows if r["mean"] is not None), key=lambda r: r["mean"])
     values = [v for r in shown for v in (r["ci_low"], r["ci_high"], r["mean"]) if v is not None]
     values += [adjusted[r["essay_template_id"]]["mean"] for r in shown if r["essay_template_id"] in adjusted]
-    label_w = 190
+    label_w = 230
     height = 60 + 24 * max(1, len(shown))
     lo, hi = _limits(values)
     f = _Frame((lo, hi), (0, 1), width=_W + label_w, height=height)
@@ -239,7 +240,7 @@ def forest(rows: list[dict], adjusted: dict[str, dict], template: str) -> str:
     for i, r in enumerate(shown):
         y = 36 + 24 * i
         name = r["essay_template_id"] or "(none)"
-        label = f"{name if len(name) <= 26 else name[:25] + '…'} ({r['drafts']} drafts)"
+        label = f"{name if len(name) <= 24 else name[:23] + '…'} ({r['drafts']} drafts)"
         out.append(f'<text x="{label_w - 6}" y="{y + 4}" text-anchor="end" class="chart-label">{escape(label)}</text>')
         if r["ci_low"] is not None:
             out.append(

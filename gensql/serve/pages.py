@@ -5,6 +5,9 @@ from __future__ import annotations
 import base64
 import difflib
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -276,7 +279,8 @@ def _keyset(sort: str, sql_type: str, desc: bool, cursor: list, before: bool) ->
     )
 
 
-def _start(args: dict[str, list[str]]) -> int:
+def start_row(args: dict[str, list[str]]) -> int:
+    """The 1-based row number a paged list starts at (``?start=``)."""
     try:
         return max(1, int((args.get("start") or ["1"])[0]))
     except ValueError:
@@ -358,7 +362,7 @@ def generations(wb: Workbench, args: dict[str, list[str]], download: bool = Fals
         elif ctx["first_page"]:
             start = 1
         else:
-            start = _start(args)
+            start = start_row(args)
         ctx["start"] = start
         ctx["end"] = start + table.num_rows - 1
         parents = (
@@ -467,6 +471,16 @@ FROM gens
 WHERE gen_id = $parent_gen_id
    OR (parent_gen_id = $gen_id AND stage <> 'draft')
    OR (logical_key = $logical_key AND stage = $stage)"""
+
+
+def has_page(gen_id: Any) -> bool:
+    """Whether a generation id can be the address of a page (a plain name, as :func:`layout.check_name`
+    wants): a directory named ``<svg onload=...>`` is shown as text, never linked to a 400."""
+    try:
+        layout.check_name(gen_id, "gen_id")
+    except InvalidIdError:
+        return False
+    return True
 
 
 def check_ids(stage: str, gen_id: str) -> None:
@@ -897,9 +911,8 @@ def reports(wb: Workbench, by: str = "model", part: str = "tokens") -> Page:
 
 # -- problems -------------------------------------------------------------------------------------
 
-#: Rows a problems or scan errors download gives at most, and rows its page shows.
+#: Rows a problems or scan errors list pages through and downloads at most (the page says when there are more).
 PROBLEMS_CAP = 5000
-PROBLEMS_SHOWN = 500
 PROBLEMS_SQL = """SELECT kind, stage, gen_id, cohort_id, path, detail
 FROM problems
 WHERE $kind IS NULL OR kind = $kind
@@ -917,25 +930,33 @@ def problem_rows(wb: Workbench) -> list[dict]:
     return wb.cached("problems_rows", lambda: rows(wb.query(PROBLEMS_SQL, {"kind": None, "cap": 10_000_000})))
 
 
-def problems(wb: Workbench, kind: str | None, which: str = "problems") -> Page:
+#: Rows per page of the problems and scan errors lists.
+PROBLEMS_PAGE = 100
+
+
+def problems(wb: Workbench, kind: str | None, which: str = "problems", start: int = 1) -> Page:
+    """A page of the problems (or scan errors) view, :data:`PROBLEMS_PAGE` rows from row ``start``; the
+    view is computed once per snapshot and kind (it checks the whole index), the pages are slices of it."""
     sql = PROBLEMS_SQL if which == "problems" else SCAN_ERRORS_SQL
     params = {"kind": kind or None, "cap": PROBLEMS_CAP}
     view = "problems" if which == "problems" else "scan_errors"
+    table = wb.cached((view, kind), lambda: wb.query(sql, params))
+    if start > table.num_rows:  # past the end: the last page
+        start = max(1, table.num_rows - PROBLEMS_PAGE + 1)
 
-    def compute():  # a snapshot's problems never change: computed once per snapshot and kind
-        table = wb.query(sql, params)
-        listed = rows(table.slice(0, PROBLEMS_SHOWN))
-        known = set()
-        ids = sorted({r["gen_id"] for r in listed if r.get("stage") and r.get("gen_id")})
-        if ids:  # which listed generations have a page (a missing cohort member has none)
-            found = wb.query("SELECT stage, gen_id FROM gens WHERE gen_id IN (SELECT unnest($ids))", {"ids": ids})
-            known = {(r["stage"], r["gen_id"]) for r in rows(found)}
-        return table, listed, known
+    def linkable():  # which listed generations have a page (a missing cohort member has none)
+        ids = sorted({r for r in table.column("gen_id").to_pylist() if r})
+        if not ids:
+            return set()
+        found = wb.query("SELECT stage, gen_id FROM gens WHERE gen_id IN (SELECT unnest($ids))", {"ids": ids})
+        return {(r["stage"], r["gen_id"]) for r in rows(found)}
 
-    table, listed, known = wb.cached((view, kind), compute)
+    known = wb.cached((view, kind, "known"), linkable)
+    listed = rows(table.slice(start - 1, PROBLEMS_PAGE))
     kinds = wb.cached(
         ("kinds", view), lambda: rows(wb.query(f"SELECT kind, count(*) AS n FROM {view} GROUP BY 1 ORDER BY 2 DESC, 1"))
     )
+    total = sum(k["n"] for k in kinds if kind is None or k["kind"] == kind)
     return Page(
         "problems.html",
         "Problems" if which == "problems" else "Scan errors",
@@ -948,7 +969,12 @@ def problems(wb: Workbench, kind: str | None, which: str = "problems") -> Page:
             "kind": kind,
             "which": which,
             "known": known,
+            "total": total,
             "listed_total": table.num_rows,
+            "start": start,
+            "end": start + len(listed) - 1,
+            "page_size": PROBLEMS_PAGE,
+            "last_start": max(1, table.num_rows - PROBLEMS_PAGE + 1),
         },
     )
 
@@ -969,6 +995,27 @@ _SEARCH_FACETS = (
     ("template", "template_id"),
     ("status", "status"),
 )
+
+
+#: Searches kept (hits and a page's snippets), most recent first: paging through one search, or going back
+#: to it, does not search again; a few at most, since one search holds up to SEARCH_HIT_CAP rows.
+SEARCHES_KEPT = 8
+_searches: OrderedDict[tuple, Any] = OrderedDict()
+_searches_lock = threading.Lock()
+
+
+def _recent(wb: Workbench, key: tuple, compute: Callable[[], Any]) -> Any:
+    key = (str(wb.index_dir), wb.current().snapshot_id, *key)
+    with _searches_lock:
+        if key in _searches:
+            _searches.move_to_end(key)
+            return _searches[key]
+    value = compute()
+    with _searches_lock:
+        _searches[key] = value
+        while len(_searches) > SEARCHES_KEPT:
+            _searches.popitem(last=False)
+    return value
 
 
 def merge_hits(hits: list[dict]) -> list[dict]:
@@ -993,7 +1040,7 @@ def search_page(wb: Workbench, args: dict[str, list[str]]) -> Page:
     q = (args.get("q") or [""])[0]
     ctx: dict[str, Any] = {"q": q, "hits": [], "error": None, "no_index": None, "facets": {}, "args": args}
     filters = {k: [v for v in args.get(k, []) if v] or None for k in SEARCH_FILTERS}
-    start = _start(args)
+    start = start_row(args)
     table = None
     code = (
         f"gensql.search(data_root, {q!r}, limit={SEARCH_HIT_CAP}"
@@ -1008,7 +1055,8 @@ def search_page(wb: Workbench, args: dict[str, list[str]]) -> Page:
     elif q.strip():
         found = None
         try:
-            found = wb.cached(
+            found = _recent(
+                wb,
                 ("search", q, orjson.dumps(filters)),
                 lambda: search(
                     wb.data_root, q, limit=SEARCH_HIT_CAP, snippets=False, index_dir=wb.index_dir, **filters
@@ -1022,12 +1070,18 @@ def search_page(wb: Workbench, args: dict[str, list[str]]) -> Page:
             if start > total:  # past the end (the hits changed): the last page
                 start = max(1, total - SEARCH_PAGE_SIZE + 1)
             shown = merged[start - 1 : start - 1 + SEARCH_PAGE_SIZE]
-            if shown:  # snippets of the page's texts only: reading files costs, counting does not
+            if shown:  # snippets of the page's texts only (once per snapshot): reading files costs, counting not
                 deepest = max(r["text_rank"] for r in shown)
-                with_snippets = search(
-                    wb.data_root, q, limit=deepest, snippets=True, index_dir=wb.index_dir, **filters
-                ).to_dicts()
-                snippet = {(h["stage"], h["gen_id"], h["file"]): h["snippet"] for h in with_snippets}
+                snippet = _recent(
+                    wb,
+                    ("snippets", q, orjson.dumps(filters), deepest),
+                    lambda: {
+                        (h["stage"], h["gen_id"], h["file"]): h["snippet"]
+                        for h in search(
+                            wb.data_root, q, limit=deepest, snippets=True, index_dir=wb.index_dir, **filters
+                        ).to_dicts()
+                    },
+                )
                 for r in shown:
                     r["snippet"] = snippet.get((r["stage"], r["gen_id"], r["file"]))
             ctx.update(

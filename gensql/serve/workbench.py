@@ -33,7 +33,7 @@ CONSOLE_CONCURRENCY = 2
 #: Environment variables that change the console's memory cap (DuckDB size, e.g. ``2GB``) and threads.
 CONSOLE_MEMORY_ENV = "GENSQL_CONSOLE_MEMORY_LIMIT"
 CONSOLE_THREADS_ENV = "GENSQL_CONSOLE_THREADS"
-#: Characters of a text shown on a page (the rest is behind the file's size).
+#: Characters of one text shown on a page (the rest is behind the file's size).
 TEXT_SHOW_CHARS = 200_000
 
 
@@ -338,17 +338,33 @@ class Workbench:
         return text[:TEXT_SHOW_CHARS], st.st_size, None
 
 
+#: Rows per Arrow batch fetched from a console query: small, so that one batch of huge values stays
+#: near the byte cap (500 values of 1 MB came as one 500 MB batch at 1,024 rows a batch).
+FETCH_BATCH_ROWS = 64
+
+
 def _fetch(
     cur: duckdb.DuckDBPyConnection, sql: str, params: dict | None, max_rows: int, max_bytes: int
 ) -> tuple[pa.Table, bool]:
-    """The result of ``sql`` as Arrow, fetched in batches until ``max_rows`` rows or ``max_bytes`` bytes."""
+    """The result of ``sql`` as Arrow, fetched batch by batch, stopping at ``max_rows`` rows or
+    ``max_bytes`` bytes (of the batch that crosses the byte cap, the rows that fit are kept)."""
     relation = cur.sql(sql, params=params) if params else cur.sql(sql)
     if relation is None:
         return pa.table({}), False
     types = relation.types
-    reader = relation.to_arrow_reader(1024)
-    batches, rows, size, cut = [], 0, 0, False
+    reader = relation.to_arrow_reader(FETCH_BATCH_ROWS)
+    batches: list[pa.RecordBatch] = []
+    rows, size, cut = 0, 0, False
     for batch in reader:
+        if size + batch.nbytes > max_bytes:
+            # keep the rows of this batch that fit (by its mean row size), at least one row in all
+            fit = int((max_bytes - size) / (batch.nbytes / max(batch.num_rows, 1)))
+            fit = max(fit, 0 if batches else 1)
+            if fit:
+                batches.append(batch.slice(0, fit))
+                rows += fit
+            cut = True
+            break
         batches.append(batch)
         rows += batch.num_rows
         size += batch.nbytes

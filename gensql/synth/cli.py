@@ -22,6 +22,22 @@ def _summary(truth: StoreTruth, root: Path, seconds: float) -> str:
     )
 
 
+def _mtimes(cmd: str, root: Path) -> int:
+    from .mtimes import record_mtimes, restore_mtimes
+
+    try:
+        if cmd == "record-mtimes":
+            print(f"gensql.synth: wrote {record_mtimes(root)}", file=sys.stderr)
+            return 0
+        restored, missing = restore_mtimes(root)
+    except (OSError, ValueError) as exc:
+        print(f"gensql.synth: {exc}", file=sys.stderr)
+        return 2
+    note = f" ({missing} listed paths do not exist)" if missing else ""
+    print(f"gensql.synth: restored the mtimes of {restored} paths under {root}{note}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gensql.synth", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -32,7 +48,13 @@ def main(argv: list[str] | None = None) -> int:
     st.add_argument("--n", type=int, required=True, help="number of generations (a target for mixed)")
     st.add_argument("--seed", type=int, default=0)
     st.add_argument("--profile", choices=PROFILES, default="mixed")
+    rm = sub.add_parser("restore-mtimes", help="set the sample store's file times from DIR/mtimes.tsv")
+    rm.add_argument("dir", type=Path)
+    rc = sub.add_parser("record-mtimes", help="write DIR/mtimes.tsv from the file times under DIR")
+    rc.add_argument("dir", type=Path)
     args = parser.parse_args(argv)
+    if args.cmd in ("restore-mtimes", "record-mtimes"):
+        return _mtimes(args.cmd, args.dir)
     started = time.perf_counter()
     try:
         if args.cmd == "sample":

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import layout
-from ..errors import InvalidIdError, WriteError
+from ..errors import InvalidIdError, StoreNotFoundError, WriteError
 from ..fsutil import replace_file
 from ..membership import read_memberships
 
@@ -99,6 +99,8 @@ def list_cohorts(
     from ..staleness import check_staleness
 
     where = layout.resolve(data_root, index_dir)
+    if not where.data_root.is_dir():
+        raise StoreNotFoundError(f"no data root at {where.data_root}: pass --data-root or set {layout.DATA_ROOT_ENV}")
     snapshot = current_snapshot(where.index_dir)
     if snapshot is None:
         counts = _counts_from_files(where)
@@ -159,4 +161,9 @@ def create_cohort_from_query(
             f"the query must return the columns stage and gen_id (it lacks {', '.join(missing)}; it returned {', '.join(table.column_names) or 'nothing'})"
         )
     rows = dict.fromkeys(zip(table.column("stage").to_pylist(), table.column("gen_id").to_pylist()))
+    if not rows:  # almost always a parameter naming nothing: an empty cohort would hide that
+        raise WriteError(
+            f"the query returned no rows: cohort {cohort_id} not written; check the query's values "
+            '(e.g. `gensql sql "SELECT template_id, count(*) FROM gens GROUP BY 1"` lists the templates)'
+        )
     return write_membership(data_root, cohort_id, rows, overwrite=overwrite)
