@@ -20,7 +20,7 @@ and IDEs read the ``TYPE_CHECKING`` imports, ``help(gensql)`` and ``dir(gensql)`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._lazy import lazy_dir, lazy_getattr
 
@@ -112,7 +112,7 @@ _lazy = lazy_getattr(__name__, _EXPORTS, globals())
 __dir__ = lazy_dir(globals(), __all__)
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name == "refresh":  # the package gensql.refresh, callable as its function: one object, whoever imports first
         from importlib import import_module
 

@@ -197,8 +197,8 @@ def scan_generation(
             else:
                 try:
                     if search:
-                        facts, text = text_facts_and_prefix(path, roots)
-                        text_rows.append((kind, facts))
+                        read_facts, text = text_facts_and_prefix(path, roots)
+                        text_rows.append((kind, read_facts))
                         search_rows.append((kind, text))
                     else:
                         text_rows.append((kind, text_facts(path, roots)))

@@ -276,11 +276,11 @@ def _segments_holding(previous: Path, keys: Sequence[str]) -> set[int]:
     index = tantivy.Index.open(str(previous))
     searcher = index.searcher()
     found: set[int] = set()
+    most = len(TEXT_KINDS)  # documents per generation key: one per text file
     for start in range(0, len(keys), 10_000):
-        query = tantivy.Query.term_set_query(index.schema, "gen_key", list(keys[start : start + 10_000]))
-        count = searcher.search(query, 1, count=True).count
-        if count:
-            found.update(address.segment_ord for _score, address in searcher.search(query, count).hits)
+        chunk = list(keys[start : start + 10_000])
+        query = tantivy.Query.term_set_query(index.schema, "gen_key", chunk)
+        found.update(address.segment_ord for _score, address in searcher.search(query, most * len(chunk)).hits)
     return found
 
 
