@@ -11,6 +11,7 @@ import sys
 import warnings
 from collections.abc import Callable
 from functools import wraps
+from typing import Any, NoReturn
 
 import click
 
@@ -63,7 +64,7 @@ def _complete_cohort(ctx, param, incomplete):
     return cohort_ids(incomplete, ctx.params.get("data_root"))
 
 
-def _fail(message: str, code: int) -> None:
+def _fail(message: str, code: int) -> NoReturn:
     click.echo(f"gensql: error: {message}", err=True)
     sys.exit(code)
 
@@ -125,7 +126,7 @@ def output_options(formats: tuple[str, ...] = FORMATS, columns: bool = False) ->
                 return func(*args, fmt=resolve_format(fmt, vertical, output, formats), output=output, **kwargs)
 
         wrapper.__dict__.pop("__click_params__", None)
-        wrapper.__click_params__ = list(getattr(func, "__click_params__", []))
+        setattr(wrapper, "__click_params__", list(getattr(func, "__click_params__", [])))  # noqa: B010
         if columns:
             wrapper = click.option(
                 "--all-columns",
@@ -181,7 +182,8 @@ class _Progress:
     """A tqdm bar on stderr, shown only when stderr is a terminal."""
 
     def __init__(self, desc: str, enabled: bool):
-        self.desc, self.enabled, self.bar = desc, enabled and sys.stderr.isatty(), None
+        self.desc, self.enabled = desc, enabled and sys.stderr.isatty()
+        self.bar: Any = None  # a tqdm bar (untyped), made on the first call
 
     def __call__(self, done: int, total: int) -> None:
         if not self.enabled:
@@ -200,6 +202,8 @@ class _Progress:
 class _Group(click.Group):
     """A group whose command list gives each command's whole first sentence, wrapped, not cut at "..."."""
 
+    group_class = type  # its subgroups (report, cohort, export, prices) are _Groups too
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = []
         for name in self.list_commands(ctx):
@@ -209,9 +213,6 @@ class _Group(click.Group):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
-
-
-click.Group.group_class = _Group  # every subgroup (report, cohort, export, prices) lists the same way
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -171,10 +171,11 @@ def disk_error(exc: BaseException, index_dir: Path) -> GensqlError | None:
     5), or for a user who may not write the index directory (:class:`IndexDirError`, exit 2), else None."""
     text = str(exc)
     code = getattr(exc, "errno", None)
-    if code in (errno.EACCES, errno.EPERM, errno.EROFS) and _inside(getattr(exc, "filename", None), index_dir):
+    filename = getattr(exc, "filename", None)
+    if code in (errno.EACCES, errno.EPERM, errno.EROFS) and _inside(filename, index_dir):
         why = "read-only file system" if code == errno.EROFS else "permission denied"
         return IndexDirError(
-            f"cannot write the index at {index_dir} ({why}: {exc.filename}); the previous index is unchanged: "
+            f"cannot write the index at {index_dir} ({why}: {filename}); the previous index is unchanged: "
             "run gensql refresh as the index's owner, or pass an --index-dir you can write"
         )
     if code == errno.ENOSPC or "No space left on device" in text:

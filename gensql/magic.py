@@ -43,6 +43,7 @@ import shlex
 
 import duckdb
 from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
 
 from .layout import DATA_ROOT_ENV
@@ -178,8 +179,14 @@ class GsqlMagics(Magics):
         self.connection: duckdb.DuckDBPyConnection | None = None  # %gsql DATA_ROOT: a connection of our own
         self.described = ""
 
+    @property
+    def ipython(self) -> InteractiveShell:
+        """The shell these magics are registered in (IPython types ``shell`` as optional; here it is set)."""
+        assert self.shell is not None
+        return self.shell
+
     def _connection_variable(self, name: str) -> duckdb.DuckDBPyConnection:
-        con = self.shell.user_ns.get(name)
+        con = self.ipython.user_ns.get(name)
         if con is None:
             raise UsageError(f"gsql: no variable {name!r} in the notebook")
         if not isinstance(con, duckdb.DuckDBPyConnection):
@@ -220,8 +227,8 @@ class GsqlMagics(Magics):
         """``%gsql SQL``: run one line of SQL and return its result (``x = %gsql SELECT 42``);
         ``%gsql -c VAR``: run %%gsql cells on the connection VAR; ``%gsql DATA_ROOT``: open one."""
         if _is_sql(line):
-            return run_sql(self._current(), line, self.shell.user_ns)
-        args = _parse(_connect_parser(), self.shell.var_expand(line))  # a path may be `{root}`, as before
+            return run_sql(self._current(), line, self.ipython.user_ns)
+        args = _parse(_connect_parser(), self.ipython.var_expand(line))  # a path may be `{root}`, as before
         if args.con and args.data_root:
             raise UsageError("%gsql: give a data root or -c VARIABLE, not both")
         if args.con:
@@ -240,7 +247,7 @@ class GsqlMagics(Magics):
             print(f"gsql: %%gsql cells run on {self.described}")
         return None
 
-    @cell_magic("gsql")
+    @cell_magic("gsql")  # type: ignore[arg-type]  # IPython types the decorated method as Never
     def gsql_cell(self, line: str, cell: str):
         """Run the cell's SQL; ``%%gsql NAME`` also stores the result as a polars DataFrame."""
         args = _parse(_parser(), line)
@@ -250,16 +257,16 @@ class GsqlMagics(Magics):
         if target is not None and (not target.isidentifier() or keyword.iskeyword(target)):
             raise UsageError(f"%%gsql: {target!r} is not a Python variable name")
         con = self._connection_variable(args.con) if args.con else self._current()
-        df = run_sql(con, cell, self.shell.user_ns)
+        df = run_sql(con, cell, self.ipython.user_ns)
         if target is not None:
             if df is None:
                 raise GsqlError(f"the last statement returns no table to store in {target}")
-            self.shell.user_ns[target] = df
+            self.ipython.user_ns[target] = df
         if df is not None and not args.quiet:
             _display(df, args.rows)
             # the cell's value, as an expression's: `_`, `__` and Out[n] hold it (shown once, above,
             # with the -n rows: a returned value would be shown again with polars' defaults)
-            self.shell.displayhook.update_user_ns(df)
+            self.ipython.displayhook.update_user_ns(df)
 
 
 def _is_sql(line: str) -> bool:

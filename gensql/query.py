@@ -89,7 +89,7 @@ def _explain(exc: duckdb.Error) -> str:
     text = str(exc)
     if isinstance(exc, duckdb.CatalogException) and "does not exist" in text:
         lines = [line for line in text.splitlines() if "duckdb_" not in line]  # "Did you mean duckdb_views?"
-        return " ".join(lines).rstrip(".! ") + "; `gensql views` lists the views and their columns"
+        return " ".join(lines).rstrip() + " (`gensql views` lists the views and their columns)"
     return text
 
 

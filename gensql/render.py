@@ -589,7 +589,7 @@ def render_bytes(
         return b"".join(r + b"\n" for r in _json_records(machine))
     import polars as pl
 
-    df = pl.from_arrow(machine) if table.num_columns else pl.DataFrame()
+    df = pl.DataFrame(machine) if table.num_columns else pl.DataFrame()
     if fmt == "csv":
         df.write_csv(buf)
     else:

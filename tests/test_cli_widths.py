@@ -242,3 +242,13 @@ def test_default_columns_answer_the_question(headline_commands, name, width):
             value = row.get(column)
             if isinstance(value, str) and (is_id_column(column) or column in ("judge_a", "judge_b", "judge")):
                 assert value in out, f"{name} at {width}: id {column}={value!r} cut"
+
+
+@pytest.mark.parametrize("args", [[], ["report"], ["cohort"]])
+def test_help_gives_each_commands_whole_sentence(args):
+    """`gensql --help` at 80 columns: every command's first sentence, wrapped, none cut at "..."."""
+    result = CliRunner().invoke(cli, [*args, "--help"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    commands = result.stdout.split("Commands:")[1]
+    assert "..." not in commands
+    assert all(len(line) <= 80 for line in result.stdout.splitlines())

@@ -210,7 +210,8 @@ def test_sql_error_is_duckdbs_message(store):
     p = gensql_process("sql", "SELECT * FROM no_such_view", "--data-root", str(store))
     assert p.returncode == 1
     assert p.stdout == ""
-    assert p.stderr.startswith("gensql: error: Catalog Error: Table with name no_such_view does not exist!")
+    assert p.stderr.startswith("gensql: error: Catalog Error: Table with name no_such_view does not exist")
+    assert "`gensql views` lists the views" in p.stderr
     assert "Traceback" not in p.stderr
     p = gensql_process("sql", "SELEC 1", "--data-root", str(store), "--format", "json")
     assert p.returncode == 1 and "Parser Error: syntax error" in p.stderr and "Traceback" not in p.stderr

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import LegacyStoreNotFoundError
 from ..fsutil import link_or_copy
@@ -38,6 +39,9 @@ from ..workers import pid_alive
 from .names import TEXT_SUFFIX
 from .plan import PlannedGeneration, build_plan
 
+if TYPE_CHECKING:  # for the annotation only: backfill needs gensql.write only when it exports
+    from ..write.export_sqlite import SqliteExport
+
 #: Prefix of the temporary sibling a generation is built in (hidden from the refresh scanner).
 TMP_PREFIX = WRITER_TMP_PREFIX
 
@@ -58,7 +62,7 @@ class BackfillSummary:
     ignored: list[tuple[str, str]] = field(default_factory=list)  # (path, why it was not imported)
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (path, why a task table / id list was not used)
     stale_removed: int = 0  # temp dirs of killed runs removed
-    export: object | None = None  # the SqliteExport written after the backfill (``db=``), else None
+    export: SqliteExport | None = None  # written after the backfill (``db=``), else None
 
     def to_text(self) -> str:
         verb = "would create" if self.dry_run else "created"

@@ -56,12 +56,11 @@ def report_cells(report: Report, max_rows: int | None = None) -> Cells:
     footer = []
     if report.totals is not None:
         for record in report.totals.select(header).iter_rows():
-            cells = [format_value(v, kind=k) for v, k in zip(record, kinds)]
+            total = [format_value(v, kind=k) for v, k in zip(record, kinds)]
             first = header.index(report.group_columns[0]) if report.group_columns else 0
-            cells[first] = TOTAL_LABEL  # label it in the first group column (or the first column)
-            footer.append(cells)
-    cells = Cells(header, rows, numeric, df.height, footer)
-    return with_columns(cells, REPORTS.get(report.name), report.group_columns)
+            total[first] = TOTAL_LABEL  # label it in the first group column (or the first column)
+            footer.append(total)
+    return with_columns(Cells(header, rows, numeric, df.height, footer), REPORTS.get(report.name), report.group_columns)
 
 
 def render_text(report: Report, fmt: str, width: int | None = None, all_columns: bool = False) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -253,7 +254,8 @@ def create_app(
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     middleware = [Middleware(HostCheck, bound=bound)] if bound else []
-    app = Starlette(routes=routes, exception_handlers={HTTPException: not_found}, middleware=middleware)
+    handlers: dict[Any, Any] = {HTTPException: not_found}  # Starlette types a handler's exception as Exception
+    app = Starlette(routes=routes, exception_handlers=handlers, middleware=middleware)
     app.state.workbench = wb
     return app
 

@@ -221,7 +221,8 @@ def _decode_cursor(text: str) -> list:
 def _filters(
     args: dict[str, list[str]], columns: dict[str, str], members: str = "membership"
 ) -> tuple[list[str], dict]:
-    clauses, params = [], {}
+    clauses: list[str] = []
+    params: dict[str, object] = {}
     for name, column in FACETS.items():
         values = [v for v in args.get(name, []) if v != ""]
         if not values:
@@ -498,7 +499,8 @@ def generation(wb: Workbench, stage: str, gen_id: str, diff_with: str | None = N
         )
     row = rows(table)[0]
     meta = row.pop("meta", None)
-    texts, problems = {}, []
+    texts: dict[str, dict[str, Any]] = {}
+    problems = []
     for key, name in (("prompt", layout.PROMPT_FILE), ("raw", layout.RAW_FILE), ("parsed", layout.PARSED_FILE)):
         text, size, problem = wb.read_text(row["gen_dir"], name) if row.get("gen_dir") else (None, None, None)
         texts[key] = {

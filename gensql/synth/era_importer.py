@@ -31,7 +31,7 @@ def import_task(
     """The generation directory the importer wrote for one two-phase essay or evaluation task."""
     st = task.stage
     group = "|".join(
-        [st, task.parent_task_id if st == "essay" else (parent_gen_id or ""), task.template_id]
+        [st, task.parent if st == "essay" else (parent_gen_id or ""), task.template_id]
         + ([task.model_id or ""] if st == "evaluation" else [])
         + ["1"]
     )

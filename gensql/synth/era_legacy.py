@@ -72,6 +72,20 @@ class LegacyTask:
     in_task_table: bool = False  # listed in a data/2_tasks table the sample ships
     imported_gen_id: str | None = None  # the 2025-09-24 importer already copied it into gens/
 
+    @property
+    def parent(self) -> str:
+        """The parent task id, which every essay and evaluation task has."""
+        if self.parent_task_id is None:
+            raise ValueError(f"legacy task {self.task_id} ({self.stage}) has no parent task")
+        return self.parent_task_id
+
+    @property
+    def model(self) -> str:
+        """The model id, which every task but a copy-mode essay has."""
+        if self.model_id is None:
+            raise ValueError(f"legacy task {self.task_id} ({self.stage}) has no model")
+        return self.model_id
+
 
 class LegacyWriter:
     """Plans the legacy tasks of every legacy era and the bytes and mtimes of their files."""
@@ -354,7 +368,7 @@ class LegacyWriter:
             "2_tasks/generation_tasks.csv",
             ["generation_task_id", "combo_id", "generation_template", "generation_model", "generation_model_name"],
             [
-                [x.task_id, x.combo_id, x.template_id, x.model_id, LEGACY_MODELS[x.model_id]]
+                [x.task_id, x.combo_id, x.template_id, x.model_id, LEGACY_MODELS[x.model]]
                 for x in of("legacy_single", "generation")
             ],
             t,
@@ -363,7 +377,7 @@ class LegacyWriter:
             "2_tasks/link_generation_tasks.csv",
             ["link_task_id", "combo_id", "link_template", "generation_model", "generation_model_name"],
             [
-                [x.task_id, x.combo_id, x.template_id, x.model_id, LEGACY_MODELS[x.model_id]]
+                [x.task_id, x.combo_id, x.template_id, x.model_id, LEGACY_MODELS[x.model]]
                 for x in of("legacy_two_phase", "links")
             ],
             t,
@@ -372,7 +386,7 @@ class LegacyWriter:
             "2_tasks/draft_generation_tasks.csv",
             ["draft_task_id", "combo_id", "draft_template", "generation_model", "generation_model_name"],
             [
-                [x.task_id, x.combo_id, x.template_id, x.model_id, LEGACY_MODELS[x.model_id]]
+                [x.task_id, x.combo_id, x.template_id, x.model_id, LEGACY_MODELS[x.model]]
                 for x in of("legacy_versioned", "draft")
             ],
             t,
@@ -393,10 +407,10 @@ class LegacyWriter:
                     x.task_id,
                     x.parent_task_id,
                     x.combo_id,
-                    by[x.parent_task_id].template_id,
+                    by[x.parent].template_id,
                     x.template_id,
                     x.model_id,
-                    LEGACY_MODELS[x.model_id],
+                    LEGACY_MODELS[x.model],
                 ]
                 for x in of("legacy_versioned", "essay")
             ],
@@ -404,8 +418,8 @@ class LegacyWriter:
         )
         rows = []
         for x in of("legacy_versioned", "evaluation"):
-            doc = by[x.parent_task_id]
-            draft = doc if doc.stage == "draft" else by[doc.parent_task_id]
+            doc = by[x.parent]
+            draft = doc if doc.stage == "draft" else by[doc.parent]
             essay = doc if doc.stage == "essay" else None
             rows.append(
                 [
@@ -418,14 +432,14 @@ class LegacyWriter:
                     draft.template_id,
                     essay.template_id if essay else "",
                     draft.model_id,
-                    LEGACY_MODELS[draft.model_id],
+                    LEGACY_MODELS[draft.model],
                     draft.task_id,
                     essay.task_id if essay else "",
                     "essay_response" if essay else "draft_response",
                     "essay_responses" if essay else "draft_responses",
                     x.template_id,
                     x.model_id,
-                    LEGACY_MODELS[x.model_id],
+                    LEGACY_MODELS[x.model],
                 ]
             )
         self._csv(

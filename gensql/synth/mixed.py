@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC
 from pathlib import Path
+from typing import Any
 
 from ..layout import (
     COHORTS_DIR,
@@ -129,9 +130,8 @@ class MixedBuilder(Planner):
                 self.member(c, g)
         return g
 
-    def gen(self, stage: str, era: str, **kw: object) -> GenDir:
-        members = kw.pop("members", None)
-        return self.add(self.plan(stage, era, **kw), members=members)  # type: ignore[arg-type]
+    def gen(self, stage: str, era: str, *, members: tuple[str, ...] | None = None, **kw: Any) -> GenDir:
+        return self.add(self.plan(stage, era, **kw), members=members)
 
     def member(self, cohort: str, g: GenDir | tuple[str, str]) -> None:
         if isinstance(g, GenDir):
@@ -211,16 +211,17 @@ class MixedBuilder(Planner):
                 "current",
                 window="rerun",
                 cohort=COHORT_RERUN,
-                parent=self.by_id[old.row["parent_gen_id"]],  # type: ignore[index]
+                parent=self.by_id[old.row["parent_gen_id"]],
                 template=old.row["template_id"],
-                model=old.row["llm_model_id"],  # type: ignore[arg-type]
+                model=old.row["llm_model_id"],
                 replicate=old.row["replicate"],
                 outcome=rng.choice(("ok",) * 9 + ("truncated",)),
-            )  # type: ignore[arg-type]
+            )
             assert group_of(p) == old.group
             self.add(p)
             made += 1
-            essay = self.by_id[p.parent]  # type: ignore[index]
+            assert p.parent is not None  # an evaluation's parent essay
+            essay = self.by_id[p.parent]
             self.reuse(essay)
         drafts = [g for g in baseline if g.stage == "draft" and PARSED_FILE not in g.text]
         for old in drafts[:2]:
@@ -229,12 +230,12 @@ class MixedBuilder(Planner):
                 "current",
                 window="rerun",
                 cohort=COHORT_RERUN,
-                combo=old.row["combo_id"],  # type: ignore[arg-type]
+                combo=old.row["combo_id"],
                 template=old.row["template_id"],
-                model=old.row["llm_model_id"],  # type: ignore[arg-type]
+                model=old.row["llm_model_id"],
                 replicate=old.row["replicate"],
                 outcome="ok",
-            )  # type: ignore[arg-type]
+            )
             assert group_of(p) == old.group
             self.add(p)
             made += 1
@@ -548,7 +549,7 @@ class MixedBuilder(Planner):
         ]:
             texts = {kind: self.legacy.files[path][0] for kind, path in task.versions[0].files.items()}
             gen_id = self.new_id(task.stage, IMPORTER)
-            parent = essays.get(task.parent_task_id) if task.stage == "evaluation" else None
+            parent = essays.get(task.parent) if task.stage == "evaluation" else None
             g = import_task(
                 task,
                 gen_id,

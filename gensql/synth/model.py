@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from ..layout import GENS_DIR, PARSED_FILE
 
@@ -67,7 +68,7 @@ class GenDir:
         self.mtime: dict[str, int] = {}
         self.dir_mtime = 0
         self.score: float | None = None  # the score parsed.txt is meant to carry
-        self.row: dict[str, object] = {}  # extra columns for old-style membership files
+        self.row: dict[str, Any] = {}  # extra columns for old-style membership files (CSV cells, ints)
         self.store_root = GENS_DIR  # or seed 000's docs/ (layout.DOCS_DIR)
         self.bucket: str | None = None  # docs/ nested layout: the logical_key_id directory above the doc
 

@@ -291,7 +291,7 @@ class Planner:
                 else rng.choice(("length", "length", "cap", "provider", "openai"))
             ),
             trunc_parsed=trunc_parsed,
-            parent_template=parent_template,  # type: ignore[arg-type]
+            parent_template=parent_template,
         )
         self.call_facts(p)
         self.texts(p, parent_text, with_prompt)
