@@ -177,7 +177,19 @@ def list_stage(
                     _error(rel, stage, "unexpected_entry", "a file where a generation directory was expected")
                 )
     chunks.append(pa.array(names, pa.string()))
-    return sorted_names(chunks), errors
+    listed = sorted_names(chunks)
+    odd = listed.filter(pc.invert(pc.match_substring_regex(listed, layout.SAFE_NAME_PATTERN)))
+    for name in odd.to_pylist():  # indexed all the same: the row is a warning, not a refusal
+        errors.append(
+            _error(
+                f"{stage_rel}/{name}",
+                stage,
+                "unsafe_name",
+                "generation id with characters other than letters, digits, '.', '_' and '-': indexed, but "
+                "`gensql show`, the write path and the web pages refuse such an id; rename the directory",
+            )
+        )
+    return listed, errors
 
 
 def local_listing(where: layout.StoreLayout) -> Listing:
