@@ -14,7 +14,6 @@ import pytest
 from gensql import synth
 from gensql.fields import GENS_COLUMN_ORDER
 from gensql.ids import logical_key_id
-from gensql.synth.mtimes import MANIFEST
 from gensql.layout import (
     COHORTS_DIR,
     DOCS_DB_FILE,
@@ -31,6 +30,7 @@ from gensql.layout import (
     RAW_METADATA_FILE,
     STAGES,
 )
+from gensql.synth.mtimes import MANIFEST
 
 REPO_DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -129,7 +129,9 @@ def test_committed_sample_is_current(sample: tuple[Path, synth.StoreTruth]) -> N
     # data/mtimes.tsv (git keeps no mtimes) gives every file of the sample the time the generator gave it
     recorded = dict(line.split("\t") for line in manifest.decode().splitlines()[1:])
     generated = {rel: str(mtime) for rel, (_, mtime) in tree(root, with_mtimes=True).items()}
-    assert {rel: recorded.get(rel) for rel in generated} == generated, "regenerate: python -m gensql.synth record-mtimes"
+    assert {rel: recorded.get(rel) for rel in generated} == generated, (
+        "regenerate: python -m gensql.synth record-mtimes"
+    )
     assert sorted(committed) == sorted(fresh), "data/ differs from make_sample_store: regenerate it"
     changed = [k for k in fresh if committed[k] != fresh[k]]
     assert not changed, f"data/ differs from make_sample_store in {changed[:5]}: regenerate it"
