@@ -17,6 +17,7 @@ class Run:
     returncode: int
     note: str = ""
     peak_anon_mb: float = 0.0  # the largest anonymous PSS seen (heap, not mapped files)
+    cpu_seconds: float = 0.0  # user + system CPU of the process tree (each process's last sample)
 
 
 def _tree_rss_kb(pid: int) -> int:
@@ -46,6 +47,23 @@ def _tree_pss_kb(pid: int) -> tuple[int, int]:
     return total, anon
 
 
+def _tree_cpu(pid: int, seen: dict[int, float]) -> None:
+    """Record the CPU seconds (user + system) so far of every process in ``pid``'s tree into ``seen``."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stack = [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            seen[p] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    stack.extend(int(c) for c in f.read().split())
+        except (FileNotFoundError, ProcessLookupError, ValueError, IndexError):
+            continue
+
+
 def run(label: str, cmd: list[str] | str, *, timeout: float = 900, env: dict | None = None, shell: bool = False) -> Run:
     """Run ``cmd``; wall time and the peak summed PSS of its process tree (sampled every 20 ms)."""
     started = time.perf_counter()
@@ -53,6 +71,7 @@ def run(label: str, cmd: list[str] | str, *, timeout: float = 900, env: dict | N
         cmd, shell=shell, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})}
     )
     peak = peak_anon = 0
+    cpu: dict[int, float] = {}
     done = threading.Event()
 
     def sample() -> None:
@@ -60,6 +79,7 @@ def run(label: str, cmd: list[str] | str, *, timeout: float = 900, env: dict | N
         while not done.is_set():
             total, anon = _tree_pss_kb(proc.pid)
             peak, peak_anon = max(peak, total), max(peak_anon, anon)
+            _tree_cpu(proc.pid, cpu)
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -75,7 +95,9 @@ def run(label: str, cmd: list[str] | str, *, timeout: float = 900, env: dict | N
         note = f"killed after {timeout:.0f}s"
     done.set()
     sampler.join()
-    return Run(label, time.perf_counter() - started, peak / 1024, proc.returncode, note, peak_anon / 1024)
+    return Run(
+        label, time.perf_counter() - started, peak / 1024, proc.returncode, note, peak_anon / 1024, sum(cpu.values())
+    )
 
 
 def table(rows: list[Run], baseline: Run | None = None) -> str:

@@ -1,6 +1,7 @@
 """Benchmark `gensql refresh` against what a user would do instead, side by side in one run.
 
     python bench/bench_refresh.py [--n 100000] [--jobs N]
+    python bench/bench_refresh.py --n 100000 --sweep 1,2,4,8,16 [--routes no-texts,texts]
 
 Builds (once, cached under bench/out/) a synthetic store with gensql's own generator (bench
 profile: three JSON files and three text files per generation), then times, warm cache:
@@ -21,6 +22,11 @@ profile: three JSON files and three text files per generation), then times, warm
    read and parsed with `orjson.loads` in two processes, nothing else (no stat, no typing, no Parquet):
    the least CPU any reader of these JSON files spends.
 
+With ``--sweep``, each ``--jobs`` value instead times `gensql refresh --full --no-texts -j N` and
+`gensql refresh --full -j N` beside their floors at the same parallelism: ``cat`` of the files a
+``--no-texts`` refresh reads, and ``cat`` of every file of the store, each split over N ``cat``
+processes (``xargs -P N``), and prints the ratios (the goals of issue 27 are stated in them).
+
 Peak memory is the summed PSS of each command's process tree (shared pages counted once). Not part of the test suite.
 """
 
@@ -28,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -119,6 +126,68 @@ def build_store(n: int) -> Path:
     return root
 
 
+def floor_commands(root: Path, procs: int) -> tuple[str, str]:
+    """``cat`` of the files a ``--no-texts`` refresh reads, and of every file, over ``procs`` processes."""
+    xargs = f"xargs -0 -P {procs} -n 500 cat > /dev/null"
+    meta = f"cd {root} && ( find gens -name '*.json' -print0; find gens/evaluation -name parsed.txt -print0 ) | {xargs}"
+    every = f"cd {root} && find gens cohorts -type f -print0 | {xargs}"
+    return meta, every
+
+
+def sweep(root: Path, out: Path, jobs_list: list[int], routes: list[str], repeat: int) -> None:
+    """The ``--jobs`` sweep: each route beside its floor at the same parallelism, best of ``repeat``."""
+    index = out / f"index-sweep-{root.name}-{os.getpid()}"
+
+    def best(label: str, cmd, shell: bool = False):
+        runs = [run(label, cmd, shell=shell) for _ in range(repeat)]
+        return min(runs, key=lambda r: r.seconds if r.returncode == 0 else float("inf"))
+
+    meta0, every0 = floor_commands(root, 1)
+    run("warm-up", every0, shell=True)
+    lines = []
+    header = (
+        "| -j | meta floor s | --no-texts s | ratio | CPU s | peak MB "
+        "| every-file floor s | with texts s | ratio | CPU s | peak MB |"
+    )
+    lines += [header, "|" + " --- |" * 11]
+    for jobs in jobs_list:
+        meta, every = floor_commands(root, jobs)
+        gensql = [PY, "-m", "gensql", "refresh", "--data-root", str(root), "--index-dir", str(index), "-q"]
+        gensql += ["--jobs", str(jobs), "--full"]
+        cells = [str(jobs)]
+        if "no-texts" in routes:
+            floor = best(f"cat (refresh's files), {jobs} procs", meta, shell=True)
+            refresh = best(f"gensql refresh --full --no-texts -j {jobs}", gensql + ["--no-texts"])
+            cells += [f"{floor.seconds:.2f}", f"{refresh.seconds:.2f}", f"{refresh.seconds / floor.seconds:.2f}x"]
+            cells += [
+                f"{refresh.cpu_seconds:.1f}",
+                f"{refresh.peak_mb:.0f}" + (f" ({refresh.note})" if refresh.returncode else ""),
+            ]
+        else:
+            cells += [""] * 5
+        if "texts" in routes:
+            floor = best(f"cat (every file), {jobs} procs", every, shell=True)
+            refresh = best(f"gensql refresh --full -j {jobs}", gensql)
+            cells += [f"{floor.seconds:.2f}", f"{refresh.seconds:.2f}", f"{refresh.seconds / floor.seconds:.2f}x"]
+            cells += [
+                f"{refresh.cpu_seconds:.1f}",
+                f"{refresh.peak_mb:.0f}" + (f" ({refresh.note})" if refresh.returncode else ""),
+            ]
+        else:
+            cells += [""] * 5
+        lines.append("| " + " | ".join(cells) + " |")
+        print(lines[-1], file=sys.stderr, flush=True)
+    load = os.getloadavg()[0]
+    shutil.rmtree(index, ignore_errors=True)
+    print(f"\n{root.name}: {os.cpu_count()} CPUs, warm page cache, load average {load:.1f}, best of {repeat}\n")
+    print("\n".join(lines))
+    print(
+        "\nratio = refresh / floor at the same parallelism; CPU s = user + system seconds of the refresh's"
+        " process tree (comparable on a loaded machine, where wall times are not)\n"
+        "issue 27's goals: --no-texts within 1.2x at 16 and 1.3x at 2; with texts within 2.5x at 16 and 3x at 2"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="generations in the synthetic store")
@@ -127,9 +196,15 @@ def main() -> None:
     parser.add_argument(
         "--gensql-only", action="store_true", help="time only gensql refresh (full and no-op) and the floors"
     )
+    parser.add_argument("--sweep", default=None, help="comma-separated --jobs values: the sweep against the floors")
+    parser.add_argument("--routes", default="no-texts,texts", help="with --sweep: no-texts, texts or both")
+    parser.add_argument("--repeat", type=int, default=1, help="with --sweep: runs per cell, the best counted")
     args = parser.parse_args()
     root = build_store(args.n)
     out = HERE / "out"
+    if args.sweep:
+        sweep(root, out, [int(j) for j in args.sweep.split(",")], args.routes.split(","), args.repeat)
+        return
     index = out / f"index-{args.n}"
     jobs = ["--jobs", str(args.jobs)] if args.jobs else []
     gensql = [PY, "-m", "gensql", "refresh", "--data-root", str(root), "--index-dir", str(index), "-q", *jobs]

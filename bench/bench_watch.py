@@ -39,7 +39,7 @@ UPDATE = r"""
 import json, os, random, sys, time
 from gensql import layout
 from gensql.index import collect_garbage, writer_lock
-from gensql.indexer import Changes, refresh_locked
+from gensql.refresh import Changes, refresh_locked
 from gensql.startup import lean_refresh_process
 lean_refresh_process()  # as `gensql refresh --watch` does
 root, index, k, mode, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5])

@@ -20,7 +20,7 @@ and IDEs read the ``TYPE_CHECKING`` imports, ``help(gensql)`` and ``dir(gensql)`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._lazy import lazy_dir, lazy_getattr
 
@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     from .catalog import connect as connect
     from .errors import GensqlError as GensqlError
     from .fulltext import search as search
-    from .indexer import RefreshResult as RefreshResult
-    from .indexer import refresh as refresh
+    from .refresh.index import RefreshResult as RefreshResult
+    from .refresh.index import refresh as refresh
     from .reports import Report as Report
     from .reports import agreement_report as agreement_report
     from .reports import cohort_report as cohort_report
@@ -54,8 +54,8 @@ if TYPE_CHECKING:
 
 #: name -> module it is imported from on first use (the same pairs as the TYPE_CHECKING imports above).
 _EXPORTS = {
-    "refresh": "gensql.indexer",
-    "RefreshResult": "gensql.indexer",
+    "refresh": "gensql.refresh",
+    "RefreshResult": "gensql.refresh",
     "connect": "gensql.catalog",
     "load_generation": "gensql.store",
     "GensqlError": "gensql.errors",
@@ -108,5 +108,13 @@ __all__ = [
     "write_membership",
 ]
 
-__getattr__ = lazy_getattr(__name__, _EXPORTS, globals())
+_lazy = lazy_getattr(__name__, _EXPORTS, globals())
 __dir__ = lazy_dir(globals(), __all__)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "refresh":  # the package gensql.refresh, callable as its function: one object, whoever imports first
+        from importlib import import_module
+
+        return import_module("gensql.refresh")
+    return _lazy(name)

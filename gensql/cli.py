@@ -307,7 +307,7 @@ def refresh(
             on_update=on_update,
         )
         return
-    from .indexer import refresh as run_refresh
+    from .refresh.index import refresh as run_refresh
 
     progress = _Progress("scanning", not quiet)
     executor = None

@@ -51,7 +51,7 @@ class IndexLockedError(GensqlError):
 
 class StrictModeError(GensqlError):
     """``--strict`` was given and some files could not be read (the index was still written: ``result``
-    is the :class:`~gensql.indexer.RefreshResult` of that refresh when there is one)."""
+    is the :class:`~gensql.refresh.RefreshResult` of that refresh when there is one)."""
 
     exit_code = 4
     result: Any = None

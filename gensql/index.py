@@ -47,8 +47,10 @@ from .fsutil import fsync_path
 #: Snapshots kept after a refresh (the current one included); older ones are kept only while an open
 #: reader holds a lease on them.
 KEEP = 3
-_TMP_PREFIX = ".tmp-"
-_LINK_PREFIX = f"{_TMP_PREFIX}link-"
+#: Name prefix of a snapshot directory being written (``snapshots/.tmp-<id>``): garbage once its writer is gone.
+TMP_PREFIX = ".tmp-"
+#: Name prefix of the new ``current`` symlink before it is renamed over the old one.
+LINK_PREFIX = f"{TMP_PREFIX}link-"
 #: The names :func:`new_snapshot_id` produces: the only snapshot directories gensql ever deletes.
 _SNAPSHOT_ID = re.compile(r"^\d{8}T\d{12}Z-[0-9a-f]{6}$")
 #: What an index directory from before the marker file may hold (then it is adopted).
@@ -141,7 +143,7 @@ def prepare_index_dir(index_dir: Path, data_root: Path | None = None) -> None:
 
 def _is_old_index(index_dir: Path, names: set[str]) -> bool:
     """An index written by a gensql from before the marker file: only gensql's own names, ``current`` a link."""
-    if not names <= _OLD_INDEX_NAMES | {n for n in names if n.startswith(_LINK_PREFIX)}:
+    if not names <= _OLD_INDEX_NAMES | {n for n in names if n.startswith(LINK_PREFIX)}:
         return False
     current = index_dir / layout.INDEX_CURRENT_LINK
     return not os.path.lexists(current) or os.path.islink(current)
@@ -247,7 +249,7 @@ class SnapshotBuilder:
         self.id = new_snapshot_id()
         root = _snapshots_dir(index_dir)
         root.mkdir(parents=True, exist_ok=True)
-        self.tmp_path = root / f"{_TMP_PREFIX}{self.id}"
+        self.tmp_path = root / f"{TMP_PREFIX}{self.id}"
         self.tmp_path.mkdir()
         self.final_path = root / self.id
         #: Paths (inside the snapshot) that are hard links to files of an earlier, committed snapshot:
@@ -287,7 +289,7 @@ class SnapshotBuilder:
                 _fsync_tree(self.final_path)
         seal_tree(self.final_path, below=False)
         link = self.index_dir / layout.INDEX_CURRENT_LINK
-        self.tmp_link = self.index_dir / f"{_LINK_PREFIX}{self.id}"
+        self.tmp_link = self.index_dir / f"{LINK_PREFIX}{self.id}"
         os.symlink(os.path.join(layout.INDEX_SNAPSHOTS_DIR, self.id), self.tmp_link)
         faults.point("snapshot.swap")
         os.replace(self.tmp_link, link)
@@ -319,7 +321,7 @@ def seal_tree(root: Path, *, top: bool = True, below: bool = True) -> None:
     A snapshot is immutable by design, and its files are hard links shared with later snapshots, so a
     stray write through any reader would damage every snapshot at once. The write bits are only a
     guard against accidents and other users (root ignores them): an incremental refresh also checks
-    what it carries forward (:func:`gensql.indexer.refresh`). :func:`remove_tree` gives the bits back
+    what it carries forward (:func:`gensql.refresh.index.refresh`). :func:`remove_tree` gives the bits back
     to delete a snapshot. ``top=False`` leaves ``root`` itself writable (the catalog is still to come);
     ``below=False`` seals ``root`` alone.
     """
@@ -463,8 +465,8 @@ def collect_garbage(index_dir: Path, keep: int = KEEP) -> None:
     current = current_snapshot(index_dir)
     for entry in os.scandir(index_dir):
         if (
-            entry.name.startswith(_LINK_PREFIX)
-            and _SNAPSHOT_ID.match(entry.name[len(_LINK_PREFIX) :])
+            entry.name.startswith(LINK_PREFIX)
+            and _SNAPSHOT_ID.match(entry.name[len(LINK_PREFIX) :])
             and entry.is_symlink()
         ):
             os.unlink(entry.path)
@@ -475,7 +477,7 @@ def collect_garbage(index_dir: Path, keep: int = KEEP) -> None:
     for entry in os.scandir(root):
         if entry.is_symlink() or not entry.is_dir():
             continue
-        if entry.name.startswith(_TMP_PREFIX) and _SNAPSHOT_ID.match(entry.name[len(_TMP_PREFIX) :]):
+        if entry.name.startswith(TMP_PREFIX) and _SNAPSHOT_ID.match(entry.name[len(TMP_PREFIX) :]):
             remove_tree(entry.path)
         elif _SNAPSHOT_ID.match(entry.name):
             finished.append(Path(entry.path))

@@ -24,10 +24,11 @@ import pyarrow as pa
 from . import layout
 from .derive import CREATED_AT_SOURCES, fill_derived
 from .fields import GENS_COLUMN_ORDER, GENS_SCHEMA
+from .fulltext.engine import PartBuilder, SearchPart
 from .metadata import MAX_META_BYTES, FileProblem, extract, merge, parse_json_object, source_file
 from .safeio import MAX_JSON_BYTES_ENV, max_file_bytes, max_json_bytes, read_file, safe_stat, store_roots
 from .scores import parse_score
-from .texts import TEXT_KINDS, TextFacts, facts_of_bytes, text_facts
+from .texts import TEXT_KINDS, TextFacts, facts_of_bytes, search_text, text_facts, text_facts_and_prefix
 
 #: Environment variable: seconds before a scan within which a change makes a directory "racy".
 #: The default suits local filesystems (timestamp ticks of a few ms); raise it on filesystems with
@@ -121,6 +122,8 @@ class ScannedGen:
     problems: list[FileProblem] = field(default_factory=list)
     #: (file kind, facts) of each text present; facts None when the text could not be read
     texts: list[tuple[str, TextFacts | None]] = field(default_factory=list)
+    #: (file kind, the text search indexes) of each text read, when asked for (``search=True``)
+    search_texts: list[tuple[str, str]] = field(default_factory=list)
 
 
 def scan_generation(
@@ -133,6 +136,7 @@ def scan_generation(
     texts: bool = True,
     limit: int | None = None,
     json_limit: int | None = None,
+    search: bool = False,
 ) -> ScannedGen:
     """Read one generation directory into a ``gens`` row (never raises for bad files).
 
@@ -142,6 +146,8 @@ def scan_generation(
     With ``texts``, each text file is also read once, streaming, for its facts (:mod:`gensql.texts`).
     ``limit`` is the size cap (:func:`gensql.safeio.max_file_bytes`; a batch looks it up once),
     ``json_limit`` the lower one of the JSON metadata files (:func:`gensql.safeio.max_json_bytes`).
+    With ``search`` (and ``texts``) the same read also keeps each text's searchable start, for the
+    search index part the worker builds (:mod:`gensql.fulltext.engine`).
     """
     json_limit = max_json_bytes() if json_limit is None else json_limit
     roots = roots or store_roots(data_root)
@@ -154,6 +160,7 @@ def scan_generation(
 
     parsed_text: str | None = None
     text_rows: list[tuple[str, TextFacts | None]] = []
+    search_rows: list[tuple[str, str]] = []
     for name in layout.KNOWN_FILES:
         path = f"{gen_dir}/{name}"
         is_json = name in _JSON
@@ -185,9 +192,16 @@ def scan_generation(
             kind = _TEXT_KIND[name]
             if read:
                 text_rows.append((kind, facts_of_bytes(data)))
+                if search:
+                    search_rows.append((kind, search_text(data)))
             else:
                 try:
-                    text_rows.append((kind, text_facts(path, roots)))
+                    if search:
+                        read_facts, text = text_facts_and_prefix(path, roots)
+                        text_rows.append((kind, read_facts))
+                        search_rows.append((kind, text))
+                    else:
+                        text_rows.append((kind, text_facts(path, roots)))
                 except FileNotFoundError:
                     text_rows.append((kind, None))  # vanished between stat and read: re-read next time
                     problems.append(FileProblem(name, "unreadable", "vanished while being read"))
@@ -256,7 +270,7 @@ def scan_generation(
     for name in stats:
         mask |= layout.FILE_BIT[name]
     ordered = [dir_st] + [stats[name] for name in _NAMES_BY_MASK[mask]]
-    return ScannedGen(row, mask, _signature(ordered, racy_after_ns), problems, text_rows)
+    return ScannedGen(row, mask, _signature(ordered, racy_after_ns), problems, text_rows, search_rows)
 
 
 @dataclass
@@ -273,16 +287,44 @@ class BatchResult:
     unchanged: int
     errors: list[tuple]
     texts: pa.RecordBatch | None = None  # texts of re-scanned directories (None when texts are off)
+    search: SearchPart | None = None  # the search index part of those texts, when asked for
+    #: the unit's partitions, when the worker wrote them (gensql.refresh.partitions.Written); the rows are then None
+    partitions: list | None = None
 
 
-def scan_batch(data_root: str, stage: str, items: list[tuple], racy_after_ns: int, texts: bool = True) -> BatchResult:
+def scan_batch(
+    data_root: str,
+    stage: str,
+    items: list[tuple],
+    racy_after_ns: int,
+    texts: bool = True,
+    search_part: str | PartBuilder | None = None,
+) -> BatchResult:
     """Check ``(gen_id, mask, sig[, rel_dir])`` items against the disk; re-scan those that changed.
 
     ``mask``/``sig`` are the previous refresh's values: ``mask`` None for a directory not seen before,
     ``sig`` None for one that must be re-read (racy). ``rel_dir`` (optional, None for the default
     ``gens/<stage>/<gen_id>``) places a document of the docs store. With ``texts`` the re-scanned
-    directories' texts are read for the ``texts`` table.
+    directories' texts are read for the ``texts`` table; with ``search_part`` too (a directory, or
+    :data:`SearchPart.INLINE`), the same reads feed this batch's search index part, built here.
     """
+    if isinstance(search_part, PartBuilder):  # the caller's part, finished by the caller (object storage)
+        return _scan_batch(data_root, stage, items, racy_after_ns, texts, search_part)
+    part = PartBuilder(search_part) if texts and search_part is not None else None
+    try:
+        result = _scan_batch(data_root, stage, items, racy_after_ns, texts, part)
+        if part is not None:
+            result.search = part.finish()
+    except BaseException:
+        if part is not None:
+            part.abort()
+        raise
+    return result
+
+
+def _scan_batch(
+    data_root: str, stage: str, items: list[tuple], racy_after_ns: int, texts: bool, part: PartBuilder | None
+) -> BatchResult:
     columns: dict[str, list] = {name: [] for name in GENS_COLUMN_ORDER}
     text_columns: dict[str, list] = {name: [] for name in TEXTS_SCHEMA.names}
     man_ids: list[str] = []
@@ -304,13 +346,15 @@ def scan_batch(data_root: str, stage: str, items: list[tuple], racy_after_ns: in
             unchanged += 1
             continue
         try:
-            scanned = scan_generation(data_root, stage, gen_id, racy_after_ns, rel_dir, roots, texts, limit, json_limit)
+            scanned = scan_generation(
+                data_root, stage, gen_id, racy_after_ns, rel_dir, roots, texts, limit, json_limit, part is not None
+            )
         except _ENOENT_ERRORS:
             if mask is not None:
                 vanished.append(gen_id)
             continue
         except Exception as exc:  # a bug or an OS oddity must cost one row's details, not the refresh
-            scanned = _fallback_row(stage, gen_id, exc, rel_dir)
+            scanned = fallback_row(stage, gen_id, exc, rel_dir)
         if mask is None:
             new += 1
         else:
@@ -328,6 +372,10 @@ def scan_batch(data_root: str, stage: str, items: list[tuple], racy_after_ns: in
                 text_columns[name].append(value)
             for name, value in zip(TextFacts._fields, facts or (None,) * len(TextFacts._fields)):
                 text_columns[name].append(value)
+        if part is not None:
+            capped = {kind: facts.search_capped for kind, facts in scanned.texts if facts is not None}
+            for kind, text in scanned.search_texts:
+                part.add(stage, gen_id, row["gen_dir"], kind, text, capped.get(kind, False))
     gens = manifest = None
     if man_ids:
         gens = pa.RecordBatch.from_arrays(
@@ -350,7 +398,9 @@ def scan_batch(data_root: str, stage: str, items: list[tuple], racy_after_ns: in
     return BatchResult(stage, len(items), gens, manifest, new, replaced, vanished, unchanged, errors, text_batch)
 
 
-def _fallback_row(stage: str, gen_id: str, exc: Exception, rel_dir: str | None = None) -> ScannedGen:
+def fallback_row(stage: str, gen_id: str, exc: Exception, rel_dir: str | None = None) -> ScannedGen:
+    """The row of a directory whose scan failed unexpectedly (a bug, an OS oddity, a unit lost on a
+    cluster): every fact unknown, ``status = 'gen_error'``, one ``internal`` problem saying why."""
     row: dict[str, Any] = {name: None for name in GENS_COLUMN_ORDER}
     rel_dir = rel_dir or f"{layout.GENS_DIR}/{stage}/{gen_id}"
     row.update(

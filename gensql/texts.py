@@ -119,6 +119,30 @@ def text_facts(path: str, roots: tuple[str, ...] | None = None) -> TextFacts:
     return facts.result()
 
 
+def text_facts_and_prefix(path: str, roots: tuple[str, ...] | None = None) -> tuple[TextFacts, str]:
+    """:func:`text_facts` and, from the same single read, the text search indexes: what
+    :func:`read_text_prefix` would return. A refresh indexes a text in the worker that reads it for
+    its facts, so no text is read twice."""
+    fd = _open_text(path, roots)
+    want, kept = 4 * SEARCH_MAX_CHARS, []  # a character is at most 4 bytes of UTF-8
+    try:
+        facts = _Facts()
+        while chunk := os.read(fd, _CHUNK):
+            facts.update(chunk)
+            if want > 0:
+                kept.append(chunk[:want])
+                want -= len(chunk)
+    finally:
+        os.close(fd)
+    return facts.result(), search_text(b"".join(kept))
+
+
+def search_text(data: bytes) -> str:
+    """The text search indexes of a text's bytes: its first :data:`SEARCH_MAX_CHARS` characters,
+    invalid UTF-8 replaced."""
+    return data[: 4 * SEARCH_MAX_CHARS].decode("utf-8", errors="replace")[:SEARCH_MAX_CHARS]
+
+
 def read_text_prefix(
     path: str | os.PathLike, roots: tuple[str, ...] | None = None, max_chars: int = SEARCH_MAX_CHARS
 ) -> str | None:

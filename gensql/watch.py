@@ -4,7 +4,7 @@ The watcher holds the index's writer lock for its whole life (a second watcher o
 the lock message), starts watching the store (``watchfiles``, inotify on Linux) *before* its first
 refresh so that nothing written meanwhile is missed, then waits. Events are debounced (an update
 starts once the store has been quiet for ``step_ms``, or at the latest ``debounce_ms`` after the first
-event) and turned into :class:`gensql.indexer.Changes`: the generation directories named by events
+event) and turned into :class:`gensql.refresh.planning.Changes`: the generation directories named by events
 are read again and their partitions rewritten, everything else is carried over. Each update is an
 ordinary atomic snapshot. A full stat sweep (a plain incremental refresh) runs every
 ``sweep_interval`` seconds, and at once for events gensql cannot attribute to one generation (a stage
@@ -32,7 +32,8 @@ from typing import Any
 from . import layout, stopping
 from .errors import IndexWriteError, WatchError
 from .index import collect_garbage, disk_errors_as_messages, store_umask, writer_lock
-from .indexer import Changes, RefreshResult, refresh_locked
+from .refresh.index import RefreshResult, refresh_locked
+from .refresh.planning import Changes
 
 #: Default seconds between full stat sweeps.
 SWEEP_INTERVAL = 3600.0

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 #: A hang, not a slow stop: the command must have exited by then.
 HANG_SECONDS = 60
 TRIALS = 15
-GENERATIONS = 4500  # above gensql.indexer.PARALLEL_THRESHOLD: the refresh runs worker processes
+GENERATIONS = 4500  # above gensql.refresh.workers.PARALLEL_THRESHOLD: the refresh runs worker processes
 
 
 def gensql(*args: str, **kwargs) -> subprocess.Popen:

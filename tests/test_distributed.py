@@ -29,7 +29,7 @@ from gensql import partitions  # noqa: E402
 from gensql.distributed import DaskExecutor, MissingDistributedError  # noqa: E402
 from gensql.distributed.remote_index import newest_snapshot, pull_index, snapshot_ids  # noqa: E402
 from gensql.index import current_snapshot  # noqa: E402
-from gensql.scan import scan_batch  # noqa: E402
+from gensql.refresh.task import run_unit  # noqa: E402
 from gensql.synth import make_store  # noqa: E402
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the failure-injecting tasks below run on workers
@@ -129,10 +129,10 @@ def no_racy_window(monkeypatch):
 @pytest.fixture
 def small_partitions(monkeypatch):
     """Several hash partitions per stage and several units per stage, so tasks each get a slice."""
-    import gensql.indexer
+    import gensql.refresh.planning
 
     monkeypatch.setattr(partitions, "TARGET_ROWS", 8)
-    monkeypatch.setattr(gensql.indexer, "BATCH_SIZE", 16)
+    monkeypatch.setattr(gensql.refresh.planning, "BATCH_SIZE", 16)
 
 
 def _copy(store: Path, tmp_path: Path, name: str) -> Path:
@@ -185,16 +185,40 @@ def _mutate(root: Path) -> dict[str, str]:
 # --- a Dask cluster over a shared file system -----------------------------------------------------
 
 
-def test_dask_refresh_equals_local_full_and_incremental(client, store, tmp_path, small_partitions):
+def _search_hits(index_dir: Path, root: Path) -> dict[str, list[tuple]]:
+    """Every hit of a few queries with its BM25 score (rounded: float formatting, not ranking)."""
+    return {
+        q: sorted(
+            zip(
+                *(
+                    gensql.search(root, q, limit=10_000, snippets=False, index_dir=index_dir)[c]
+                    for c in ("stage", "gen_id", "file")
+                ),
+                [
+                    round(b, 4)
+                    for b in gensql.search(root, q, limit=10_000, snippets=False, index_dir=index_dir)["bm25"]
+                ],
+            )
+        )
+        for q in ("essay", "the", "score", "idea AND model")
+    }
+
+
+@pytest.mark.parametrize("shared_disk", [False, True], ids=["rows-back", "workers-write"])
+def test_dask_refresh_equals_local_full_and_incremental(client, store, tmp_path, small_partitions, shared_disk):
+    """Workers that send their rows back and workers that write partitions and search parts
+    themselves (a shared disk) build the same index as a local refresh, full and incremental."""
     root = _copy(store, tmp_path, "data")
-    first = gensql.refresh(root, tmp_path / "idx-dask", executor=DaskExecutor(client))
+    first = gensql.refresh(root, tmp_path / "idx-dask", executor=DaskExecutor(client, shared_disk=shared_disk))
     gensql.refresh(root, tmp_path / "idx-local", full=True, jobs=1)
     assert first.generations > 100 and set(first.by_stage.values()) != {0}
     assert all(b > 0 for b in _rows(tmp_path / "idx-dask")["partition_bits"].values())
     assert _rows(tmp_path / "idx-dask") == _rows(tmp_path / "idx-local")
 
+    assert _search_hits(tmp_path / "idx-dask", root) == _search_hits(tmp_path / "idx-local", root)
+
     what = _mutate(root)
-    second = gensql.refresh(root, tmp_path / "idx-dask", executor=DaskExecutor(client))
+    second = gensql.refresh(root, tmp_path / "idx-dask", executor=DaskExecutor(client, shared_disk=shared_disk))
     assert (second.new, second.changed, second.deleted) == (1, 1, 1)
     assert second.partitions_linked > 0  # untouched partitions were linked, not rewritten
     gensql.refresh(root, tmp_path / "idx-full", full=True, jobs=1)
@@ -218,9 +242,9 @@ def test_cli_refresh_dask_option(client, store, tmp_path):
     assert _rows(tmp_path / "idx") == _rows(tmp_path / "idx-local")
 
 
-def _die_once_on_essays(data_root, stage, items, racy_after_ns, texts, marker):
-    """scan_batch, except that the first essay unit kills its worker process (no exception, no cleanup)."""
-    if stage == "essay":
+def _die_once_on_essays(task, unit, marker):
+    """run_unit, except that the first essay unit kills its worker process (no exception, no cleanup)."""
+    if unit.stage == "essay":
         try:
             fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         except FileExistsError:
@@ -228,13 +252,13 @@ def _die_once_on_essays(data_root, stage, items, racy_after_ns, texts, marker):
         else:
             os.close(fd)
             os._exit(1)
-    return scan_batch(data_root, stage, items, racy_after_ns, texts)
+    return run_unit(task, unit)
 
 
-def _always_fail_on_essays(data_root, stage, items, racy_after_ns, texts):
-    if stage == "essay":
+def _always_fail_on_essays(task, unit):
+    if unit.stage == "essay":
         raise OSError("the network file system went away")
-    return scan_batch(data_root, stage, items, racy_after_ns, texts)
+    return run_unit(task, unit)
 
 
 def test_worker_death_is_retried_by_dask(client, store, tmp_path):

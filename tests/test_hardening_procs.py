@@ -19,7 +19,7 @@ from storebuilder import write_gen
 pytestmark = pytest.mark.slow  # refreshes with worker processes, killed and awaited
 
 #: The real CLI, with parallel scanning forced on and one directory per batch (a slow, long refresh).
-RUNNER = "import sys, gensql.indexer as i; i.PARALLEL_THRESHOLD = 0; i.BATCH_SIZE = 1; from gensql.cli import main; sys.argv[0] = 'gensql'; main()"
+RUNNER = "import sys, gensql.refresh.workers as w, gensql.refresh.planning as p; w.PARALLEL_THRESHOLD = 0; p.BATCH_SIZE = 1; from gensql.cli import main; sys.argv[0] = 'gensql'; main()"
 GENERATIONS = 3000
 
 

@@ -23,8 +23,8 @@ from test_refresh import MUTATIONS, STAGES, make_small_store, mutate, small_gen,
 
 import gensql
 from gensql import partitions
-from gensql.indexer import Changes, refresh
 from gensql.partitions import read_table, table_files
+from gensql.refresh import Changes, refresh
 
 PARTITIONED = ("gens", "_gens_scan", "texts", "_manifest")
 

@@ -475,9 +475,9 @@ def test_refresh_runs_without_importing_pandas(tmp_path):
         "import runpy, sys\n"
         "sys.argv = ['gensql', 'refresh', '-q', '--data-root', sys.argv[1]]\n"
         "try:\n    runpy.run_module('gensql', run_name='__main__')\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
-        "print(sorted(m for m in ('pyarrow', 'duckdb', 'gensql.indexer', 'pandas') if m in sys.modules))\n"
+        "print(sorted(m for m in ('pyarrow', 'duckdb', 'gensql.refresh.index', 'pandas') if m in sys.modules))\n"
     )
     p = subprocess.run([sys.executable, "-c", code, str(store)], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr[-2000:]
-    assert p.stdout.split("\n")[-2] == "['duckdb', 'gensql.indexer', 'pyarrow']"
+    assert p.stdout.split("\n")[-2] == "['duckdb', 'gensql.refresh.index', 'pyarrow']"
     assert gensql.connect(store).execute("SELECT count(*) FROM gens").fetchall() == [(9,)]

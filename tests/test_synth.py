@@ -30,6 +30,7 @@ from gensql.layout import (
     RAW_METADATA_FILE,
     STAGES,
 )
+from gensql.synth.mtimes import MANIFEST
 
 REPO_DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -121,8 +122,16 @@ def test_bench_is_deterministic(tmp_path: Path) -> None:
 def test_committed_sample_is_current(sample: tuple[Path, synth.StoreTruth]) -> None:
     root, _ = sample
     assert (REPO_DATA / GENS_DIR).is_dir(), "run: python -m gensql.synth sample data"
-    assert sorted(p.name for p in REPO_DATA.iterdir() if p.name != "index") == sorted(p.name for p in root.iterdir())
+    committed_names = sorted(p.name for p in REPO_DATA.iterdir() if p.name not in ("index", MANIFEST))
+    assert committed_names == sorted(p.name for p in root.iterdir())
     committed, fresh = tree(REPO_DATA), tree(root)
+    manifest = committed.pop(MANIFEST)
+    # data/mtimes.tsv (git keeps no mtimes) gives every file of the sample the time the generator gave it
+    recorded = dict(line.split("\t") for line in manifest.decode().splitlines()[1:])
+    generated = {rel: str(mtime) for rel, (_, mtime) in tree(root, with_mtimes=True).items()}
+    assert {rel: recorded.get(rel) for rel in generated} == generated, (
+        "regenerate: python -m gensql.synth record-mtimes"
+    )
     assert sorted(committed) == sorted(fresh), "data/ differs from make_sample_store: regenerate it"
     changed = [k for k in fresh if committed[k] != fresh[k]]
     assert not changed, f"data/ differs from make_sample_store in {changed[:5]}: regenerate it"

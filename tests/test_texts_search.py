@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -286,16 +285,34 @@ def _mutate(root: Path, rng: random.Random, step: int) -> None:
                 shutil.copytree(d, new)
 
 
+@pytest.fixture(params=["one-part", "parts"])
+def search_parts(request, monkeypatch):
+    """``parts``: many units per stage, in two worker processes, so the search index is assembled
+    from many parts, and small segments are merged at once (the path a long-running watcher takes)."""
+    if request.param == "parts":
+        import gensql.fulltext.engine
+        import gensql.partitions
+        import gensql.refresh.planning
+        import gensql.refresh.workers
+
+        monkeypatch.setattr(gensql.refresh.workers, "PARALLEL_THRESHOLD", 0)
+        monkeypatch.setattr(gensql.refresh.planning, "BATCH_SIZE", 12)
+        monkeypatch.setattr(gensql.partitions, "TARGET_ROWS", 6)
+        monkeypatch.setattr(gensql.fulltext.engine, "SMALL_SEGMENTS", 4)
+        return 2
+    return 1
+
+
 @pytest.mark.slow
-def test_incremental_equals_full_for_texts_and_search(tmp_path, monkeypatch):
+def test_incremental_equals_full_for_texts_and_search(tmp_path, monkeypatch, search_parts):
     monkeypatch.setenv("GENSQL_RACY_WINDOW", "0")  # exercise the incremental path, not the racy re-read
     root = tmp_path / "store"
     make_store(root, n=80, seed=11)
-    gensql.refresh(root, jobs=1)
+    gensql.refresh(root, jobs=search_parts)
     rng = random.Random(5)
     for step in range(3):
         _mutate(root, rng, step)
-        inc = gensql.refresh(root, jobs=1)
+        inc = gensql.refresh(root, jobs=search_parts)
         assert inc.new + inc.changed + inc.deleted > 0
         full_dir = tmp_path / f"full{step}"
         gensql.refresh(root, full_dir, full=True, jobs=1)
@@ -303,36 +320,122 @@ def test_incremental_equals_full_for_texts_and_search(tmp_path, monkeypatch):
         assert _search_state(root) == _search_state(root, full_dir)
 
 
+def _one_index(root: Path, target: Path):
+    """A reference: every readable text of the indexed generations in one tantivy index, one writer."""
+    import tantivy
+
+    from gensql.fulltext.engine import schema
+    from gensql.texts import read_text_prefix
+
+    target.mkdir()
+    index = tantivy.Index(schema(), path=str(target))
+    writer = index.writer(50_000_000, 1)
+    gens = gensql.connect(root).execute("SELECT stage, gen_id, gen_dir FROM gens ORDER BY ALL").fetchall()
+    for stage, gen_id, gen_dir in gens:
+        for kind, name in FILES.items():
+            path = root / gen_dir / name
+            text = read_text_prefix(path) if path.is_file() and not path.is_symlink() else None
+            if text is not None:
+                writer.add_document(
+                    tantivy.Document(
+                        gen_key=f"{stage}/{gen_id}", gen_id=gen_id, stage=stage, file=kind, gen_dir=gen_dir, text=text
+                    )
+                )
+    writer.commit()
+    writer.wait_merging_threads()
+    index.reload()
+    return index
+
+
+def test_search_parts_rank_exactly_as_one_index(tmp_path, monkeypatch):
+    """Texts indexed in parts by the worker processes that read them rank as one index of every text
+    built in one writer: same hits, same BM25 scores (tantivy takes its statistics over all segments)."""
+    import gensql.fulltext.engine
+    import gensql.partitions
+    import gensql.refresh.planning
+    import gensql.refresh.workers
+
+    monkeypatch.setattr(gensql.refresh.workers, "PARALLEL_THRESHOLD", 0)
+    monkeypatch.setattr(gensql.refresh.planning, "BATCH_SIZE", 10)
+    monkeypatch.setattr(gensql.partitions, "TARGET_ROWS", 5)
+    monkeypatch.setattr(gensql.fulltext.engine, "SMALL_SEGMENTS", 10**6)  # keep every part's segment
+    root = tmp_path / "store"
+    make_store(root, n=90, seed=4)
+    result = gensql.refresh(root, jobs=2)
+    assert result.search is not None and result.search.segments > 5
+    reference = _one_index(root, tmp_path / "one")
+    assert reference.searcher().num_docs == result.search.documents
+    for query in QUERIES + ("the", "essay OR idea", "network*"):
+        got = gensql.search(root, query, limit=10_000, snippets=False)
+        ours = {(s, g, f): b for s, g, f, b in zip(got["stage"], got["gen_id"], got["file"], got["bm25"])}
+        searcher = reference.searcher()
+        parsed = reference.parse_query(query.replace("network*", "text:/network.*/"), ["text"], allow_regexes=True)
+        theirs = {}
+        for score, address in searcher.search(parsed, 10_000).hits:
+            doc = searcher.doc(address)
+            theirs[(doc["stage"][0], doc["gen_id"][0], doc["file"][0])] = score
+        assert ours.keys() == theirs.keys() and ours, query
+        assert all(ours[k] == pytest.approx(theirs[k], rel=1e-6) for k in ours), query
+
+
+#: A refresh that SIGKILLs itself at its ``k``-th file-system call (link, rename, replace, unlink,
+#: mkdir, fsync), in the driver and, with one job, in the unit tasks and the search assembly too.
 KILLER = """
-import sys, gensql
-gensql.refresh(sys.argv[1], full=True, jobs=1)
+import os, signal, sys
+import gensql
+calls = 0
+kill_at = int(sys.argv[3])
+def counted(f):
+    def call(*args, **kwargs):
+        global calls
+        calls += 1
+        if calls == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return f(*args, **kwargs)
+    return call
+for name in ("link", "rename", "replace", "unlink", "mkdir", "fsync", "symlink"):
+    setattr(os, name, counted(getattr(os, name)))
+gensql.refresh(sys.argv[1], sys.argv[2], jobs=1)
+print(calls)
 """
 
 
 @pytest.mark.slow
-def test_a_killed_refresh_leaves_the_previous_search_whole(tmp_path):
+def test_a_refresh_killed_at_any_file_operation_leaves_a_whole_snapshot_and_search(tmp_path, monkeypatch):
+    """Killed at random points among every file-system call it makes (partitions, search parts,
+    search assembly, commit), a refresh leaves the index answering exactly as before it started or
+    exactly as after it: never a mix, never a broken search index; the next refresh completes."""
+    monkeypatch.setenv("GENSQL_RACY_WINDOW", "0")
     root = tmp_path / "store"
-    make_store(root, n=400, seed=2)
-    gensql.refresh(root, jobs=1)
-    before = _search_state(root)
-    killed_mid_search = 0
-    for trial in range(4):
-        proc = subprocess.Popen([sys.executable, "-c", KILLER, str(root)], stderr=subprocess.DEVNULL)
-        deadline = time.time() + 60
-        while time.time() < deadline and proc.poll() is None:  # wait until it is writing the search index
-            if any((root / "index" / "snapshots").glob(".tmp-*/search/*.idx")) or any(
-                (root / "index" / "snapshots").glob("*/search/.tantivy-writer.lock")
-            ):
-                break
-            time.sleep(0.005)
-        if proc.poll() is None:
-            killed_mid_search += 1
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        # Whether the kill came before the commit (the previous snapshot stays current) or after it
-        # (the new one is complete), search answers exactly as before: the store did not change.
-        assert _search_state(root) == before
-    assert killed_mid_search >= 2
+    make_store(root, n=60, seed=3)
+    index = tmp_path / "index"
+    gensql.refresh(root, index, jobs=1)
+    before = (_search_state(root, index), texts_of(root, index))
+    _mutate(root, random.Random(8), 0)
+    after_dir = tmp_path / "after"
+    gensql.refresh(root, after_dir, full=True, jobs=1)
+    after = (_search_state(root, after_dir), texts_of(root, after_dir))
+    assert after != before
+    dry = tmp_path / "dry"
+    shutil.copytree(index, dry, symlinks=True)
+    run = subprocess.run([sys.executable, "-c", KILLER, str(root), str(dry), "0"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    total = int(run.stdout.split()[-1])
+    assert total > 50
+    rng = random.Random(13)
+    points = sorted(rng.sample(range(1, total + 1), 8)) + [total]  # the last: after the swap, before cleanup
+    seen = set()
+    for k in points:
+        proc = subprocess.run([sys.executable, "-c", KILLER, str(root), str(index), str(k)], capture_output=True)
+        assert proc.returncode == -signal.SIGKILL, (k, proc.stderr[-2000:])
+        state = (_search_state(root, index), texts_of(root, index))
+        assert state in (before, after), k
+        seen.add("after" if state == after else "before")
+        if state == after:  # committed: make the store differ again for the next kill
+            break
+    assert "before" in seen
+    gensql.refresh(root, index, jobs=1)
+    assert (_search_state(root, index), texts_of(root, index)) == after
 
 
 def test_search_never_returns_what_the_snapshot_does_not_have(tmp_path, monkeypatch):

@@ -198,7 +198,7 @@ def backfill(
         if progress:
             progress(done, total)
     if db is not None and not dry_run:
-        from ..indexer import refresh
+        from ..refresh.index import refresh
         from ..write.export_sqlite import export_sqlite
 
         refresh(layout.data_root)

@@ -1,9 +1,9 @@
-"""Executors that run a refresh's partition scans elsewhere: a Dask cluster, or a thread pool (object storage).
+"""Executors that run a refresh's units elsewhere: a Dask cluster, or a thread pool (object storage).
 
-An executor has one method the indexer calls, ``scan(work, data_root, racy_after_ns, texts)``: ``work``
-yields ``(stage, items)`` units (whole hash partitions of one stage, the previous manifest's
-``(gen_id, mask, sig)`` rows with them) and ``scan`` yields one :class:`gensql.scan.BatchResult` per unit,
-in the same order. Without an executor the indexer keeps its local process pool (unchanged).
+Each follows :class:`gensql.refresh.executor.Executor`: ``scan(units, task)`` runs
+:func:`gensql.refresh.task.run_unit` (or a ``task`` function of the same signature) over units of
+whole hash partitions and yields one :class:`gensql.scan.BatchResult` per unit, in order. Without an
+executor a refresh uses its local process pool (:class:`gensql.refresh.workers.LocalPool`).
 
 A unit whose task fails for good (Dask retried it ``retries`` times after exceptions, or the scheduler
 gave up after workers died running it: ``KilledWorker``) does not lose the refresh:
@@ -17,14 +17,18 @@ from __future__ import annotations
 import itertools
 import os
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pyarrow as pa
 
 from .. import layout
 from ..fields import GENS_COLUMN_ORDER, GENS_SCHEMA
-from ..scan import MANIFEST_SCHEMA, TEXTS_SCHEMA, BatchResult, _fallback_row, scan_batch
+from ..refresh.executor import Task, Unit
+from ..refresh.listing import Listing, local_listing
+from ..refresh.task import run_unit
+from ..scan import MANIFEST_SCHEMA, TEXTS_SCHEMA, BatchResult, fallback_row
 from . import DistributedError, require
 
 #: Kind of the ``scan_errors`` rows of a unit that failed on the cluster after its retries.
@@ -32,8 +36,6 @@ FAILED_KIND = "scan_failed"
 #: Retries of a task that raised (a worker that dies is rescheduled by Dask itself, up to the
 #: scheduler's ``distributed.scheduler.allowed-failures``).
 DEFAULT_RETRIES = 2
-
-Unit = tuple[str, list[tuple], tuple]  # (stage, the unit's items as planned, the task's arguments)
 
 
 def failed_batch(stage: str, items: list[tuple], exc: BaseException, texts: bool) -> BatchResult:
@@ -49,7 +51,7 @@ def failed_batch(stage: str, items: list[tuple], exc: BaseException, texts: bool
         if mask is not None:
             unchanged += 1  # the previous snapshot's row stays; the next refresh checks it again
             continue
-        row = _fallback_row(stage, gen_id, exc if isinstance(exc, Exception) else RuntimeError(message), rel_dir).row
+        row = fallback_row(stage, gen_id, exc if isinstance(exc, Exception) else RuntimeError(message), rel_dir).row
         for name in GENS_COLUMN_ORDER:
             columns[name].append(row.get(name))
         ids.append(gen_id)
@@ -96,48 +98,59 @@ def failed_batch(stage: str, items: list[tuple], exc: BaseException, texts: bool
     return BatchResult(stage, len(items), gens, manifest, len(ids), [], [], unchanged, errors, text_batch)
 
 
-def _units(work: Iterator[tuple[str, list[tuple]]], task_args: Callable[[str, list[tuple]], tuple]) -> Iterator[Unit]:
-    for stage, items in work:
-        yield stage, items, task_args(stage, items)
+def map_units(
+    runner: _OrderedRunner, fn: Callable, units: Iterable[tuple[Unit, tuple]], texts: bool
+) -> Iterator[BatchResult]:
+    """``fn(*args)`` for each ``(unit, args)`` on ``runner``, results in order; a unit that fails for
+    good becomes :func:`failed_batch`'s result."""
+    return runner.map_units(fn, units, texts)
 
 
 class _OrderedRunner:
     """Submit units with at most ``inflight`` in the air, yield their results in order."""
 
     inflight = 4
+    data_root: str | None = None
+    batch_size: int | None = None
+    shares_disk = False
+    task: Callable | None = None
 
-    def _submit(self, fn, args):  # -> a future with .result()
+    def _submit(self, fn: Callable, args: tuple) -> Any:  # -> a future with .result()
         raise NotImplementedError
 
-    def _cancel(self, future) -> None:
+    def _cancel(self, future: Any) -> None:
         future.cancel()
 
-    def map_units(self, fn: Callable, units: Iterator[Unit], texts: bool) -> Iterator[BatchResult]:
+    def map_units(self, fn: Callable, units: Iterable[tuple[Unit, tuple]], texts: bool) -> Iterator[BatchResult]:
         pending: deque = deque()
+        units = iter(units)
         try:
-            for stage, items, args in itertools.islice(units, self.inflight):
-                pending.append((stage, items, self._submit(fn, args)))
+            for unit, args in itertools.islice(units, self.inflight):
+                pending.append((unit, self._submit(fn, args)))
             while pending:
-                stage, items, future = pending.popleft()
+                unit, future = pending.popleft()
                 try:
                     result = future.result()
                 except (KeyboardInterrupt, SystemExit, GeneratorExit):
                     raise
                 except BaseException as exc:  # noqa: BLE001 - KilledWorker, or the task raised on every retry
-                    result = failed_batch(stage, items, exc, texts)
-                for stage2, items2, args2 in itertools.islice(units, 1):
-                    pending.append((stage2, items2, self._submit(fn, args2)))
+                    result = failed_batch(unit.stage, unit.items, exc, texts)
+                for unit2, args2 in itertools.islice(units, 1):
+                    pending.append((unit2, self._submit(fn, args2)))
                 yield result
         finally:
-            for _stage, _items, future in pending:
+            for _unit, future in pending:
                 self._cancel(future)
 
-    def scan(self, work: Iterator, data_root: str, racy_after_ns: int, texts: bool) -> Iterator[BatchResult]:
-        """The indexer's hook: ``scan_batch`` (or ``task``) over every unit, results in order."""
-        task = getattr(self, "task", None) or scan_batch
-        return self.map_units(
-            task, _units(work, lambda stage, items: (data_root, stage, items, racy_after_ns, texts)), texts
-        )
+    def list_store(self, where: layout.StoreLayout) -> Listing:
+        return local_listing(where)
+
+    def scan(self, units: Iterator[Unit], task: Task) -> Iterator[BatchResult]:
+        """:func:`gensql.refresh.task.run_unit` (or ``self.task``) over every unit, results in order."""
+        return self.map_units(self.task or run_unit, ((unit, (task, unit)) for unit in units), task.texts)
+
+    def close(self) -> None:
+        pass
 
 
 class DaskExecutor(_OrderedRunner):
@@ -145,9 +158,13 @@ class DaskExecutor(_OrderedRunner):
 
     Every worker must see the store at the same path as the driver (a shared file system) or reach the
     same object store, and have gensql installed. ``retries``: re-runs of a task that raised; a task
-    whose worker died is rescheduled by the scheduler. ``task`` replaces :func:`gensql.scan.scan_batch`
-    (same arguments, same result; tests use it to inject failures). ``batch_size``: directories per task
-    (whole partitions; default :data:`gensql.indexer.BATCH_SIZE`).
+    whose worker died is rescheduled by the scheduler. ``task`` replaces
+    :func:`gensql.refresh.task.run_unit` (same arguments, same result; tests use it to inject
+    failures). ``batch_size``: directories per task (whole partitions; default
+    :data:`gensql.refresh.planning.BATCH_SIZE`). ``shared_disk``: the workers see the index directory
+    at the driver's path (one machine, or a shared file system): they then write the partitions and
+    search parts themselves, and only counts travel back; otherwise the rows come back and the driver
+    writes them.
     """
 
     def __init__(
@@ -159,10 +176,12 @@ class DaskExecutor(_OrderedRunner):
         task: Callable | None = None,
         timeout: float = 10,
         batch_size: int | None = None,
+        shared_disk: bool = False,
     ):
         require("dask", "distributed")
         self.scheduler = scheduler
         self.batch_size = batch_size
+        self.shares_disk = shared_disk
         self.retries = retries
         self.task = task
         self.timeout = timeout
@@ -225,6 +244,8 @@ def _takes_n_workers(client) -> bool:
 class ThreadExecutor(_OrderedRunner):
     """Scan units in a local thread pool: for a store on object storage without a cluster (the time goes
     in network round trips, which threads overlap)."""
+
+    shares_disk = True
 
     def __init__(self, threads: int | None = None, task: Callable | None = None):
         self.threads = threads or min(32, 4 * (os.cpu_count() or 1))

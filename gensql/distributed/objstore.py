@@ -16,14 +16,14 @@ import hashlib
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 from .. import layout
 from ..safeio import max_file_bytes
-from . import DistributedError, require
+from . import DistributedError
+from .fs import open_url, strip_protocol
 
 #: Never racy: the signature is computed from the objects, the local copy's stat is not used.
 _NEVER = 1 << 62
@@ -33,24 +33,6 @@ FETCH_GROUP = 64
 STAGED = (layout.COHORTS_DIR, layout.DOCS_DB_FILE, layout.ESSAY_TEMPLATES_FILE)
 
 Files = tuple[tuple[str, int, str, int], ...]  # (name, size, etag-or-empty, mtime_ns) per known file
-
-
-def open_url(url: str, storage_options: dict | None = None):
-    """``(filesystem, root path)`` of an fsspec URL, or a one-line error."""
-    require("fsspec")
-    import fsspec
-
-    try:
-        fs, root = fsspec.core.url_to_fs(url, **(storage_options or {}))
-    except ImportError as exc:
-        from . import EXTRA, MissingDistributedError
-
-        raise MissingDistributedError(
-            f"cannot open {url}: {exc} (install that fsspec implementation; s3fs comes with pip install 'gensql[{EXTRA}]')"
-        ) from None
-    except ValueError as exc:
-        raise DistributedError(f"cannot open {url}: {exc}") from None
-    return fs, root.rstrip("/")
 
 
 def _mtime_ns(info: dict) -> int:
@@ -85,14 +67,31 @@ def mask_of(files: Files) -> int:
     return mask
 
 
-def scan_remote_batch(
-    url: str, storage_options: dict | None, stage: str, items: list[tuple], racy_after_ns: int, texts: bool
-):
-    """:func:`gensql.scan.scan_batch` for directories on object storage.
+def scan_remote_unit(url: str, storage_options: dict | None, task, unit, files: list[Files]):
+    """:func:`gensql.refresh.task.run_unit` for directories on object storage.
 
-    ``items``: ``(gen_id, mask, sig, files)`` with the listing's :data:`Files`; the unchanged ones are
-    counted, the others fetched into a temporary directory and scanned there.
+    ``files``: the listing's :data:`Files` of each of ``unit.items``; the unchanged directories are
+    counted, the others fetched into a temporary directory and scanned there, their texts indexed
+    into the unit's search part, and its partitions written (``task.output``) where this runs.
     """
+    from ..fulltext.engine import PartBuilder
+    from ..refresh.task import finish_unit
+
+    items = [(g, m, s, f) for (g, m, s, *_), f in zip(unit.items, files)]
+    search_part = task.search_part(unit)
+    part = PartBuilder(search_part) if search_part is not None else None
+    try:
+        merged = _scan_remote(url, storage_options, unit.stage, items, task.racy_after_ns, task.texts, part)
+        if part is not None:
+            merged.search = part.finish()
+    except BaseException:
+        if part is not None:
+            part.abort()
+        raise
+    return finish_unit(task, unit, merged)
+
+
+def _scan_remote(url, storage_options, stage, items, racy_after_ns, texts, part):
     from ..scan import scan_batch
 
     fs, root = open_url(url, storage_options)
@@ -117,7 +116,7 @@ def scan_remote_batch(
                 if size <= cap
             ]
             got = fs.cat(wanted, on_error="return") if wanted else {}
-            got = {_strip(k): v for k, v in got.items()}
+            got = {strip_protocol(k): v for k, v in got.items()}
             for gen_id, _mask, files, _sig in group:
                 local_dir = Path(tmp, layout.GENS_DIR, stage, gen_id)
                 local_dir.mkdir(parents=True, exist_ok=True)
@@ -127,7 +126,7 @@ def scan_remote_batch(
                         with open(local, "wb") as f:
                             f.truncate(size)  # sparse: the scan refuses it as too_large, as for a local file
                     else:
-                        data = got.get(_strip(f"{root}/{layout.GENS_DIR}/{stage}/{gen_id}/{name}"))
+                        data = got.get(strip_protocol(f"{root}/{layout.GENS_DIR}/{stage}/{gen_id}/{name}"))
                         if isinstance(data, FileNotFoundError):
                             continue  # deleted since the listing: absent, as a local scan would see it
                         if not isinstance(data, bytes):
@@ -147,7 +146,7 @@ def scan_remote_batch(
                     os.utime(local, ns=(mtime, mtime))
                 newest = max((m for *_x, m in files), default=0)
                 os.utime(local_dir, ns=(newest, newest))  # no directories on object storage: its newest object
-            result = scan_batch(tmp, stage, [(g, m, None) for g, m, _f, _s in group], _NEVER, texts)
+            result = scan_batch(tmp, stage, [(g, m, None) for g, m, _f, _s in group], _NEVER, texts, part)
             shutil.rmtree(Path(tmp, layout.GENS_DIR), ignore_errors=True)
             yield_result = _with_signatures(result, {g: (None if g in unreadable else s) for g, _m, _f, s in group})
             if start == 0:
@@ -162,10 +161,6 @@ def scan_remote_batch(
     merged.unchanged += unchanged
     merged.errors.extend(extra_errors)
     return merged
-
-
-def _strip(path: str) -> str:
-    return path.split("://", 1)[-1].lstrip("/")
 
 
 def _empty_texts():
@@ -205,7 +200,7 @@ def _merge(a, b):
 
 
 class RemoteStore:
-    """The indexer's hooks for a store at an fsspec URL: ``list_store``, ``scan``, ``read_text``.
+    """The executor of a refresh of a store at an fsspec URL (:class:`gensql.refresh.executor.Executor`).
 
     ``runner`` scans the units: a :class:`~.executors.DaskExecutor` (workers reach the store themselves)
     or, by default, a :class:`~.executors.ThreadExecutor` on this machine.
@@ -219,6 +214,8 @@ class RemoteStore:
         self.fs, self.root = open_url(self.url, self.storage_options)
         self.runner = runner or ThreadExecutor()
         self.data_root = self.url  # recorded in snapshot.json
+        self.batch_size = getattr(self.runner, "batch_size", None)
+        self.shares_disk = self.runner.shares_disk
         self.files: dict[tuple[str, str], Files] = {}
         self.staging: Path | None = None
 
@@ -232,7 +229,7 @@ class RemoteStore:
             try:
                 if self.fs.isdir(source):
                     for path in self.fs.find(source):
-                        target = staging / _strip(path)[len(_strip(self.root)) :].lstrip("/")
+                        target = staging / strip_protocol(path)[len(strip_protocol(self.root)) :].lstrip("/")
                         target.parent.mkdir(parents=True, exist_ok=True)
                         self.fs.get_file(path, str(target))
                 elif self.fs.isfile(source):
@@ -243,64 +240,47 @@ class RemoteStore:
         return staging
 
     # -- hooks the indexer calls -----------------------------------------------------------------
-    def list_store(self, where: layout.StoreLayout) -> tuple[dict[str, list[str]], list[tuple]]:
-        """Generation directories per stage from one recursive listing of ``gens/``, with their files."""
+    def list_store(self, where: layout.StoreLayout):
+        """Generation directories per stage, with their files: one recursive listing per stage, the
+        three at once (each is a run of paged requests to the object store)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        import pyarrow as pa
+
+        from ..refresh.listing import sorted_names
+
         errors: list[tuple] = []
-        listed: dict[str, list[str]] = {}
-        prefix = f"{self.root}/{layout.GENS_DIR}/"
         try:
-            found = self.fs.find(f"{self.root}/{layout.GENS_DIR}", detail=True)
+            top = self.fs.ls(f"{self.root}/{layout.GENS_DIR}", detail=True)
         except FileNotFoundError:
-            found = {}
+            top = []
         except OSError as exc:
             raise DistributedError(f"cannot list {self.url}/{layout.GENS_DIR}: {exc}") from None
-        known = set(layout.KNOWN_FILES)
-        dirs: dict[tuple[str, str], list] = {}
-        odd: set[str] = set()
-        for path, info in found.items():
-            if info.get("type") == "directory":
+        stages = []
+        for info in top:
+            name = strip_protocol(info["name"]).rstrip("/").rsplit("/", 1)[-1]
+            if name.startswith("."):
                 continue
-            rel = _strip(path)[len(_strip(prefix)) :] if _strip(path).startswith(_strip(prefix)) else None
-            if rel is None:
-                continue
-            parts = rel.split("/")
-            if any(p.startswith(".") for p in parts[:2]):
-                continue  # a writer's temporary entry
-            if parts[0] not in layout.STAGES:
-                odd.add(f"{layout.GENS_DIR}/{parts[0]}")
-                continue
-            if len(parts) == 2:
+            if name not in layout.STAGES:
                 errors.append(
                     (
-                        f"{layout.GENS_DIR}/{rel}",
-                        parts[0],
+                        f"{layout.GENS_DIR}/{name}",
+                        None,
                         None,
                         None,
                         "unexpected_entry",
-                        "a file where a generation directory was expected",
+                        f"not a stage directory (expected {', '.join(layout.STAGES)})",
                     )
                 )
-                continue
-            entry = dirs.setdefault((parts[0], parts[1]), [])
-            if len(parts) == 3 and parts[2] in known:
-                entry.append((parts[2], int(info.get("size") or 0), _etag(info), _mtime_ns(info)))
-        for rel in sorted(odd):
-            errors.append(
-                (
-                    rel,
-                    None,
-                    None,
-                    None,
-                    "unexpected_entry",
-                    f"not a stage directory (expected {', '.join(layout.STAGES)})",
-                )
-            )
-        order = {name: i for i, name in enumerate(layout.KNOWN_FILES)}
-        self.files = {key: tuple(sorted(v, key=lambda f: order[f[0]])) for key, v in dirs.items()}
-        for stage, gen_id in self.files:
-            listed.setdefault(stage, []).append(gen_id)
-        for names in listed.values():
-            names.sort()
+            elif info.get("type") == "directory":
+                stages.append(name)
+        with ThreadPoolExecutor(max(1, len(stages)), thread_name_prefix="gensql-list") as pool:
+            found = list(pool.map(self._list_stage, stages))
+        listed = {}
+        for stage, (dirs, stage_errors) in zip(stages, found):
+            errors += stage_errors
+            self.files.update(dirs)
+            listed[stage] = sorted_names([pa.array(sorted(g for _s, g in dirs), pa.string())])
         if self.fs.exists(f"{self.root}/{layout.DOCS_DIR}"):
             errors.append(
                 (
@@ -314,87 +294,60 @@ class RemoteStore:
             )
         return listed, errors
 
-    def scan(self, work: Iterator, data_root: str, racy_after_ns: int, texts: bool):
-        from .executors import _units
-
-        def args(stage: str, items: list[tuple]) -> tuple:
-            with_files = [(g, m, s, self.files.get((stage, g), ())) for g, m, s, *_ in items]
-            return (self.url, self.storage_options, stage, with_files, racy_after_ns, texts)
-
-        return self.runner.map_units(scan_remote_batch, _units(work, args), texts)
-
-    def read_text(self, path: Path) -> str | None:
-        """A text for the search index, fetched from the store (``path`` is under the staging directory)."""
-        from ..texts import SEARCH_MAX_CHARS
-
-        rel = os.path.relpath(path, self.staging)
+    def _list_stage(self, stage: str) -> tuple[dict[tuple[str, str], Files], list[tuple]]:
+        errors: list[tuple] = []
+        prefix = strip_protocol(f"{self.root}/{layout.GENS_DIR}/{stage}/")
         try:
-            with self.fs.open(f"{self.root}/{rel}", "rb") as f:
-                data = f.read(4 * SEARCH_MAX_CHARS)
-        except OSError:
-            return None
-        return data.decode("utf-8", errors="replace")[:SEARCH_MAX_CHARS]
+            found = self.fs.find(f"{self.root}/{layout.GENS_DIR}/{stage}", detail=True)
+        except FileNotFoundError:
+            found = {}
+        except OSError as exc:
+            raise DistributedError(f"cannot list {self.url}/{layout.GENS_DIR}/{stage}: {exc}") from None
+        known = set(layout.KNOWN_FILES)
+        dirs: dict[tuple[str, str], list] = {}
+        for path, info in found.items():
+            if info.get("type") == "directory":
+                continue
+            rel = strip_protocol(path)
+            if not rel.startswith(prefix):
+                continue
+            parts = rel[len(prefix) :].split("/")
+            if parts[0].startswith("."):
+                continue  # a writer's temporary entry
+            if len(parts) == 1:
+                errors.append(
+                    (
+                        f"{layout.GENS_DIR}/{stage}/{parts[0]}",
+                        stage,
+                        None,
+                        None,
+                        "unexpected_entry",
+                        "a file where a generation directory was expected",
+                    )
+                )
+                continue
+            entry = dirs.setdefault((stage, parts[0]), [])
+            if len(parts) == 2 and parts[1] in known:
+                entry.append((parts[1], int(info.get("size") or 0), _etag(info), _mtime_ns(info)))
+        order = {name: i for i, name in enumerate(layout.KNOWN_FILES)}
+        return {key: tuple(sorted(v, key=lambda f: order[f[0]])) for key, v in dirs.items()}, errors
+
+    def scan(self, units: Iterator, task):
+        """Each unit as :func:`scan_remote_unit` with its directories' objects, on the runner."""
+        from .executors import map_units
+
+        def args(unit) -> tuple:
+            return (
+                self.url,
+                self.storage_options,
+                task,
+                unit,
+                [self.files.get((unit.stage, g), ()) for g, *_ in unit.items],
+            )
+
+        return map_units(self.runner, scan_remote_unit, ((unit, args(unit)) for unit in units), task.texts)
 
     def close(self) -> None:
         close = getattr(self.runner, "close", None)
         if close is not None:
             close()
-
-
-def refresh_url(
-    url: str,
-    index_dir=None,
-    *,
-    full: bool = False,
-    jobs: int | None = None,
-    strict: bool = False,
-    progress=None,
-    texts: bool = True,
-    runner=None,
-    storage_options: dict | None = None,
-):
-    """:func:`gensql.refresh` of a store at an fsspec URL.
-
-    ``index_dir``: a local directory, or None for ``<url>/index`` on the object store itself (built in
-    a local cache, then published: :func:`.remote_index.publish_snapshot`). ``runner``: a
-    :class:`~.executors.DaskExecutor` to scan on a cluster, else ``jobs`` threads here.
-    """
-    from ..indexer import refresh
-    from .executors import ThreadExecutor
-    from .remote_index import local_cache, publish_snapshot, pull_index
-
-    store = RemoteStore(url, storage_options, runner or ThreadExecutor(jobs))
-    remote_index = index_dir is None or (isinstance(index_dir, str) and "://" in index_dir)
-    index_url = (index_dir or f"{store.url}/{layout.INDEX_DIR}") if remote_index else None
-    local_index = local_cache(index_url) if remote_index else Path(index_dir).expanduser().absolute()
-    if remote_index:
-        pull_index(index_url, local_index, storage_options)
-    staging = Path(tempfile.mkdtemp(prefix="gensql-staging-"))
-    try:
-        store.stage(staging)
-        started = time.perf_counter()
-        result = None
-        try:
-            result = refresh(
-                str(staging),
-                str(local_index),
-                full=full,
-                jobs=jobs,
-                strict=False,
-                progress=progress,
-                texts=texts,
-                executor=store,
-            )
-        finally:
-            if runner is None:
-                store.close()
-        if remote_index:
-            publish_snapshot(local_index, index_url, storage_options)
-        result.seconds = time.perf_counter() - started
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    if strict and result.scan_errors:
-        from ..errors import StrictModeError
-
-        raise StrictModeError(f"{result}\n--strict: {result.scan_errors} file problem(s)")
-    return result

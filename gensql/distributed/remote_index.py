@@ -23,7 +23,7 @@ import orjson
 
 from .. import layout
 from ..index import KEEP, Snapshot, current_snapshot, prepare_index_dir
-from .objstore import _strip, open_url
+from .fs import open_url, strip_protocol
 
 #: Seconds an older snapshot stays readable after a newer one was published.
 GRACE_SECONDS = 3600
@@ -70,7 +70,7 @@ def newest_snapshot(index_url: str, storage_options: dict | None = None) -> tupl
             base = f"{root}/{layout.INDEX_SNAPSHOTS_DIR}/{snapshot_id}"
             info = orjson.loads(fs.cat_file(f"{base}/{layout.SNAPSHOT_INFO_FILE}"))
             protocol = index_url.split("://", 1)[0] + "://" if "://" in index_url else ""
-            return f"{protocol}{_strip(base)}", info
+            return f"{protocol}{strip_protocol(base)}", info
     return None
 
 
@@ -82,7 +82,7 @@ def pull_index(index_url: str, local_index: str | os.PathLike, storage_options: 
     """
     from ..catalog import write_catalog
     from ..fsutil import fsync_path
-    from ..index import _LINK_PREFIX, _TMP_PREFIX
+    from ..index import LINK_PREFIX, TMP_PREFIX
 
     local_index = Path(local_index)
     newest = newest_snapshot(index_url, storage_options)
@@ -98,11 +98,11 @@ def pull_index(index_url: str, local_index: str | os.PathLike, storage_options: 
     final = snapshots / info["id"]
     if not final.is_dir():
         fs, base = open_url(url, storage_options)
-        tmp = snapshots / f"{_TMP_PREFIX}{info['id']}"
+        tmp = snapshots / f"{TMP_PREFIX}{info['id']}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         sources = [p for p in fs.find(base) if not p.endswith("/" + layout.SNAPSHOT_INFO_FILE)]
-        targets = [str(tmp / _strip(p)[len(_strip(base)) :].lstrip("/")) for p in sources]
+        targets = [str(tmp / strip_protocol(p)[len(strip_protocol(base)) :].lstrip("/")) for p in sources]
         for t in targets:
             Path(t).parent.mkdir(parents=True, exist_ok=True)
         if sources:
@@ -114,7 +114,7 @@ def pull_index(index_url: str, local_index: str | os.PathLike, storage_options: 
         os.rename(tmp, final)
         write_catalog(final)
     link = local_index / layout.INDEX_CURRENT_LINK
-    tmp_link = local_index / f"{_LINK_PREFIX}{info['id']}"
+    tmp_link = local_index / f"{LINK_PREFIX}{info['id']}"
     if os.path.lexists(tmp_link):
         os.unlink(tmp_link)
     os.symlink(os.path.join(layout.INDEX_SNAPSHOTS_DIR, info["id"]), tmp_link)
