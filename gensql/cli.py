@@ -701,6 +701,39 @@ def _time_filters(func: Callable) -> Callable:
     return func
 
 
+#: The options the judge and comparison reports share (``report scores`` takes --cohort too).
+_evaluation_cohort = click.option(
+    "--cohort", default=None, metavar="ID", help="Only evaluations that are members of cohort ID."
+)
+_evaluation_templates = click.option(
+    "--template", "templates", multiple=True, metavar="ID", help="Only this evaluation template (repeatable)."
+)
+_labels_import = click.option(
+    "--labels", "labels_name", default=None, metavar="NAME", help="With --reference humans: only this import."
+)
+
+
+def _bootstrap(resamples: int, unit: str) -> Callable[[Callable], Callable]:
+    """--resamples (default ``resamples``, of the ``unit`` the report resamples) and --seed, both shown in --help.
+
+    ``report scores`` has its own pair: they only go with its --ci, so their defaults are None there."""
+
+    def decorate(func: Callable) -> Callable:
+        func = click.option(
+            "--seed", type=int, default=0, show_default=True, metavar="N", help="Random seed of the bootstrap."
+        )(func)
+        return click.option(
+            "--resamples",
+            type=click.IntRange(min=1),
+            default=resamples,
+            show_default=True,
+            metavar="N",
+            help=f"Bootstrap resamples of the {unit}.",
+        )(func)
+
+    return decorate
+
+
 def _emit_report(rep, fmt: str, output: str | None, all_columns: bool = False) -> None:
     from .reports import export, render_report
 
@@ -772,7 +805,7 @@ def report_tokens(
 @click.option(
     "--long", "long_", is_flag=True, help="Tidy form: one row per essay x evaluation model x evaluation template."
 )
-@click.option("--cohort", default=None, metavar="ID", help="Only evaluations that are members of cohort ID.")
+@_evaluation_cohort
 @click.option("--model", "models", multiple=True, metavar="ID", help="Only this evaluation model (repeatable).")
 @click.option(
     "--ci",
@@ -1194,10 +1227,8 @@ def completion_cmd(shell):
 
 
 @report.command("agreement")
-@click.option(
-    "--template", "templates", multiple=True, metavar="ID", help="Only this evaluation template (repeatable)."
-)
-@click.option("--cohort", default=None, metavar="ID", help="Only evaluations that are members of cohort ID.")
+@_evaluation_templates
+@_evaluation_cohort
 @click.option(
     "--min-essays",
     type=click.IntRange(min=2),
@@ -1211,18 +1242,8 @@ def completion_cmd(shell):
     default=None,
     help="Add the human raters (gensql labels import) as a judge named humans.",
 )
-@click.option(
-    "--labels", "labels_name", default=None, metavar="NAME", help="With --reference humans: only this import."
-)
-@click.option(
-    "--resamples",
-    type=click.IntRange(min=1),
-    default=1000,
-    show_default=True,
-    metavar="N",
-    help="Bootstrap resamples of the drafts.",
-)
-@click.option("--seed", type=int, default=0, show_default=True, metavar="N", help="Random seed of the bootstrap.")
+@_labels_import
+@_bootstrap(1000, "drafts")
 @_time_filters
 @_report_source
 @handle_errors
@@ -1278,16 +1299,8 @@ def report_agreement(
 @click.option(
     "--criterion", "criteria", multiple=True, metavar="ID", help="Only scores on this evaluation template (repeatable)."
 )
-@click.option("--cohort", default=None, metavar="ID", help="Only evaluations that are members of cohort ID.")
-@click.option(
-    "--resamples",
-    type=click.IntRange(min=1),
-    default=2000,
-    show_default=True,
-    metavar="N",
-    help="Bootstrap resamples of the paired units.",
-)
-@click.option("--seed", type=int, default=0, show_default=True, metavar="N", help="Random seed of the bootstrap.")
+@_evaluation_cohort
+@_bootstrap(2000, "paired units")
 @_time_filters
 @_report_source
 @handle_errors
@@ -1315,9 +1328,7 @@ def report_compare(
 
 
 @report.command("judges")
-@click.option(
-    "--template", "templates", multiple=True, metavar="ID", help="Only this evaluation template (repeatable)."
-)
+@_evaluation_templates
 @click.option(
     "--reference",
     default="others",
@@ -1325,19 +1336,9 @@ def report_compare(
     metavar="WHO",
     help="Hold each judge against: others (the mean of the other judges), a judge id, or humans (gensql labels import).",
 )
-@click.option(
-    "--labels", "labels_name", default=None, metavar="NAME", help="With --reference humans: only this import."
-)
-@click.option("--cohort", default=None, metavar="ID", help="Only evaluations that are members of cohort ID.")
-@click.option(
-    "--resamples",
-    type=click.IntRange(min=1),
-    default=1000,
-    show_default=True,
-    metavar="N",
-    help="Bootstrap resamples of the drafts.",
-)
-@click.option("--seed", type=int, default=0, show_default=True, metavar="N", help="Random seed of the bootstrap.")
+@_labels_import
+@_evaluation_cohort
+@_bootstrap(1000, "drafts")
 @_prices_options
 @_time_filters
 @_report_source

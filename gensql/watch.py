@@ -52,6 +52,13 @@ ACTIVE_SECONDS = 600.0
 #: ...and at most this many are (the longest-quiet ones go first; the sweep covers them). A new
 #: notifier costs about 10 us per watched directory, more past this.
 MAX_ACTIVE = 5_000
+#: A directory of the index's own that every notifier of a partial watch also watches. Before an old
+#: notifier is closed, a file is created there and the old one is read until that event comes: inotify
+#: queues events in order, so by then it has handed over everything it caught, however late its reader
+#: thread runs on a loaded machine.
+_BARRIER_DIR = ".watch-barrier"
+#: Guard against a barrier that never comes (an overflowed queue): then a sweep reads what it may have held.
+_DRAIN_SECONDS = 60.0
 #: Top-level names whose change means the whole store must be listed again (facts sources, docs store).
 _SWEEP_ROOTS = frozenset(
     {layout.DOCS_DIR, layout.DOCS_DB_FILE.split("/")[0], layout.ESSAY_TEMPLATES_FILE.split("/")[0]}
@@ -105,12 +112,20 @@ def classify(data_root: Path, index_dir: Path, paths) -> tuple[set[tuple[str, st
     return gens, cohorts, sweep
 
 
+def open_notifier(paths: list[str], recursive: bool) -> Any:
+    """A ``watchfiles`` notifier (untyped ``RustNotify``) on ``paths``; tests replace it to slow one down."""
+    from watchfiles._rust_notify import RustNotify
+
+    return RustNotify(paths, False, False, 300, recursive, True)
+
+
 class WatchSet:
     """The file-system watch of a store: whole, or its stage and cohort directories plus active ones.
 
     ``watchfiles``' notifier watches a fixed list of paths, so a changed list means a new notifier.
-    The new one is opened before the old one is closed, and what the old one caught meanwhile is kept
-    for the next :meth:`watch`, so no event falls between the two.
+    The new one is opened before the old one is closed, and the old one is drained up to a barrier
+    event (``_BARRIER_DIR``) before it is closed; what it caught is kept for the next :meth:`watch`, so
+    no event falls between the two.
     """
 
     def __init__(
@@ -129,6 +144,8 @@ class WatchSet:
         self._notify: Any = None  # watchfiles' RustNotify (untyped)
         self._paths: list[str] = []
         self._carried: set = set()
+        self._barrier = where.index_dir / _BARRIER_DIR
+        self._barriers = 0
         names, recent = self._survey(max_watches)
         self.whole = names <= max_watches
         self.directories = names
@@ -185,17 +202,17 @@ class WatchSet:
         except OSError:
             pass
         paths += [self.where.gens_root / stage / name for stage, name in self.active]
+        self._barrier.mkdir(parents=True, exist_ok=True)
+        paths.append(self._barrier)
         return sorted(str(p) for p in paths if p.is_dir())
 
     def _reopen(self) -> None:
-        from watchfiles._rust_notify import RustNotify
-
         for _attempt in range(3):
             paths = self._wanted()
             if paths == self._paths and self._notify is not None:
                 return
             try:
-                notify = RustNotify(paths, False, False, 300, self.whole, True)
+                notify = open_notifier(paths, self.whole)
                 break
             except FileNotFoundError:  # a directory went away between listing and watching: list again
                 continue
@@ -208,12 +225,33 @@ class WatchSet:
             raise WatchError(f"cannot watch {self.where.data_root}: its directories keep disappearing")
         old, self._notify, self._paths = self._notify, notify, paths
         if old is not None:
-            drained = old.watch(1, 1, 1, None)  # events it caught before the new notifier was ready
-            old.close()
-            if drained == "signal":
+            try:
+                self._carried |= self._drain(old)
+            finally:
+                old.close()
+
+    def _drain(self, old: Any) -> set:
+        """All ``old`` caught before the new notifier was ready: read until the barrier event comes."""
+        self._barriers += 1
+        marker = self._barrier / f"{os.getpid()}-{self._barriers}"
+        sweep = {(1, str(self.where.gens_root))}  # what classify() reads as "sweep"
+        try:
+            marker.touch()
+            marker.unlink()
+        except OSError:  # a full disk, say: no barrier, so let the sweep read what the old one held
+            return sweep
+        caught: set = set()
+        deadline = time.monotonic() + _DRAIN_SECONDS
+        while True:
+            got = old.watch(STEP_MS, 5, STEP_MS, None)
+            if got == "signal":
                 raise stopping.interruption()  # watchfiles swallowed which signal it was
-            if isinstance(drained, set):
-                self._carried |= drained
+            if isinstance(got, set):
+                caught |= got
+                if any(path == str(marker) for _change, path in got):
+                    return caught
+            if time.monotonic() > deadline:
+                return caught | sweep
 
     def note(self, gens: set[tuple[str, str]]) -> None:
         """Watch these generation directories from now on (before the update reads them)."""
@@ -239,8 +277,12 @@ class WatchSet:
     def watch(self, debounce_ms: int, step_ms: int, timeout_ms: int, stop):
         if self._carried:
             raw, self._carried = self._carried, set()
-            return raw
-        return self._notify.watch(debounce_ms, step_ms, timeout_ms, stop)
+        else:
+            raw = self._notify.watch(debounce_ms, step_ms, timeout_ms, stop)
+        if isinstance(raw, set):  # barrier events are gensql's own
+            raw = {(change, path) for change, path in raw if not path.startswith(f"{self._barrier}/")}
+            return raw or "timeout"
+        return raw
 
     def close(self) -> None:
         if self._notify is not None:

@@ -118,11 +118,19 @@ FINGERPRINT_SQL = (
 )
 
 
+#: The quick loop (``-m "not slow"``) runs every statement alone and each other wrap over these: a
+#: write through the inner query, one through a statement around it, and a setting. ``make test`` runs
+#: the whole matrix.
+QUICK_WRAPPED = {"copy-to-index-file", "insert", "set-external-access"}
+
+
 def cases(names: set[str] | None = None):
     for name, template in STATEMENTS:
         for wrap in WRAPS:
             if names is None or name in names:
-                yield pytest.param(name, template, wrap, id=f"{name}-{wrap}")
+                quick = wrap == "alone" or name in QUICK_WRAPPED
+                marks = () if quick else (pytest.mark.slow,)
+                yield pytest.param(name, template, wrap, id=f"{name}-{wrap}", marks=marks)
 
 
 def build(template: str, wrap: str, paths: dict[str, str]) -> str:

@@ -309,3 +309,39 @@ def test_ctrl_c_stops_the_watcher_cleanly(store):
     assert watcher.proc.wait(60) == 130  # a generous bound against a hang, not a speed requirement
     whole(store)
     assert [p.name for p in (store / "index" / "snapshots").iterdir() if p.name.startswith(".tmp")] == []
+
+
+def test_reopening_a_partial_watch_loses_no_event_its_old_notifier_had_not_handed_over(store, monkeypatch):
+    """Watching a new active directory replaces the notifier. An event the old one's reader thread had
+    not taken from the kernel yet (a loaded machine) must come out of the next watch(), not vanish with it."""
+    from gensql import layout, watch
+
+    real = watch.open_notifier
+
+    class Lagging:
+        """A notifier whose reader thread lags: its first answers are timeouts whatever the kernel holds."""
+
+        def __init__(self, paths: list[str], recursive: bool):
+            self.inner, self.lag = real(paths, recursive), 3
+
+        def watch(self, debounce_ms: int, step_ms: int, timeout_ms: int, stop):
+            if self.lag:
+                self.lag -= 1
+                return "timeout"
+            return self.inner.watch(debounce_ms, step_ms, timeout_ms, stop)
+
+        def close(self) -> None:
+            self.inner.close()
+
+    monkeypatch.setattr(watch, "open_notifier", Lagging)
+    watches = watch.WatchSet(layout.resolve(store), max_watches=0, active_seconds=0)  # none active yet
+    try:
+        first, second = sorted((store / "gens" / "draft").iterdir())[:2]
+        watches.note({("draft", first.name)})
+        (first / "late.txt").write_text("written while the old notifier is still the one watching")
+        watches.note({("draft", second.name)})  # a new notifier; the old one is closed
+        raw = watches.watch(50, 5, 10_000, None)
+        assert isinstance(raw, set), raw
+        assert str(first / "late.txt") in {path for _change, path in raw}
+    finally:
+        watches.close()
