@@ -471,6 +471,7 @@ REPO = Path(__file__).resolve().parent.parent
 def test_export_on_the_sample_store_leaves_the_pipelines_documents_sqlite_alone(tmp_path):
     pipeline_db = REPO / "data" / "db" / "documents.sqlite"
     before = (pipeline_db.read_bytes(), pipeline_db.stat().st_mtime_ns)
+    beside = sorted(p.name for p in pipeline_db.parent.iterdir())
     index = tmp_path / "index"
     assert gensql_process("refresh", "--data-root", str(REPO / "data"), "--index-dir", str(index)).returncode == 0
     done = gensql_process("export", "sqlite", "--data-root", str(REPO / "data"), "--index-dir", str(index))
@@ -483,6 +484,7 @@ def test_export_on_the_sample_store_leaves_the_pipelines_documents_sqlite_alone(
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1
     assert "was not written by `gensql export sqlite`" in refused.stderr
     assert (pipeline_db.read_bytes(), pipeline_db.stat().st_mtime_ns) == before
+    assert sorted(p.name for p in pipeline_db.parent.iterdir()) == beside  # no -wal / -shm left in the store
 
 
 @pytest.mark.parametrize("kind", ["text", "fifo", "symlink"])

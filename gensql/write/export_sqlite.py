@@ -203,7 +203,9 @@ def is_gensql_export(path: str | os.PathLike) -> bool:
     if int.from_bytes(header[68:72], "big") == APPLICATION_ID:
         return True
     try:
-        con = sqlite3.connect(f"file:{quote(os.fspath(path))}?mode=ro", uri=True)
+        # immutable: no locking and no -wal/-shm files, which a WAL-mode database (the pipeline's own
+        # documents.sqlite) would otherwise get beside it, inside the store, even from a read-only open
+        con = sqlite3.connect(f"file:{quote(os.fspath(path))}?mode=ro&immutable=1", uri=True)
         try:
             found = con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (EXPORT_TABLE,))
             return found.fetchone() is not None
