@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from typing import Any, cast
 
 from .startup import lean_refresh_process
 
@@ -160,11 +160,9 @@ def worker_pool(jobs: int, preload: Sequence[str]) -> ProcessPoolExecutor:
     """
     start_forkserver(preload)
     context = _TrackingContext(multiprocessing.get_context("forkserver"))
+    mp_context = cast(multiprocessing.context.BaseContext, context)  # a context in all but name
     pool = ProcessPoolExecutor(
-        max_workers=jobs,
-        mp_context=context,  # type: ignore[arg-type]  # a context in all but name
-        initializer=init_worker,
-        initargs=(os.getpid(),),
+        max_workers=jobs, mp_context=mp_context, initializer=init_worker, initargs=(os.getpid(),)
     )
     pool.gensql_context = context  # type: ignore[attr-defined]
     return pool

@@ -186,7 +186,7 @@ class DaskExecutor(_OrderedRunner):
         self.task = task
         self.timeout = timeout
         self._inflight = inflight
-        self._client = None
+        self._client: Any = None  # a distributed.Client once connected (dask is imported lazily)
         self._own_client = False
         self.data_root = None
 
