@@ -223,7 +223,8 @@ def forest(rows: list[dict], adjusted: dict[str, dict], template: str) -> str:
     shown = sorted((r for r in rows if r["mean"] is not None), key=lambda r: r["mean"])
     values = [v for r in shown for v in (r["ci_low"], r["ci_high"], r["mean"]) if v is not None]
     values += [adjusted[r["essay_template_id"]]["mean"] for r in shown if r["essay_template_id"] in adjusted]
-    label_w = 230
+    labels = [f"{r['essay_template_id'] or '(none)'} ({r['drafts']} drafts)" for r in shown]
+    label_w = max(230, 7 * max((len(label) for label in labels), default=0) + 12)  # ids are never cut
     height = 60 + 24 * max(1, len(shown))
     lo, hi = _limits(values)
     f = _Frame((lo, hi), (0, 1), width=_W + label_w, height=height)
@@ -237,10 +238,8 @@ def forest(rows: list[dict], adjusted: dict[str, dict], template: str) -> str:
         f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
         f'<text x="4" y="14" class="chart-title">{escape(title)}</text>',
     ]
-    for i, r in enumerate(shown):
+    for i, (r, label) in enumerate(zip(shown, labels)):
         y = 36 + 24 * i
-        name = r["essay_template_id"] or "(none)"
-        label = f"{name if len(name) <= 24 else name[:23] + '…'} ({r['drafts']} drafts)"
         out.append(f'<text x="{label_w - 6}" y="{y + 4}" text-anchor="end" class="chart-label">{escape(label)}</text>')
         if r["ci_low"] is not None:
             out.append(
