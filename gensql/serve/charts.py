@@ -21,32 +21,34 @@ def bar_chart(
     values = [v for _, v in items if v is not None]
     top = max(values) if values else 0
     height = len(items) * (_BAR + _GAP) + 28
+    # the label column fits the longest label: ids are never cut (about 7 px a character)
+    label_w = max(_LABEL, 7 * max((len(label) for label, _ in items), default=0) + 12)
+    chart_w = _WIDTH - _LABEL + label_w
     out = [
-        f'<svg class="chart" role="img" viewBox="0 0 {_WIDTH} {height}" width="{_WIDTH}" height="{height}" '
+        f'<svg class="chart" role="img" viewBox="0 0 {chart_w} {height}" width="{chart_w}" height="{height}" '
         f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
         f'<text x="0" y="14" class="chart-title">{escape(title)}</text>',
     ]
-    span = _WIDTH - _LABEL - 90
+    span = chart_w - label_w - 90
     for i, (label, value) in enumerate(items):
         y = 24 + i * (_BAR + _GAP)
-        text = label if len(label) <= 28 else label[:27] + "…"
         out.append(
-            f'<text x="{_LABEL - 6}" y="{y + _BAR - 5}" text-anchor="end" class="chart-label">{escape(text)}</text>'
+            f'<text x="{label_w - 6}" y="{y + _BAR - 5}" text-anchor="end" class="chart-label">{escape(label)}</text>'
         )
         if value is None:
             out.append(
-                f'<rect x="{_LABEL}" y="{y}" width="{span // 3}" height="{_BAR}" class="bar-unknown"><title>{escape(label)}: unknown</title></rect>'
+                f'<rect x="{label_w}" y="{y}" width="{span // 3}" height="{_BAR}" class="bar-unknown"><title>{escape(label)}: unknown</title></rect>'
             )
-            out.append(f'<text x="{_LABEL + span // 3 + 6}" y="{y + _BAR - 5}" class="chart-value">unknown</text>')
+            out.append(f'<text x="{label_w + span // 3 + 6}" y="{y + _BAR - 5}" class="chart-value">unknown</text>')
             continue
         width = 0 if not top else max(1, round(span * value / top))
         cls = "bar-special" if label in special else "bar"
         shown = f"{value:,.2f}" if isinstance(value, float) and not float(value).is_integer() else f"{value:,.0f}"
         out.append(
-            f'<rect x="{_LABEL}" y="{y}" width="{width}" height="{_BAR}" class="{cls}"><title>{escape(label)}: {shown}{escape(unit)}</title></rect>'
+            f'<rect x="{label_w}" y="{y}" width="{width}" height="{_BAR}" class="{cls}"><title>{escape(label)}: {shown}{escape(unit)}</title></rect>'
         )
         out.append(
-            f'<text x="{_LABEL + width + 6}" y="{y + _BAR - 5}" class="chart-value">{shown}{escape(unit)}</text>'
+            f'<text x="{label_w + width + 6}" y="{y + _BAR - 5}" class="chart-value">{shown}{escape(unit)}</text>'
         )
     out.append("</svg>")
     return Markup("".join(out))
